@@ -1,0 +1,51 @@
+// swift-tools-version:6.0
+//
+// reclip: CLIP segmentation, its biases, and their rectification, in a terminal.
+// Dependencies flow one way: TUI -> Render, Segmentation -> Math.
+import PackageDescription
+
+let optimise: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+
+let package = Package(
+    name: "reclip",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "reclip", targets: ["reclip"]),
+        .library(name: "Math", targets: ["Math"]),
+        .library(name: "Segmentation", targets: ["Segmentation"]),
+        .library(name: "Render", targets: ["Render"]),
+        .library(name: "TUI", targets: ["TUI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries, all from Debian's packages (see scripts/deps).
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .systemLibrary(name: "CNCurses", path: "Sources/CNCurses"),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
+        .systemLibrary(name: "CJPEG", path: "Sources/CJPEG"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+
+        .target(name: "Math", dependencies: ["CBLAS"], swiftSettings: optimise),
+        .target(
+            name: "Segmentation",
+            dependencies: ["Math", "CZlib"],
+            resources: [.copy("Resources")],
+            swiftSettings: optimise),
+        .target(name: "Render", dependencies: ["CPNG", "CJPEG", "CZlib"], swiftSettings: optimise),
+        .target(name: "TUI", dependencies: ["Render", "Segmentation", "CNCurses"]),
+        .executableTarget(
+            name: "reclip",
+            dependencies: [
+                "Math", "Segmentation", "Render", "TUI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        .testTarget(name: "MathTests", dependencies: ["Math"]),
+        .testTarget(name: "SegmentationTests", dependencies: ["Segmentation", "Math"]),
+        .testTarget(name: "RenderTests", dependencies: ["Render"]),
+        .testTarget(name: "TUITests", dependencies: ["TUI", "Render", "Segmentation"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

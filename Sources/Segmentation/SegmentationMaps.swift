@@ -1,0 +1,101 @@
+/// Everything the engine computed for one image and one class list, kept so that changing
+/// the rectification strength `alpha` costs only `raw - alpha * bias` and an arg-max.
+///
+/// All maps are class-major on the feature grid: element `[k, y, x]` is at
+/// `k * gridHeight * gridWidth + y * gridWidth + x`.
+///
+/// ```swift
+/// let maps: SegmentationMaps = ...            // from the engine
+/// let mask = maps.labels(alpha: 1, width: 160, height: 100)
+/// ```
+public struct SegmentationMaps: Sendable {
+    /// Class names, in logit order.
+    public let classNames: [String]
+    /// Feature-grid columns.
+    public let gridWidth: Int
+    /// Feature-grid rows.
+    public let gridHeight: Int
+    /// Raw MaskCLIP logits L_raw[k, p] = <f_p/|f_p|, t_k>.
+    public let raw: [Float]
+    /// Class-preference bias B_cls[k, p]; `nil` when no trained rectifier is loaded.
+    public let classBias: [Float]?
+    /// Space-preference bias B_spc[k, p]; `nil` when no trained rectifier is loaded.
+    public let spaceBias: [Float]?
+    /// The total bias subtracted with strength alpha; `nil` when no trained rectifier is loaded.
+    public let bias: [Float]?
+
+    public init(classNames: [String], gridWidth: Int, gridHeight: Int, raw: [Float],
+                classBias: [Float]? = nil, spaceBias: [Float]? = nil, bias: [Float]? = nil) {
+        let n = classNames.count * gridWidth * gridHeight
+        precondition(raw.count == n, "raw has \(raw.count) values, expected \(n)")
+        precondition(classBias.map { $0.count == n } ?? true, "class bias size mismatch")
+        precondition(spaceBias.map { $0.count == n } ?? true, "space bias size mismatch")
+        precondition(bias.map { $0.count == n } ?? true, "bias size mismatch")
+        self.classNames = classNames
+        self.gridWidth = gridWidth
+        self.gridHeight = gridHeight
+        self.raw = raw
+        self.classBias = classBias
+        self.spaceBias = spaceBias
+        self.bias = bias
+    }
+
+    /// Number of classes.
+    public var classCount: Int { classNames.count }
+
+    /// Whether a trained rectifier contributed a bias (otherwise alpha has nothing to subtract).
+    public var hasBias: Bool { bias != nil }
+
+    /// L_rect = L_raw - alpha * bias on the feature grid (L_raw itself when there is no bias).
+    public func rectified(alpha: Float) -> [Float] {
+        guard let bias, alpha != 0 else { return raw }
+        var out = raw
+        for i in 0..<out.count { out[i] -= alpha * bias[i] }
+        return out
+    }
+
+    /// Per-pixel class index at `width` x `height`: rectified logits bilinearly upsampled
+    /// (half-pixel centres, as PyTorch's `align_corners=False`), then the arg-max over classes.
+    public func labels(alpha: Float, width: Int, height: Int) -> [Int32] {
+        let logits = rectified(alpha: alpha)
+        return Self.upsampledArgmax(logits, classes: classCount, gridWidth: gridWidth,
+                                    gridHeight: gridHeight, width: width, height: height)
+    }
+
+    /// Bilinear upsampling of class-major logits followed by a per-pixel arg-max.
+    public static func upsampledArgmax(_ logits: [Float], classes: Int, gridWidth: Int,
+                                       gridHeight: Int, width: Int, height: Int) -> [Int32] {
+        let plane = gridWidth * gridHeight
+        // Precompute the two source taps and weights per output column and row.
+        func taps(_ outSize: Int, _ inSize: Int) -> [(Int, Int, Float)] {
+            let scale = Float(inSize) / Float(outSize)
+            return (0..<outSize).map { o in
+                let src = max((Float(o) + 0.5) * scale - 0.5, 0)
+                let i0 = min(Int(src), inSize - 1)
+                let i1 = min(i0 + 1, inSize - 1)
+                return (i0, i1, src - Float(i0))
+            }
+        }
+        let xs = taps(width, gridWidth)
+        let ys = taps(height, gridHeight)
+        var best = [Float](repeating: -.infinity, count: width * height)
+        var label = [Int32](repeating: 0, count: width * height)
+        logits.withUnsafeBufferPointer { l in
+            for k in 0..<classes {
+                let base = k * plane
+                for (oy, (y0, y1, wy)) in ys.enumerated() {
+                    let r0 = base + y0 * gridWidth
+                    let r1 = base + y1 * gridWidth
+                    for (ox, (x0, x1, wx)) in xs.enumerated() {
+                        let top = l[r0 + x0] + (l[r0 + x1] - l[r0 + x0]) * wx
+                        let bottom = l[r1 + x0] + (l[r1 + x1] - l[r1 + x0]) * wx
+                        let v = top + (bottom - top) * wy
+                        let o = oy * width + ox
+                        if v > best[o] { best[o] = v; label[o] = Int32(k) }
+                    }
+                }
+            }
+        }
+        return label
+    }
+}

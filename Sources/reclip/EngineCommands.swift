@@ -1,0 +1,6 @@
+import ArgumentParser
+
+extension Reclip {
+    /// Subcommands of the engine area.
+    static var engineCommands: [any ParsableCommand.Type] { [] }
+}
