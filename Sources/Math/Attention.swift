@@ -30,14 +30,45 @@ public func attentionForward(out: UnsafeMutablePointer<Float>, probs: UnsafeMuta
             let h = task % heads
             let p = probs.map { $0 + task * t * t } ?? scratch!
             let offset = b * t * rowStride + h * d
+            let o = out + b * t * channels + h * d
+            if causal {
+                causalHeadForward(out: o, probs: p, q: q + offset, k: k + offset, v: v + offset,
+                                  rowStride: rowStride, outStride: channels, tokens: t, headSize: d, scale: scale)
+                continue
+            }
             gemm(transposeA: false, transposeB: true, m: t, n: t, k: d, alpha: scale,
                  a: q + offset, lda: rowStride, b: k + offset, ldb: rowStride,
                  c: p, ldc: t)
-            softmaxForward(out: p, inp: p, rows: t, columns: t,
-                           validColumns: causal ? { $0 + 1 } : nil)
+            softmaxForward(out: p, inp: p, rows: t, columns: t)
             gemm(transposeA: false, transposeB: false, m: t, n: d, k: t,
                  a: p, lda: t, b: v + offset, ldb: rowStride,
-                 c: out + b * t * channels + h * d, ldc: channels)
+                 c: o, ldc: channels)
+        }
+    }
+}
+
+/// One causal head with plain loops over s ≤ t only, in a fixed order, so that row t's result
+/// is bit-for-bit the same whatever the sequence length (running a prompt only up to its
+/// end-of-text token is exact) and half the work of the full square is skipped.
+private func causalHeadForward(out: UnsafeMutablePointer<Float>, probs p: UnsafeMutablePointer<Float>,
+                               q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                               rowStride: Int, outStride: Int, tokens t: Int, headSize d: Int, scale: Float) {
+    for i in 0..<t {
+        let qi = q + i * rowStride
+        let row = p + i * t
+        for s in 0...i {
+            let ks = k + s * rowStride
+            var dot: Float = 0
+            for j in 0..<d { dot += qi[j] * ks[j] }
+            row[s] = dot * scale
+        }
+        softmaxForward(out: row, inp: row, rows: 1, columns: t, validColumns: { _ in i + 1 })
+        let oi = out + i * outStride
+        for j in 0..<d { oi[j] = 0 }
+        for s in 0...i {
+            let w = row[s]
+            let vs = v + s * rowStride
+            for j in 0..<d { oi[j] += w * vs[j] }
         }
     }
 }

@@ -208,11 +208,13 @@ public final class SafeTensorsFile {
         return try tensor(name)
     }
 
-    /// The elements of an integer tensor (I64, I32) as `Int32`, range-checked.
+    /// The elements of an integer tensor (I64, I32, U8) as `Int32`, range-checked.
     public func int32s(_ name: String) throws -> [Int32] {
         let e = try entry(name)
         let src = base + dataStart + e.range.lowerBound
         switch e.dtype {
+        case .u8:
+            return (0..<e.count).map { Int32(src.load(fromByteOffset: $0, as: UInt8.self)) }
         case .i32:
             return (0..<e.count).map { src.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self) }
         case .i64:
@@ -224,7 +226,7 @@ public final class SafeTensorsFile {
                 return small
             }
         default:
-            throw SafeTensorsError(file: path, tensor: name, "dtype \(e.dtype.rawValue) is not an integer type (I32, I64)")
+            throw SafeTensorsError(file: path, tensor: name, "dtype \(e.dtype.rawValue) is not an integer type (I32, I64, U8)")
         }
     }
 }
