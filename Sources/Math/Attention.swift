@@ -20,6 +20,11 @@ public func attentionForward(out: UnsafeMutablePointer<Float>, probs: UnsafeMuta
     let d = channels / heads
     let scale = 1 / Float(d).squareRoot()
     let t = tokens
+    // Heads run in parallel on the cores, each with single-threaded GEMMs (nested OpenBLAS
+    // threads would oversubscribe the cores).
+    let blasThreads = blasThreadCount
+    if blasThreads > 1 && batch * heads > 1 { blasThreadCount = 1 }
+    defer { if blasThreadCount != blasThreads { blasThreadCount = blasThreads } }
     parallelRanges(batch * heads) { range in
         // One T x T score buffer per worker unless the caller keeps the probabilities.
         let scratch: UnsafeMutablePointer<Float>? =

@@ -2,5 +2,5 @@ import ArgumentParser
 
 extension Reclip {
     /// Subcommands of the engine area.
-    static var engineCommands: [any ParsableCommand.Type] { [] }
+    static var engineCommands: [any ParsableCommand.Type] { [BenchCommand.self] }
 }
