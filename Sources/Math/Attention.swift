@@ -88,3 +88,17 @@ public func attentionForward(out: UnsafeMutablePointer<Float>, probs: UnsafeMuta
                      rowStride: 3 * channels, batch: batch, tokens: tokens, channels: channels,
                      heads: heads, causal: causal)
 }
+
+/// Attention over sequences of different lengths packed one after another in a fused qkv
+/// buffer [Σ L_i, 3C] (no padding rows); `out` is [Σ L_i, C]. Each sequence attends only to
+/// itself, exactly as `attentionForward(out:probs:qkv:batch:tokens:channels:heads:causal:)`
+/// with batch 1 would.
+public func attentionForward(out: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Float>,
+                             sequenceLengths: [Int], channels: Int, heads: Int, causal: Bool) {
+    var row = 0
+    for length in sequenceLengths {
+        attentionForward(out: out + row * channels, probs: nil, qkv: qkv + row * 3 * channels, batch: 1,
+                         tokens: length, channels: channels, heads: heads, causal: causal)
+        row += length
+    }
+}
