@@ -38,8 +38,9 @@ public enum AreaResampler {
         }
     }
 
-    /// `image` resampled to `width` x `height` by area averaging in linear light.
-    public static func resample(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
+    /// `image` resampled to `width` x `height` by area averaging in linear light (or, with
+    /// `linearLight: false`, directly on the sRGB codes, as many viewers do).
+    public static func resample(_ image: RGBImage, width: Int, height: Int, linearLight: Bool = true) -> RGBImage {
         precondition(width > 0 && height > 0, "resampling to an empty image")
         guard image.width > 0 && image.height > 0 else { return RGBImage(width: width, height: height) }
         if width == image.width && height == image.height { return image }
@@ -50,7 +51,7 @@ public enum AreaResampler {
         // Pass 1: each source row, horizontally averaged, in linear light.
         var horizontal = [Float](repeating: 0, count: sh * rowLength)
         var line = [Float](repeating: 0, count: sw * 3)
-        LinearLight.fromSRGB.withUnsafeBufferPointer { toLinear in
+        (linearLight ? LinearLight.fromSRGB : LinearLight.codeFraction).withUnsafeBufferPointer { toLinear in
             image.pixels.withUnsafeBufferPointer { src in
                 horizontal.withUnsafeMutableBufferPointer { h in
                     line.withUnsafeMutableBufferPointer { line in
@@ -77,7 +78,7 @@ public enum AreaResampler {
         // Pass 2: columns, then back to sRGB.
         var out = [UInt8](repeating: 0, count: height * rowLength)
         var acc = [Float](repeating: 0, count: rowLength)
-        LinearLight.toSRGBTable.withUnsafeBufferPointer { table in
+        (linearLight ? LinearLight.toSRGBTable : LinearLight.fractionCode).withUnsafeBufferPointer { table in
             horizontal.withUnsafeBufferPointer { h in
                 out.withUnsafeMutableBufferPointer { dst in
                     acc.withUnsafeMutableBufferPointer { acc in

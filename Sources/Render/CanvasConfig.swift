@@ -23,13 +23,16 @@ public struct CanvasConfig: Hashable, Sendable {
     public var dither: Bool
     /// A cell's height over its width on screen (about 2 for most terminal fonts).
     public var cellAspect: Double
+    /// How palette colours are matched in the 256, 16 and 8 colour modes.
+    public var colorDistance: ColorDistance
 
     public init(colorMode: ColorMode = .truecolor, cellMode: CellMode = .halfBlock,
-                dither: Bool = false, cellAspect: Double = 2.0) {
+                dither: Bool = false, cellAspect: Double = 2.0, colorDistance: ColorDistance = .oklab) {
         self.colorMode = colorMode
         self.cellMode = cellMode
         self.dither = dither
         self.cellAspect = cellAspect
+        self.colorDistance = colorDistance
     }
 
     /// The configuration suited to a terminal: its colour mode, and half blocks only when the

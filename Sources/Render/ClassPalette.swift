@@ -25,25 +25,53 @@ public enum ClassPalette {
         }
     }
 
-    /// `count` colours far apart to the eye: hues stepped by the golden angle around OKLCh,
-    /// lightness cycling over three levels, chroma kept inside sRGB.
+    /// `count` colours far apart to the eye: chosen greedily from an OKLCh grid inside the
+    /// sRGB gamut (lightness 0.45-0.9, 36 hues, two chroma levels), each new colour the
+    /// candidate farthest in OKLab from all chosen so far (farthest-point sampling). The
+    /// first is a mid red; the result depends only on `count`'s prefix, so the colours of
+    /// the first classes do not change when classes are added.
     public static func distinct(count: Int) -> [RGB] {
-        let golden = 2.399963229728653   // radians
-        return (0..<count).map { i in
-            let hue = Double(i) * golden
-            let lightness = [0.72, 0.58, 0.84][i % 3]
-            var chroma = 0.16
-            while true {
-                let (r, g, b) = okLabToLinearSRGB(l: lightness, a: chroma * cos(hue), b: chroma * sin(hue))
-                if [r, g, b].allSatisfy({ $0 >= 0 && $0 <= 1 }) || chroma < 0.01 {
-                    let table = LinearLight.toSRGBTable
-                    func code(_ v: Double) -> UInt8 { table[Int(max(0, min(1, v)) * 65535 + 0.5)] }
-                    return RGB(code(r), code(g), code(b))
-                }
-                chroma -= 0.01
+        guard count > 0 else { return [] }
+        let candidates = distinctCandidates
+        var chosen: [RGB] = []
+        var nearest = [Float](repeating: .infinity, count: candidates.count)
+        var next = 0
+        for _ in 0..<count {
+            chosen.append(candidates[next].rgb)
+            let picked = candidates[next].lab
+            var best = -Float.infinity
+            for i in candidates.indices {
+                nearest[i] = min(nearest[i], distance2(candidates[i].lab, picked))
+                if nearest[i] > best { best = nearest[i]; next = i }
             }
         }
+        return chosen
     }
+
+    /// In-gamut OKLCh grid points, as 8-bit sRGB and their OKLab coordinates.
+    private static let distinctCandidates: [(rgb: RGB, lab: SIMD3<Float>)] = {
+        var out: [(RGB, SIMD3<Float>)] = []
+        let table = LinearLight.toSRGBTable
+        func code(_ v: Double) -> UInt8 { table[Int(max(0, min(1, v)) * 65535 + 0.5)] }
+        for h in 0..<36 {
+            let hue = Double(h) * 10 / 180 * Double.pi + 0.5
+            for l in stride(from: 0.45, through: 0.9, by: 0.05) {
+                for fraction in [1.0, 0.55] {
+                    var chroma = 0.30
+                    while chroma > 0.01 {
+                        let (r, g, b) = okLabToLinearSRGB(l: l, a: chroma * cos(hue), b: chroma * sin(hue))
+                        if [r, g, b].allSatisfy({ $0 >= 0 && $0 <= 1 }) { break }
+                        chroma -= 0.005
+                    }
+                    chroma *= fraction
+                    let (r, g, b) = okLabToLinearSRGB(l: l, a: chroma * cos(hue), b: chroma * sin(hue))
+                    let rgb = RGB(code(r), code(g), code(b))
+                    out.append((rgb, ColorDistance.oklab.point(rgb)))
+                }
+            }
+        }
+        return out
+    }()
 
     /// The palette for a class list: VOC's when the list is VOC's (21 classes, background
     /// first), distinct colours otherwise.

@@ -28,4 +28,8 @@ enum LinearLight {
         let i = Int(linear * 65535 + 0.5)
         return table[i < 0 ? 0 : (i > 65535 ? 65535 : i)]
     }
+
+    /// Identity tables for averaging sRGB codes directly: code / 255, and back.
+    static let codeFraction: [Float] = (0..<256).map { Float($0) / 255 }
+    static let fractionCode: [UInt8] = (0...65535).map { UInt8((Double($0) / 65535 * 255).rounded()) }
 }

@@ -15,16 +15,20 @@ public struct PaletteQuantizer: Sendable {
     /// Whether ordered dithering is applied.
     public let dither: Bool
 
-    private let systemLab: [OKLab]
-    private let cubeLab: [OKLab]
-    private let greyLab: [OKLab]
+    /// How closeness between colours is judged.
+    public let distance: ColorDistance
 
-    public init(mode: ColorMode, dither: Bool = false) {
+    private let systemPoints: [SIMD3<Float>]
+    private let cubePoints: [SIMD3<Float>]
+    private let greyPoints: [SIMD3<Float>]
+
+    public init(mode: ColorMode, dither: Bool = false, distance: ColorDistance = .oklab) {
         self.mode = mode
         self.dither = dither
-        systemLab = TerminalPalette.system.map { OKLab($0) }
-        cubeLab = (16..<232).map { OKLab(TerminalPalette.color(UInt8($0))) }
-        greyLab = (232..<256).map { OKLab(TerminalPalette.color(UInt8($0))) }
+        self.distance = distance
+        systemPoints = TerminalPalette.system.map { distance.point($0) }
+        cubePoints = (16..<232).map { distance.point(TerminalPalette.color(UInt8($0))) }
+        greyPoints = (232..<256).map { distance.point(TerminalPalette.color(UInt8($0))) }
     }
 
     /// The 8x8 Bayer matrix, values 0..<64.
@@ -73,25 +77,25 @@ public struct PaletteQuantizer: Sendable {
 
     /// The palette index nearest to `c` (for `.truecolor` and `.none`, the 256-colour one).
     public func index(_ c: RGB) -> UInt8 {
-        let lab = OKLab(c)
+        let point = distance.point(c)
         switch mode {
-        case .ansi16: return nearest(lab, in: systemLab, count: 16)
-        case .ansi8: return nearest(lab, in: systemLab, count: 8)
-        default: return nearest256(c, lab)
+        case .ansi16: return nearest(point, in: systemPoints, count: 16)
+        case .ansi8: return nearest(point, in: systemPoints, count: 8)
+        default: return nearest256(c, point)
         }
     }
 
-    private func nearest(_ lab: OKLab, in table: [OKLab], count: Int) -> UInt8 {
+    private func nearest(_ lab: SIMD3<Float>, in table: [SIMD3<Float>], count: Int) -> UInt8 {
         var best = 0
         var bestD = Float.infinity
         for i in 0..<count {
-            let d = lab.distance2(table[i])
+            let d = distance2(lab, table[i])
             if d < bestD { bestD = d; best = i }
         }
         return UInt8(best)
     }
 
-    private func nearest256(_ c: RGB, _ lab: OKLab) -> UInt8 {
+    private func nearest256(_ c: RGB, _ lab: SIMD3<Float>) -> UInt8 {
         let (r0, r1) = PaletteQuantizer.bracket(c.r)
         let (g0, g1) = PaletteQuantizer.bracket(c.g)
         let (b0, b1) = PaletteQuantizer.bracket(c.b)
@@ -101,7 +105,7 @@ public struct PaletteQuantizer: Sendable {
             for g in [g0, g1] {
                 for b in [b0, b1] {
                     let i = 36 * r + 6 * g + b
-                    let d = lab.distance2(cubeLab[i])
+                    let d = distance2(lab, cubePoints[i])
                     if d < bestD { bestD = d; best = 16 + i }
                 }
             }
@@ -109,7 +113,7 @@ public struct PaletteQuantizer: Sendable {
         let mean = (Int(c.r) + Int(c.g) + Int(c.b)) / 3
         let k = max(0, min(23, (mean - 8 + 5) / 10))
         for g in max(0, k - 1)...min(23, k + 1) {
-            let d = lab.distance2(greyLab[g])
+            let d = distance2(lab, greyPoints[g])
             if d < bestD { bestD = d; best = 232 + g }
         }
         return UInt8(best)
@@ -123,6 +127,32 @@ public struct PaletteQuantizer: Sendable {
         let i = min(4, (v - 95) / 40 + 1)
         return (i, min(5, i + 1))
     }
+}
+
+/// How the distance between two colours is judged when picking a palette entry.
+public enum ColorDistance: String, CaseIterable, Hashable, Sendable {
+    /// Euclidean in OKLab: follows perceived difference.
+    case oklab
+    /// Euclidean on 8-bit sRGB codes: minimises the squared error PSNR counts.
+    case rgb
+
+    /// The colour as a point in this distance's space.
+    @inline(__always)
+    func point(_ c: RGB) -> SIMD3<Float> {
+        switch self {
+        case .oklab:
+            let lab = OKLab(c)
+            return SIMD3(lab.l, lab.a, lab.b)
+        case .rgb:
+            return SIMD3(Float(c.r), Float(c.g), Float(c.b))
+        }
+    }
+}
+
+@inline(__always)
+func distance2(_ a: SIMD3<Float>, _ b: SIMD3<Float>) -> Float {
+    let d = a - b
+    return d.x * d.x + d.y * d.y + d.z * d.z
 }
 
 @inline(__always)
