@@ -52,12 +52,17 @@ public struct ExplorerFrame {
         let bar = Cell(glyph: " ", foreground: Palette.titleText, background: Palette.titleBackground)
         grid.fill(layout.title, with: bar)
         var x = grid.write(" reclip ", x: 0, y: 0, foreground: Palette.titleText, background: Palette.titleBackground)
+        // Every view named when there is room; numbers and the current view's name otherwise.
+        let full = 8 + ExplorerView.allCases.map { $0.title.count + 5 }.reduce(0, +) + 20 <= grid.width
         for view in ExplorerView.allCases {
-            let label = " \(view.rawValue) \(view.title) "
+            let label = full ? " \(view.rawValue) \(view.title) " : " \(view.rawValue) "
             let on = view == state.view
             x = grid.write(label, x: x + 1, y: 0,
                            foreground: on ? Palette.highlightText : Palette.titleText,
                            background: on ? Palette.highlightBackground : Palette.titleBackground)
+        }
+        if !full {
+            x = grid.write(" " + state.view.title, x: x, y: 0, foreground: Palette.titleText, background: Palette.titleBackground)
         }
         if let entry = state.currentEntry {
             let right = " \(entry.name)  \(state.selected + 1)/\(state.entries.count) "
@@ -222,17 +227,20 @@ public struct ExplorerFrame {
         grid.write("inspect cell \(gx),\(gy) of \(maps.gridWidth)x\(maps.gridHeight)", x: box.x + 1, y: box.y,
                    maxWidth: box.width - 1, foreground: Palette.dimText)
         let compact = box.width < 44
-        let header = compact ? "class      raw   rect" : "class        raw    cls    spc   rect"
-        grid.write(header, x: box.x + 1, y: box.y + 1, maxWidth: box.width - 1, foreground: Palette.dimText)
+        let places = compact ? 2 : 3
+        let nameWidth = compact ? 7 : 10
+        let column = places + 4
+        func right(_ text: String) -> String { String(repeating: " ", count: max(0, column - text.count)) + text }
+        let header = "class".padding(toLength: nameWidth, withPad: " ", startingAt: 0) + ["raw", "cls", "spc", "rect"].map(right).joined()
+        grid.write("   " + header, x: box.x + 1, y: box.y + 1, maxWidth: box.width - 1, foreground: Palette.dimText)
         for (row, k) in order.prefix(box.height - 2).enumerated() {
-            let name = String(maps.classNames[k].prefix(compact ? 8 : 10)).padding(toLength: compact ? 8 : 10, withPad: " ", startingAt: 0)
+            let name = String(maps.classNames[k].prefix(nameWidth)).padding(toLength: nameWidth, withPad: " ", startingAt: 0)
             let i = k * plane + p
-            var line = name + Format.decimal(maps.raw[i])
-            if !compact {
-                line += maps.classBias.map { Format.decimal($0[i]) } ?? "     -"
-                line += maps.spaceBias.map { Format.decimal($0[i]) } ?? "     -"
-            }
-            line += Format.decimal(rect[i])
+            func value(_ x: Float) -> String { right(Format.decimal(x, places: places).trimmingCharacters(in: .whitespaces)) }
+            var line = name + value(maps.raw[i])
+            line += maps.classBias.map { value($0[i]) } ?? right("-")
+            line += maps.spaceBias.map { value($0[i]) } ?? right("-")
+            line += value(rect[i])
             grid.write("  ", x: box.x + 1, y: box.y + 2 + row, background: .rgb(palette[k]))
             grid.write(" " + line, x: box.x + 3, y: box.y + 2 + row, maxWidth: box.width - 3)
         }
@@ -242,8 +250,8 @@ public struct ExplorerFrame {
     public var statusText: String {
         var parts: [String] = []
         if let model = state.model {
-            parts.append("model \(model.name) (\(model.variant))")
             parts.append(state.alphaIsActive ? "alpha \(Format.alpha(state.alpha))" : "alpha off")
+            parts.append("model \(model.name) (\(model.variant))")
         } else {
             parts.append(state.modelProblem.map { "model: \($0)" } ?? ExplorerState.noModelHint)
         }

@@ -48,7 +48,7 @@ public struct PanelLayout: Equatable, Sendable {
 /// +-list-+-------- main: panels ---------+--legend--+
 /// |      | caption        caption        | classes  |
 /// |      | picture        picture        | shares   |
-/// |      |                               | inspect  |
+/// |      | inspect box (while inspecting)|          |
 /// +------+-------------------------------+----------+
 /// status line (model, alpha, size, timings)
 /// ```
@@ -75,7 +75,7 @@ public struct ExplorerLayout: Equatable, Sendable {
     public let legend: Rect
     /// Whether the legend is a column (one class per row) rather than rows at the bottom.
     public let legendIsColumn: Bool
-    /// The inspect box (inside the legend column, or over the bottom of the main area).
+    /// The inspect box, below the main area while inspecting.
     public let inspector: Rect
     /// The pictures of the view.
     public let panels: [PanelLayout]
@@ -105,24 +105,19 @@ public struct ExplorerLayout: Equatable, Sendable {
         legendIsColumn = legendWidth > 0
         if legendIsColumn {
             legend = Rect(x: width - legendWidth, y: bodyTop, width: legendWidth, height: bodyHeight)
-            inspector = inspecting
-                ? Rect(x: legend.x + 1, y: legend.y + legend.height - Self.inspectorRows,
-                       width: legendWidth - 1, height: Self.inspectorRows)
-                : .empty
         } else {
             let rows = 2
             legend = Rect(x: listWidth, y: bodyTop + bodyHeight - rows, width: width - listWidth, height: rows)
             bodyHeight -= rows
-            inspector = inspecting
-                ? Rect(x: listWidth, y: bodyTop + bodyHeight - 4, width: width - listWidth, height: 4)
-                : .empty
         }
         list = Rect(x: 0, y: bodyTop, width: listWidth, height: bodyHeight)
         let mainX = listWidth + 1
         let mainWidth = width - listWidth - legendWidth - 2
-        var mainHeight = bodyHeight
-        if !legendIsColumn && inspecting { mainHeight -= inspector.height }
-        main = Rect(x: mainX, y: bodyTop, width: mainWidth, height: mainHeight)
+        let inspectorRows = inspecting ? min(Self.inspectorRows, bodyHeight / 3) : 0
+        inspector = inspecting
+            ? Rect(x: mainX, y: bodyTop + bodyHeight - inspectorRows, width: mainWidth, height: inspectorRows)
+            : .empty
+        main = Rect(x: mainX, y: bodyTop, width: mainWidth, height: bodyHeight - inspectorRows)
 
         let barRows = view == .bias ? 2 : 0
         let available = Rect(x: main.x, y: main.y, width: main.width, height: main.height - barRows)
@@ -174,11 +169,8 @@ public struct ExplorerLayout: Equatable, Sendable {
         }
     }
 
-    /// Rows of the legend column that list classes (below its header, above the inspect box).
-    public var legendEntryRows: Int {
-        guard legendIsColumn else { return 0 }
-        return max(0, legend.height - 1 - (inspector.isEmpty ? 0 : inspector.height + 1))
-    }
+    /// Rows of the legend column that list classes (below its header).
+    public var legendEntryRows: Int { legendIsColumn ? max(0, legend.height - 1) : 0 }
 
     /// The indices shown in a scrolling list of `count` items with `rows` rows, keeping `focus`
     /// visible and as central as the ends allow.
