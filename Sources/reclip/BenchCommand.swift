@@ -20,7 +20,9 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        let report = try EngineBenchmark.run(repetitions: repetitions) { line in
+        let tokenizer = try CLIPTokenizer()
+        let prompts = try EngineBenchmark.prompts { try tokenizer.tokenize($0) }
+        let report = try EngineBenchmark.run(prompts: prompts, repetitions: repetitions) { line in
             FileHandle.standardError.write(Data((line + "\n").utf8))
         }
         print(report)

@@ -2,5 +2,7 @@ import ArgumentParser
 
 extension Reclip {
     /// Subcommands of the engine area.
-    static var engineCommands: [any ParsableCommand.Type] { [BenchCommand.self] }
+    static var engineCommands: [any ParsableCommand.Type] {
+        [FeaturesCommand.self, TextCommand.self, BenchCommand.self]
+    }
 }
