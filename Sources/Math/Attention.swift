@@ -21,7 +21,8 @@ public func attentionForward(out: UnsafeMutablePointer<Float>, probs: UnsafeMuta
     let scale = 1 / Float(d).squareRoot()
     let t = tokens
     // Heads run in parallel on the cores, each with single-threaded GEMMs (nested OpenBLAS
-    // threads would oversubscribe the cores).
+    // threads would oversubscribe the cores). The thread count is process-wide: a GEMM running
+    // concurrently elsewhere may see it changed, which affects its speed, never its result.
     let blasThreads = blasThreadCount
     if blasThreads > 1 && batch * heads > 1 { blasThreadCount = 1 }
     defer { if blasThreadCount != blasThreads { blasThreadCount = blasThreads } }
