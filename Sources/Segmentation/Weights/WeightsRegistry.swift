@@ -44,6 +44,7 @@ public struct WeightsRegistry: Sendable {
     public struct Failure: Error, CustomStringConvertible, Sendable {
         /// What is wrong, for the person at the keyboard.
         public let description: String
+        public init(description: String) { self.description = description }
     }
 
     // The SHA-256 of these files could not be confirmed from a published record, so they
