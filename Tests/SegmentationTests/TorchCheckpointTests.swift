@@ -60,6 +60,17 @@ final class TorchCheckpointTests: XCTestCase {
         assertIdentical(parameter.tensors["weight"], try XCTUnwrap(expected["module.proj_net.0.weight"]).tensor, "parameter")
     }
 
+    func testSingleTensorAndList() throws {
+        let expected = try expected()
+        let single = try load("single_tensor.pth")
+        XCTAssertEqual(single.keys, [""])
+        assertIdentical(single.tensors[""], try XCTUnwrap(expected["module.proj_net.2.weight"]).tensor, "single")
+        let list = try load("tensor_list.pth")
+        XCTAssertEqual(list.keys, ["0", "1"])
+        assertIdentical(list.tensors["0"], try XCTUnwrap(expected["module.proj_net.0.bias"]).tensor, "list 0")
+        assertIdentical(list.tensors["1"], try XCTUnwrap(expected["module.half"]).tensor, "list 1")
+    }
+
     func testHalfConversionIsExact() {
         // Every finite binary16 value against Float16's own conversion.
         #if arch(x86_64) || arch(arm64)

@@ -22,6 +22,12 @@ indirect enum PickleValue {
     /// An instance of some other class, kept opaque (its state is not interpreted).
     case object(String)
 
+    var tensorReference: TorchTensorReference? {
+        if case .tensor(let ref) = self { return ref } else { return nil }
+    }
+
+    var isTensor: Bool { tensorReference != nil }
+
     var typeName: String {
         switch self {
         case .none: return "None"
