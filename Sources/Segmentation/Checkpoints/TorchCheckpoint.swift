@@ -160,6 +160,17 @@ public struct TorchCheckpoint: Sendable {
         return out
     }
 
+    /// Strides of the row-major layout of `shape`.
+    static func rowMajorStrides(_ shape: [Int]) -> [Int] {
+        var strides = [Int](repeating: 1, count: shape.count)
+        var acc = 1
+        for i in stride(from: shape.count - 1, through: 0, by: -1) {
+            strides[i] = acc
+            acc *= shape[i]
+        }
+        return strides
+    }
+
     /// IEEE 754 binary16 to binary32, exactly (subnormals, infinities and NaNs included).
     static func halfToFloat(_ h: UInt16) -> Float {
         let sign = UInt32(h & 0x8000) << 16
@@ -178,6 +189,14 @@ public struct TorchCheckpoint: Sendable {
     /// Bounds were checked when the view was read from the pickle.
     static func gather(_ storage: [Float], _ ref: TorchTensorReference) -> Tensor {
         let count = ref.shape.reduce(1, *)
+        // Dimensions of size 1 never move the index, so their stride does not matter.
+        let rowMajor = zip(ref.shape, zip(ref.strides, Self.rowMajorStrides(ref.shape)))
+            .allSatisfy { size, strides in size == 1 || strides.0 == strides.1 }
+        if rowMajor && count > 0 {
+            // Contiguous views share the decoded storage (copy-on-write) or slice it.
+            if ref.offset == 0 && count == storage.count { return Tensor(shape: ref.shape, data: storage) }
+            return Tensor(shape: ref.shape, data: Array(storage[ref.offset..<(ref.offset + count)]))
+        }
         var out = [Float](repeating: 0, count: count)
         if count > 0 {
             let rank = ref.shape.count
