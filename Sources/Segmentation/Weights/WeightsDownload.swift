@@ -74,7 +74,15 @@ public struct WeightsDownload: Sendable {
         let resumedFrom = Int((try? FileManager.default.attributesOfItem(atPath: part.path)[.size] as? NSNumber)??.intValue ?? 0)
 
         let transfer = Transfer(part: part, offset: resumedFrom, progress: progress)
-        try transfer.perform(url: url, idleTimeout: idleTimeout)
+        do {
+            try transfer.perform(url: url, idleTimeout: idleTimeout)
+        } catch {
+            // An empty part file is not worth keeping for a resume.
+            if let size = try? FileManager.default.attributesOfItem(atPath: part.path)[.size] as? NSNumber, size.intValue == 0 {
+                try? FileManager.default.removeItem(at: part)
+            }
+            throw error
+        }
 
         // Verify, then install.
         let digest = try SHA256.hex(ofFileAt: part)
@@ -210,7 +218,9 @@ private final class Transfer: NSObject, URLSessionDataDelegate, @unchecked Senda
         try? handle?.close()
         handle = nil
         if failure == nil && !complete {
-            if let error {
+            if let error, written == 0 {
+                failure = "\(task.originalRequest?.url?.absoluteString ?? "download"): download failed (\(error.localizedDescription))"
+            } else if let error {
                 failure = "\(task.originalRequest?.url?.absoluteString ?? "download"): transfer interrupted after \(TransferProgress.bytesText(written)) (\(error.localizedDescription)); run the same command again to resume"
             } else if let total, written != total {
                 failure = "\(task.originalRequest?.url?.absoluteString ?? "download"): transfer ended at byte \(written) of \(total); run the same command again to resume"
