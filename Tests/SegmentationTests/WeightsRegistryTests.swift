@@ -36,27 +36,27 @@ final class WeightsRegistryTests: XCTestCase {
         return url
     }
 
-    // MARK: header check
+    // MARK: import
 
-    func testHeaderCheckAcceptsAndRejects() throws {
-        let good = try write(Self.safetensors(count: 10), "good.safetensors")
-        XCTAssertEqual(try SafetensorsHeaderCheck.validate(fileAt: good), .init(tensorCount: 1, dataBytes: 40))
+    func testImportRefusesMalformedFiles() throws {
+        let registry = WeightsRegistry(root: root)
         let valid = Self.safetensors(count: 10)
         let bad: [(String, Data, String)] = [
-            ("short", Data([1, 2, 3]), "too short"),
-            ("huge-length", Data([0xFF, 0xFF, 0, 0, 0, 0, 0, 0]) + Data(count: 16), "header length"),
-            ("truncated-data", valid.prefix(valid.count - 4), "outside"),
+            ("short", Data([1, 2, 3]), "truncated"),
+            ("huge-length", Data([0xFF, 0xFF, 0, 0, 0, 0, 0, 0]) + Data(count: 16), "header claims"),
+            ("truncated-data", valid.prefix(valid.count - 4), "run past the end"),
             ("not-json", Self.safetensors(count: 10, headerJSON: "[1, 2, 3]"), "not a JSON object"),
-            ("shape-mismatch", Self.safetensors(count: 10, headerJSON: #"{"w":{"dtype":"F32","shape":[3,4],"data_offsets":[0,40]}}"#), "needs 48 bytes"),
+            ("shape-mismatch", Self.safetensors(count: 10, headerJSON: #"{"w":{"dtype":"F32","shape":[3,4],"data_offsets":[0,40]}}"#), "needs 48"),
             ("dtype", Self.safetensors(count: 10, headerJSON: #"{"w":{"dtype":"Q4","shape":[10],"data_offsets":[0,40]}}"#), "unknown dtype"),
-            ("overlap", Self.safetensors(count: 10, headerJSON: #"{"a":{"dtype":"F32","shape":[6],"data_offsets":[0,24]},"b":{"dtype":"F32","shape":[6],"data_offsets":[16,40]}}"#), "overlap"),
         ]
         for (name, data, fragment) in bad {
             let url = try write(data, name)
-            XCTAssertThrowsError(try SafetensorsHeaderCheck.validate(fileAt: url), name) { error in
+            XCTAssertThrowsError(try registry.importWeights(from: url, as: "bad/\(name)"), name) { error in
                 XCTAssertTrue("\(error)".contains(url.path) && "\(error)".contains(fragment), "\(name): \(error)")
             }
+            XCTAssertNil(registry.entry("bad/\(name)").bytes, name)
         }
+        XCTAssertEqual(try registry.importWeights(from: try write(valid, "good.safetensors"), as: "good").bytes, valid.count)
     }
 
     // MARK: registry

@@ -91,7 +91,7 @@ public struct WeightsDownload: Sendable {
             throw Failure(description: "\(url.absoluteString): downloaded file has SHA-256 \(digest), expected \(expected); the partial file was deleted, nothing was installed")
         }
         do {
-            _ = try SafetensorsHeaderCheck.validate(fileAt: part)
+            _ = try SafeTensorsFile(path: part.path)
         } catch {
             try? FileManager.default.removeItem(at: part)
             throw Failure(description: "\(url.absoluteString): the downloaded file is not valid safetensors (\(error)); it was deleted")

@@ -135,12 +135,12 @@ public struct WeightsRegistry: Sendable {
                      partialBytes: size(partialFile(for: name)))
     }
 
-    /// Copies the safetensors file at `source` into the registry as `name`, after checking its
-    /// header; the copy is written beside its destination and renamed into place.
+    /// Copies the safetensors file at `source` into the registry as `name`, after validating its
+    /// header (`SafeTensorsFile`); the copy is written beside its destination and renamed into place.
     @discardableResult
     public func importWeights(from source: URL, as name: String) throws -> Entry {
         try Self.validate(name: name)
-        _ = try SafetensorsHeaderCheck.validate(fileAt: source)
+        _ = try SafeTensorsFile(path: source.path)
         let directory = directory(for: name)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let temporary = directory.appendingPathComponent(".\(Self.fileName).import-\(UUID().uuidString)")
