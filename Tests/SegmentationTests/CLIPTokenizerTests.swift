@@ -16,7 +16,7 @@ final class CLIPTokenizerTests: XCTestCase {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../Fixtures/tokenizer").standardized
 
-    static let tokenizer = Result { try CLIPTokenizer() }
+    static let tokenizer = Result { try CLIPTokenizer.shared() }
 
     func loadCorpus() throws -> [Entry] {
         let data = try Data(contentsOf: Self.fixtures.appendingPathComponent("corpus.json"))
