@@ -113,6 +113,25 @@ final class TorchCheckpointTests: XCTestCase {
         }
     }
 
+    /// Hostile nesting is refused before it can exhaust the stack when released.
+    func testDeepNestingIsRefused() {
+        let deepTuples: [UInt8] = [0x80, 0x02, 0x29] + [UInt8](repeating: 0x85, count: 100_000) + [0x2E]
+        // L1 = []; L2 = []; L1.append(L2); then L2 grows after being placed inside L1.
+        let growAfterSealing: [UInt8] = [0x80, 0x02, 0x5D, 0x71, 0x00, 0x5D, 0x71, 0x01, 0x61, 0x68, 0x01, 0x5D, 0x61, 0x30, 0x2E]
+        let cases: [([UInt8], String)] = [
+            (deepTuples, "nest deeper than 100 levels"),
+            (growAfterSealing, "grows after being placed"),
+        ]
+        for (bytes, fragment) in cases {
+            XCTAssertThrowsError(try Unpickler(bytes: bytes, name: "hostile.pkl").load()) { error in
+                XCTAssertTrue("\(error)".contains(fragment), "\(error)")
+            }
+        }
+        // Nesting within the limit still loads: 99 tuples around an empty one.
+        let fine: [UInt8] = [0x80, 0x02, 0x29] + [UInt8](repeating: 0x85, count: 99) + [0x2E]
+        XCTAssertNoThrow(try Unpickler(bytes: fine, name: "fine.pkl").load())
+    }
+
     /// Cutting a valid checkpoint anywhere never crashes or hangs: it fails with an error.
     func testEveryTruncationFailsCleanly() throws {
         let data = try Data(contentsOf: Self.fixtures.appendingPathComponent("reclip_like.pth"))

@@ -69,7 +69,7 @@ public struct TorchCheckpoint: Sendable {
             named = [("", ref)]
         case .list(let l) where !l.items.isEmpty && l.items.allSatisfy(\.isTensor):
             named = l.items.enumerated().compactMap { i, v in v.tensorReference.map { (String(i), $0) } }
-        case .tuple(let items) where !items.isEmpty && items.allSatisfy(\.isTensor):
+        case .tuple(let items, _) where !items.isEmpty && items.allSatisfy(\.isTensor):
             named = items.enumerated().compactMap { i, v in v.tensorReference.map { (String(i), $0) } }
         default:
             guard let (dict, path) = Self.findStateDict(root) else {
