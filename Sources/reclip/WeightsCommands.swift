@@ -4,7 +4,7 @@ import Segmentation
 
 extension Reclip {
     /// Subcommands of the weights area.
-    static var weightsCommands: [any ParsableCommand.Type] { [Weights.self] }
+    static var weightsCommands: [any ParsableCommand.Type] { [Weights.self, Tokenize.self] }
 }
 
 /// `reclip weights ...`: the local store of CLIP weights and the authors' checkpoints.
