@@ -152,6 +152,22 @@ final class WeightsRegistryTests: XCTestCase {
         XCTAssertNotNil(server.requests.last?.range)
     }
 
+    func testPartFromAnotherURLIsNotResumed() throws {
+        let body = Self.safetensors(count: 20_000)
+        let server = try LoopbackHTTPServer(body: body, behaviours: [.cutAfter(30_000)])
+        defer { server.stop() }
+        XCTAssertThrowsError(try download(server, sha: nil).run())
+        var other = WeightsDownload(registry: WeightsRegistry(root: root), name: "test/model",
+                                    url: URL(string: "http://127.0.0.1:\(server.port)/other.safetensors")!, expectedSHA256: nil)
+        other.idleTimeout = 10
+        let result = try other.run()
+        XCTAssertEqual(result.resumedFrom, 0)
+        XCTAssertEqual(server.requests.map(\.range), [nil, nil])
+        XCTAssertEqual(try Data(contentsOf: result.file), body)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: WeightsRegistry(root: root).directory(for: "test/model").path)
+        XCTAssertEqual(Set(leftovers), ["model.safetensors", "model.safetensors.sha256"])
+    }
+
     func testCorruptedBodyIsRejected() throws {
         let body = Self.safetensors(count: 20_000)
         let server = try LoopbackHTTPServer(body: body, behaviours: [.corrupt])
