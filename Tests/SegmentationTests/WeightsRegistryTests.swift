@@ -89,6 +89,20 @@ final class WeightsRegistryTests: XCTestCase {
         XCTAssertNoThrow(try WeightsRegistry.validate(name: "openai/clip-vit-base-patch16"))
     }
 
+    func testResolveNamesAndPaths() throws {
+        let registry = WeightsRegistry(root: root)
+        let file = try write(Self.safetensors(count: 4), "loose.safetensors")
+        XCTAssertEqual(try registry.resolve(file.path), file)
+        XCTAssertThrowsError(try registry.resolve("openai/clip-vit-base-patch16")) { error in
+            XCTAssertTrue("\(error)".contains("reclip weights fetch openai/clip-vit-base-patch16"), "\(error)")
+        }
+        XCTAssertThrowsError(try registry.resolve("no such/file.bin")) { error in
+            XCTAssertTrue("\(error)".contains("no such file, and not a model name"), "\(error)")
+        }
+        try registry.importWeights(from: file, as: "local/loose")
+        XCTAssertEqual(try registry.resolve("local/loose"), registry.weightsFile(for: "local/loose"))
+    }
+
     func testHomeFromEnvironment() {
         XCTAssertEqual(WeightsRegistry(environment: ["RECLIP_HOME": "/tmp/x"]).root.path, "/tmp/x")
         XCTAssertTrue(WeightsRegistry(environment: [:]).root.path.hasSuffix("/.cache/reclip"))
