@@ -142,6 +142,9 @@ final class WeightsRegistryTests: XCTestCase {
         }
         let part = WeightsRegistry(root: root).partialFile(for: "test/model")
         let kept = try XCTUnwrap(try FileManager.default.attributesOfItem(atPath: part.path)[.size] as? Int)
+        let listed = try XCTUnwrap(try WeightsRegistry(root: root).entries().first { $0.name == "test/model" })
+        XCTAssertEqual(listed.partialBytes, kept)
+        XCTAssertFalse(listed.isPresent)
         XCTAssertGreaterThan(kept, 0)
         XCTAssertLessThanOrEqual(kept, body.count / 2)
         XCTAssertFalse(FileManager.default.fileExists(atPath: WeightsRegistry(root: root).weightsFile(for: "test/model").path))
