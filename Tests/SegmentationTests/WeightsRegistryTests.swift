@@ -155,6 +155,21 @@ final class WeightsRegistryTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: result.file), body)
     }
 
+    func testResumeKeepsRangeAcrossRedirect() throws {
+        let body = Self.safetensors(count: 50_000)
+        let server = try LoopbackHTTPServer(body: body, behaviours: [.redirect("/blob"), .cutAfter(60_000), .redirect("/blob")])
+        defer { server.stop() }
+        let d = download(server, sha: SHA256.hash(body).hex)
+        XCTAssertThrowsError(try d.run())
+        let kept = try XCTUnwrap(WeightsRegistry(root: root).entry("test/model").partialBytes)
+        let result = try d.run()
+        XCTAssertEqual(result.resumedFrom, kept)
+        XCTAssertEqual(server.requests.map(\.range), [nil, nil, "bytes=\(kept)-", "bytes=\(kept)-"])
+        XCTAssertEqual(server.requests.map(\.line), ["GET /model.safetensors HTTP/1.1", "GET /blob HTTP/1.1",
+                                                      "GET /model.safetensors HTTP/1.1", "GET /blob HTTP/1.1"])
+        XCTAssertEqual(try Data(contentsOf: result.file), body)
+    }
+
     func testServerIgnoringRangeStartsOver() throws {
         let body = Self.safetensors(count: 20_000)
         let server = try LoopbackHTTPServer(body: body, behaviours: [.cutAfter(30_000), .ignoreRange])
