@@ -1,9 +1,9 @@
 /// Maps colours to the nearest colour a `ColorMode` can show, by OKLab distance, with
 /// optional ordered (Bayer 8x8) dithering.
 ///
-/// For the 256-colour palette the search is not over all 240 entries: the nearest OKLab
-/// colour is always close in RGB, so only the cube corners bracketing each channel (8) and
-/// the three grey-ramp steps nearest the mean (3) are compared.
+/// For the 256-colour palette the search is not over all 240 entries: the nearest colour in
+/// the cube is close in RGB, so only the cube corners bracketing each channel (8) are
+/// compared, together with the whole grey ramp (24).
 ///
 /// ```swift
 /// let q = PaletteQuantizer(mode: .xterm256)
@@ -110,9 +110,7 @@ public struct PaletteQuantizer: Sendable {
                 }
             }
         }
-        let mean = (Int(c.r) + Int(c.g) + Int(c.b)) / 3
-        let k = max(0, min(23, (mean - 8 + 5) / 10))
-        for g in max(0, k - 1)...min(23, k + 1) {
+        for g in 0..<24 {
             let d = distance2(lab, greyPoints[g])
             if d < bestD { bestD = d; best = 232 + g }
         }
