@@ -1,5 +1,5 @@
-/// Maps colours to the nearest colour a `ColorMode` can show, by OKLab distance, with
-/// optional ordered (Bayer 8x8) dithering.
+/// Maps colours to the nearest colour a `ColorMode` can show, by OKLab or RGB distance
+/// (`ColorDistance`), with optional ordered (Bayer 8x8) dithering.
 ///
 /// For the 256-colour palette the search is not over all 240 entries: the nearest colour in
 /// the cube is close in RGB, so only the cube corners bracketing each channel (8) are
@@ -133,6 +133,13 @@ public enum ColorDistance: String, CaseIterable, Hashable, Sendable {
     case oklab
     /// Euclidean on 8-bit sRGB codes: minimises the squared error PSNR counts.
     case rgb
+
+    /// The distance a mode uses unless told otherwise: in 256 colours the palette is dense
+    /// and the least-squares match looks right and scores the best PSNR; with only 16 or 8
+    /// colours the perceptual match keeps lightness and hue more faithfully.
+    public static func `default`(for mode: ColorMode) -> ColorDistance {
+        mode == .xterm256 ? .rgb : .oklab
+    }
 
     /// The colour as a point in this distance's space.
     @inline(__always)

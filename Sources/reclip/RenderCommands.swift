@@ -38,8 +38,8 @@ struct RenderImage: ParsableCommand {
     @Flag(help: "Ordered dithering in the 256, 16 and 8 colour modes.")
     var dither = false
 
-    @Option(help: "Palette matching in the 256/16/8 colour modes: oklab (perceptual) or rgb (least squared error).")
-    var colorDistance: String = "oklab"
+    @Option(help: "Palette matching: auto (rgb in 256 colours, oklab in 16 and 8), oklab (perceptual) or rgb (least squared error).")
+    var colorDistance: String = "auto"
 
     @Option(help: "A terminal cell's height over its width.")
     var cellAspect: Double = 2.0
@@ -55,10 +55,12 @@ struct RenderImage: ParsableCommand {
         }
         config.dither = dither
         config.cellAspect = cellAspect
-        guard let distance = ColorDistance(rawValue: colorDistance) else {
-            throw ValidationError("--color-distance must be oklab or rgb, not '\(colorDistance)'")
+        if colorDistance != "auto" {
+            guard let distance = ColorDistance(rawValue: colorDistance) else {
+                throw ValidationError("--color-distance must be auto, oklab or rgb, not '\(colorDistance)'")
+            }
+            config.colorDistance = distance
         }
-        config.colorDistance = distance
         let terminal = TerminalWindow.size(environment: environment)
         let maxColumns = width ?? terminal.columns
         let maxRows = height ?? terminal.rows.map { max(1, $0 - 1) } ?? 100_000

@@ -41,7 +41,9 @@ final class CellCanvasTests: XCTestCase {
 
     func testEachColorModeReducesColours() {
         let pixels = RGBImage(width: 1, height: 2, pixels: [250, 10, 10, 128, 128, 128])
-        func cell(_ mode: ColorMode) -> Cell { CellCanvas.cells(from: pixels, config: CanvasConfig(colorMode: mode))[0, 0] }
+        func cell(_ mode: ColorMode) -> Cell {
+            CellCanvas.cells(from: pixels, config: CanvasConfig(colorMode: mode, colorDistance: .oklab))[0, 0]
+        }
         XCTAssertEqual(cell(.xterm256), Cell(glyph: "▀", foreground: .indexed(196), background: .indexed(244)))
         XCTAssertEqual(cell(.ansi16), Cell(glyph: "▀", foreground: .indexed(9), background: .indexed(8)))
         XCTAssertEqual(cell(.ansi8).glyph, "▀")
@@ -86,6 +88,13 @@ final class CellCanvasTests: XCTestCase {
         // only between near-equidistant entries.
         XCTAssertLessThanOrEqual(worse, 5, "\(worse) of 5000 colours got a farther palette entry")
         XCTAssertLessThan(worstRatio, 1.25, "a miss was \(worstRatio) times the nearest distance")
+    }
+
+    func testFastCubeRootIsAccurate() {
+        for x: Float in [1e-7, 0.0031, 0.2, 0.5, 0.999, 1, 1.3] {
+            XCTAssertEqual(OKLab.cubeRoot(x), cbrtf(x), accuracy: cbrtf(x) * 2e-7, "\(x)")
+        }
+        XCTAssertEqual(OKLab.cubeRoot(0), 0)
     }
 
     func testDitheringMixesTwoPaletteColoursForAnInBetweenGrey() {

@@ -9,6 +9,7 @@ final class GoldenPipelineTests: XCTestCase {
         let height: Int
         let pixels: [Int]
         let xterm256: [Int]
+        let xterm256_rgb: [Int]
         let ansi16: [Int]
         let ansi8: [Int]
     }
@@ -41,6 +42,8 @@ final class GoldenPipelineTests: XCTestCase {
                 let got = colors.map { Int(quantizer.index($0)) }
                 XCTAssertEqual(got, expected, "\(mode) at \(golden.width)x\(golden.height)")
             }
+            let rgb = PaletteQuantizer(mode: .xterm256, distance: .rgb)
+            XCTAssertEqual(colors.map { Int(rgb.index($0)) }, golden.xterm256_rgb, "rgb distance at \(golden.width)x\(golden.height)")
         }
     }
 
@@ -48,7 +51,8 @@ final class GoldenPipelineTests: XCTestCase {
         // The whole path, file to ANSI text to pixels, for the 8x2 golden (8 columns, 1 row).
         let pattern = try ImageFile.read(path: Fixtures.path("rgb8.png"))
         let golden = try XCTUnwrap(try load().first { $0.width == 8 && $0.height == 2 })
-        for (mode, indices) in [(ColorMode.truecolor, nil), (.xterm256, golden.xterm256), (.ansi16, golden.ansi16), (.ansi8, golden.ansi8)] {
+        let modes: [(ColorMode, [Int]?)] = [(.truecolor, nil), (.xterm256, golden.xterm256_rgb), (.ansi16, golden.ansi16), (.ansi8, golden.ansi8)]
+        for (mode, indices) in modes {
             let grid = AnnotatedImage(image: pattern).grid(columns: 8, rows: 1, config: CanvasConfig(colorMode: mode))
             let shown = AnsiPixels.decode(AnsiWriter().string(grid))
             XCTAssertEqual(shown.width, 8)
