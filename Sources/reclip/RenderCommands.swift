@@ -46,7 +46,7 @@ struct RenderImage: ParsableCommand {
 
     func run() throws {
         let environment = ProcessInfo.processInfo.environment
-        var config = CanvasConfig(capabilities: TerminalCapabilities.detect(environment: environment))
+        var config = CanvasConfig(capabilities: TerminalCapabilities.detect(environment: environment, terminfoColors: Terminfo.maxColors))
         if let colors {
             guard let mode = ColorMode(argument: colors) else {
                 throw ValidationError("--colors must be truecolor, 256, 16, 8 or none, not '\(colors)'")
