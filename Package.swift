@@ -1,7 +1,8 @@
 // swift-tools-version:6.0
 //
 // reclip: CLIP segmentation, its biases, and their rectification, in a terminal.
-// Dependencies flow one way: TUI -> Render, Segmentation -> Math.
+// Dependencies flow one way: TUI -> Render, Segmentation -> Math;
+// Datasets (dataset folders on disk) -> Render, Segmentation.
 import PackageDescription
 
 let optimise: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
@@ -37,17 +38,19 @@ let package = Package(
         // this small C target holds the setjmp guard around the decoder.
         .target(name: "CJPEGShim", dependencies: ["CJPEG"], linkerSettings: [.linkedLibrary("jpeg")]),
         .target(name: "Render", dependencies: ["CPNG", "CJPEGShim", "CZlib"], swiftSettings: optimise),
-        .target(name: "TUI", dependencies: ["Render", "Segmentation", "CNCurses"]),
+        .target(name: "Datasets", dependencies: ["Render", "Segmentation"], swiftSettings: optimise),
+        .target(name: "TUI", dependencies: ["Render", "Segmentation", "Datasets", "CNCurses"]),
         .executableTarget(
             name: "reclip",
             dependencies: [
-                "Math", "Segmentation", "Render", "TUI",
+                "Math", "Segmentation", "Render", "Datasets", "TUI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         .testTarget(name: "MathTests", dependencies: ["Math"]),
         .testTarget(name: "SegmentationTests", dependencies: ["Segmentation", "Math"]),
         .testTarget(name: "RenderTests", dependencies: ["Render"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Render", "Segmentation"]),
         .testTarget(name: "TUITests", dependencies: ["TUI", "Render", "Segmentation"]),
     ],
     swiftLanguageModes: [.v5]

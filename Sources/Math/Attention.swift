@@ -1,0 +1,85 @@
+/// Multi-head scaled dot-product attention over `batch` sequences of `tokens` tokens each.
+///
+/// Token t of sequence b is row `b * tokens + t` of q, k and v, whose consecutive rows are
+/// `rowStride` floats apart (3C for a fused qkv buffer [B*T, 3C] with q, k, v at column 0, C,
+/// 2C, as PyTorch's `in_proj` lays them out; C for separate buffers). Head h owns columns
+/// h*d ..< (h+1)*d, d = channels / heads.
+///
+/// For every sequence b and head h:
+/// S[t, s] = (q[t] · k[s]) / √d                          (s ≤ t only when `causal`)
+/// P[t, s] = exp(S[t, s] - max_s S[t]) / Σ_s exp(...)     (P[t, s] = 0 for masked s)
+/// out[t, h*d + j] = Σ_s P[t, s] v[s, h*d + j]
+///
+/// `out` is [B*T, C] (row stride C). `probs`, when given, receives P as [B, H, T, T] for the
+/// backward pass. Work is spread over (sequence, head) pairs across the cores.
+public func attentionForward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>?,
+                             q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                             rowStride: Int, batch: Int, tokens: Int, channels: Int, heads: Int,
+                             causal: Bool) {
+    precondition(heads > 0 && channels % heads == 0, "channels \(channels) not divisible by heads \(heads)")
+    let d = channels / heads
+    let scale = 1 / Float(d).squareRoot()
+    let t = tokens
+    parallelRanges(batch * heads) { range in
+        // One T x T score buffer per worker unless the caller keeps the probabilities.
+        let scratch: UnsafeMutablePointer<Float>? =
+            probs == nil ? UnsafeMutablePointer<Float>.allocate(capacity: t * t) : nil
+        defer { scratch?.deallocate() }
+        for task in range {
+            let b = task / heads
+            let h = task % heads
+            let p = probs.map { $0 + task * t * t } ?? scratch!
+            let offset = b * t * rowStride + h * d
+            let o = out + b * t * channels + h * d
+            if causal {
+                causalHeadForward(out: o, probs: p, q: q + offset, k: k + offset, v: v + offset,
+                                  rowStride: rowStride, outStride: channels, tokens: t, headSize: d, scale: scale)
+                continue
+            }
+            gemm(transposeA: false, transposeB: true, m: t, n: t, k: d, alpha: scale,
+                 a: q + offset, lda: rowStride, b: k + offset, ldb: rowStride,
+                 c: p, ldc: t)
+            softmaxForward(out: p, inp: p, rows: t, columns: t)
+            gemm(transposeA: false, transposeB: false, m: t, n: d, k: t,
+                 a: p, lda: t, b: v + offset, ldb: rowStride,
+                 c: o, ldc: channels)
+        }
+    }
+}
+
+/// One causal head with plain loops over s ≤ t only, in a fixed order, so that row t's result
+/// is bit-for-bit the same whatever the sequence length (running a prompt only up to its
+/// end-of-text token is exact) and half the work of the full square is skipped.
+private func causalHeadForward(out: UnsafeMutablePointer<Float>, probs p: UnsafeMutablePointer<Float>,
+                               q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                               rowStride: Int, outStride: Int, tokens t: Int, headSize d: Int, scale: Float) {
+    for i in 0..<t {
+        let qi = q + i * rowStride
+        let row = p + i * t
+        for s in 0...i {
+            let ks = k + s * rowStride
+            var dot: Float = 0
+            for j in 0..<d { dot += qi[j] * ks[j] }
+            row[s] = dot * scale
+        }
+        softmaxForward(out: row, inp: row, rows: 1, columns: t, validColumns: { _ in i + 1 })
+        let oi = out + i * outStride
+        for j in 0..<d { oi[j] = 0 }
+        for s in 0...i {
+            let w = row[s]
+            let vs = v + s * rowStride
+            for j in 0..<d { oi[j] += w * vs[j] }
+        }
+    }
+}
+
+/// Attention from a fused qkv buffer [B*T, 3C] (q, k, v side by side in each row, as produced
+/// by one linear layer with PyTorch's `in_proj_weight` [3C, C]); see
+/// `attentionForward(out:probs:q:k:v:rowStride:batch:tokens:channels:heads:causal:)`.
+public func attentionForward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>?,
+                             qkv: UnsafePointer<Float>, batch: Int, tokens: Int, channels: Int,
+                             heads: Int, causal: Bool) {
+    attentionForward(out: out, probs: probs, q: qkv, k: qkv + channels, v: qkv + 2 * channels,
+                     rowStride: 3 * channels, batch: batch, tokens: tokens, channels: channels,
+                     heads: heads, causal: causal)
+}

@@ -1,0 +1,25 @@
+import Foundation
+
+/// Row-wise softmax over the first `validColumns` of each row of `inp` [rows, columns]:
+/// out[r, j] = exp(x[r, j] - max_j' x[r, j']) / Σ_j' exp(x[r, j'] - max)   for j < validColumns
+/// out[r, j] = 0                                                            for j ≥ validColumns
+/// `validColumns(r)` defaults to all columns (a causal mask passes `r + 1`). `out` may be `inp`.
+public func softmaxForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
+                           rows: Int, columns: Int, validColumns: ((Int) -> Int)? = nil) {
+    for r in 0..<rows {
+        let x = inp + r * columns
+        let y = out + r * columns
+        let n = validColumns?(r) ?? columns
+        var mx = -Float.infinity
+        for j in 0..<n { mx = max(mx, x[j]) }
+        var sum: Float = 0
+        for j in 0..<n {
+            let e = expf(x[j] - mx)
+            y[j] = e
+            sum += e
+        }
+        let inv = 1 / sum
+        for j in 0..<n { y[j] *= inv }
+        for j in n..<columns { y[j] = 0 }
+    }
+}
