@@ -66,12 +66,12 @@ struct RenderImage: ParsableCommand {
         let maxRows = height ?? terminal.rows.map { max(1, $0 - 1) } ?? 100_000
         guard maxColumns > 0, maxRows > 0 else { throw ValidationError("--width and --height must be positive") }
 
-        let photo = try ImageFile.read(path: image)
+        let photo = try FittedImage.read(path: image, maxColumns: maxColumns, maxRows: maxRows, config: config)
         let labels = try mask.map { try ImageFile.readMask(path: $0) }
         let overlay = MaskOverlay(palette: ClassPalette.voc(), opacity: opacity,
                                   boundaryColor: boundaries ? RGB(255, 255, 255) : nil)
-        let grid = AnnotatedImage(image: photo, mask: labels, overlay: overlay)
-            .grid(maxColumns: maxColumns, maxRows: maxRows, config: config)
+        let grid = AnnotatedImage(image: photo.image, mask: labels, overlay: overlay)
+            .grid(columns: photo.columns, rows: photo.rows, config: config)
         FileHandle.standardOutput.write(Data(AnsiWriter().bytes(grid)))
     }
 }

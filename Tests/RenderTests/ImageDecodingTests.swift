@@ -137,6 +137,28 @@ final class ImageDecodingTests: XCTestCase {
         assertClose(greyMeans, want, tolerance: 4, "grey.jpg")
     }
 
+    func testLargeJPEGsAreDecodedReducedButNeverBelowWhatIsNeeded() throws {
+        // 32x16 into at most 2x1 cells: the grid is 2x2 pixels, 4x oversampling needs 8x8,
+        // so 1/2 (16x8) is the deepest reduction allowed.
+        let config = CanvasConfig()
+        for name in ["baseline.jpg", "orient6.jpg", "progressive.jpg"] {
+            let fitted = try FittedImage.read(path: Fixtures.path(name), maxColumns: 2, maxRows: 1, config: config)
+            XCTAssertEqual(fitted.image.width, 16, name)
+            XCTAssertEqual(fitted.image.height, 8, name)
+            XCTAssertTrue((fitted.columns, fitted.rows) == (2, 1), name)
+            let grid = AnnotatedImage(image: fitted.image).grid(columns: 2, rows: 1, config: config)
+            guard case .rgb(let topLeft) = grid[0, 0].foreground else { return XCTFail(name) }
+            XCTAssertGreaterThan(topLeft.r, 150, name)   // the red quadrant
+            XCTAssertLessThan(topLeft.g, 80, name)
+        }
+        // A box as large as the image: no reduction.
+        let full = try FittedImage.read(path: Fixtures.path("baseline.jpg"), maxColumns: 32, maxRows: 8, config: config)
+        XCTAssertEqual(full.image.width, 32)
+        // PNGs are never reduced.
+        let png = try FittedImage.read(path: Fixtures.path("rgb8.png"), maxColumns: 1, maxRows: 1, config: config)
+        XCTAssertEqual(png.image.width, 8)
+    }
+
     func testExifOrientationIsParsed() throws {
         for (name, value) in [("baseline.jpg", 1), ("orient3.jpg", 3), ("orient6.jpg", 6), ("orient8.jpg", 8)] {
             let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Fixtures.path(name))))
