@@ -30,3 +30,16 @@ public func linearBackward(dout: [Float], inp: [Float], weight: [Float], dinp: i
         for n in 0..<N { for o in 0..<OC { dbias![o] += dout[n * OC + o] } }
     }
 }
+
+// C[M, N] = op(A) @ op(B), op = identity or transpose; A is [M, K] (or [K, M] when transposed),
+// B is [K, N] (or [N, K]).
+/// A plain matrix product with optional transposes (row-major, through BLAS).
+public func matrixProduct(_ a: [Float], _ b: [Float], M: Int, K: Int, N: Int,
+                          transposeA: Bool = false, transposeB: Bool = false) -> [Float] {
+    precondition(a.count == M * K && b.count == K * N)
+    var c = [Float](repeating: 0, count: M * N)
+    cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                Int32(M), Int32(N), Int32(K), 1, a, Int32(transposeA ? M : K), b, Int32(transposeB ? K : N),
+                0, &c, Int32(N))
+    return c
+}
