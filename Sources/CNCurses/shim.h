@@ -6,3 +6,7 @@
 #include <locale.h>
 #include <langinfo.h>
 #include <ncursesw/curses.h>
+
+// Mouse masks are function-like macros, which Swift does not import.
+static inline mmask_t reclip_mouse_press_mask(void) { return BUTTON1_PRESSED | BUTTON1_CLICKED; }
+static inline int reclip_is_press(mmask_t state) { return (state & (BUTTON1_PRESSED | BUTTON1_CLICKED)) != 0; }

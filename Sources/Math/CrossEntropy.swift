@@ -19,27 +19,3 @@ public func crossEntropyBackward(probs: [Float], targets: [Int], N: Int, K: Int,
     let s = dloss / Float(N)
     return d.map { $0 * s }
 }
-
-// Row softmax: p[n, k] = exp(z[n,k] - max) / sum_j exp(z[n,j] - max)
-/// Softmax of each of `N` rows of `K` values.
-public func softmaxForward(_ z: [Float], N: Int, K: Int) -> [Float] {
-    var p = [Float](repeating: 0, count: N * K)
-    for n in 0..<N {
-        var m = -Float.infinity
-        for k in 0..<K { m = max(m, z[n * K + k]) }
-        var s: Float = 0
-        for k in 0..<K { let e = expf(z[n * K + k] - m); p[n * K + k] = e; s += e }
-        for k in 0..<K { p[n * K + k] /= s }
-    }
-    return p
-}
-
-// dz[n, k] = p[n, k] * (dp[n, k] - sum_j p[n, j] dp[n, j])
-/// Gradient of `softmaxForward` (accumulated into `dz`).
-public func softmaxBackward(dp: [Float], p: [Float], dz: inout [Float], N: Int, K: Int) {
-    for n in 0..<N {
-        var dot: Float = 0
-        for k in 0..<K { dot += p[n * K + k] * dp[n * K + k] }
-        for k in 0..<K { dz[n * K + k] += p[n * K + k] * (dp[n * K + k] - dot) }
-    }
-}

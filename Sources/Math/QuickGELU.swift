@@ -1,18 +1,28 @@
 import Foundation
 
-// QuickGELU (OpenAI CLIP): y = x * sigmoid(1.702 x)
-//   dy/dx = s + 1.702 * x * s * (1 - s),  s = sigmoid(1.702 x)
-
-/// x * sigmoid(1.702 x).
-public func quickGeluForward(_ x: [Float]) -> [Float] {
-    x.map { $0 / (1 + expf(-1.702 * $0)) }
+/// QuickGELU, the activation of OpenAI's CLIP weights, element-wise over `count` values:
+/// out = x * sigmoid(1.702 x) = x / (1 + exp(-1.702 x)).  `out` may be `inp`.
+public func quickGELUForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
+    parallelRanges(count, minimumCount: 1 << 16) { range in
+        for i in range {
+            let x = inp[i]
+            out[i] = x / (1 + expf(-1.702 * x))
+        }
+    }
 }
 
-/// Gradient of `quickGeluForward` (accumulated).
-public func quickGeluBackward(dy: [Float], x: [Float], dx: inout [Float]) {
+/// Array form of `quickGELUForward(out:inp:count:)`.
+public func quickGELUForward(_ x: [Float]) -> [Float] {
+    var y = [Float](repeating: 0, count: x.count)
+    quickGELUForward(out: &y, inp: x, count: x.count)
+    return y
+}
+
+// Backward: s = sigmoid(1.702 x);  dx = dy * (s + 1.702 * x * s * (1 - s))
+/// Gradient of `quickGELUForward` (accumulated into `dx`).
+public func quickGELUBackward(dy: [Float], x: [Float], dx: inout [Float]) {
     for i in 0..<x.count {
         let s = 1 / (1 + expf(-1.702 * x[i]))
         dx[i] += dy[i] * (s + 1.702 * x[i] * s * (1 - s))
     }
 }
-

@@ -138,13 +138,13 @@ public struct Rectifier: Sendable {
         return (x, readAt)
     }
 
-    /// The K reference embeddings r_k divided by the Frobenius norm of the whole K x D matrix
-    /// (official behaviour: `prompt / prompt.norm()`, not row by row).
-    public func referenceEmbeddings(nameTokens: [[Int]], tower: TextTransformer) -> [Float] {
-        let seq = referenceSequences(nameTokens: nameTokens, tower: tower)
-        let run = tower.forward(embeddings: seq.embeddings, sequences: nameTokens.count, length: promptLength + 4,
-                                readAt: seq.readAt)
-        return l2NormalizeForward(run.output, N: 1, C: run.output.count).y
+    /// The K reference embeddings r_k `[K, D]` divided by the Frobenius norm of the whole
+    /// K x D matrix (official behaviour: `prompt / prompt.norm()`, not row by row).
+    public func referenceEmbeddings(nameTokens: [[Int]], model: CLIPModel) -> [Float] {
+        let seq = referenceSequences(nameTokens: nameTokens, tower: TextTransformer(model: model))
+        let out = model.encodeText(tokenEmbeddings: Tensor(shape: [nameTokens.count, promptLength + 4, textWidth],
+                                                           data: seq.embeddings), readAt: seq.readAt)
+        return l2NormalizeForward(out.data, N: 1, C: out.count).y
     }
 }
 

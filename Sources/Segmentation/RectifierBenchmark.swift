@@ -24,27 +24,6 @@ public enum RectifierBenchmark {
         return times.sorted()[times.count / 2]
     }
 
-    /// A text tower of CLIP ViT-B/16's sizes (width 512, 12 layers, 8 heads, 77 positions,
-    /// 49,408 tokens, D = 512) with random weights.
-    public static func randomTextTower(width W: Int = 512, layers: Int = 12, heads: Int = 8, embedDim D: Int = 512,
-                                       vocab: Int = 49408, seed: UInt64 = 7) -> TextTransformer {
-        var rng = SplitMix64(seed: seed)
-        func r(_ n: Int, _ s: Float) -> [Float] { (0..<n).map { _ in Float.random(in: -s...s, using: &rng) } }
-        let s = 1 / Float(W).squareRoot()
-        let blocks = (0..<layers).map { _ in
-            TextBlockWeights(ln1Weight: [Float](repeating: 1, count: W), ln1Bias: [Float](repeating: 0, count: W),
-                             inProjWeight: r(3 * W * W, s), inProjBias: r(3 * W, 0.01),
-                             outProjWeight: r(W * W, s), outProjBias: r(W, 0.01),
-                             ln2Weight: [Float](repeating: 1, count: W), ln2Bias: [Float](repeating: 0, count: W),
-                             fcWeight: r(4 * W * W, s), fcBias: r(4 * W, 0.01),
-                             projWeight: r(4 * W * W, s / 2), projBias: r(W, 0.01))
-        }
-        return TextTransformer(heads: heads, tokenEmbedding: r(vocab * W, 0.02), positionalEmbedding: r(77 * W, 0.01),
-                               blocks: blocks, lnFinalWeight: [Float](repeating: 1, count: W),
-                               lnFinalBias: [Float](repeating: 0, count: W), textProjection: r(W * D, s),
-                               width: W, embedDim: D)
-    }
-
     /// Process CPU time in seconds (all threads).
     static func cpuSeconds() -> Double {
         var t = timespec()
@@ -58,9 +37,11 @@ public enum RectifierBenchmark {
     /// and process CPU time (the latter is what a busy shared machine does not inflate).
     public static func trainingStepSeconds(variant: RectifierVariant, classes K: Int = 20, grid: Int = 21,
                                            steps: Int = 3) -> (wall: Double, cpu: Double) {
-        let tower = randomTextTower()
+        // CLIP ViT-B/16 sizes with random weights (text: width 512, 12 layers, 8 heads, 77 positions).
+        let model = CLIPModel.random(.vitB16, seed: 7)
+        let tower = TextTransformer(model: model)
         var rng = SplitMix64(seed: 3)
-        let D = tower.embedDim, P = grid * grid, Cv = 768
+        let D = tower.embedDim, P = grid * grid, Cv = model.architecture.visionWidth
         let names = (0..<K).map { "class \($0)" }
         let rectifier = Rectifier(untrained: variant, classNames: names, tower: tower, visualWidth: Cv, using: &rng)
         func unit(_ rows: Int, _ cols: Int) -> [Float] {
@@ -74,7 +55,7 @@ public enum RectifierBenchmark {
         let pos = (0..<(Cv * P)).map { _ in normalSample(&rng) * 0.05 }
         let tokens = (0..<K).map { [400 + $0, endOfTextToken, 0] }
         var trainer = RectifierTrainer(rectifier: rectifier, tower: tower, classifier: classifier, nameTokens: tokens,
-                                       positional: pos, gridHeight: grid, gridWidth: grid, logitScale: 100)
+                                       positional: pos, gridHeight: grid, gridWidth: grid, logitScale: expf(model.logitScale))
         let batch = [TrainingImage(features: features, pseudoLabels: [0, 1])]
         var walls: [Double] = [], cpus: [Double] = []
         for _ in 0..<steps {

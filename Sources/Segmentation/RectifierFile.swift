@@ -8,6 +8,14 @@ import Math
 ///
 /// Our files are safetensors with these names plus JSON metadata: `variant`, `classes` (a JSON
 /// array), `weights_hash` (of the CLIP weights the rectifier was trained with) and training settings.
+/// A rectifier file that cannot be used, phrased for the person at the keyboard.
+public struct RectifierFileError: Error, CustomStringConvertible, Sendable {
+    public let file: String
+    public let problem: String
+    public init(file: String, problem: String) { self.file = file; self.problem = problem }
+    public var description: String { "\(file): \(problem)" }
+}
+
 extension Rectifier {
     /// Builds a rectifier from authors'-layout tensors; the variant is read off the keys.
     public init(authorsTensors raw: [String: Tensor], classNames: [String], file: String,
@@ -15,7 +23,7 @@ extension Rectifier {
         var t: [String: Tensor] = [:]
         for (k, v) in raw { t[k.hasPrefix("module.") ? String(k.dropFirst(7)) : k] = v }
         func get(_ k: String) throws -> Tensor {
-            guard let v = t[k] else { throw TensorFileError(file: file, problem: "missing rectifier tensor \(k)") }
+            guard let v = t[k] else { throw RectifierFileError(file: file, problem: "missing rectifier tensor \(k)") }
             return v
         }
         func norm(_ p: String) throws -> BatchNormParameters {
@@ -28,21 +36,21 @@ extension Rectifier {
         func conv(_ c: String, _ n: String) throws -> ConvNormLayer {
             let w = try get(c + ".weight")
             guard w.rank == 4, w.shape[2] == w.shape[3] else {
-                throw TensorFileError(file: file, problem: "\(c).weight has shape \(w.shape), expected [out, in, k, k]")
+                throw RectifierFileError(file: file, problem: "\(c).weight has shape \(w.shape), expected [out, in, k, k]")
             }
             return ConvNormLayer(weight: w.data, bias: try get(c + ".bias").data, inChannels: w.shape[1],
                                  outChannels: w.shape[0], kernel: w.shape[2], norm: try norm(n))
         }
         let prompt = try get("text_encoder.prompt_token")
         guard prompt.rank == 3 || prompt.rank == 2 else {
-            throw TensorFileError(file: file, problem: "text_encoder.prompt_token has shape \(prompt.shape)")
+            throw RectifierFileError(file: file, problem: "text_encoder.prompt_token has shape \(prompt.shape)")
         }
         let L = prompt.shape[prompt.rank - 2], W = prompt.shape[prompt.rank - 1]
         let K = classNames.count
         if t["proj_net.0.weight"] != nil {
             let layers = try [(0, 1), (3, 4), (6, 7)].map { try conv("proj_net.\($0.0)", "proj_net.\($0.1)") }
             guard layers[2].outChannels == K else {
-                throw TensorFileError(file: file, problem: "rectifier has \(layers[2].outChannels) classes, the class list has \(K)")
+                throw RectifierFileError(file: file, problem: "rectifier has \(layers[2].outChannels) classes, the class list has \(K)")
             }
             self.init(variant: .reclip, classNames: classNames, prompt: prompt.data, promptLength: L, textWidth: W,
                       spaceLayers: layers, metadata: metadata)
@@ -50,12 +58,12 @@ extension Rectifier {
             let pe = try get("pe_proj.weight")
             let dec = try conv("decoder_conv2", "decoder_norm2")
             guard dec.outChannels == K else {
-                throw TensorFileError(file: file, problem: "rectifier has \(dec.outChannels) classes, the class list has \(K)")
+                throw RectifierFileError(file: file, problem: "rectifier has \(dec.outChannels) classes, the class list has \(K)")
             }
             self.init(variant: .reclipPlusPlus, classNames: classNames, prompt: prompt.data, promptLength: L, textWidth: W,
                       peProjWeight: pe.data, peProjBias: try get("pe_proj.bias").data, decoder: dec, metadata: metadata)
         } else {
-            throw TensorFileError(file: file, problem: "neither proj_net.* (ReCLIP) nor pe_proj.* (ReCLIP++) tensors found")
+            throw RectifierFileError(file: file, problem: "neither proj_net.* (ReCLIP) nor pe_proj.* (ReCLIP++) tensors found")
         }
     }
 
@@ -88,15 +96,23 @@ extension Rectifier {
         var meta = metadata
         meta["variant"] = variant.rawValue
         meta["classes"] = String(data: try JSONSerialization.data(withJSONObject: classNames), encoding: .utf8)
-        try SafetensorsCodec.write(authorsTensors(), metadata: meta, to: url)
+        let tensors = authorsTensors().sorted { $0.key < $1.key }.map { (name: $0.key, tensor: $0.value) }
+        try SafeTensorsWriter.write(tensors, metadata: meta, to: url.path)
     }
 
-    /// Loads a rectifier file written by `save(to:)` (or any safetensors file with the authors'
-    /// keys). `classes` and `weightsHash`, when given, must match what the file records:
-    /// a mismatch is an error naming what differs.
+    /// Loads a rectifier: our safetensors files (written by `save(to:)`, or any safetensors file
+    /// with the authors' keys) or the authors' `.pth` checkpoints (torch.save, `module.` prefix).
+    /// `classes` and `weightsHash`, when given, must match what the file records: a mismatch is
+    /// an error naming what differs. A `.pth` records neither, so `classes` is required for it.
     public static func load(from url: URL, classes: [String]? = nil, weightsHash: String? = nil) throws -> Rectifier {
-        let (tensors, meta) = try SafetensorsCodec.read(url)
-        return try make(tensors: tensors, metadata: meta, file: url.path, classes: classes, weightsHash: weightsHash)
+        if url.pathExtension.lowercased() == "pth" || url.pathExtension.lowercased() == "pt" {
+            let checkpoint = try TorchCheckpoint(contentsOf: url)
+            return try make(tensors: checkpoint.tensors, metadata: [:], file: url.path, classes: classes, weightsHash: nil)
+        }
+        let file = try SafeTensorsFile(path: url.path)
+        var tensors: [String: Tensor] = [:]
+        for name in file.names { tensors[name] = try file.tensor(name) }
+        return try make(tensors: tensors, metadata: file.metadata, file: url.path, classes: classes, weightsHash: weightsHash)
     }
 
     /// Shared checks for safetensors and `.pth` rectifiers.
@@ -105,24 +121,24 @@ extension Rectifier {
         var names = classes
         if let text = meta["classes"] {
             guard let stored = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String] else {
-                throw TensorFileError(file: file, problem: "metadata 'classes' is not a JSON array of names")
+                throw RectifierFileError(file: file, problem: "metadata 'classes' is not a JSON array of names")
             }
             if let classes, classes != stored {
-                throw TensorFileError(file: file, problem:
+                throw RectifierFileError(file: file, problem:
                     "trained for classes \(stored.joined(separator: ",")), not \(classes.joined(separator: ","))")
             }
             names = stored
         }
         guard let names else {
-            throw TensorFileError(file: file, problem: "the file does not record its classes: pass --classes")
+            throw RectifierFileError(file: file, problem: "the file does not record its classes: pass --classes")
         }
         if let weightsHash, let stored = meta["weights_hash"], stored != weightsHash {
-            throw TensorFileError(file: file, problem:
+            throw RectifierFileError(file: file, problem:
                 "trained with CLIP weights \(stored.prefix(12)), the loaded weights are \(weightsHash.prefix(12))")
         }
         let r = try Rectifier(authorsTensors: tensors, classNames: names, file: file, metadata: meta)
         if let v = meta["variant"], v != r.variant.rawValue {
-            throw TensorFileError(file: file, problem: "metadata says variant \(v) but the tensors are \(r.variant.rawValue)")
+            throw RectifierFileError(file: file, problem: "metadata says variant \(v) but the tensors are \(r.variant.rawValue)")
         }
         return r
     }

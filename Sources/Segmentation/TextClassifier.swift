@@ -14,13 +14,13 @@ public struct TextClassifier: Sendable {
     }
 
     /// Builds the classifier from tokenised prompts: `prompts[k]` holds class k's token
-    /// sequences (`[SOT, ..., EOT, 0...]`).
-    public init(tower: TextTransformer, prompts: [[[Int]]]) {
-        let D = tower.embedDim
+    /// sequences (`[SOT, ..., EOT, 0...]`, as `CLIPTokenizer.tokenize` makes them).
+    public init(model: CLIPModel, prompts: [[[Int32]]]) throws {
+        let D = model.architecture.embedDim
         var w: [Float] = []
         for classPrompts in prompts {
-            let e = tower.encode(tokens: classPrompts)
-            let n = l2NormalizeForward(e, N: classPrompts.count, C: D).y
+            let e = try model.encodeText(tokens: classPrompts)
+            let n = l2NormalizeForward(e.data, N: classPrompts.count, C: D).y
             var mean = [Float](repeating: 0, count: D)
             for i in 0..<classPrompts.count { for d in 0..<D { mean[d] += n[i * D + d] } }
             for d in 0..<D { mean[d] /= Float(classPrompts.count) }
@@ -28,17 +28,9 @@ public struct TextClassifier: Sendable {
         }
         self.init(weights: w, classCount: prompts.count, embedDim: D)
     }
-}
 
-extension TextTransformer {
-    /// CLIP's `encode_text`: embeddings of token sequences read at the end-of-text token (the
-    /// arg-max id). The causal mask makes positions after the last end-of-text irrelevant, so the
-    /// batch runs only up to it.
-    public func encode(tokens: [[Int]]) -> [Float] {
-        let eot = tokens.map { seq in seq.indices.max { seq[$0] < seq[$1] || (seq[$0] == seq[$1] && $0 > $1) }! }
-        let T = (eot.max() ?? 0) + 1
-        var x = [Float](); x.reserveCapacity(tokens.count * T * width)
-        for seq in tokens { for t in 0..<T { x.append(contentsOf: embedding(of: t < seq.count ? seq[t] : 0)) } }
-        return forward(embeddings: x, sequences: tokens.count, length: T, readAt: eot).output
+    /// The 85 templates filled with each class name, tokenised.
+    public static func prompts(classes: [String], tokenizer: CLIPTokenizer) throws -> [[[Int32]]] {
+        try classes.map { name in try tokenizer.tokenize(promptTemplates.map { $0.replacingOccurrences(of: "{}", with: name) }) }
     }
 }

@@ -13,4 +13,49 @@ public enum ExplorerView: Int, CaseIterable, Sendable {
     public var next: ExplorerView {
         ExplorerView(rawValue: rawValue % ExplorerView.allCases.count + 1)!
     }
+
+    /// The view before this one, wrapping around.
+    public var previous: ExplorerView {
+        ExplorerView(rawValue: (rawValue + ExplorerView.allCases.count - 2) % ExplorerView.allCases.count + 1)!
+    }
+
+    /// The short name shown in the title bar.
+    public var title: String {
+        switch self {
+        case .compare: return "compare"
+        case .bias: return "bias"
+        case .difference: return "difference"
+        case .overlay: return "overlay"
+        }
+    }
+
+    /// How many pictures the view shows side by side (or stacked).
+    var panelCount: Int {
+        switch self {
+        case .compare, .bias: return 2
+        case .difference, .overlay: return 1
+        }
+    }
+}
+
+/// What the overlay view (4) shows; `o` cycles through them.
+public enum OverlayMode: Int, CaseIterable, Sendable {
+    /// The photograph alone.
+    case image
+    /// The rectified mask blended over the photograph with the chosen opacity.
+    case mask
+    /// The dataset's ground-truth mask blended over the photograph.
+    case groundTruth
+
+    /// The mode after this one, wrapping around.
+    public var next: OverlayMode { OverlayMode(rawValue: (rawValue + 1) % OverlayMode.allCases.count)! }
+
+    /// The name shown in the panel caption.
+    public var title: String {
+        switch self {
+        case .image: return "image"
+        case .mask: return "mask over image"
+        case .groundTruth: return "ground truth"
+        }
+    }
 }

@@ -97,8 +97,8 @@ final class BackwardTests: XCTestCase {
         let r = randomArray(N * OC, &rng)
         var dx = [Float](repeating: 0, count: x.count)
         var dw: [Float]? = [Float](repeating: 0, count: w.count), db: [Float]? = [Float](repeating: 0, count: OC)
-        linearBackward(dout: r, inp: x, weight: w, dinp: &dx, dweight: &dw, dbias: &db, N: N, C: C, OC: OC)
-        let f = { (x: [Float], w: [Float], b: [Float]) in project(linearForward(x, weight: w, bias: b, N: N, C: C, OC: OC), r) }
+        matmulBackward(dout: r, inp: x, weight: w, dinp: &dx, dweight: &dw, dbias: &db, N: N, C: C, OC: OC)
+        let f = { (x: [Float], w: [Float], b: [Float]) in project(matmulForward(x, weight: w, bias: b, N: N, C: C, OC: OC), r) }
         checkGradient("linear dx", x: x, analytic: dx) { f($0, w, b) }
         checkGradient("linear dw", x: w, analytic: dw!) { f(x, $0, b) }
         checkGradient("linear db", x: b, analytic: db!) { f(x, w, $0) }
@@ -110,11 +110,14 @@ final class BackwardTests: XCTestCase {
         for causal in [true, false] {
             let qkv = randomArray(T * 3 * C, &rng)
             let r = randomArray(T * C, &rng)
-            let fw = attentionForward(qkv, T: T, C: C, heads: NH, causal: causal)
-            var d = [Float](repeating: 0, count: qkv.count)
-            attentionBackward(dout: r, qkv: qkv, att: fw.att, dqkv: &d, T: T, C: C, heads: NH, causal: causal)
-            checkGradient("attention causal=\(causal)", x: qkv, analytic: d) {
-                project(attentionForward($0, T: T, C: C, heads: NH, causal: causal).out, r)
+            // Two sequences at once, as the text tower batches them.
+            let B = 2
+            let qkv2 = qkv + randomArray(T * 3 * C, &rng), r2 = r + randomArray(T * C, &rng)
+            let fw = attentionForward(qkv2, batch: B, T: T, C: C, heads: NH, causal: causal)
+            var d = [Float](repeating: 0, count: qkv2.count)
+            attentionBackward(dout: r2, qkv: qkv2, att: fw.att, dqkv: &d, batch: B, T: T, C: C, heads: NH, causal: causal)
+            checkGradient("attention causal=\(causal)", x: qkv2, analytic: d) {
+                project(attentionForward($0, batch: B, T: T, C: C, heads: NH, causal: causal).out, r2)
             }
         }
     }
@@ -134,8 +137,16 @@ final class BackwardTests: XCTestCase {
         var rng = SeededGenerator(seed: 9)
         let x = randomArray(12, &rng, scale: 3), r = randomArray(12, &rng)
         var dx = [Float](repeating: 0, count: 12)
-        quickGeluBackward(dy: r, x: x, dx: &dx)
-        checkGradient("quickgelu", x: x, analytic: dx, eps: 1e-3) { project(quickGeluForward($0), r) }
+        quickGELUBackward(dy: r, x: x, dx: &dx)
+        checkGradient("quickgelu", x: x, analytic: dx, eps: 1e-3) { project(quickGELUForward($0), r) }
+    }
+
+    func testGeluBackward() {
+        var rng = SeededGenerator(seed: 14)
+        let x = randomArray(12, &rng, scale: 3), r = randomArray(12, &rng)
+        var dx = [Float](repeating: 0, count: 12)
+        geluBackward(dy: r, x: x, dx: &dx)
+        checkGradient("gelu", x: x, analytic: dx, eps: 1e-3) { project(geluForward($0), r) }
     }
 
     func testCrossEntropyBackward() {

@@ -7,7 +7,15 @@ let reclipFixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .appendingPathComponent("../Fixtures/reclip").standardizedFileURL
 
 func fixture(_ name: String) throws -> [String: Tensor] {
-    try SafetensorsCodec.read(reclipFixtures.appendingPathComponent(name)).tensors
+    let file = try SafeTensorsFile(path: reclipFixtures.appendingPathComponent(name).path)
+    var out: [String: Tensor] = [:]
+    for n in file.names { out[n] = try file.tensor(n) }
+    return out
+}
+
+/// The tiny random CLIP of the fixtures.
+func tinyCLIP() throws -> CLIPModel {
+    try CLIPModel(contentsOf: reclipFixtures.appendingPathComponent("tiny_clip.safetensors").path)
 }
 
 func assertClose(_ a: [Float], _ b: [Float], tol: Float, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
@@ -23,22 +31,20 @@ func assertClose(_ a: [Float], _ b: [Float], tol: Float, _ what: String, file: S
 final class ReCLIPGoldenTests: XCTestCase {
     static let classes = ["cat", "potted plant", "chest of drawers"]
 
-    func loadTower() throws -> TextTransformer {
-        try TextTransformer(openAI: try fixture("tiny_clip.safetensors"))
-    }
-
     func nameTokens(_ g: [String: Tensor]) -> [[Int]] {
         let t = g["name_tokens"]!
         return (0..<t.shape[0]).map { k in (0..<3).map { Int(t.data[k * 3 + $0]) } }
     }
 
     func testTextClassifierFromTemplatesMatchesPyTorch() throws {
-        let tower = try loadTower(), g = try fixture("golden.safetensors")
+        let model = try tinyCLIP(), g = try fixture("golden.safetensors")
         let toks = g["template_tokens"]!, n = toks.shape[1]
-        let prompts: [[[Int]]] = (0..<3).map { k in
-            (0..<85).map { i in (0..<n).map { Int(toks.data[(k * 85 + i) * n + $0]) } }
+        let prompts: [[[Int32]]] = (0..<3).map { k in
+            (0..<85).map { i in (0..<n).map { Int32(toks.data[(k * 85 + i) * n + $0]) } }
         }
-        let classifier = TextClassifier(tower: tower, prompts: prompts)
+        // The same token ids from our tokenizer and the 85 templates.
+        XCTAssertEqual(try TextClassifier.prompts(classes: Self.classes, tokenizer: CLIPTokenizer()), prompts)
+        let classifier = try TextClassifier(model: model, prompts: prompts)
         assertClose(classifier.weights, g["classifier"]!.data, tol: 1e-4, "classifier")
     }
 
@@ -49,10 +55,10 @@ final class ReCLIPGoldenTests: XCTestCase {
     }
 
     func checkVariant(_ stem: String, ext: String) throws {
-        let tower = try loadTower(), g = try fixture("golden.safetensors")
+        let model = try tinyCLIP(), g = try fixture("golden.safetensors")
         let url = reclipFixtures.appendingPathComponent("\(stem).\(ext)")
         let r = try Rectifier.load(from: url, classes: Self.classes)
-        let ref = r.referenceEmbeddings(nameTokens: nameTokens(g), tower: tower)
+        let ref = r.referenceEmbeddings(nameTokens: nameTokens(g), model: model)
         assertClose(ref, g["\(stem)_reference"]!.data, tol: 1e-4, "\(stem) reference")
         let maps = BiasMaps(features: g["features"]!.data, classifier: g["classifier"]!.data, reference: ref,
                             positional: g["positional"]!.data, rectifier: r, h: 5, w: 6)
@@ -72,6 +78,13 @@ final class ReCLIPGoldenTests: XCTestCase {
 
     func testReCLIPMatchesAuthorsModel() throws { try checkVariant("reclip", ext: "safetensors") }
     func testReCLIPPlusPlusMatchesAuthorsModel() throws { try checkVariant("reclippp", ext: "safetensors") }
+    func testAuthorsPthCheckpointsLoad() throws {
+        try checkVariant("reclip", ext: "pth")
+        try checkVariant("reclippp", ext: "pth")
+        XCTAssertThrowsError(try Rectifier.load(from: reclipFixtures.appendingPathComponent("reclip.pth"))) { e in
+            XCTAssertTrue("\(e)".contains("pass --classes"), "\(e)")
+        }
+    }
 
     func testRectifierFileRoundTripAndMismatchErrors() throws {
         let r = try Rectifier.load(from: reclipFixtures.appendingPathComponent("reclippp.safetensors"))

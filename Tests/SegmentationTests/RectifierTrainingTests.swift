@@ -3,12 +3,13 @@ import Math
 @testable import Segmentation
 
 func makeTrainer(_ stem: String) throws -> (RectifierTrainer, [TrainingImage], [[[Float]]], [String: Tensor]) {
-    let tower = try TextTransformer(openAI: try fixture("tiny_clip.safetensors"))
+    let model = try tinyCLIP()
+    let tower = TextTransformer(model: model)
     let g = try fixture("golden.safetensors"), t = try fixture("training.safetensors")
     let r = try Rectifier.load(from: reclipFixtures.appendingPathComponent("\(stem).safetensors"))
     let names = g["name_tokens"]!
     let tokens = (0..<3).map { k in (0..<3).map { Int(names.data[k * 3 + $0]) } }
-    let logitScale = expf(try fixture("tiny_clip.safetensors")["logit_scale"]!.data[0])
+    let logitScale = expf(model.logitScale)
     let trainer = RectifierTrainer(rectifier: r, tower: tower, classifier: g["classifier"]!.data, nameTokens: tokens,
                                    positional: g["positional"]!.data, gridHeight: 5, gridWidth: 6, logitScale: logitScale)
     let f = t["features"]!, D = 16, P = 30

@@ -1,0 +1,153 @@
+import Foundation
+import Segmentation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Everything the explorer starts with.
+public struct ExplorerOptions: Sendable {
+    /// The images to browse.
+    public var entries: [ImageEntry]
+    /// Class names, in the engine's order.
+    public var classes: [String]
+    /// The engine; `nil` shows images and ground truth only.
+    public var engine: (any SegmentationEngine)?
+    /// Why no engine could be loaded, if one was asked for.
+    public var modelProblem: String?
+
+    public init(entries: [ImageEntry], classes: [String], engine: (any SegmentationEngine)?, modelProblem: String? = nil) {
+        self.entries = entries
+        self.classes = classes
+        self.engine = engine
+        self.modelProblem = modelProblem
+    }
+}
+
+/// The explorer's UI loop: one thread owns the terminal and the state; decoding, the engine
+/// and saving run as background tasks that post their results to a mailbox.
+///
+/// Each turn: act on caught signals, draw if the state changed (only changed cells reach the
+/// terminal), wait up to 50 ms for a key, collect finished background work, and fold every
+/// event into the state with `ExplorerState.applying(_:)`.
+public final class Explorer {
+    let options: ExplorerOptions
+    let mailbox = Mailbox()
+    let worker: SegmentationWorker?
+    var state: ExplorerState
+    var tasks: [Int: Task<Void, Never>] = [:]
+
+    public init(options: ExplorerOptions) {
+        self.options = options
+        worker = options.engine.map { SegmentationWorker(engine: $0) }
+        state = ExplorerState(entries: options.entries, classes: options.classes, model: options.engine?.info,
+                              width: 80, height: 24)
+        state.modelProblem = options.modelProblem
+    }
+
+    /// Runs until `q` or a terminating signal; returns the process exit status (0, or 128 +
+    /// the signal). The terminal is restored in every case.
+    public func run() throws -> Int32 {
+        let terminal = try Terminal()
+        defer {
+            terminal.end()
+            SignalFlags.restoreDefaults()
+            for task in tasks.values { task.cancel() }
+        }
+        SignalFlags.installAll()
+        state.halfBlocks = terminal.unicode
+        (state.width, state.height) = terminal.size
+        perform(state.begin())
+        var dirty = true
+        var lastTick = DispatchTime.now().uptimeNanoseconds
+        while !state.quitting {
+            for s in [SIGINT, SIGTERM, SIGHUP] where SignalFlags.take(s) { return 128 + s }
+            if SignalFlags.take(SIGTSTP) {
+                terminal.suspend()
+                signal(SIGTSTP, SIG_DFL)
+                raise(SIGTSTP)
+                // Execution continues here after `fg`.
+                SignalFlags.install(SIGTSTP)
+                _ = SignalFlags.take(SIGCONT)
+                terminal.resume()
+                (state.width, state.height) = terminal.size
+                dirty = true
+            }
+            if SignalFlags.take(SIGCONT) {
+                terminal.resume()
+                dirty = true
+            }
+            if dirty {
+                terminal.draw(ExplorerFrame(state: state).grid)
+                dirty = false
+            }
+            var events: [ExplorerEvent] = []
+            if let event = terminal.nextEvent() { events.append(event) }
+            events += mailbox.drain()
+            let now = DispatchTime.now().uptimeNanoseconds
+            if now - lastTick > 120_000_000 {
+                lastTick = now
+                let phase = state.spinnerPhase
+                state = state.applying(.tick).0
+                if state.spinnerPhase != phase { dirty = true }
+            }
+            for event in events {
+                let (next, effects) = state.applying(event)
+                state = next
+                perform(effects)
+                dirty = true
+            }
+        }
+        return 0
+    }
+
+    /// Starts the background work an update asked for.
+    func perform(_ effects: [ExplorerEffect]) {
+        for effect in effects {
+            switch effect {
+            case .loadImage(let index):
+                let entry = state.entries[index]
+                let mailbox = self.mailbox
+                Task.detached(priority: .userInitiated) {
+                    do {
+                        let picture = try PictureFile.load(entry.url)
+                        let truth = try entry.groundTruth.map { try PictureFile.loadMask($0) }
+                        mailbox.post(.imageLoaded(index: index, picture: picture, groundTruth: truth))
+                    } catch {
+                        mailbox.post(.imageFailed(index: index, problem: "\(error)"))
+                    }
+                }
+            case .segment(let index):
+                guard let worker, let picture = state.pictures[index] else { continue }
+                let url = state.entries[index].url
+                let classes = state.classes
+                let mailbox = self.mailbox
+                tasks[index]?.cancel()
+                tasks[index] = Task.detached(priority: .userInitiated) {
+                    do {
+                        let (maps, seconds) = try await worker.segment(url: url, picture: picture, classes: classes) { fraction in
+                            mailbox.post(.segmentationProgress(index: index, fraction: fraction))
+                        }
+                        mailbox.post(.segmented(index: index, classes: classes, maps: maps, seconds: seconds))
+                    } catch is CancellationError {
+                        return
+                    } catch {
+                        mailbox.post(.segmentationFailed(index: index, problem: "\(error)"))
+                    }
+                }
+            case .cancelSegmentation(let index):
+                tasks[index]?.cancel()
+                tasks[index] = nil
+            case .save:
+                let snapshot = state
+                let mailbox = self.mailbox
+                Task.detached(priority: .utility) {
+                    do {
+                        mailbox.post(.saved(paths: try ViewExport(state: snapshot).write()))
+                    } catch {
+                        mailbox.post(.saveFailed(problem: "\(error)"))
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,311 @@
+import Render
+import Segmentation
+
+/// A frame of the explorer drawn from a state alone: the grid of cells the terminal should
+/// show. One place (`Terminal`) turns it into ncurses calls; tests read it directly.
+///
+/// ```swift
+/// let grid = ExplorerFrame(state: state).grid
+/// print(grid.text(row: grid.height - 1))   // the status line
+/// ```
+public struct ExplorerFrame {
+    public let state: ExplorerState
+    let layout: ExplorerLayout
+    let palette = ClassPalette()
+
+    public init(state: ExplorerState) {
+        self.state = state
+        self.layout = state.layout
+    }
+
+    /// The whole screen.
+    public var grid: CellGrid {
+        var grid = CellGrid(width: max(0, state.width), height: max(0, state.height))
+        guard !layout.isTooSmall else {
+            drawTooSmall(&grid)
+            return grid
+        }
+        drawTitle(&grid)
+        drawList(&grid)
+        let contents = drawPanels(&grid)
+        drawColourBar(&grid)
+        drawLegend(&grid)
+        if state.inspecting { drawInspector(&grid, contents: contents) }
+        drawStatus(&grid)
+        if state.showHelp { drawHelp(&grid) }
+        return grid
+    }
+
+    // MARK: parts
+
+    func drawTooSmall(_ grid: inout CellGrid) {
+        let lines = ["terminal too small: \(state.width)x\(state.height)",
+                     "reclip needs \(ExplorerLayout.minimumWidth)x\(ExplorerLayout.minimumHeight)",
+                     "enlarge it, or q to quit"]
+        for (i, line) in lines.enumerated() {
+            let y = (grid.height - lines.count) / 2 + i
+            grid.write(line, x: max(0, (grid.width - line.count) / 2), y: y)
+        }
+    }
+
+    func drawTitle(_ grid: inout CellGrid) {
+        let bar = Cell(glyph: " ", foreground: Palette.titleText, background: Palette.titleBackground)
+        grid.fill(layout.title, with: bar)
+        var x = grid.write(" reclip ", x: 0, y: 0, foreground: Palette.titleText, background: Palette.titleBackground)
+        // Every view named when there is room; numbers and the current view's name otherwise.
+        let full = 8 + ExplorerView.allCases.map { $0.title.count + 5 }.reduce(0, +) + 20 <= grid.width
+        for view in ExplorerView.allCases {
+            let label = full ? " \(view.rawValue) \(view.title) " : " \(view.rawValue) "
+            let on = view == state.view
+            x = grid.write(label, x: x + 1, y: 0,
+                           foreground: on ? Palette.highlightText : Palette.titleText,
+                           background: on ? Palette.highlightBackground : Palette.titleBackground)
+        }
+        if !full {
+            x = grid.write(" " + state.view.title, x: x, y: 0, foreground: Palette.titleText, background: Palette.titleBackground)
+        }
+        if let entry = state.currentEntry {
+            let right = " \(entry.name)  \(state.selected + 1)/\(state.entries.count) "
+            let start = max(x + 1, grid.width - right.count)
+            grid.write(right, x: start, y: 0, foreground: Palette.titleText, background: Palette.titleBackground)
+        }
+    }
+
+    func drawList(_ grid: inout CellGrid) {
+        let list = layout.list
+        guard !list.isEmpty else { return }
+        let textWidth = list.width - 1
+        for y in list.y..<(list.y + list.height) {
+            grid[list.x + textWidth, y] = Cell(glyph: "\u{2502}", foreground: Palette.dimText)
+        }
+        grid.write("images", x: list.x + 1, y: list.y, maxWidth: textWidth - 1, foreground: Palette.dimText)
+        let rows = ExplorerLayout.window(count: state.entries.count, focus: state.selected, rows: list.height - 1)
+        for (row, index) in rows.enumerated() {
+            let on = index == state.selected
+            let mark: String
+            if state.imageErrors[index] != nil { mark = "!" }
+            else if case .done? = state.segmentations[index] { mark = "*" }
+            else { mark = " " }
+            let name = (on ? ">" : " ") + mark + state.entries[index].name
+            let padded = name.padding(toLength: textWidth, withPad: " ", startingAt: 0)
+            grid.write(padded, x: list.x, y: list.y + 1 + row, maxWidth: textWidth,
+                       foreground: on ? Palette.highlightText : .terminalDefault,
+                       background: on ? Palette.highlightBackground : .terminalDefault)
+        }
+    }
+
+    /// Draws the view's panels; returns their contents (the inspector reads the first).
+    @discardableResult
+    func drawPanels(_ grid: inout CellGrid) -> [PanelContent] {
+        guard let first = layout.panels.first else { return [] }
+        let contents = ViewPanels(state: state).panels(width: first.picture.width, height: first.picture.height * 2)
+        for (panel, content) in zip(layout.panels, contents) {
+            grid.write(content.caption, x: panel.caption.x, y: panel.caption.y, maxWidth: panel.caption.width,
+                       foreground: .terminalDefault)
+            if let picture = content.picture {
+                var cells = picture.cells(halfBlocks: state.halfBlocks)
+                if state.inspecting { markCursor(&cells) }
+                grid.paste(cells, atX: panel.picture.x, y: panel.picture.y)
+            }
+            if let message = content.message {
+                let y = panel.picture.y + panel.picture.height / 2
+                grid.write(message, x: panel.picture.x + 1, y: y, maxWidth: max(0, panel.caption.width - 1),
+                           foreground: Palette.warningText)
+            }
+        }
+        if state.isComputing || state.loading.contains(state.selected), let panel = layout.panels.last {
+            let spinner = ["|", "/", "-", "\\"][state.spinnerPhase % 4]
+            var text = " \(spinner) "
+            if case .computing(let p)? = state.segmentations[state.selected] { text += "computing \(Format.percent(p)) " }
+            else { text += "loading " }
+            grid.write(text, x: panel.picture.x, y: panel.picture.y + panel.picture.height - 1,
+                       maxWidth: panel.picture.width, foreground: Palette.highlightText, background: Palette.highlightBackground)
+        }
+        return contents
+    }
+
+    /// The cell under the inspect cursor inside a panel's cells.
+    func cursorCell(in width: Int, _ height: Int) -> (x: Int, y: Int) {
+        (min(width - 1, max(0, Int(state.cursor.u * Double(width)))),
+         min(height - 1, max(0, Int(state.cursor.v * Double(height)))))
+    }
+
+    func markCursor(_ cells: inout CellGrid) {
+        guard cells.width > 0, cells.height > 0 else { return }
+        let (x, y) = cursorCell(in: cells.width, cells.height)
+        cells[x, y] = Cell(glyph: "+", foreground: .rgb(RGB(0, 0, 0)), background: .rgb(RGB(255, 255, 255)))
+    }
+
+    func drawColourBar(_ grid: inout CellGrid) {
+        guard let bar = layout.colourBar, let maps = state.currentMaps, maps.hasBias,
+              maps.classBias != nil, bar.width > 4 else { return }
+        let scale = ViewPanels(state: state).biasScale(maps)
+        let steps = bar.width
+        for i in 0..<steps {
+            let value = -scale.limit + 2 * scale.limit * (Float(i) + 0.5) / Float(steps)
+            grid[bar.x + i, bar.y] = Cell(glyph: " ", background: .rgb(scale.colour(value)))
+        }
+        let low = Format.decimal(-scale.limit).trimmingCharacters(in: .whitespaces)
+        let high = "+" + Format.decimal(scale.limit).trimmingCharacters(in: .whitespaces)
+        grid.write(low, x: bar.x, y: bar.y + 1)
+        grid.write("0", x: bar.x + steps / 2, y: bar.y + 1)
+        grid.write(high, x: bar.x + steps - high.count, y: bar.y + 1)
+    }
+
+    /// Shares of each class in the rectified mask and their change from the raw mask.
+    func classShares() -> (shares: [Double], deltas: [Int])? {
+        guard let maps = state.currentMaps, let panel = layout.panels.first, !panel.picture.isEmpty else { return nil }
+        let w = panel.picture.width, h = panel.picture.height * 2
+        let rect = LabelMap(width: w, height: h, labels: maps.labels(alpha: state.alpha, width: w, height: h)).shares(classes: maps.classCount)
+        let raw = LabelMap(width: w, height: h, labels: maps.labels(alpha: 0, width: w, height: h)).shares(classes: maps.classCount)
+        let deltas = zip(rect, raw).map { Int(($0 * 100).rounded()) - Int(($1 * 100).rounded()) }
+        return (rect, deltas)
+    }
+
+    func legendLabel(_ k: Int, shares: (shares: [Double], deltas: [Int])?) -> String {
+        var label = state.classes[k]
+        if let shares, k < shares.shares.count {
+            label += " " + Format.percent(shares.shares[k])
+            if state.alpha != 0 && shares.deltas[k] != 0 { label += " (\(Format.signed(shares.deltas[k])))" }
+        }
+        return label
+    }
+
+    func drawLegend(_ grid: inout CellGrid) {
+        let legend = layout.legend
+        guard !legend.isEmpty, !state.classes.isEmpty else { return }
+        let shares = classShares()
+        if layout.legendIsColumn {
+            for y in legend.y..<(legend.y + legend.height) {
+                grid[legend.x, y] = Cell(glyph: "\u{2502}", foreground: Palette.dimText)
+            }
+            grid.write("classes (c: focus)", x: legend.x + 2, y: legend.y, maxWidth: legend.width - 2, foreground: Palette.dimText)
+            let rows = ExplorerLayout.window(count: state.classes.count, focus: state.focusClass, rows: layout.legendEntryRows)
+            for (row, k) in rows.enumerated() {
+                let y = legend.y + 1 + row
+                let on = k == state.focusClass
+                grid.write(on ? ">" : " ", x: legend.x + 1, y: y)
+                grid.write("  ", x: legend.x + 2, y: y, background: .rgb(palette[k]))
+                grid.write(" " + legendLabel(k, shares: shares), x: legend.x + 4, y: y, maxWidth: legend.width - 4,
+                           foreground: on ? Palette.highlightText : .terminalDefault,
+                           background: on ? Palette.highlightBackground : .terminalDefault)
+            }
+        } else {
+            var x = legend.x + 1, y = legend.y
+            for k in 0..<state.classes.count {
+                let label = " " + legendLabel(k, shares: shares) + " "
+                if x + 2 + label.count > legend.x + legend.width {
+                    y += 1
+                    x = legend.x + 1
+                    if y >= legend.y + legend.height { break }
+                }
+                grid.write("  ", x: x, y: y, background: .rgb(palette[k]))
+                let on = k == state.focusClass
+                x = grid.write(label, x: x + 2, y: y, maxWidth: legend.x + legend.width - x - 2,
+                               foreground: on ? Palette.highlightText : .terminalDefault,
+                               background: on ? Palette.highlightBackground : .terminalDefault)
+            }
+        }
+    }
+
+    /// The inspect box: for the cell under the cursor, the top classes with raw logit, class
+    /// bias, space bias and rectified logit.
+    func drawInspector(_ grid: inout CellGrid, contents: [PanelContent]) {
+        let box = layout.inspector
+        guard !box.isEmpty else { return }
+        grid.fill(box, with: .blank)
+        guard let maps = state.currentMaps, maps.gridWidth > 0, maps.gridHeight > 0 else {
+            grid.write("inspect: needs the engine's maps", x: box.x + 1, y: box.y, maxWidth: box.width - 1, foreground: Palette.dimText)
+            return
+        }
+        let gx = min(maps.gridWidth - 1, Int(state.cursor.u * Double(maps.gridWidth)))
+        let gy = min(maps.gridHeight - 1, Int(state.cursor.v * Double(maps.gridHeight)))
+        let plane = maps.gridWidth * maps.gridHeight
+        let p = gy * maps.gridWidth + gx
+        let rect = maps.rectified(alpha: state.alpha)
+        let order = (0..<maps.classCount).sorted { rect[$0 * plane + p] > rect[$1 * plane + p] }
+        grid.write("inspect cell \(gx),\(gy) of \(maps.gridWidth)x\(maps.gridHeight)", x: box.x + 1, y: box.y,
+                   maxWidth: box.width - 1, foreground: Palette.dimText)
+        let compact = box.width < 44
+        let places = compact ? 2 : 3
+        let nameWidth = compact ? 7 : 10
+        let column = places + 4
+        func right(_ text: String) -> String { String(repeating: " ", count: max(0, column - text.count)) + text }
+        let header = "class".padding(toLength: nameWidth, withPad: " ", startingAt: 0) + ["raw", "cls", "spc", "rect"].map(right).joined()
+        grid.write("   " + header, x: box.x + 1, y: box.y + 1, maxWidth: box.width - 1, foreground: Palette.dimText)
+        for (row, k) in order.prefix(box.height - 2).enumerated() {
+            let name = String(maps.classNames[k].prefix(nameWidth)).padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+            let i = k * plane + p
+            func value(_ x: Float) -> String { right(Format.decimal(x, places: places).trimmingCharacters(in: .whitespaces)) }
+            var line = name + value(maps.raw[i])
+            line += maps.classBias.map { value($0[i]) } ?? right("-")
+            line += maps.spaceBias.map { value($0[i]) } ?? right("-")
+            line += value(rect[i])
+            grid.write("  ", x: box.x + 1, y: box.y + 2 + row, background: .rgb(palette[k]))
+            grid.write(" " + line, x: box.x + 3, y: box.y + 2 + row, maxWidth: box.width - 3)
+        }
+    }
+
+    /// The status line's text: model, alpha, image size, engine timing, then any message.
+    public var statusText: String {
+        var parts: [String] = []
+        if let model = state.model {
+            parts.append(state.alphaIsActive ? "alpha \(Format.alpha(state.alpha))" : "alpha off")
+            parts.append("model \(model.name) (\(model.variant))")
+        } else {
+            parts.append(state.modelProblem.map { "model: \($0)" } ?? ExplorerState.noModelHint)
+        }
+        if let picture = state.currentPicture { parts.append("\(picture.width)x\(picture.height)") }
+        switch state.segmentations[state.selected] {
+        case .done(_, let seconds)?: parts.append("engine \(Format.seconds(seconds))")
+        case .computing(let p)?: parts.append("computing \(Format.percent(p))")
+        case .failed(let why)?: parts.append("engine failed: \(why)")
+        case nil: break
+        }
+        if let error = state.imageErrors[state.selected] { parts.append(error) }
+        if state.view == .overlay { parts.append("overlay: \(state.overlay.title)") }
+        parts.append("? help")
+        let line = parts.joined(separator: " | ")
+        if let message = state.message { return message + " | " + line }
+        return line
+    }
+
+    func drawStatus(_ grid: inout CellGrid) {
+        let bar = Cell(glyph: " ", foreground: Palette.titleText, background: Palette.titleBackground)
+        grid.fill(layout.status, with: bar)
+        grid.write(" " + statusText, x: 0, y: layout.status.y, maxWidth: grid.width,
+                   foreground: Palette.titleText, background: Palette.titleBackground)
+    }
+
+    /// Every key, as the help overlay lists it.
+    public static let helpLines: [String] = [
+        "reclip explorer - keys",
+        "",
+        "j / k, arrows   next / previous image",
+        "g / G           first / last image",
+        "Tab, Shift-Tab  next / previous view",
+        "1 2 3 4         compare, bias, difference, overlay",
+        "- / +  [ / ]    alpha down / up by 0.1",
+        "0 / p           alpha 0 (raw) / paper value 1.0",
+        "o               overlay: image, mask, ground truth",
+        "< / >           mask opacity down / up",
+        "c / C           next / previous focus class",
+        "i               inspect cursor (arrows move it)",
+        "mouse click     pick image, class, or cell",
+        "s               save view as PNG and ANSI text",
+        "?               this help (any key closes)",
+        "q               quit",
+    ]
+
+    func drawHelp(_ grid: inout CellGrid) {
+        let lines = Self.helpLines
+        let w = min(grid.width - 2, (lines.map(\.count).max() ?? 0) + 4)
+        let h = min(grid.height - 2, lines.count + 2)
+        let box = Rect(x: (grid.width - w) / 2, y: (grid.height - h) / 2, width: w, height: h)
+        grid.fill(box, with: Cell(glyph: " ", foreground: Palette.titleText, background: Palette.helpBackground))
+        for (i, line) in lines.prefix(h - 2).enumerated() {
+            grid.write(line, x: box.x + 2, y: box.y + 1 + i, maxWidth: w - 3,
+                       foreground: Palette.titleText, background: Palette.helpBackground)
+        }
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import Segmentation
+
+/// One image the explorer can show, with its ground-truth mask when a dataset provides one.
+public struct ImageEntry: Sendable, Equatable {
+    /// The photograph (PNG or JPEG).
+    public let url: URL
+    /// A palette PNG whose indices are class indices (255 = ignore), if known.
+    public let groundTruth: URL?
+
+    public init(url: URL, groundTruth: URL? = nil) {
+        self.url = url
+        self.groundTruth = groundTruth
+    }
+
+    /// The file name shown in the side list.
+    public var name: String { url.lastPathComponent }
+}
+
+/// The loaded model, as the status line names it.
+public struct ModelInfo: Sendable, Equatable {
+    /// The weights file or bundled model's name.
+    public let name: String
+    /// "ReCLIP", "ReCLIP++", or "MaskCLIP only" when no rectifier is trained.
+    public let variant: String
+    /// Whether a trained rectifier is loaded (otherwise alpha has nothing to subtract).
+    public let hasRectifier: Bool
+
+    public init(name: String, variant: String, hasRectifier: Bool) {
+        self.name = name
+        self.variant = variant
+        self.hasRectifier = hasRectifier
+    }
+}
+
+/// Where the engine is with one image.
+public enum SegmentationStatus: Sendable {
+    /// Asked for, not yet started or running; `progress` in 0...1.
+    case computing(progress: Double)
+    /// Finished: the maps for the explorer's class list and how long the engine took.
+    case done(SegmentationMaps, seconds: Double)
+    /// The engine reported an error.
+    case failed(String)
+}
+
+/// A position on the current image in fractions of its width and height (0..<1), so that it
+/// stays on the same spot of the picture when the layout changes.
+public struct CursorPosition: Sendable, Equatable {
+    public var u: Double
+    public var v: Double
+    public init(u: Double, v: Double) { self.u = u; self.v = v }
+}
+
+/// Everything the explorer shows, as a value: keys and engine results turn one state into the
+/// next (`ExplorerState.applying(_:)`), and a frame is drawn from a state alone
+/// (`ExplorerFrame`), so both can be tested without a terminal.
+///
+/// ```swift
+/// var state = ExplorerState(entries: [ImageEntry(url: URL(fileURLWithPath: "cat.png"))],
+///                           classes: ["cat", "sky"], model: nil, width: 80, height: 24)
+/// let (next, effects) = state.applying(.key(.character("+")))
+/// ```
+public struct ExplorerState: Sendable {
+    /// The paper's rectification strength.
+    public static let paperAlpha: Float = 1
+    /// The step of `-` and `+`.
+    public static let alphaStep: Float = 0.1
+    /// The range alpha may take.
+    public static let alphaRange: ClosedRange<Float> = 0...3
+    /// Decoded images kept at once (the nearest to the selection stay).
+    public static let pictureCacheSize = 12
+
+    /// The images of the side list.
+    public var entries: [ImageEntry]
+    /// The index of the current image.
+    public var selected = 0
+    /// The class names, in the engine's logit order.
+    public var classes: [String]
+    /// The loaded model; `nil` shows images (and ground truth) only.
+    public var model: ModelInfo?
+    /// Why the engine could not be loaded, shown instead of the "no model" hint.
+    public var modelProblem: String?
+    /// Whether cells may use `▀` (UTF-8 locale) or one colour per cell.
+    public var halfBlocks = true
+
+    /// The view on screen.
+    public var view: ExplorerView = .compare
+    /// What the overlay view shows.
+    public var overlay: OverlayMode = .mask
+    /// Opacity of masks over the photograph in the overlay view.
+    public var opacity = 0.5
+    /// Rectification strength: L_rect = L_raw - alpha * bias.
+    public var alpha: Float = ExplorerState.paperAlpha
+    /// The class whose bias maps the bias view shows.
+    public var focusClass = 0
+    /// Whether the inspect cursor is on.
+    public var inspecting = false
+    /// Where the inspect cursor is.
+    public var cursor = CursorPosition(u: 0.5, v: 0.5)
+    /// Whether the help overlay is open.
+    public var showHelp = false
+    /// Terminal columns.
+    public var width: Int
+    /// Terminal rows.
+    public var height: Int
+    /// A one-off message for the status line (cleared by the next key).
+    public var message: String?
+    /// Set when the explorer should end.
+    public var quitting = false
+    /// Advances while the engine works, to turn the spinner.
+    public var spinnerPhase = 0
+
+    /// Decoded photographs by entry index.
+    public var pictures: [Int: Picture] = [:]
+    /// Ground-truth masks by entry index.
+    public var groundTruths: [Int: LabelMap] = [:]
+    /// Entries whose decoding was asked for and has not answered.
+    public var loading: Set<Int> = []
+    /// Entries that could not be decoded, with the reason.
+    public var imageErrors: [Int: String] = [:]
+    /// The engine's state per entry.
+    public var segmentations: [Int: SegmentationStatus] = [:]
+
+    public init(entries: [ImageEntry], classes: [String], model: ModelInfo?,
+                width: Int, height: Int) {
+        self.entries = entries
+        self.classes = classes
+        self.model = model
+        self.width = width
+        self.height = height
+    }
+
+    /// The current entry, if there is one.
+    public var currentEntry: ImageEntry? { entries.indices.contains(selected) ? entries[selected] : nil }
+    /// The current photograph, once decoded.
+    public var currentPicture: Picture? { pictures[selected] }
+    /// The current ground truth, if the dataset has one and it is decoded.
+    public var currentGroundTruth: LabelMap? { groundTruths[selected] }
+    /// The engine's maps for the current image, once computed.
+    public var currentMaps: SegmentationMaps? {
+        if case .done(let maps, _)? = segmentations[selected] { return maps }
+        return nil
+    }
+    /// Whether the engine is working on the current image.
+    public var isComputing: Bool {
+        if case .computing? = segmentations[selected] { return true }
+        return false
+    }
+}

@@ -1,0 +1,296 @@
+import Segmentation
+
+/// A key the explorer reacts to, already decoded from the terminal.
+public enum Key: Equatable, Sendable {
+    case character(Character)
+    case up, down, left, right
+    case tab, backTab, escape, enter, home, end
+}
+
+/// Something that happened: a key, a click, a new terminal size, a timer tick, or a result
+/// from the background work.
+public enum ExplorerEvent: Sendable {
+    case key(Key)
+    /// A mouse button press at terminal cell (`x`, `y`).
+    case click(x: Int, y: Int)
+    case resize(width: Int, height: Int)
+    /// Time passes (turns the spinner).
+    case tick
+    case imageLoaded(index: Int, picture: Picture, groundTruth: LabelMap?)
+    case imageFailed(index: Int, problem: String)
+    case segmentationProgress(index: Int, fraction: Double)
+    /// Maps for `classes`; ignored if the class list has changed since it was asked for.
+    case segmented(index: Int, classes: [String], maps: SegmentationMaps, seconds: Double)
+    case segmentationFailed(index: Int, problem: String)
+    /// The view was saved to these files.
+    case saved(paths: [String])
+    case saveFailed(problem: String)
+}
+
+/// Work the UI loop starts on behalf of an update; updates themselves never do any.
+public enum ExplorerEffect: Equatable, Sendable {
+    /// Decode an entry's photograph (and ground truth).
+    case loadImage(Int)
+    /// Run the engine on an entry's photograph.
+    case segment(Int)
+    /// Stop the engine's work on an entry (the person moved on).
+    case cancelSegmentation(Int)
+    /// Write the current view as PNG and ANSI text.
+    case save
+}
+
+extension ExplorerState {
+    /// The status-line hint when no model is loaded.
+    public static let noModelHint = "no model loaded - images only (reclip --weights W, or reclip weights fetch ...)"
+    /// What alpha keys say when there is no trained bias to subtract.
+    public static let noBiasHint = "no trained rectifier - alpha is disabled (raw MaskCLIP only)"
+
+    /// The layout of the current frame.
+    public var layout: ExplorerLayout {
+        ExplorerLayout(width: width, height: height, view: view,
+                       imageAspect: currentPicture?.aspect ?? 4.0 / 3.0, inspecting: inspecting)
+    }
+
+    /// Whether alpha can do anything: a rectifier is loaded (per the model, or per the
+    /// current maps once they exist).
+    public var alphaIsActive: Bool {
+        if let maps = currentMaps { return maps.hasBias }
+        return model?.hasRectifier ?? false
+    }
+
+    /// Starts the explorer on the first image: the work to begin with, already recorded as
+    /// started in the state.
+    public mutating func begin() -> [ExplorerEffect] {
+        let effects = requestsForSelection()
+        noteStarted(effects)
+        return effects
+    }
+
+    /// The state after `event`, and the work it asks the UI loop to start.
+    public func applying(_ event: ExplorerEvent) -> (ExplorerState, [ExplorerEffect]) {
+        var next = self
+        let effects = next.apply(event)
+        next.noteStarted(effects)
+        return (next, effects)
+    }
+
+    mutating func apply(_ event: ExplorerEvent) -> [ExplorerEffect] {
+        switch event {
+        case .key(let key):
+            message = nil
+            return press(key)
+        case .click(let x, let y):
+            message = nil
+            return click(x: x, y: y)
+        case .resize(let w, let h):
+            width = max(0, w)
+            height = max(0, h)
+            return []
+        case .tick:
+            if isComputing || loading.contains(selected) { spinnerPhase &+= 1 }
+            return []
+        case .imageLoaded(let index, let picture, let truth):
+            loading.remove(index)
+            pictures[index] = picture
+            if let truth { groundTruths[index] = truth }
+            evictDistantPictures()
+            return index == selected ? requestsForSelection() : []
+        case .imageFailed(let index, let problem):
+            loading.remove(index)
+            imageErrors[index] = problem
+            return []
+        case .segmentationProgress(let index, let fraction):
+            if case .computing? = segmentations[index] {
+                segmentations[index] = .computing(progress: max(0, min(1, fraction)))
+            }
+            return []
+        case .segmented(let index, let forClasses, let maps, let seconds):
+            guard forClasses == classes else { return [] }
+            segmentations[index] = .done(maps, seconds: seconds)
+            return []
+        case .segmentationFailed(let index, let problem):
+            segmentations[index] = .failed(problem)
+            return []
+        case .saved(let paths):
+            message = "saved " + paths.joined(separator: " and ")
+            return []
+        case .saveFailed(let problem):
+            message = "save failed: \(problem)"
+            return []
+        }
+    }
+
+    // MARK: keys
+
+    mutating func press(_ key: Key) -> [ExplorerEffect] {
+        if showHelp {
+            showHelp = false
+            if key == .character("?") || key == .escape { return [] }
+        }
+        switch key {
+        case .character("q"), .character("Q"):
+            quitting = true
+        case .character("?"):
+            showHelp = true
+        case .escape:
+            inspecting = false
+        case .character("j"):
+            return select(selected + 1)
+        case .character("k"):
+            return select(selected - 1)
+        case .down:
+            if inspecting { moveCursor(dx: 0, dy: 1) } else { return select(selected + 1) }
+        case .up:
+            if inspecting { moveCursor(dx: 0, dy: -1) } else { return select(selected - 1) }
+        case .right:
+            if inspecting { moveCursor(dx: 1, dy: 0) } else { return select(selected + 1) }
+        case .left:
+            if inspecting { moveCursor(dx: -1, dy: 0) } else { return select(selected - 1) }
+        case .home, .character("g"):
+            return select(0)
+        case .end, .character("G"):
+            return select(entries.count - 1)
+        case .tab:
+            view = view.next
+        case .backTab:
+            view = view.previous
+        case .character(let c) where ("1"..."4").contains(c):
+            view = ExplorerView(rawValue: Int(String(c))!)!
+        case .character("-"), .character("["), .character("_"):
+            setAlpha(alpha - Self.alphaStep)
+        case .character("+"), .character("="), .character("]"):
+            setAlpha(alpha + Self.alphaStep)
+        case .character("0"):
+            setAlpha(0)
+        case .character("p"):
+            setAlpha(Self.paperAlpha)
+        case .character("o"):
+            if view == .overlay { overlay = overlay.next } else { view = .overlay }
+        case .character("<"), .character(","):
+            opacity = max(0, ((opacity - 0.1) * 10).rounded() / 10)
+        case .character(">"), .character("."):
+            opacity = min(1, ((opacity + 0.1) * 10).rounded() / 10)
+        case .character("c"):
+            if !classes.isEmpty { focusClass = (focusClass + 1) % classes.count }
+        case .character("C"):
+            if !classes.isEmpty { focusClass = (focusClass + classes.count - 1) % classes.count }
+        case .character("i"):
+            inspecting.toggle()
+        case .character("s"):
+            guard currentPicture != nil else {
+                message = "nothing to save yet: the image is still loading"
+                return []
+            }
+            message = "saving..."
+            return [.save]
+        default:
+            break
+        }
+        return []
+    }
+
+    /// Moves alpha to `value` (rounded to the step, clamped), or explains why it cannot move.
+    mutating func setAlpha(_ value: Float) {
+        guard model != nil else {
+            message = "alpha needs a model: " + Self.noModelHint
+            return
+        }
+        guard alphaIsActive else {
+            message = Self.noBiasHint
+            return
+        }
+        let stepped = (value / Self.alphaStep).rounded() * Self.alphaStep
+        alpha = min(Self.alphaRange.upperBound, max(Self.alphaRange.lowerBound, stepped))
+    }
+
+    mutating func moveCursor(dx: Int, dy: Int) {
+        guard let picture = layout.panels.first?.picture, !picture.isEmpty else { return }
+        let column = min(picture.width - 1, max(0, Int(cursor.u * Double(picture.width)) + dx))
+        let row = min(picture.height - 1, max(0, Int(cursor.v * Double(picture.height)) + dy))
+        cursor = CursorPosition(u: (Double(column) + 0.5) / Double(picture.width),
+                                v: (Double(row) + 0.5) / Double(picture.height))
+    }
+
+    // MARK: mouse
+
+    mutating func click(x: Int, y: Int) -> [ExplorerEffect] {
+        if showHelp { showHelp = false; return [] }
+        let layout = self.layout
+        guard !layout.isTooSmall else { return [] }
+        if layout.list.contains(x, y) && x < layout.list.x + layout.list.width - 1 {
+            let rows = Self.window(count: entries.count, focus: selected, rows: layout.list.height - 1)
+            let index = rows.lowerBound + (y - layout.list.y - 1)
+            if y > layout.list.y && rows.contains(index) { return select(index) }
+            return []
+        }
+        if layout.legendIsColumn && layout.legend.contains(x, y) {
+            let rows = Self.window(count: classes.count, focus: focusClass, rows: layout.legendEntryRows)
+            let index = rows.lowerBound + (y - layout.legend.y - 1)
+            if y > layout.legend.y && rows.contains(index) { focusClass = index }
+            return []
+        }
+        for panel in layout.panels where panel.picture.contains(x, y) {
+            inspecting = true
+            cursor = CursorPosition(u: (Double(x - panel.picture.x) + 0.5) / Double(panel.picture.width),
+                                    v: (Double(y - panel.picture.y) + 0.5) / Double(panel.picture.height))
+            return []
+        }
+        return []
+    }
+
+    static func window(count: Int, focus: Int, rows: Int) -> Range<Int> {
+        ExplorerLayout.window(count: count, focus: focus, rows: rows)
+    }
+
+    // MARK: selection and background work
+
+    mutating func select(_ index: Int) -> [ExplorerEffect] {
+        guard !entries.isEmpty else { return [] }
+        let target = max(0, min(entries.count - 1, index))
+        guard target != selected else { return [] }
+        var effects: [ExplorerEffect] = []
+        // Stale engine work for the image being left is cancelled, so that revisiting it asks again.
+        for (other, status) in segmentations where other != target {
+            if case .computing = status {
+                segmentations[other] = nil
+                effects.append(.cancelSegmentation(other))
+            }
+        }
+        selected = target
+        return effects + requestsForSelection()
+    }
+
+    /// Loads the current image (and the next one, to have it ready), and runs the engine on
+    /// the current image once it is decoded.
+    func requestsForSelection() -> [ExplorerEffect] {
+        var effects: [ExplorerEffect] = []
+        for index in [selected, selected + 1] where entries.indices.contains(index) {
+            if pictures[index] == nil && !loading.contains(index) && imageErrors[index] == nil {
+                effects.append(.loadImage(index))
+            }
+        }
+        if model != nil && pictures[selected] != nil && segmentations[selected] == nil {
+            effects.append(.segment(selected))
+        }
+        return effects
+    }
+
+    /// Records what the effects start (loading, computing), so they are not asked for twice.
+    mutating func noteStarted(_ effects: [ExplorerEffect]) {
+        for effect in effects {
+            switch effect {
+            case .loadImage(let i): loading.insert(i)
+            case .segment(let i): segmentations[i] = .computing(progress: 0)
+            case .cancelSegmentation, .save: break
+            }
+        }
+    }
+
+    mutating func evictDistantPictures() {
+        while pictures.count > Self.pictureCacheSize {
+            guard let far = pictures.keys.max(by: { abs($0 - selected) < abs($1 - selected) }) else { return }
+            pictures[far] = nil
+            groundTruths[far] = nil
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import Segmentation
+
+/// What the explorer needs from a segmentation engine: maps for one picture and class list.
+/// The executable adapts the real engine (CLIP + rectifier) to this; tests use their own.
+///
+/// ```swift
+/// struct Engine: SegmentationEngine {
+///     let info = ModelInfo(name: "clip-b16", variant: "ReCLIP", hasRectifier: true)
+///     func segment(_ picture: Picture, classes: [String],
+///                  progress: @escaping @Sendable (Double) -> Void) async throws -> SegmentationMaps { ... }
+/// }
+/// ```
+public protocol SegmentationEngine: Sendable {
+    /// The model as the status line names it.
+    var info: ModelInfo { get }
+    /// Segments `picture` for `classes`, reporting progress in 0...1. Implementations should
+    /// check `Task.isCancelled` between stages when they can.
+    func segment(_ picture: Picture, classes: [String],
+                 progress: @escaping @Sendable (Double) -> Void) async throws -> SegmentationMaps
+}
+
+/// Runs the engine one image at a time in the background and remembers its results per image
+/// and class list, so that coming back to an image costs nothing.
+actor SegmentationWorker {
+    private let engine: any SegmentationEngine
+    private var cache: [String: SegmentationMaps] = [:]
+
+    init(engine: any SegmentationEngine) { self.engine = engine }
+
+    /// The maps for `picture` (from `url`) and `classes`, and the seconds the engine took
+    /// (0 when cached). Work whose task was cancelled while waiting its turn is skipped.
+    func segment(url: URL, picture: Picture, classes: [String],
+                 progress: @escaping @Sendable (Double) -> Void) async throws -> (SegmentationMaps, Double) {
+        let key = url.path + "\u{1}" + classes.joined(separator: "\u{1}")
+        if let maps = cache[key] { return (maps, 0) }
+        try Task.checkCancellation()
+        let start = DispatchTime.now().uptimeNanoseconds
+        let maps = try await engine.segment(picture, classes: classes, progress: progress)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        cache[key] = maps
+        return (maps, seconds)
+    }
+}

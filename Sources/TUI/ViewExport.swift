@@ -1,0 +1,112 @@
+import CPNG
+import Foundation
+import Render
+
+/// The current view written to disk: a PNG of its pictures at the image's own resolution and
+/// an ANSI text file of the panels as they are on screen.
+///
+/// Both go next to the image as `<name>.<view>.png` and `<name>.<view>.ans`; when that folder
+/// cannot be written, into the current directory. Each file is written to a temporary name in
+/// its folder and renamed, so a reader never sees half a file.
+public struct ViewExport {
+    let state: ExplorerState
+
+    public init(state: ExplorerState) { self.state = state }
+
+    /// The pictures of the view side by side at the photograph's size, 8 white pixels apart.
+    public func picture() -> Picture? {
+        guard let photo = state.currentPicture else { return nil }
+        let panels = ViewPanels(state: state).panels(width: photo.width, height: photo.height).compactMap(\.picture)
+        guard !panels.isEmpty else { return nil }
+        let gap = 8
+        let width = panels.count * photo.width + (panels.count - 1) * gap
+        var out = Picture(width: width, height: photo.height, fill: RGB(255, 255, 255))
+        for (i, panel) in panels.enumerated() {
+            for y in 0..<panel.height {
+                for x in 0..<panel.width { out[i * (photo.width + gap) + x, y] = panel[x, y] }
+            }
+        }
+        return out
+    }
+
+    /// The main area of the screen (captions and pictures) as ANSI text.
+    public func ansiText() -> String {
+        let frame = ExplorerFrame(state: state)
+        let grid = frame.grid
+        let main = frame.layout.main
+        var area = CellGrid(width: main.width, height: main.height)
+        for y in 0..<main.height {
+            for x in 0..<main.width { area[x, y] = grid[main.x + x, main.y + y] }
+        }
+        return Self.ansi(area)
+    }
+
+    /// Writes both files; returns their paths.
+    public func write() throws -> [String] {
+        guard let entry = state.currentEntry, let picture = picture() else {
+            throw TerminalError("nothing to save: the image is not loaded")
+        }
+        let name = entry.url.deletingPathExtension().lastPathComponent + "." + state.view.title
+        let besideImage = entry.url.deletingLastPathComponent()
+        let folder = FileManager.default.isWritableFile(atPath: besideImage.path)
+            ? besideImage : URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        let png = folder.appendingPathComponent(name + ".png")
+        let ans = folder.appendingPathComponent(name + ".ans")
+        try Self.atomically(png) { try Self.writePNG(picture, to: $0) }
+        try Self.atomically(ans) { try Data(ansiText().utf8).write(to: $0) }
+        return [png.path, ans.path]
+    }
+
+    /// Runs `body` on a temporary file beside `url`, then renames it over `url`.
+    static func atomically(_ url: URL, _ body: (URL) throws -> Void) throws {
+        let temp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
+        do {
+            try body(temp)
+            guard rename(temp.path, url.path) == 0 else {
+                throw TerminalError("\(url.path): cannot rename into place (\(String(cString: strerror(errno))))")
+            }
+        } catch {
+            try? FileManager.default.removeItem(at: temp)
+            throw error
+        }
+    }
+
+    static func writePNG(_ picture: Picture, to url: URL) throws {
+        var image = png_image()
+        image.version = UInt32(PNG_IMAGE_VERSION)
+        image.width = UInt32(picture.width)
+        image.height = UInt32(picture.height)
+        image.format = UInt32(PNG_FORMAT_RGB)
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(picture.pixels.count * 3)
+        for p in picture.pixels { bytes += [p.r, p.g, p.b] }
+        guard png_image_write_to_file(&image, url.path, 0, &bytes, 0, nil) != 0 else {
+            throw TerminalError("\(url.path): \(PictureFile.problem(image))")
+        }
+    }
+
+    /// A grid as truecolour SGR escape sequences, one line per row, colours reset at each end.
+    static func ansi(_ grid: CellGrid) -> String {
+        func sgr(_ c: CellColor, foreground: Bool) -> String {
+            switch c {
+            case .terminalDefault: return foreground ? "39" : "49"
+            case .rgb(let v): return (foreground ? "38;2;" : "48;2;") + "\(v.r);\(v.g);\(v.b)"
+            case .indexed(let i): return (foreground ? "38;5;" : "48;5;") + "\(i)"
+            }
+        }
+        var out = ""
+        for y in 0..<grid.height {
+            var last: (CellColor, CellColor)?
+            for x in 0..<grid.width {
+                let cell = grid[x, y]
+                if last == nil || last! != (cell.foreground, cell.background) {
+                    out += "\u{1b}[" + sgr(cell.foreground, foreground: true) + ";" + sgr(cell.background, foreground: false) + "m"
+                    last = (cell.foreground, cell.background)
+                }
+                out.unicodeScalars.append(cell.glyph)
+            }
+            out += "\u{1b}[0m\n"
+        }
+        return out
+    }
+}

@@ -1,0 +1,157 @@
+import Render
+import XCTest
+@testable import TUI
+
+/// Frames drawn from states: what a person would read on screen.
+final class ExplorerFrameTests: XCTestCase {
+    func testFramesAtEverySizeAndView() {
+        for (w, h) in ExplorerLayoutTests.sizes {
+            for view in ExplorerView.allCases {
+                for inspecting in [false, true] {
+                    var s = Fixture.state(truth: Fixture.truth, width: w, height: h)
+                    s.view = view
+                    s.inspecting = inspecting
+                    let grid = ExplorerFrame(state: s).grid
+                    XCTAssertEqual(grid.width, w)
+                    XCTAssertEqual(grid.height, h)
+                    if s.layout.isTooSmall {
+                        XCTAssertTrue(grid.text.contains("too small"), "\(w)x\(h)")
+                    } else {
+                        XCTAssertTrue(grid.text(row: h - 1).contains("alpha 1.0"), "\(w)x\(h) \(view): \(grid.text(row: h - 1))")
+                        XCTAssertTrue(grid.text(row: 0).contains(view.title), "\(w)x\(h)")
+                    }
+                }
+            }
+        }
+    }
+
+    func testTooSmallMessageNamesTheSizes() {
+        let grid = ExplorerFrame(state: Fixture.state(width: 30, height: 8)).grid
+        XCTAssertTrue(grid.text.contains("terminal too small: 30x8"))
+        XCTAssertTrue(grid.text.contains("40x12"))
+    }
+
+    func testStatusLineWithoutModel() {
+        let s = Fixture.state(model: nil)
+        let status = ExplorerFrame(state: s).statusText
+        XCTAssertTrue(status.hasPrefix(ExplorerState.noModelHint), status)
+        XCTAssertTrue(status.contains("40x20"), status)
+        XCTAssertFalse(status.contains("alpha"), status)
+    }
+
+    func testStatusLineWithModel() {
+        let status = ExplorerFrame(state: Fixture.state()).statusText
+        XCTAssertTrue(status.contains("model test-model (ReCLIP)"), status)
+        XCTAssertTrue(status.contains("alpha 1.0"), status)
+        XCTAssertTrue(status.contains("engine 250 ms"), status)
+        let untrained = ExplorerFrame(state: Fixture.state(maps: Fixture.rawOnlyMaps)).statusText
+        XCTAssertTrue(untrained.contains("alpha off"), untrained)
+    }
+
+    func testCompareCaptionsShowMeanIoU() {
+        // Raw: sky left, grass right, exactly the ground truth: mIoU 100%.
+        // At alpha 1, cat takes the second quarter: sky IoU 1/2, cat 0, grass 1 -> 50%.
+        let text = ExplorerFrame(state: Fixture.state(truth: Fixture.truth)).grid.text
+        XCTAssertTrue(text.contains("raw CLIP  mIoU 100%"), text)
+        XCTAssertTrue(text.contains("rectified (alpha 1.0)  mIoU 50%"), text)
+    }
+
+    func testAlphaChangesOnlyTheRectifiedPanel() {
+        let s = Fixture.state()
+        let layout = s.layout
+        let before = ExplorerFrame(state: s).grid
+        let after = ExplorerFrame(state: s.typing("0")).grid
+        func cells(_ g: CellGrid, _ r: Rect) -> [Cell] {
+            (r.y..<(r.y + r.height)).flatMap { y in (r.x..<(r.x + r.width)).map { g[$0, y] } }
+        }
+        XCTAssertEqual(cells(before, layout.panels[0].picture), cells(after, layout.panels[0].picture))
+        XCTAssertNotEqual(cells(before, layout.panels[1].picture), cells(after, layout.panels[1].picture))
+        // At alpha 0 both panels show the same mask.
+        XCTAssertEqual(cells(after, layout.panels[0].picture), cells(after, layout.panels[1].picture))
+    }
+
+    func testLegendShowsSharesAndTheirChange() {
+        // Raw: sky 50%, grass 50%. Alpha 1: the second quarter turns to cat.
+        XCTAssertEqual(Fixture.state().layout.panels[0].picture.width % 4, 0, "quarters fall between pixels")
+        let text = ExplorerFrame(state: Fixture.state()).grid.text
+        XCTAssertTrue(text.contains("sky 25% (-25)"), text)
+        XCTAssertTrue(text.contains("cat 25% (+25)"), text)
+        XCTAssertTrue(text.contains("grass 50%"), text)
+        let raw = ExplorerFrame(state: Fixture.state().typing("0")).grid.text
+        XCTAssertTrue(raw.contains("sky 50%"), raw)
+        XCTAssertFalse(raw.contains("(+"), "no change shown at alpha 0")
+    }
+
+    func testBiasViewUsesOneDivergingScale() {
+        let s = Fixture.state().typing("2")
+        let grid = ExplorerFrame(state: s).grid
+        XCTAssertTrue(grid.text.contains("class bias: sky"), grid.text)
+        XCTAssertTrue(grid.text.contains("space bias: sky"))
+        // Largest magnitude over sky's two maps: space bias 0.10.
+        XCTAssertTrue(grid.text.contains("-0.100"), grid.text)
+        XCTAssertTrue(grid.text.contains("+0.100"), grid.text)
+        // Class bias is 0.05 everywhere: every pixel of its panel has the same reddish colour.
+        let p = s.layout.panels[0].picture
+        let expected = DivergingScale(limit: 0.1).colour(0.05)
+        XCTAssertEqual(grid[p.x + 1, p.y + 1].foreground, .rgb(expected))
+        XCTAssertTrue(ExplorerFrame(state: s.typing("c")).grid.text.contains("class bias: cat"))
+        let untrained = ExplorerFrame(state: Fixture.state(maps: Fixture.rawOnlyMaps).typing("2")).grid.text
+        XCTAssertTrue(untrained.contains("no trained rectifier"), untrained)
+    }
+
+    func testDifferenceViewCountsChangedPixels() {
+        let text = ExplorerFrame(state: Fixture.state().typing("3")).grid.text
+        XCTAssertTrue(text.contains("25% of pixels"), text)
+        let none = ExplorerFrame(state: Fixture.state().typing("30")).grid.text
+        XCTAssertTrue(none.contains("0% of pixels"), none)
+    }
+
+    func testOverlayModes() {
+        let s = Fixture.state(truth: Fixture.truth).typing("4")
+        XCTAssertTrue(ExplorerFrame(state: s).grid.text.contains("mask over image (opacity 50%)"))
+        XCTAssertTrue(ExplorerFrame(state: s.typing("o")).grid.text.contains("ground truth (opacity 50%)"))
+        let image = s.typing("oo")
+        let p = image.layout.panels[0].picture
+        XCTAssertEqual(ExplorerFrame(state: image).grid[p.x, p.y].foreground, .rgb(RGB(40, 80, 220)), "image only shows the photo")
+    }
+
+    func testNoModelShowsImageAndGroundTruth() {
+        let s = Fixture.state(model: nil, truth: Fixture.truth)
+        let grid = ExplorerFrame(state: s).grid
+        XCTAssertTrue(grid.text.contains("image"))
+        XCTAssertTrue(grid.text.contains("ground truth"))
+        let p = s.layout.panels[1].picture
+        XCTAssertEqual(grid[p.x, p.y].foreground, .rgb(ClassPalette()[0]), "ground truth's left is sky")
+    }
+
+    func testInspectorListsTopClassesWithTheirTerms() {
+        var s = Fixture.state().typing("i")
+        s.cursor = CursorPosition(u: 0.4, v: 0.5)   // feature cell (1, 0)
+        let text = ExplorerFrame(state: s).grid.text
+        XCTAssertTrue(text.contains("inspect cell 1,0 of 4x1"), text)
+        // sky: raw 0.3, class 0.05, space 0.1, rectified 0.15; cat: 0.2 throughout; grass 0.1.
+        XCTAssertTrue(text.contains("sky         0.300  0.050  0.100  0.150"), text)
+        XCTAssertTrue(text.contains("cat         0.200  0.000  0.000  0.200"), text)
+        XCTAssertTrue(text.contains("grass       0.100  0.000  0.000  0.100"), text)
+        let cat = text.range(of: "cat         0.200")!.lowerBound, sky = text.range(of: "sky         0.300")!.lowerBound
+        guard let grass = text.range(of: "grass       0.100")?.lowerBound else { return XCTFail(text) }
+        XCTAssertLessThan(cat, sky, "classes are ordered by rectified logit")
+        XCTAssertLessThan(sky, grass, "classes are ordered by rectified logit")
+    }
+
+    func testHelpListsEveryKey() {
+        let text = ExplorerFrame(state: Fixture.state(width: 120, height: 40).typing("?")).grid.text
+        for key in ["j / k", "Tab", "1 2 3 4", "- / +", "0 / p", "o ", "< / >", "c / C", "i ", "s ", "? ", "q "] {
+            XCTAssertTrue(text.contains(key), "help lacks \(key)")
+        }
+    }
+
+    func testNoUnicodeFallbackUsesOneColourPerCell() {
+        var s = Fixture.state().typing("4oo")
+        s.halfBlocks = false
+        let p = s.layout.panels[0].picture
+        let cell = ExplorerFrame(state: s).grid[p.x, p.y]
+        XCTAssertEqual(cell.glyph, " ")
+        XCTAssertEqual(cell.background, .rgb(RGB(40, 80, 220)))
+    }
+}

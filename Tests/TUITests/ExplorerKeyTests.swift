@@ -1,0 +1,203 @@
+import XCTest
+@testable import TUI
+
+/// Every key binding, through the pure update function.
+final class ExplorerKeyTests: XCTestCase {
+    func testQuitKeys() {
+        XCTAssertTrue(Fixture.state().typing("q").quitting)
+        XCTAssertTrue(Fixture.state().typing("Q").quitting)
+        XCTAssertFalse(Fixture.state().typing("j").quitting)
+    }
+
+    func testHelpOpensAndAnyKeyCloses() {
+        let open = Fixture.state().typing("?")
+        XCTAssertTrue(open.showHelp)
+        XCTAssertFalse(open.typing("?").showHelp)
+        XCTAssertFalse(open.pressing(.escape).showHelp)
+        let closedByJ = open.typing("j")
+        XCTAssertFalse(closedByJ.showHelp)
+        XCTAssertEqual(closedByJ.selected, 1, "a key other than ? and Esc closes help and still acts")
+    }
+
+    func testNextAndPreviousImageClampAtTheEnds() {
+        let s = Fixture.state(images: 3)
+        XCTAssertEqual(s.typing("j").selected, 1)
+        XCTAssertEqual(s.pressing(.down).selected, 1)
+        XCTAssertEqual(s.pressing(.right).selected, 1)
+        XCTAssertEqual(s.typing("jjjj").selected, 2)
+        XCTAssertEqual(s.typing("jjk").selected, 1)
+        XCTAssertEqual(s.typing("jj").pressing(.up).selected, 1)
+        XCTAssertEqual(s.typing("jj").pressing(.left).selected, 1)
+        XCTAssertEqual(s.typing("k").selected, 0)
+        XCTAssertEqual(s.typing("G").selected, 2)
+        XCTAssertEqual(s.pressing(.end).selected, 2)
+        XCTAssertEqual(s.typing("Gg").selected, 0)
+        XCTAssertEqual(s.typing("G").pressing(.home).selected, 0)
+    }
+
+    func testSelectingAnImageAsksToLoadItAndTheNext() {
+        let (next, effects) = Fixture.state(images: 4).applying(.key(.character("j")))
+        XCTAssertEqual(effects, [.loadImage(1), .loadImage(2)])
+        XCTAssertEqual(next.loading, [1, 2])
+        // Asked once only: pressing again on the loading image asks nothing new for it.
+        let (_, again) = next.applying(.key(.character("k")))
+        XCTAssertEqual(again, [])
+    }
+
+    func testLoadedImageIsSegmentedWhenAModelIsLoaded() {
+        let s = Fixture.state(images: 2).typing("j")
+        let (next, effects) = s.applying(.imageLoaded(index: 1, picture: Fixture.picture, groundTruth: nil))
+        XCTAssertEqual(effects, [.segment(1)])
+        XCTAssertTrue(next.isComputing)
+        let (_, noModel) = Fixture.state(images: 2, model: nil).typing("j")
+            .applying(.imageLoaded(index: 1, picture: Fixture.picture, groundTruth: nil))
+        XCTAssertEqual(noModel, [], "without a model nothing is segmented")
+    }
+
+    func testMovingOnCancelsStaleWork() {
+        var s = Fixture.state(images: 3)
+        s.pictures[1] = Fixture.picture
+        let (computing, effects) = s.applying(.key(.character("j")))
+        XCTAssertTrue(effects.contains(.segment(1)))
+        let (moved, cancel) = computing.applying(.key(.character("j")))
+        XCTAssertEqual(cancel.first, .cancelSegmentation(1))
+        XCTAssertNil(moved.segmentations[1], "a cancelled image is asked again when revisited")
+        let (_, back) = moved.applying(.key(.character("k")))
+        XCTAssertTrue(back.contains(.segment(1)))
+    }
+
+    func testResultsForAnOldClassListAreIgnored() {
+        var s = Fixture.state(images: 2)
+        s.segmentations[1] = .computing(progress: 0.5)
+        let stale = s.applying(.segmented(index: 1, classes: ["other"], maps: Fixture.maps, seconds: 1)).0
+        if case .computing? = stale.segmentations[1] {} else { XCTFail("stale result replaced the pending one") }
+        let fresh = s.applying(.segmented(index: 1, classes: Fixture.classes, maps: Fixture.maps, seconds: 1)).0
+        if case .done? = fresh.segmentations[1] {} else { XCTFail("fresh result not recorded") }
+    }
+
+    func testViewsByTabShiftTabAndNumbers() {
+        let s = Fixture.state()
+        XCTAssertEqual(s.view, .compare)
+        XCTAssertEqual(s.pressing(.tab).view, .bias)
+        XCTAssertEqual(s.pressing(.tab, .tab, .tab, .tab).view, .compare)
+        XCTAssertEqual(s.pressing(.backTab).view, .overlay)
+        XCTAssertEqual(s.typing("2").view, .bias)
+        XCTAssertEqual(s.typing("3").view, .difference)
+        XCTAssertEqual(s.typing("4").view, .overlay)
+        XCTAssertEqual(s.typing("41").view, .compare)
+    }
+
+    func testAlphaStepsRawAndPaperValue() {
+        let s = Fixture.state()
+        XCTAssertEqual(s.alpha, 1)
+        XCTAssertEqual(s.typing("+").alpha, 1.1, accuracy: 1e-6)
+        XCTAssertEqual(s.typing("=").alpha, 1.1, accuracy: 1e-6)
+        XCTAssertEqual(s.typing("]").alpha, 1.1, accuracy: 1e-6)
+        XCTAssertEqual(s.typing("-").alpha, 0.9, accuracy: 1e-6)
+        XCTAssertEqual(s.typing("[").alpha, 0.9, accuracy: 1e-6)
+        XCTAssertEqual(s.typing("_").alpha, 0.9, accuracy: 1e-6)
+        XCTAssertEqual(s.typing("0").alpha, 0)
+        XCTAssertEqual(s.typing("0p").alpha, 1)
+        XCTAssertEqual(s.typing("0---").alpha, 0, "alpha stops at 0")
+        XCTAssertEqual(s.typing(String(repeating: "+", count: 40)).alpha, 3, accuracy: 1e-6, "alpha stops at 3")
+        // Ten steps up and ten down land exactly where they started (no drift).
+        XCTAssertEqual(s.typing("++++++++++----------").alpha, 1, accuracy: 1e-6)
+    }
+
+    func testAlphaIsDisabledWithoutModelOrRectifier() {
+        let noModel = Fixture.state(model: nil).typing("+")
+        XCTAssertEqual(noModel.alpha, 1)
+        XCTAssertTrue(noModel.message?.contains("no model loaded") ?? false)
+        let untrained = Fixture.state(maps: Fixture.rawOnlyMaps).typing("-")
+        XCTAssertEqual(untrained.alpha, 1)
+        XCTAssertEqual(untrained.message, ExplorerState.noBiasHint)
+        XCTAssertFalse(untrained.alphaIsActive)
+    }
+
+    func testOverlayModeAndOpacity() {
+        let s = Fixture.state()
+        XCTAssertEqual(s.typing("o").view, .overlay, "o first switches to the overlay view")
+        XCTAssertEqual(s.typing("o").overlay, .mask)
+        XCTAssertEqual(s.typing("oo").overlay, .groundTruth)
+        XCTAssertEqual(s.typing("ooo").overlay, .image)
+        XCTAssertEqual(s.typing("oooo").overlay, .mask)
+        XCTAssertEqual(s.typing(">").opacity, 0.6, accuracy: 1e-9)
+        XCTAssertEqual(s.typing(".").opacity, 0.6, accuracy: 1e-9)
+        XCTAssertEqual(s.typing("<").opacity, 0.4, accuracy: 1e-9)
+        XCTAssertEqual(s.typing(",").opacity, 0.4, accuracy: 1e-9)
+        XCTAssertEqual(s.typing("<<<<<<<<").opacity, 0)
+        XCTAssertEqual(s.typing(">>>>>>>>").opacity, 1)
+    }
+
+    func testClassFocusWraps() {
+        let s = Fixture.state()
+        XCTAssertEqual(s.typing("c").focusClass, 1)
+        XCTAssertEqual(s.typing("ccc").focusClass, 0)
+        XCTAssertEqual(s.typing("C").focusClass, 2)
+    }
+
+    func testInspectCursorMovesWithArrowsAndStaysInside() {
+        let s = Fixture.state().typing("i")
+        XCTAssertTrue(s.inspecting)
+        XCTAssertEqual(s.selected, 0)
+        let picture = s.layout.panels[0].picture
+        let right = s.pressing(.right)
+        XCTAssertEqual(right.selected, 0, "arrows move the cursor, not the image, while inspecting")
+        XCTAssertGreaterThan(right.cursor.u, s.cursor.u)
+        XCTAssertEqual(right.cursor.u - s.cursor.u, 1 / Double(picture.width), accuracy: 0.51 / Double(picture.width))
+        XCTAssertLessThan(s.pressing(.up).cursor.v, s.cursor.v)
+        XCTAssertGreaterThan(s.pressing(.down).cursor.v, s.cursor.v)
+        XCTAssertLessThan(s.pressing(.left).cursor.u, s.cursor.u)
+        let far = (0..<300).reduce(s) { st, _ in st.pressing(.right, .down) }
+        XCTAssertLessThan(far.cursor.u, 1)
+        XCTAssertLessThan(far.cursor.v, 1)
+        XCTAssertFalse(s.typing("i").inspecting)
+        XCTAssertFalse(s.pressing(.escape).inspecting)
+        XCTAssertEqual(s.typing("j").selected, 1, "j still changes image while inspecting")
+    }
+
+    func testSaveNeedsAPicture() {
+        let (_, effects) = Fixture.state().applying(.key(.character("s")))
+        XCTAssertEqual(effects, [.save])
+        var empty = Fixture.state()
+        empty.pictures = [:]
+        let (after, none) = empty.applying(.key(.character("s")))
+        XCTAssertEqual(none, [])
+        XCTAssertTrue(after.message?.contains("nothing to save") ?? false)
+        let saved = Fixture.state().applying(.saved(paths: ["/tmp/a.png", "/tmp/a.ans"])).0
+        XCTAssertEqual(saved.message, "saved /tmp/a.png and /tmp/a.ans")
+    }
+
+    func testMessageClearsOnTheNextKey() {
+        let s = Fixture.state(model: nil).typing("+")
+        XCTAssertNotNil(s.message)
+        XCTAssertNil(s.typing("c").message)
+    }
+
+    func testResizeAndTick() {
+        let s = Fixture.state().applying(.resize(width: 50, height: 14)).0
+        XCTAssertEqual(s.width, 50)
+        XCTAssertEqual(s.height, 14)
+        var computing = Fixture.state()
+        computing.segmentations[0] = .computing(progress: 0.1)
+        XCTAssertEqual(computing.applying(.tick).0.spinnerPhase, 1)
+        XCTAssertEqual(Fixture.state().applying(.tick).0.spinnerPhase, 0, "the spinner rests when nothing runs")
+    }
+
+    func testMouseClicksOnListLegendAndPicture() {
+        let s = Fixture.state(images: 3, width: 120, height: 40)
+        let layout = s.layout
+        // The list's first entry row is just below its header.
+        let onThird = s.applying(.click(x: layout.list.x + 2, y: layout.list.y + 3)).0
+        XCTAssertEqual(onThird.selected, 2)
+        let onClass = s.applying(.click(x: layout.legend.x + 5, y: layout.legend.y + 3)).0
+        XCTAssertEqual(onClass.focusClass, 2)
+        let picture = layout.panels[0].picture
+        let onPicture = s.applying(.click(x: picture.x, y: picture.y)).0
+        XCTAssertTrue(onPicture.inspecting)
+        XCTAssertLessThan(onPicture.cursor.u, 0.5 / Double(picture.width) + 1e-9)
+        let nowhere = s.applying(.click(x: 0, y: 0)).0
+        XCTAssertEqual(nowhere.selected, 0)
+        XCTAssertFalse(nowhere.inspecting)
+    }
+}
