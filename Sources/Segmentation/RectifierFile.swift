@@ -91,12 +91,14 @@ extension Rectifier {
         return t
     }
 
-    /// Writes the rectifier as safetensors with its metadata (atomically).
-    public func save(to url: URL) throws {
+    /// Writes the rectifier as safetensors with its metadata (atomically); `extra` tensors
+    /// (training state such as momentum buffers) are stored beside it and ignored by `load`.
+    public func save(to url: URL, extra: [String: Tensor] = [:]) throws {
         var meta = metadata
         meta["variant"] = variant.rawValue
         meta["classes"] = String(data: try JSONSerialization.data(withJSONObject: classNames), encoding: .utf8)
-        let tensors = authorsTensors().sorted { $0.key < $1.key }.map { (name: $0.key, tensor: $0.value) }
+        let all = authorsTensors().merging(extra) { a, _ in a }
+        let tensors = all.sorted { $0.key < $1.key }.map { (name: $0.key, tensor: $0.value) }
         try SafeTensorsWriter.write(tensors, metadata: meta, to: url.path)
     }
 

@@ -105,8 +105,8 @@ public struct RectifierTrainer: Sendable {
     /// CLIP's logit_scale.exp().
     public let logitScale: Float
     public var settings: TrainingSettings
-    /// SGD momentum buffers by parameter name.
-    public private(set) var velocity: [String: [Float]] = [:]
+    /// SGD momentum buffers by parameter name (empty before the first step).
+    public var velocity: [String: [Float]] = [:]
 
     public init(rectifier: Rectifier, tower: TextTransformer, classifier: [Float], nameTokens: [[Int]],
                 positional: [Float], gridHeight: Int, gridWidth: Int, logitScale: Float,
