@@ -1,3 +1,5 @@
+import Foundation
+
 /// QuickGELU, the activation of OpenAI's CLIP weights, element-wise over `count` values:
 /// out = x * sigmoid(1.702 x) = x / (1 + exp(-1.702 x)).  `out` may be `inp`.
 public func quickGELUForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
