@@ -1,5 +1,3 @@
-import Foundation
-
 /// Row-wise softmax over the first `validColumns` of each row of `inp` [rows, columns]:
 /// out[r, j] = exp(x[r, j] - max_j' x[r, j']) / Σ_j' exp(x[r, j'] - max)   for j < validColumns
 /// out[r, j] = 0                                                            for j ≥ validColumns
@@ -12,14 +10,29 @@ public func softmaxForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<
         let n = validColumns?(r) ?? columns
         var mx = -Float.infinity
         for j in 0..<n { mx = max(mx, x[j]) }
+        for j in 0..<n { y[j] = x[j] - mx }
+        expForward(out: y, inp: y, count: n)
         var sum: Float = 0
-        for j in 0..<n {
-            let e = expf(x[j] - mx)
-            y[j] = e
-            sum += e
-        }
+        for j in 0..<n { sum += y[j] }
         let inv = 1 / sum
         for j in 0..<n { y[j] *= inv }
         for j in n..<columns { y[j] = 0 }
+    }
+}
+
+/// Array form of `softmaxForward(out:inp:rows:columns:)`: softmax of `N` rows of `K` values.
+public func softmaxForward(_ z: [Float], N: Int, K: Int) -> [Float] {
+    var p = [Float](repeating: 0, count: N * K)
+    softmaxForward(out: &p, inp: z, rows: N, columns: K)
+    return p
+}
+
+// dz[n, k] = p[n, k] * (dp[n, k] - sum_j p[n, j] dp[n, j])
+/// Gradient of `softmaxForward` (accumulated into `dz`).
+public func softmaxBackward(dp: [Float], p: [Float], dz: inout [Float], N: Int, K: Int) {
+    for n in 0..<N {
+        var dot: Float = 0
+        for k in 0..<K { dot += p[n * K + k] * dp[n * K + k] }
+        for k in 0..<K { dz[n * K + k] += p[n * K + k] * (dp[n * K + k] - dot) }
     }
 }
