@@ -20,6 +20,11 @@ public func attentionForward(out: UnsafeMutablePointer<Float>, probs: UnsafeMuta
     let d = channels / heads
     let scale = 1 / Float(d).squareRoot()
     let t = tokens
+    // Heads run in parallel on the cores, each with single-threaded GEMMs (nested OpenBLAS
+    // threads would oversubscribe the cores).
+    let blasThreads = blasThreadCount
+    if blasThreads > 1 && batch * heads > 1 { blasThreadCount = 1 }
+    defer { if blasThreadCount != blasThreads { blasThreadCount = blasThreads } }
     parallelRanges(batch * heads) { range in
         // One T x T score buffer per worker unless the caller keeps the probabilities.
         let scratch: UnsafeMutablePointer<Float>? =
@@ -82,6 +87,20 @@ public func attentionForward(out: UnsafeMutablePointer<Float>, probs: UnsafeMuta
     attentionForward(out: out, probs: probs, q: qkv, k: qkv + channels, v: qkv + 2 * channels,
                      rowStride: 3 * channels, batch: batch, tokens: tokens, channels: channels,
                      heads: heads, causal: causal)
+}
+
+/// Attention over sequences of different lengths packed one after another in a fused qkv
+/// buffer [Σ L_i, 3C] (no padding rows); `out` is [Σ L_i, C]. Each sequence attends only to
+/// itself, exactly as `attentionForward(out:probs:qkv:batch:tokens:channels:heads:causal:)`
+/// with batch 1 would.
+public func attentionForward(out: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Float>,
+                             sequenceLengths: [Int], channels: Int, heads: Int, causal: Bool) {
+    var row = 0
+    for length in sequenceLengths {
+        attentionForward(out: out + row * channels, probs: nil, qkv: qkv + row * 3 * channels, batch: 1,
+                         tokens: length, channels: channels, heads: heads, causal: causal)
+        row += length
+    }
 }
 
 /// Array form of the fused-qkv `attentionForward` for `B` sequences of `T` tokens:

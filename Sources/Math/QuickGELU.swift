@@ -4,9 +4,18 @@ import Foundation
 /// out = x * sigmoid(1.702 x) = x / (1 + exp(-1.702 x)).  `out` may be `inp`.
 public func quickGELUForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
     parallelRanges(count, minimumCount: 1 << 16) { range in
-        for i in range {
-            let x = inp[i]
-            out[i] = x / (1 + expf(-1.702 * x))
+        let block = 1024
+        var e = [Float](repeating: 0, count: block)
+        e.withUnsafeMutableBufferPointer { eb in
+            let ep = eb.baseAddress!
+            var start = range.lowerBound
+            while start < range.upperBound {
+                let n = min(block, range.upperBound - start)
+                for i in 0..<n { ep[i] = -1.702 * inp[start + i] }
+                expForward(out: ep, inp: ep, count: n)
+                for i in 0..<n { out[start + i] = inp[start + i] / (1 + ep[i]) }
+                start += n
+            }
         }
     }
 }

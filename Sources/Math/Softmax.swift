@@ -1,5 +1,3 @@
-import Foundation
-
 /// Row-wise softmax over the first `validColumns` of each row of `inp` [rows, columns]:
 /// out[r, j] = exp(x[r, j] - max_j' x[r, j']) / Σ_j' exp(x[r, j'] - max)   for j < validColumns
 /// out[r, j] = 0                                                            for j ≥ validColumns
@@ -12,12 +10,10 @@ public func softmaxForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<
         let n = validColumns?(r) ?? columns
         var mx = -Float.infinity
         for j in 0..<n { mx = max(mx, x[j]) }
+        for j in 0..<n { y[j] = x[j] - mx }
+        expForward(out: y, inp: y, count: n)
         var sum: Float = 0
-        for j in 0..<n {
-            let e = expf(x[j] - mx)
-            y[j] = e
-            sum += e
-        }
+        for j in 0..<n { sum += y[j] }
         let inv = 1 / sum
         for j in 0..<n { y[j] *= inv }
         for j in n..<columns { y[j] = 0 }

@@ -122,7 +122,7 @@ extension CLIPModel {
             vision.lnPre.forward(out: xp, inp: xp, rows: tokens, eps: arch.layerNormEps)
             let ws = workspace ?? makeVisionWorkspace(tokens: tokens)
             for block in vision.blocks.prefix(blocks) {
-                block.forward(x: xp, batch: 1, tokens: tokens, heads: arch.visionHeads, causal: false,
+                block.forward(x: xp, sequenceLengths: [tokens], heads: arch.visionHeads, causal: false,
                               activation: arch.activation, eps: arch.layerNormEps, workspace: ws)
             }
         }

@@ -46,17 +46,23 @@ extension Activation {
 }
 
 extension TransformerBlockWeights {
-    /// Runs the block in place on the residual stream `x` [batch * tokens, C]:
+    /// Runs the block in place on the residual stream `x` [rows, C]:
     /// x = x + out_proj(attention(ln_1(x) W_qkvᵀ + b_qkv))
     /// x = x + fc2(act(fc1(ln_2(x))))
-    func forward(x: UnsafeMutablePointer<Float>, batch: Int, tokens: Int, heads: Int, causal: Bool,
+    /// `sequenceLengths` lists the sequences packed one after another in `x` (rows = their sum).
+    func forward(x: UnsafeMutablePointer<Float>, sequenceLengths: [Int], heads: Int, causal: Bool,
                  activation: Activation, eps: Float, workspace ws: TransformerWorkspace) {
-        let rows = batch * tokens
+        let rows = sequenceLengths.reduce(0, +)
         let c = width
         ln1.forward(out: ws.normed, inp: x, rows: rows, eps: eps)
         qkv.forward(out: ws.qkv, inp: ws.normed, rows: rows)
-        attentionForward(out: ws.attended, probs: nil, qkv: ws.qkv, batch: batch, tokens: tokens,
-                         channels: c, heads: heads, causal: causal)
+        if let t = sequenceLengths.first, sequenceLengths.allSatisfy({ $0 == t }) {
+            attentionForward(out: ws.attended, probs: nil, qkv: ws.qkv, batch: sequenceLengths.count, tokens: t,
+                             channels: c, heads: heads, causal: causal)
+        } else {
+            attentionForward(out: ws.attended, qkv: ws.qkv, sequenceLengths: sequenceLengths, channels: c,
+                             heads: heads, causal: causal)
+        }
         out.forward(out: ws.projected, inp: ws.attended, rows: rows)
         residualForward(out: x, a: x, b: ws.projected, count: rows * c)
         mlpForward(x: x, rows: rows, activation: activation, eps: eps, workspace: ws)
