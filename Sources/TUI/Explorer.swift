@@ -46,7 +46,15 @@ public final class Explorer {
 
     /// Runs until `q` or a terminating signal; returns the process exit status (0, or 128 +
     /// the signal). The terminal is restored in every case.
+    ///
+    /// The loop runs on the main thread (hopping there if called elsewhere): it has no signals
+    /// blocked, unlike the concurrency pool's threads, so suspending with SIGTSTP works.
     public func run() throws -> Int32 {
+        if Thread.isMainThread { return try loop() }
+        return try DispatchQueue.main.sync { try loop() }
+    }
+
+    func loop() throws -> Int32 {
         let terminal = try Terminal()
         defer {
             terminal.end()
@@ -64,7 +72,12 @@ public final class Explorer {
             if SignalFlags.take(SIGTSTP) {
                 terminal.suspend()
                 signal(SIGTSTP, SIG_DFL)
+                var stop = sigset_t(), previous = sigset_t()
+                sigemptyset(&stop)
+                sigaddset(&stop, SIGTSTP)
+                pthread_sigmask(SIG_UNBLOCK, &stop, &previous)
                 raise(SIGTSTP)
+                pthread_sigmask(SIG_SETMASK, &previous, nil)
                 // Execution continues here after `fg`.
                 SignalFlags.install(SIGTSTP)
                 _ = SignalFlags.take(SIGCONT)
