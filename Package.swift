@@ -34,7 +34,10 @@ let package = Package(
             dependencies: ["Math", "CZlib"],
             resources: [.copy("Resources")],
             swiftSettings: optimise),
-        .target(name: "Render", dependencies: ["CPNG", "CJPEG", "CZlib"], swiftSettings: optimise),
+        // libjpeg reports fatal errors through a longjmp that Swift frames cannot survive:
+        // this small C target holds the setjmp guard around the decoder.
+        .target(name: "CJPEGShim", dependencies: ["CJPEG"], linkerSettings: [.linkedLibrary("jpeg")]),
+        .target(name: "Render", dependencies: ["CPNG", "CJPEGShim", "CZlib"], swiftSettings: optimise),
         .target(name: "Datasets", dependencies: ["Render", "Segmentation"], swiftSettings: optimise),
         .target(name: "TUI", dependencies: ["Render", "Segmentation", "Datasets", "CNCurses"]),
         .executableTarget(

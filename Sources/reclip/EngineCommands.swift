@@ -2,5 +2,7 @@ import ArgumentParser
 
 extension Reclip {
     /// Subcommands of the engine area.
-    static var engineCommands: [any ParsableCommand.Type] { [] }
+    static var engineCommands: [any ParsableCommand.Type] {
+        [FeaturesCommand.self, TextCommand.self, BenchCommand.self]
+    }
 }

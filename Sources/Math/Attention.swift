@@ -1,0 +1,163 @@
+/// Multi-head scaled dot-product attention over `batch` sequences of `tokens` tokens each.
+///
+/// Token t of sequence b is row `b * tokens + t` of q, k and v, whose consecutive rows are
+/// `rowStride` floats apart (3C for a fused qkv buffer [B*T, 3C] with q, k, v at column 0, C,
+/// 2C, as PyTorch's `in_proj` lays them out; C for separate buffers). Head h owns columns
+/// h*d ..< (h+1)*d, d = channels / heads.
+///
+/// For every sequence b and head h:
+/// S[t, s] = (q[t] · k[s]) / √d                          (s ≤ t only when `causal`)
+/// P[t, s] = exp(S[t, s] - max_s S[t]) / Σ_s exp(...)     (P[t, s] = 0 for masked s)
+/// out[t, h*d + j] = Σ_s P[t, s] v[s, h*d + j]
+///
+/// `out` is [B*T, C] (row stride C). `probs`, when given, receives P as [B, H, T, T] for the
+/// backward pass. Work is spread over (sequence, head) pairs across the cores.
+public func attentionForward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>?,
+                             q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                             rowStride: Int, batch: Int, tokens: Int, channels: Int, heads: Int,
+                             causal: Bool) {
+    precondition(heads > 0 && channels % heads == 0, "channels \(channels) not divisible by heads \(heads)")
+    let d = channels / heads
+    let scale = 1 / Float(d).squareRoot()
+    let t = tokens
+    // Heads run in parallel on the cores, each with single-threaded GEMMs (nested OpenBLAS
+    // threads would oversubscribe the cores).
+    let blasThreads = blasThreadCount
+    if blasThreads > 1 && batch * heads > 1 { blasThreadCount = 1 }
+    defer { if blasThreadCount != blasThreads { blasThreadCount = blasThreads } }
+    parallelRanges(batch * heads) { range in
+        // One T x T score buffer per worker unless the caller keeps the probabilities.
+        let scratch: UnsafeMutablePointer<Float>? =
+            probs == nil ? UnsafeMutablePointer<Float>.allocate(capacity: t * t) : nil
+        defer { scratch?.deallocate() }
+        for task in range {
+            let b = task / heads
+            let h = task % heads
+            let p = probs.map { $0 + task * t * t } ?? scratch!
+            let offset = b * t * rowStride + h * d
+            let o = out + b * t * channels + h * d
+            if causal {
+                causalHeadForward(out: o, probs: p, q: q + offset, k: k + offset, v: v + offset,
+                                  rowStride: rowStride, outStride: channels, tokens: t, headSize: d, scale: scale)
+                continue
+            }
+            gemm(transposeA: false, transposeB: true, m: t, n: t, k: d, alpha: scale,
+                 a: q + offset, lda: rowStride, b: k + offset, ldb: rowStride,
+                 c: p, ldc: t)
+            softmaxForward(out: p, inp: p, rows: t, columns: t)
+            gemm(transposeA: false, transposeB: false, m: t, n: d, k: t,
+                 a: p, lda: t, b: v + offset, ldb: rowStride,
+                 c: o, ldc: channels)
+        }
+    }
+}
+
+/// One causal head with plain loops over s ≤ t only, in a fixed order, so that row t's result
+/// is bit-for-bit the same whatever the sequence length (running a prompt only up to its
+/// end-of-text token is exact) and half the work of the full square is skipped.
+private func causalHeadForward(out: UnsafeMutablePointer<Float>, probs p: UnsafeMutablePointer<Float>,
+                               q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                               rowStride: Int, outStride: Int, tokens t: Int, headSize d: Int, scale: Float) {
+    for i in 0..<t {
+        let qi = q + i * rowStride
+        let row = p + i * t
+        for s in 0...i {
+            let ks = k + s * rowStride
+            var dot: Float = 0
+            for j in 0..<d { dot += qi[j] * ks[j] }
+            row[s] = dot * scale
+        }
+        softmaxForward(out: row, inp: row, rows: 1, columns: t, validColumns: { _ in i + 1 })
+        let oi = out + i * outStride
+        for j in 0..<d { oi[j] = 0 }
+        for s in 0...i {
+            let w = row[s]
+            let vs = v + s * rowStride
+            for j in 0..<d { oi[j] += w * vs[j] }
+        }
+    }
+}
+
+/// Attention from a fused qkv buffer [B*T, 3C] (q, k, v side by side in each row, as produced
+/// by one linear layer with PyTorch's `in_proj_weight` [3C, C]); see
+/// `attentionForward(out:probs:q:k:v:rowStride:batch:tokens:channels:heads:causal:)`.
+public func attentionForward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>?,
+                             qkv: UnsafePointer<Float>, batch: Int, tokens: Int, channels: Int,
+                             heads: Int, causal: Bool) {
+    attentionForward(out: out, probs: probs, q: qkv, k: qkv + channels, v: qkv + 2 * channels,
+                     rowStride: 3 * channels, batch: batch, tokens: tokens, channels: channels,
+                     heads: heads, causal: causal)
+}
+
+/// Attention over sequences of different lengths packed one after another in a fused qkv
+/// buffer [Σ L_i, 3C] (no padding rows); `out` is [Σ L_i, C]. Each sequence attends only to
+/// itself, exactly as `attentionForward(out:probs:qkv:batch:tokens:channels:heads:causal:)`
+/// with batch 1 would.
+public func attentionForward(out: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Float>,
+                             sequenceLengths: [Int], channels: Int, heads: Int, causal: Bool) {
+    var row = 0
+    for length in sequenceLengths {
+        attentionForward(out: out + row * channels, probs: nil, qkv: qkv + row * 3 * channels, batch: 1,
+                         tokens: length, channels: channels, heads: heads, causal: causal)
+        row += length
+    }
+}
+
+/// Array form of the fused-qkv `attentionForward` for `B` sequences of `T` tokens:
+/// returns `(out [B*T, C], att [B, NH, T, T])`, the probabilities being what
+/// `attentionBackward` needs.
+public func attentionForward(_ qkv: [Float], batch B: Int = 1, T: Int, C: Int, heads NH: Int, causal: Bool)
+    -> (out: [Float], att: [Float]) {
+    var out = [Float](repeating: 0, count: B * T * C)
+    var att = [Float](repeating: 0, count: B * NH * T * T)
+    attentionForward(out: &out, probs: &att, qkv: qkv, batch: B, tokens: T, channels: C, heads: NH, causal: causal)
+    return (out, att)
+}
+
+// Backward (llm.c attention_backward), per sequence and head, hs = C / NH:
+//   datt[t,s] = dout[t] . v[s];          dv[s] += att[t,s] * dout[t]
+//   dpre[t,s] = att[t,s] * (datt[t,s] - sum_u att[t,u] datt[t,u])
+//   dq[t] += sum_s dpre[t,s] k[s] / sqrt(hs);  dk[s] += dpre[t,s] q[t] / sqrt(hs)
+// (masked entries have att = 0 and contribute nothing). Work is spread over (sequence, head)
+// pairs, which write disjoint columns of dqkv.
+/// Gradient of `attentionForward` with respect to the fused `qkv` (accumulated into `dqkv`).
+public func attentionBackward(dout: [Float], qkv: [Float], att: [Float], dqkv: inout [Float],
+                              batch B: Int = 1, T: Int, C: Int, heads NH: Int, causal: Bool) {
+    let hs = C / NH, scale = 1 / Float(hs).squareRoot(), C3 = 3 * C
+    dout.withUnsafeBufferPointer { doutB in qkv.withUnsafeBufferPointer { qkvB in
+    att.withUnsafeBufferPointer { attB in dqkv.withUnsafeMutableBufferPointer { dB in
+        let dout = doutB.baseAddress!, qkv = qkvB.baseAddress!, att = attB.baseAddress!, dqkv = dB.baseAddress!
+        parallelRanges(B * NH) { range in
+            var datt = [Float](repeating: 0, count: T)
+            for task in range {
+                let b = task / NH, h = task % NH
+                let a = att + task * T * T, base = b * T * C3
+                for t in 0..<T {
+                    let last = causal ? t : T - 1
+                    let o = (b * T + t) * C + h * hs
+                    var dot: Float = 0
+                    for s in 0...last {
+                        let v = base + s * C3 + 2 * C + h * hs
+                        let w = a[t * T + s]
+                        var d: Float = 0
+                        for i in 0..<hs {
+                            d += dout[o + i] * qkv[v + i]
+                            dqkv[v + i] += w * dout[o + i]
+                        }
+                        datt[s] = d
+                        dot += w * d
+                    }
+                    let q = base + t * C3 + h * hs
+                    for s in 0...last {
+                        let dpre = a[t * T + s] * (datt[s] - dot) * scale
+                        let k = base + s * C3 + C + h * hs
+                        for i in 0..<hs {
+                            dqkv[q + i] += dpre * qkv[k + i]
+                            dqkv[k + i] += dpre * qkv[q + i]
+                        }
+                    }
+                }
+            }
+        }
+    } } } }
+}

@@ -1,0 +1,65 @@
+/// LayerNorm over the last dimension, per row r of `inp` [rows, channels]:
+/// mean = (1/C) Σ_c x[c]
+/// rstd = 1 / sqrt((1/C) Σ_c (x[c] - mean)² + eps)
+/// out[c] = (x[c] - mean) * rstd * weight[c] + bias[c]
+/// `mean` and `rstd` ([rows] each), when given, receive the statistics the backward pass needs.
+/// `out` may be `inp` (in place).
+public func layerNormForward(out: UnsafeMutablePointer<Float>,
+                             mean: UnsafeMutablePointer<Float>?, rstd: UnsafeMutablePointer<Float>?,
+                             inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                             bias: UnsafePointer<Float>, rows: Int, channels: Int, eps: Float) {
+    parallelRanges(rows, minimumCount: 64) { range in
+        for r in range {
+            let x = inp + r * channels
+            let y = out + r * channels
+            var sum: Float = 0
+            for c in 0..<channels { sum += x[c] }
+            let m = sum / Float(channels)
+            var variance: Float = 0
+            for c in 0..<channels {
+                let d = x[c] - m
+                variance += d * d
+            }
+            let s = 1 / (variance / Float(channels) + eps).squareRoot()
+            for c in 0..<channels { y[c] = (x[c] - m) * s * weight[c] + bias[c] }
+            mean?[r] = m
+            rstd?[r] = s
+        }
+    }
+}
+
+/// Array form of `layerNormForward(out:mean:rstd:inp:...)` for `N` rows of width `C`; returns
+/// `(y, mean, rstd)`, the last two being what `layerNormBackward` needs.
+public func layerNormForward(_ x: [Float], weight: [Float], bias: [Float], N: Int, C: Int, eps: Float = 1e-5)
+    -> (y: [Float], mean: [Float], rstd: [Float]) {
+    var y = [Float](repeating: 0, count: N * C)
+    var mean = [Float](repeating: 0, count: N), rstd = [Float](repeating: 0, count: N)
+    layerNormForward(out: &y, mean: &mean, rstd: &rstd, inp: x, weight: weight, bias: bias, rows: N, channels: C, eps: eps)
+    return (y, mean, rstd)
+}
+
+// Backward (llm.c layernorm_backward), xhat = (x - mean) * rstd:
+//   dbias += dy, dweight += dy * xhat, dxhat = dy * w
+//   dx += rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))
+/// Gradients of `layerNormForward` (accumulated).
+public func layerNormBackward(dy: [Float], x: [Float], mean: [Float], rstd: [Float], weight: [Float],
+                              dx: inout [Float], dweight: inout [Float], dbias: inout [Float], N: Int, C: Int) {
+    for n in 0..<N {
+        let b = n * C
+        var dnormMean: Float = 0, dnormNormMean: Float = 0
+        for i in 0..<C {
+            let xhat = (x[b + i] - mean[n]) * rstd[n]
+            let dxhat = dy[b + i] * weight[i]
+            dnormMean += dxhat
+            dnormNormMean += dxhat * xhat
+        }
+        dnormMean /= Float(C); dnormNormMean /= Float(C)
+        for i in 0..<C {
+            let xhat = (x[b + i] - mean[n]) * rstd[n]
+            let dxhat = dy[b + i] * weight[i]
+            dbias[i] += dy[b + i]
+            dweight[i] += dy[b + i] * xhat
+            dx[b + i] += rstd[n] * (dxhat - dnormMean - xhat * dnormNormMean)
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import CBLAS
+
+/// C[m, n] = alpha * op(A)[m, k] · op(B)[k, n] + beta * C, row-major, through OpenBLAS
+/// `cblas_sgemm`. `op` is the identity or the transpose; `lda`, `ldb`, `ldc` are the row
+/// strides of A, B and C as stored (so a sub-matrix of a wider buffer can be used directly).
+public func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+                 alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+                 b: UnsafePointer<Float>, ldb: Int,
+                 beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    if m == 0 || n == 0 { return }
+    cblas_sgemm(CblasRowMajor,
+                transposeA ? CblasTrans : CblasNoTrans,
+                transposeB ? CblasTrans : CblasNoTrans,
+                blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb),
+                beta, c, blasint(ldc))
+}
+
+/// Linear layer with PyTorch's weight layout:
+/// out[r, o] = sum_i inp[r, i] * weight[o, i] + bias[o]
+/// i.e. out = inp · Wᵀ + b, with `weight` stored [outFeatures, inFeatures] and `bias` optional.
+/// `inp` is [rows, inFeatures], `out` is [rows, outFeatures]; they must not overlap.
+public func matmulForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
+                          weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                          rows: Int, inFeatures: Int, outFeatures: Int) {
+    if let bias {
+        for r in 0..<rows {
+            (out + r * outFeatures).update(from: bias, count: outFeatures)
+        }
+    }
+    gemm(transposeA: false, transposeB: true, m: rows, n: outFeatures, k: inFeatures,
+         a: inp, lda: inFeatures, b: weight, ldb: inFeatures,
+         beta: bias == nil ? 0 : 1, c: out, ldc: outFeatures)
+}
+
+/// The number of threads OpenBLAS uses for one GEMM.
+public var blasThreadCount: Int {
+    get { Int(openblas_get_num_threads()) }
+    set { openblas_set_num_threads(Int32(newValue)) }
+}
+
+/// Array form of `matmulForward(out:inp:weight:bias:...)`: `inp[N, C] @ weight[OC, C]^T + bias`.
+public func matmulForward(_ inp: [Float], weight: [Float], bias: [Float]?, N: Int, C: Int, OC: Int) -> [Float] {
+    precondition(inp.count == N * C && weight.count == OC * C)
+    var out = [Float](repeating: 0, count: N * OC)
+    matmulForward(out: &out, inp: inp, weight: weight, bias: bias, rows: N, inFeatures: C, outFeatures: OC)
+    return out
+}
+
+// Backward of out = inp · Wᵀ + b (accumulated):
+//   dinp[N, C]     += dout[N, OC] · W[OC, C]
+//   dweight[OC, C] += doutᵀ · inp
+//   dbias[OC]      += Σ_n dout[n, :]
+/// Gradients of `matmulForward`; `dweight` / `dbias` may be nil for frozen parameters.
+public func matmulBackward(dout: [Float], inp: [Float], weight: [Float], dinp: inout [Float],
+                           dweight: inout [Float]?, dbias: inout [Float]?, N: Int, C: Int, OC: Int) {
+    gemm(transposeA: false, transposeB: false, m: N, n: C, k: OC, a: dout, lda: OC, b: weight, ldb: C,
+         beta: 1, c: &dinp, ldc: C)
+    if dweight != nil {
+        gemm(transposeA: true, transposeB: false, m: OC, n: C, k: N, a: dout, lda: OC, b: inp, ldb: C,
+             beta: 1, c: &dweight!, ldc: C)
+    }
+    if dbias != nil {
+        for n in 0..<N { for o in 0..<OC { dbias![o] += dout[n * OC + o] } }
+    }
+}
+
+/// C[M, N] = op(A) · op(B) for arrays: A is [M, K] ([K, M] when transposed), B is [K, N]
+/// ([N, K] when transposed).
+public func matrixProduct(_ a: [Float], _ b: [Float], M: Int, K: Int, N: Int,
+                          transposeA: Bool = false, transposeB: Bool = false) -> [Float] {
+    precondition(a.count == M * K && b.count == K * N)
+    var c = [Float](repeating: 0, count: M * N)
+    gemm(transposeA: transposeA, transposeB: transposeB, m: M, n: N, k: K, a: a, lda: transposeA ? M : K,
+         b: b, ldb: transposeB ? K : N, c: &c, ldc: N)
+    return c
+}

@@ -1,0 +1,69 @@
+/// The activation inside the transformer MLPs.
+public enum Activation: String, Sendable, CaseIterable {
+    /// x * sigmoid(1.702 x), used by OpenAI's CLIP weights.
+    case quickGELU = "quick_gelu"
+    /// Exact GELU, 0.5 x (1 + erf(x / √2)).
+    case gelu = "gelu"
+}
+
+/// The sizes of a ViT CLIP model, as read off a checkpoint's tensor shapes.
+///
+/// ```swift
+/// let b16 = CLIPArchitecture.vitB16
+/// b16.visionGrid          // 14 patches per side at 224 px
+/// ```
+public struct CLIPArchitecture: Sendable, Equatable {
+    /// Joint embedding size D.
+    public var embedDim: Int
+    /// Vision transformer width.
+    public var visionWidth: Int
+    /// Vision transformer blocks.
+    public var visionLayers: Int
+    /// Vision attention heads.
+    public var visionHeads: Int
+    /// Patch size in pixels.
+    public var patchSize: Int
+    /// Patches per side of the native positional-embedding grid.
+    public var visionGrid: Int
+    /// Text transformer width.
+    public var textWidth: Int
+    /// Text transformer blocks.
+    public var textLayers: Int
+    /// Text attention heads.
+    public var textHeads: Int
+    /// Maximum number of tokens.
+    public var contextLength: Int
+    /// Token vocabulary size.
+    public var vocabularySize: Int
+    /// MLP activation of both towers.
+    public var activation: Activation
+    /// LayerNorm epsilon everywhere (CLIP: 1e-5).
+    public var layerNormEps: Float
+
+    public init(embedDim: Int, visionWidth: Int, visionLayers: Int, visionHeads: Int, patchSize: Int,
+                visionGrid: Int, textWidth: Int, textLayers: Int, textHeads: Int, contextLength: Int,
+                vocabularySize: Int, activation: Activation = .quickGELU, layerNormEps: Float = 1e-5) {
+        self.embedDim = embedDim
+        self.visionWidth = visionWidth
+        self.visionLayers = visionLayers
+        self.visionHeads = visionHeads
+        self.patchSize = patchSize
+        self.visionGrid = visionGrid
+        self.textWidth = textWidth
+        self.textLayers = textLayers
+        self.textHeads = textHeads
+        self.contextLength = contextLength
+        self.vocabularySize = vocabularySize
+        self.activation = activation
+        self.layerNormEps = layerNormEps
+    }
+
+    /// Native input resolution in pixels (patch size times grid).
+    public var imageResolution: Int { patchSize * visionGrid }
+
+    /// OpenAI's ViT-B/16.
+    public static let vitB16 = CLIPArchitecture(
+        embedDim: 512, visionWidth: 768, visionLayers: 12, visionHeads: 12, patchSize: 16,
+        visionGrid: 14, textWidth: 512, textLayers: 12, textHeads: 8, contextLength: 77,
+        vocabularySize: 49408)
+}

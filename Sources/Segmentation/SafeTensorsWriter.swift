@@ -1,0 +1,51 @@
+import Foundation
+import Math
+
+/// Writes F32 tensors to a safetensors file, atomically: the bytes go to a temporary file in
+/// the destination's directory, which is then renamed over the destination.
+///
+/// ```swift
+/// try SafeTensorsWriter.write([("dense", dense), ("global", global)],
+///                             metadata: ["image": "cat.png"], to: "features.safetensors")
+/// ```
+public enum SafeTensorsWriter {
+    /// Writes `tensors` in the given order (names must be unique) with an optional
+    /// `__metadata__` string map.
+    public static func write(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String]? = nil,
+                             to path: String) throws {
+        var header: [String: Any] = [:]
+        if let metadata, !metadata.isEmpty { header["__metadata__"] = metadata }
+        var offset = 0
+        for (name, tensor) in tensors {
+            guard name != "__metadata__", header[name] == nil else { throw SafeTensorsError(file: path, tensor: name, "duplicate or reserved tensor name") }
+            let bytes = tensor.count * 4
+            header[name] = ["dtype": "F32", "shape": tensor.shape, "data_offsets": [offset, offset + bytes]] as [String: Any]
+            offset += bytes
+        }
+        var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+        // Pad the header with spaces so the data section starts 8-byte aligned.
+        while json.count % 8 != 0 { json.append(0x20) }
+        var file = Data(capacity: 8 + json.count + offset)
+        withUnsafeBytes(of: UInt64(json.count).littleEndian) { file.append(contentsOf: $0) }
+        file.append(json)
+        for (_, tensor) in tensors {
+            tensor.data.withUnsafeBytes { file.append(contentsOf: $0) }
+        }
+        try writeAtomically(file, to: path)
+    }
+
+    /// Writes `data` to a temporary file beside `path`, then renames it onto `path`.
+    static func writeAtomically(_ data: Data, to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        let temp = url.deletingLastPathComponent()
+            .appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp").path
+        guard FileManager.default.createFile(atPath: temp, contents: data) else {
+            throw SafeTensorsError(file: path, "cannot write \(temp): \(String(cString: strerror(errno)))")
+        }
+        guard rename(temp, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temp)
+            throw SafeTensorsError(file: path, "cannot rename \(temp) into place: \(reason)")
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import Math
+import Render
+import Segmentation
+
+/// `reclip features`: MaskCLIP dense features and the global embedding of one image.
+struct FeaturesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "features",
+        abstract: "Write an image's MaskCLIP dense features ('dense' [h, w, D]) and global embedding ('global' [D]) to a safetensors file.",
+        discussion: """
+            The image's short side is resized to --size (PIL-style antialiased bicubic). Dense \
+            features use the whole resized image (zero-padded to the patch multiple); the global \
+            embedding uses its centre crop, as CLIP does. Neither is normalised.
+            """)
+
+    @Option(help: "CLIP weights (.safetensors, OpenAI or HuggingFace layout).")
+    var weights: String
+
+    @Option(help: "The image (PNG or JPEG).")
+    var image: String
+
+    @Option(help: "Short side in pixels (default: the model's native resolution, 224 for ViT-B/16).")
+    var size: Int?
+
+    @Option(help: "Output .safetensors file.")
+    var out: String
+
+    @OptionGroup var heads: HeadOverrides
+
+    func validate() throws {
+        if let size, size <= 0 { throw ValidationError("--size must be positive") }
+    }
+
+    func run() throws {
+        let model = try heads.loadModel(weights)
+        let photo = try ImageFile.read(path: image)
+        let pixels = RGBPixels(width: photo.width, height: photo.height, data: photo.pixels)
+        let features = model.features(of: pixels, size: size ?? model.architecture.imageResolution)
+        try SafeTensorsWriter.write([("dense", features.dense.features), ("global", features.global)],
+                                    metadata: ["image": image, "weights": weights], to: out)
+        let shape = features.dense.features.shape
+        print("\(out): dense [\(shape.map(String.init).joined(separator: ", "))], global [\(features.global.count)]")
+    }
+}
+
+/// Head-count and activation overrides for checkpoints whose metadata does not give them.
+struct HeadOverrides: ParsableArguments {
+    @Option(help: "Vision attention heads (default: the file's vision_heads metadata, else width / 64).")
+    var visionHeads: Int?
+
+    @Option(help: "Text attention heads (default: the file's text_heads metadata, else width / 64).")
+    var textHeads: Int?
+
+    @Option(help: "MLP activation: quick_gelu (OpenAI weights) or gelu.")
+    var activation: String?
+
+    func loadModel(_ path: String) throws -> CLIPModel {
+        var act: Activation?
+        if let activation {
+            guard let a = Activation(rawValue: activation) else {
+                throw ValidationError("--activation must be quick_gelu or gelu")
+            }
+            act = a
+        }
+        return try CLIPModel(contentsOf: path, visionHeads: visionHeads, textHeads: textHeads, activation: act)
+    }
+}

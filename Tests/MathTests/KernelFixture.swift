@@ -1,0 +1,31 @@
+import Foundation
+import XCTest
+
+/// PyTorch/PIL reference values for the kernels, written by scripts/fixtures/make_math_fixtures.py.
+enum KernelFixture {
+    static let cases: [String: Any] = {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../Fixtures/math/kernels.json")
+        let data = try! Data(contentsOf: url)
+        return try! JSONSerialization.jsonObject(with: data) as! [String: Any]
+    }()
+
+    static func dictionary(_ name: String) -> [String: Any] { cases[name] as! [String: Any] }
+    static func list(_ name: String) -> [[String: Any]] { cases[name] as! [[String: Any]] }
+}
+
+extension Dictionary where Key == String, Value == Any {
+    func floats(_ key: String) -> [Float] { (self[key] as! [NSNumber]).map { $0.floatValue } }
+    func bytes(_ key: String) -> [UInt8] { (self[key] as! [NSNumber]).map { $0.uint8Value } }
+    func int(_ key: String) -> Int { (self[key] as! NSNumber).intValue }
+    func float(_ key: String) -> Float { (self[key] as! NSNumber).floatValue }
+}
+
+/// Asserts element-wise closeness and that the counts agree.
+func assertClose(_ a: [Float], _ b: [Float], tolerance: Float, _ message: String = "",
+                 file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(a.count, b.count, "count " + message, file: file, line: line)
+    var worst: Float = 0
+    for (x, y) in zip(a, b) { worst = max(worst, abs(x - y)) }
+    XCTAssertLessThanOrEqual(worst, tolerance, message, file: file, line: line)
+}
