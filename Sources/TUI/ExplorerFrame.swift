@@ -11,11 +11,12 @@ import Segmentation
 public struct ExplorerFrame {
     public let state: ExplorerState
     let layout: ExplorerLayout
-    let palette = ClassPalette()
+    let palette: ClassColours
 
     public init(state: ExplorerState) {
         self.state = state
         self.layout = state.layout
+        self.palette = ClassColours(classes: state.classes)
     }
 
     /// The whole screen.

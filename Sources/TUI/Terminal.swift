@@ -17,7 +17,7 @@ public struct TerminalError: Error, CustomStringConvertible {
 final class Terminal {
     /// Whether `▀` can be drawn (the locale's character set is UTF-8).
     let unicode: Bool
-    let palette: TerminalPalette
+    let colours: TerminalColours
     private var previous: CellGrid?
     private var pairs: [Int: Int32] = [:]
     private var ended = false
@@ -46,9 +46,9 @@ final class Terminal {
         if has_colors() {
             start_color()
             use_default_colors()
-            palette = TerminalPalette(colours: Int(COLORS))
+            colours = TerminalColours(colours: Int(COLORS))
         } else {
-            palette = .none
+            colours = TerminalColours(colours: 0)
         }
         mousemask(reclip_mouse_press_mask(), nil)
         mouseinterval(0)
@@ -85,10 +85,10 @@ final class Terminal {
     }
 
     private func pairNumber(_ cell: Cell) -> Int32 {
-        let fg = palette.index(of: cell.foreground), bg = palette.index(of: cell.background)
+        let fg = colours.index(of: cell.foreground), bg = colours.index(of: cell.background)
         let key = (fg + 1) << 16 | (bg + 1)
         if let pair = pairs[key] { return pair }
-        let pair = palette == .none ? 0 : max(0, alloc_pair(Int32(fg), Int32(bg)))
+        let pair = colours.mode == .none ? 0 : max(0, alloc_pair(Int32(fg), Int32(bg)))
         pairs[key] = pair
         return pair
     }

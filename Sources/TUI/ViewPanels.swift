@@ -13,7 +13,12 @@ public struct PanelContent: Sendable {
 /// and at the image's own size when saving.
 struct ViewPanels {
     let state: ExplorerState
-    let palette = ClassPalette()
+    let palette: ClassColours
+
+    init(state: ExplorerState) {
+        self.state = state
+        palette = ClassColours(classes: state.classes)
+    }
 
     /// The panels of `state.view`, each `width` x `height` pixels.
     func panels(width: Int, height: Int) -> [PanelContent] {

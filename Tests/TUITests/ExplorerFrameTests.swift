@@ -121,7 +121,7 @@ final class ExplorerFrameTests: XCTestCase {
         XCTAssertTrue(grid.text.contains("image"))
         XCTAssertTrue(grid.text.contains("ground truth"))
         let p = s.layout.panels[1].picture
-        XCTAssertEqual(grid[p.x, p.y].foreground, .rgb(ClassPalette()[0]), "ground truth's left is sky")
+        XCTAssertEqual(grid[p.x, p.y].foreground, .rgb(ClassColours(classes: Fixture.classes)[0]), "ground truth's left is sky")
     }
 
     func testInspectorListsTopClassesWithTheirTerms() {
