@@ -14,12 +14,16 @@ public struct ExplorerOptions: Sendable {
     public var engine: (any SegmentationEngine)?
     /// Why no engine could be loaded, if one was asked for.
     public var modelProblem: String?
+    /// The classes the ground-truth masks are indexed by, if known.
+    public var groundTruthClasses: [String]?
 
-    public init(entries: [ImageEntry], classes: [String], engine: (any SegmentationEngine)?, modelProblem: String? = nil) {
+    public init(entries: [ImageEntry], classes: [String], engine: (any SegmentationEngine)?, modelProblem: String? = nil,
+                groundTruthClasses: [String]? = nil) {
         self.entries = entries
         self.classes = classes
         self.engine = engine
         self.modelProblem = modelProblem
+        self.groundTruthClasses = groundTruthClasses
     }
 }
 
@@ -42,6 +46,7 @@ public final class Explorer {
         state = ExplorerState(entries: options.entries, classes: options.classes, model: options.engine?.info,
                               width: 80, height: 24)
         state.modelProblem = options.modelProblem
+        state.groundTruthClasses = options.groundTruthClasses
     }
 
     /// Runs until `q` or a terminating signal; returns the process exit status (0, or 128 +

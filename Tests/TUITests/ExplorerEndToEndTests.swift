@@ -82,6 +82,52 @@ final class ExplorerEndToEndTests: XCTestCase {
         try assertRestored(exit: 0)
     }
 
+    /// With the tiny fixture CLIP and a ReCLIP rectifier (Tests/Fixtures/reclip): masks, alpha
+    /// live, inspect, bias maps, difference, and saving next to the image.
+    func testEngineAlphaInspectBiasAndSave() throws {
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Fixtures/reclip").standardizedFileURL
+        let weights = fixtures.appendingPathComponent("tiny_clip.safetensors").path
+        let rectifier = fixtures.appendingPathComponent("reclip.safetensors").path
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("reclip-e2e-\(getpid())-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: URL(fileURLWithPath: Self.dataset), to: folder)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try launch("\(folder.path) --weights \(weights) --rectifier \(rectifier) --size 32")
+        var screen = try tmux.waitFor("engine", seconds: 20)
+        XCTAssertTrue(screen.contains("model tiny_clip (ReCLIP)"), screen)
+        XCTAssertTrue(screen.contains("raw CLIP"), screen)
+        XCTAssertTrue(screen.contains("rectified (alpha 1.0)"), screen)
+        XCTAssertTrue(screen.contains("chest of drawers"), "classes from the rectifier: \(screen)")
+        try tmux.press("-")
+        try tmux.waitFor("alpha 0.9")
+        try tmux.press("]", "]")
+        try tmux.waitFor("alpha 1.1")
+        try tmux.press("0")
+        screen = try tmux.waitFor("rectified (alpha 0.0)")
+        XCTAssertFalse(screen.contains("(+"), "no share changes at alpha 0: \(screen)")
+        try tmux.press("p")
+        try tmux.waitFor("alpha 1.0")
+        try tmux.press("i")
+        try tmux.waitFor("inspect cell")
+        try tmux.press("Right")
+        screen = try tmux.waitFor("raw    cls    spc   rect")
+        try tmux.press("Escape", "2")
+        try tmux.waitFor("class bias: cat")
+        try tmux.press("c")
+        try tmux.waitFor("class bias: potted plant")
+        try tmux.press("3")
+        try tmux.waitFor("of pixels")
+        try tmux.press("s")
+        try tmux.waitFor("saved ")
+        let saved = folder.appendingPathComponent("JPEGImages/scene-1.difference.png").path
+        XCTAssertTrue(FileManager.default.fileExists(atPath: saved), "no \(saved)")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("JPEGImages/scene-1.difference.ans").path))
+        try tmux.press("j")
+        try tmux.waitFor("scene-2.png  2/3")
+        try tmux.waitFor("engine", seconds: 20)
+        try tmux.press("q")
+        try assertRestored(exit: 0)
+    }
+
     func testResizeRedrawsAndTinyTerminalsGetAMessage() throws {
         try launch()
         try tmux.resize(width: 30, height: 10)
