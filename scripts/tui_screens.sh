@@ -12,7 +12,10 @@ T="tmux -L $SOCK"
 trap '$T kill-server 2>/dev/null || true' EXIT
 $T -f /dev/null new-session -d -x 200 -y 60 -s d "env -i PATH=/usr/bin:/bin HOME=/tmp TERM=tmux-256color LANG=C.UTF-8 PS1='$ ' sh -m"
 $T set-window-option -g window-size manual >/dev/null
+start=$(date +%s%N)
 $T send-keys -t d "$RECLIP $ARGS" Enter
+for _ in $(seq 1 500); do $T capture-pane -p -t d | grep -q -- "? help" && break; sleep 0.01; done
+echo "first frame after:     $(( ($(date +%s%N) - start) / 1000000 )) ms (including tmux polling)"
 wait_for() { for _ in $(seq 1 200); do $T capture-pane -p -t d | grep -q -- "$1" && return 0; sleep 0.1; done; echo "timeout waiting for $1" >&2; return 1; }
 wait_for "engine"
 sleep 0.3
@@ -40,3 +43,10 @@ $T send-keys -t d o; sleep 0.3; $T capture-pane -p -e -t d > docs/tui-view4-grou
 $T send-keys -t d 1 i Right Right; sleep 0.4; $T capture-pane -p -e -t d > docs/tui-inspect.ans
 $T send-keys -t d Escape '?'; sleep 0.3; $T capture-pane -p -e -t d > docs/tui-help.ans
 $T send-keys -t d Escape q
+sleep 0.5
+# Without a model: the bundled world dataset's images and ground truth.
+$T send-keys -t d "$RECLIP samples/world" Enter
+wait_for "no model loaded"
+sleep 0.5
+$T capture-pane -p -e -t d > docs/tui-nomodel.ans
+$T send-keys -t d q
