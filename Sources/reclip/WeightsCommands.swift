@@ -71,7 +71,7 @@ struct Weights: ParsableCommand {
             }
             let display = FetchProgressDisplay(interactive: isatty(STDERR_FILENO) == 1)
             let result = try WeightsDownload(registry: registry, name: name, url: source, expectedSHA256: expected)
-                .run(progress: display.show)
+                .run(progress: { display.show($0) })
             display.finish()
             print("installed \(result.file.path) (\(TransferProgress.bytesText(result.bytes)))")
             print(result.verified

@@ -142,6 +142,9 @@ final class WeightsRegistryTests: XCTestCase {
         }
         let part = WeightsRegistry(root: root).partialFile(for: "test/model")
         let kept = try XCTUnwrap(try FileManager.default.attributesOfItem(atPath: part.path)[.size] as? Int)
+        let listed = try XCTUnwrap(try WeightsRegistry(root: root).entries().first { $0.name == "test/model" })
+        XCTAssertEqual(listed.partialBytes, kept)
+        XCTAssertFalse(listed.isPresent)
         XCTAssertGreaterThan(kept, 0)
         XCTAssertLessThanOrEqual(kept, body.count / 2)
         XCTAssertFalse(FileManager.default.fileExists(atPath: WeightsRegistry(root: root).weightsFile(for: "test/model").path))
@@ -149,6 +152,21 @@ final class WeightsRegistryTests: XCTestCase {
         let result = try d.run()
         XCTAssertEqual(result.resumedFrom, kept)
         XCTAssertEqual(server.requests.map(\.range), [nil, "bytes=\(kept)-"])
+        XCTAssertEqual(try Data(contentsOf: result.file), body)
+    }
+
+    func testResumeKeepsRangeAcrossRedirect() throws {
+        let body = Self.safetensors(count: 50_000)
+        let server = try LoopbackHTTPServer(body: body, behaviours: [.redirect("/blob"), .cutAfter(60_000), .redirect("/blob")])
+        defer { server.stop() }
+        let d = download(server, sha: SHA256.hash(body).hex)
+        XCTAssertThrowsError(try d.run())
+        let kept = try XCTUnwrap(WeightsRegistry(root: root).entry("test/model").partialBytes)
+        let result = try d.run()
+        XCTAssertEqual(result.resumedFrom, kept)
+        XCTAssertEqual(server.requests.map(\.range), [nil, nil, "bytes=\(kept)-", "bytes=\(kept)-"])
+        XCTAssertEqual(server.requests.map(\.line), ["GET /model.safetensors HTTP/1.1", "GET /blob HTTP/1.1",
+                                                      "GET /model.safetensors HTTP/1.1", "GET /blob HTTP/1.1"])
         XCTAssertEqual(try Data(contentsOf: result.file), body)
     }
 

@@ -130,17 +130,19 @@ public struct WeightsRegistry: Sendable {
         return file
     }
 
-    /// The known models followed by every other model found under the root, by name.
+    /// The known models followed by every other model found under the root (installed or
+    /// partly downloaded), by name.
     public func entries() throws -> [Entry] {
         var names = Self.knownModels.map(\.name)
         if let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil) {
             var found = [String]()
-            for case let url as URL in walker where url.lastPathComponent == Self.fileName {
+            for case let url as URL in walker
+            where [Self.fileName, Self.fileName + ".part"].contains(url.lastPathComponent) {
                 let dir = url.deletingLastPathComponent().standardizedFileURL.path
                 let base = root.standardizedFileURL.path
                 guard dir.hasPrefix(base + "/") else { continue }
                 let name = String(dir.dropFirst(base.count + 1))
-                if !names.contains(name) { found.append(name) }
+                if !names.contains(name) && !found.contains(name) { found.append(name) }
             }
             names += found.sorted()
         }
