@@ -64,6 +64,7 @@ final class ExplorerEndToEndTests: XCTestCase {
         // Ground truth blended over the image: the sky class colour mixed into the sky.
         let colours = try tmux.screen(escapes: true)
         XCTAssertTrue(colours.contains("\u{1b}["), "no colours on screen")
+        XCTAssertTrue(colours.contains("48;5;"), "256-colour backgrounds (half blocks) expected: \(colours.prefix(400))")
         try tmux.press(">")
         try tmux.waitFor("ground truth (opacity 60%)")
         // Alpha without a model explains itself.
@@ -139,6 +140,17 @@ final class ExplorerEndToEndTests: XCTestCase {
         XCTAssertTrue(rows.first?.contains("reclip") ?? false, "title bar on the first row after resize: \(screen)")
         try tmux.resize(width: 200, height: 60)
         try tmux.waitFor("scene-1.png  1/3")
+        try tmux.press("q")
+        try assertRestored(exit: 0)
+    }
+
+    func testWithoutUTF8OneColourPerCell() throws {
+        try tmux.type("LC_ALL=C LANG=C \(reclip) \(Self.dataset); " + Self.reportModes)
+        let screen = try tmux.waitFor("the first frame") { $0.contains("? help") && $0.contains("1/3") }
+        XCTAssertFalse(screen.contains("\u{2580}"), "no half blocks without UTF-8: \(screen)")
+        XCTAssertTrue(screen.contains("|"), "ASCII separators: \(screen)")
+        let colours = try tmux.screen(escapes: true)
+        XCTAssertTrue(colours.contains("48;5;"), "pictures as cell backgrounds")
         try tmux.press("q")
         try assertRestored(exit: 0)
     }
