@@ -27,13 +27,13 @@ final class Terminal {
         setlocale(LC_ALL, "")
         let term = getenv("TERM").map { String(cString: $0) } ?? ""
         guard isatty(STDOUT_FILENO) == 1, isatty(STDIN_FILENO) == 1 else {
-            throw TerminalError("reclip: the explorer needs a terminal (stdin and stdout are not a tty); use `reclip render IMAGE` to print masks as ANSI text")
+            throw TerminalError("the explorer needs a terminal (stdin and stdout are not a tty); use `reclip render IMAGE` to print masks as ANSI text")
         }
         guard !term.isEmpty, term != "dumb" else {
-            throw TerminalError("reclip: TERM=\(term.isEmpty ? "(unset)" : term) cannot draw the explorer; use `reclip render IMAGE` to print masks as ANSI text")
+            throw TerminalError("TERM=\(term.isEmpty ? "(unset)" : term) cannot draw the explorer; use `reclip render IMAGE` to print masks as ANSI text")
         }
         guard newterm(nil, stdout, stdin) != nil else {
-            throw TerminalError("reclip: no terminfo entry for TERM=\(term); use `reclip render IMAGE` to print masks as ANSI text")
+            throw TerminalError("no terminfo entry for TERM=\(term); use `reclip render IMAGE` to print masks as ANSI text")
         }
         unicode = String(cString: nl_langinfo(nl_item(CODESET))) == "UTF-8"
         cbreak()
