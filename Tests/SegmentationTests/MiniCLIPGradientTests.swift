@@ -72,9 +72,9 @@ final class MiniCLIPGradientTests: XCTestCase {
     }
 }
 
-/// The matrix-product attention used in training against Math's reference kernels.
+/// The matrix-product attention backward used in training against Math's reference kernel.
 final class AttentionGEMMTests: XCTestCase {
-    func testMatchesTheReferenceKernelsForwardAndBackward() {
+    func testMatchesTheReferenceBackwardKernel() {
         var rng = WorldRandom(seed: 8)
         for causal in [false, true] {
             let T = 7, C = 12, NH = 3
@@ -83,12 +83,9 @@ final class AttentionGEMMTests: XCTestCase {
             let reference = attentionForward(qkv, T: T, C: C, heads: NH, causal: causal)
             var referenceGrad = [Float](repeating: 0, count: qkv.count)
             attentionBackward(dout: dout, qkv: qkv, att: reference.att, dqkv: &referenceGrad, T: T, C: C, heads: NH, causal: causal)
-            var out = [Float](repeating: 0, count: T * C), probs = [Float](repeating: 0, count: NH * T * T)
             var grad = [Float](repeating: 0, count: qkv.count), scratch = [Float](repeating: 0, count: T * T)
-            gemmAttentionForward(qkv: qkv, out: &out, probs: &probs, T: T, C: C, heads: NH, causal: causal)
-            gemmAttentionBackward(dout: dout, qkv: qkv, probs: probs, dqkv: &grad, scratch: &scratch, T: T, C: C, heads: NH)
-            for i in 0..<out.count { XCTAssertEqual(out[i], reference.out[i], accuracy: 1e-5) }
-            for i in 0..<probs.count { XCTAssertEqual(probs[i], reference.att[i], accuracy: 1e-6) }
+            gemmAttentionBackward(dout: dout, qkv: qkv, probs: reference.att, dqkv: &grad, scratch: &scratch, T: T, C: C, heads: NH)
+            XCTAssertGreaterThan(referenceGrad.map(abs).max()!, 0.1)
             for i in 0..<grad.count { XCTAssertEqual(grad[i], referenceGrad[i], accuracy: 1e-4) }
         }
     }

@@ -12,12 +12,8 @@ enum ContrastiveLoss {
         -> (loss: Float, dimage: [Float], dtext: [Float], dlogScale: Float, accuracy: Float) {
         let ni = l2NormalizeForward(image, N: B, C: E), nt = l2NormalizeForward(text, N: B, C: E)
         let scale = expf(logScale)
-        var logits = [Float](repeating: 0, count: B * B)
-        for a in 0..<B { for b in 0..<B {
-            var d: Float = 0
-            for k in 0..<E { d += ni.y[a * E + k] * nt.y[b * E + k] }
-            logits[a * B + b] = scale * d
-        } }
+        var logits = matrixProduct(ni.y, nt.y, M: B, K: E, N: B, transposeB: true)
+        for i in 0..<logits.count { logits[i] *= scale }
         let targets = Array(0..<B)
         let rows = crossEntropyForward(logits, targets: targets, N: B, K: B)
         let columnsLogits = transposed(logits, rows: B, columns: B)
@@ -28,15 +24,9 @@ enum ContrastiveLoss {
         var dlogScale: Float = 0
         for i in 0..<dlogits.count { dlogits[i] += dcolumns[i]; dlogScale += dlogits[i] * logits[i] }
         // logits = scale * I T^T: dI = scale * dlogits T, dT = scale * dlogits^T I.
-        var dni = [Float](repeating: 0, count: B * E), dnt = [Float](repeating: 0, count: B * E)
-        for a in 0..<B { for b in 0..<B {
-            let g = dlogits[a * B + b] * scale
-            guard g != 0 else { continue }
-            for k in 0..<E {
-                dni[a * E + k] += g * nt.y[b * E + k]
-                dnt[b * E + k] += g * ni.y[a * E + k]
-            }
-        } }
+        for i in 0..<dlogits.count { dlogits[i] *= scale }
+        let dni = matrixProduct(dlogits, nt.y, M: B, K: B, N: E)
+        let dnt = matrixProduct(dlogits, ni.y, M: B, K: B, N: E, transposeA: true)
         var dimage = [Float](repeating: 0, count: B * E), dtext = [Float](repeating: 0, count: B * E)
         l2NormalizeBackward(dy: dni, y: ni.y, norms: ni.norms, dx: &dimage, N: B, C: E)
         l2NormalizeBackward(dy: dnt, y: nt.y, norms: nt.norms, dx: &dtext, N: B, C: E)
@@ -65,4 +55,11 @@ extension MiniCLIP {
         grads.values[grads.index("logit_scale")][0] += r.dlogScale
         return (r.loss, r.accuracy, grads)
     }
+}
+
+/// The transpose of a row-major [rows, columns] matrix.
+func transposed(_ m: [Float], rows: Int, columns: Int) -> [Float] {
+    var t = [Float](repeating: 0, count: m.count)
+    for r in 0..<rows { for c in 0..<columns { t[c * rows + r] = m[r * columns + c] } }
+    return t
 }

@@ -82,7 +82,7 @@ public struct MiniCLIP: Sendable {
                 } } }
             } }
         }
-        let embedded = linearForward(patches, weight: parameters["visual.conv1.weight"], bias: nil, N: B * G, C: row, OC: W)
+        let embedded = matmulForward(patches, weight: parameters["visual.conv1.weight"], bias: nil, N: B * G, C: row, OC: W)
         let cls = parameters["visual.class_embedding"], pos = parameters["visual.positional_embedding"]
         var tokens = [Float](repeating: 0, count: B * T * W)
         for b in 0..<B {
@@ -103,8 +103,7 @@ public struct MiniCLIP: Sendable {
         var classRows = [Float](repeating: 0, count: B * W)
         for b in 0..<B { for i in 0..<W { classRows[b * W + i] = x[b * T * W + i] } }
         let lnPost = layerNormForward(classRows, weight: parameters["visual.ln_post.weight"], bias: parameters["visual.ln_post.bias"], N: B, C: W)
-        let embedding = linearForward(lnPost.y, weight: transposed(parameters["visual.proj"], rows: W, columns: c.embedDim),
-                                      bias: nil, N: B, C: W, OC: c.embedDim)
+        let embedding = matrixProduct(lnPost.y, parameters["visual.proj"], M: B, K: W, N: c.embedDim)
         return (embedding, ImageActivations(patches: patches, tokens: tokens, lnPre: lnPre, blocks: blocks,
                                              classRows: classRows, lnPost: lnPost))
     }
@@ -114,12 +113,8 @@ public struct MiniCLIP: Sendable {
         let c = config, P = c.patchSize, G = c.grid * c.grid, T = c.imageTokens, W = c.visionWidth, E = c.embedDim
         let row = 3 * P * P
         // out = lnPost @ proj: dproj[W, E] += lnPost^T @ dout, dlnPost = dout @ proj^T.
-        var dlnPost = [Float](repeating: 0, count: B * W)
-        var dprojT: [Float]? = [Float](repeating: 0, count: E * W)
-        var none: [Float]? = nil
-        linearBackward(dout: dembedding, inp: a.lnPost.y, weight: transposed(parameters["visual.proj"], rows: W, columns: E),
-                       dinp: &dlnPost, dweight: &dprojT, dbias: &none, N: B, C: W, OC: E)
-        let dproj = transposed(dprojT!, rows: E, columns: W)
+        let dlnPost = matrixProduct(dembedding, parameters["visual.proj"], M: B, K: E, N: W, transposeB: true)
+        let dproj = matrixProduct(a.lnPost.y, dembedding, M: W, K: B, N: E, transposeA: true)
         let projIndex = grads.index("visual.proj")
         for i in 0..<dproj.count { grads.values[projIndex][i] += dproj[i] }
         var dclassRows = [Float](repeating: 0, count: B * W)
@@ -150,7 +145,8 @@ public struct MiniCLIP: Sendable {
         }
         var dpatches = [Float](repeating: 0, count: B * G * row)
         var dconv: [Float]? = grads.values[grads.index("visual.conv1.weight")]
-        linearBackward(dout: dembedded, inp: a.patches, weight: parameters["visual.conv1.weight"], dinp: &dpatches,
+        var none: [Float]? = nil
+        matmulBackward(dout: dembedded, inp: a.patches, weight: parameters["visual.conv1.weight"], dinp: &dpatches,
                        dweight: &dconv, dbias: &none, N: B * G, C: row, OC: W)
         grads.values[grads.index("visual.conv1.weight")] = dconv!
     }
@@ -192,20 +188,15 @@ public struct MiniCLIP: Sendable {
         var endRows = [Float](repeating: 0, count: B * W)
         for b in 0..<B { for i in 0..<W { endRows[b * W + i] = x[(b * L + ends[b]) * W + i] } }
         let lnFinal = layerNormForward(endRows, weight: parameters["ln_final.weight"], bias: parameters["ln_final.bias"], N: B, C: W)
-        let embedding = linearForward(lnFinal.y, weight: transposed(parameters["text_projection"], rows: W, columns: c.embedDim),
-                                      bias: nil, N: B, C: W, OC: c.embedDim)
+        let embedding = matrixProduct(lnFinal.y, parameters["text_projection"], M: B, K: W, N: c.embedDim)
         return (embedding, TextActivations(tokens: tokens, ends: ends, blocks: blocks, endRows: endRows, lnFinal: lnFinal))
     }
 
     /// Backward of `textForward`: accumulates every text-tower gradient into `grads`.
     func textBackward(_ dembedding: [Float], _ a: TextActivations, batch B: Int, grads: inout ParameterSet) {
         let c = config, L = c.contextLength, W = c.textWidth, E = c.embedDim
-        var dlnFinal = [Float](repeating: 0, count: B * W)
-        var dprojT: [Float]? = [Float](repeating: 0, count: E * W)
-        var none: [Float]? = nil
-        linearBackward(dout: dembedding, inp: a.lnFinal.y, weight: transposed(parameters["text_projection"], rows: W, columns: E),
-                       dinp: &dlnFinal, dweight: &dprojT, dbias: &none, N: B, C: W, OC: E)
-        let dproj = transposed(dprojT!, rows: E, columns: W)
+        let dlnFinal = matrixProduct(dembedding, parameters["text_projection"], M: B, K: E, N: W, transposeB: true)
+        let dproj = matrixProduct(a.lnFinal.y, dembedding, M: W, K: B, N: E, transposeA: true)
         let projIndex = grads.index("text_projection")
         for i in 0..<dproj.count { grads.values[projIndex][i] += dproj[i] }
         var dendRows = [Float](repeating: 0, count: B * W)
@@ -231,11 +222,4 @@ public struct MiniCLIP: Sendable {
             }
         }
     }
-}
-
-/// The transpose of a row-major [rows, columns] matrix.
-func transposed(_ m: [Float], rows: Int, columns: Int) -> [Float] {
-    var t = [Float](repeating: 0, count: m.count)
-    for r in 0..<rows { for c in 0..<columns { t[c * rows + r] = m[r * columns + c] } }
-    return t
 }

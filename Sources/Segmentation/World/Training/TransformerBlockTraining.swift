@@ -44,41 +44,28 @@ func transformerBlockForward(_ x: [Float], _ p: ParameterSet, _ ix: BlockParamet
     -> (out: [Float], cache: BlockActivations) {
     let N = s.rows, C = s.C
     let ln1 = layerNormForward(x, weight: p[ix.ln1Weight], bias: p[ix.ln1Bias], N: N, C: C)
-    let qkv = linearForward(ln1.y, weight: p[ix.qkvWeight], bias: p[ix.qkvBias], N: N, C: C, OC: 3 * C)
-    var attention = [Float](repeating: 0, count: N * C)
-    var probabilities = [Float](repeating: 0, count: s.B * s.heads * s.T * s.T)
-    let perSeq = s.T * 3 * C, perOut = s.T * C, perProb = s.heads * s.T * s.T
-    qkv.withUnsafeBufferPointer { qkvBuffer in
-        attention.withUnsafeMutableBufferPointer { outBuffer in
-            probabilities.withUnsafeMutableBufferPointer { probBuffer in
-                let qkvBase = qkvBuffer.baseAddress!, outBase = outBuffer.baseAddress!, probBase = probBuffer.baseAddress!
-                DispatchQueue.concurrentPerform(iterations: s.B) { b in
-                    gemmAttentionForward(qkv: qkvBase + b * perSeq, out: outBase + b * perOut, probs: probBase + b * perProb,
-                                         T: s.T, C: C, heads: s.heads, causal: s.causal)
-                }
-            }
-        }
-    }
-    let projected = linearForward(attention, weight: p[ix.outWeight], bias: p[ix.outBias], N: N, C: C, OC: C)
+    let qkv = matmulForward(ln1.y, weight: p[ix.qkvWeight], bias: p[ix.qkvBias], N: N, C: C, OC: 3 * C)
+    let (attention, probabilities) = attentionForward(qkv, batch: s.B, T: s.T, C: C, heads: s.heads, causal: s.causal)
+    let projected = matmulForward(attention, weight: p[ix.outWeight], bias: p[ix.outBias], N: N, C: C, OC: C)
     var residual = x
     for i in 0..<residual.count { residual[i] += projected[i] }
     let ln2 = layerNormForward(residual, weight: p[ix.ln2Weight], bias: p[ix.ln2Bias], N: N, C: C)
-    let fc = linearForward(ln2.y, weight: p[ix.fcWeight], bias: p[ix.fcBias], N: N, C: C, OC: 4 * C)
-    let gelu = quickGeluForward(fc)
-    var out = linearForward(gelu, weight: p[ix.projWeight], bias: p[ix.projBias], N: N, C: 4 * C, OC: C)
+    let fc = matmulForward(ln2.y, weight: p[ix.fcWeight], bias: p[ix.fcBias], N: N, C: C, OC: 4 * C)
+    let gelu = quickGELUForward(fc)
+    var out = matmulForward(gelu, weight: p[ix.projWeight], bias: p[ix.projBias], N: N, C: 4 * C, OC: C)
     for i in 0..<out.count { out[i] += residual[i] }
     return (out, BlockActivations(input: x, ln1: ln1, qkv: qkv, attention: attention, probabilities: probabilities,
                                   residual: residual, ln2: ln2, fc: fc, gelu: gelu))
 }
 
 /// Accumulates `linearBackward`'s weight and bias gradients into `grads` at `w` and `b`.
-func linearBackwardInto(_ grads: inout ParameterSet, w: Int, b: Int, dout: [Float], inp: [Float],
+func matmulBackwardInto(_ grads: inout ParameterSet, w: Int, b: Int, dout: [Float], inp: [Float],
                         weight: [Float], dinp: inout [Float], N: Int, C: Int, OC: Int) {
     var dweight: [Float]? = grads.values[w]
     var dbias: [Float]? = grads.values[b]
     grads.values[w] = []
     grads.values[b] = []
-    linearBackward(dout: dout, inp: inp, weight: weight, dinp: &dinp, dweight: &dweight, dbias: &dbias, N: N, C: C, OC: OC)
+    matmulBackward(dout: dout, inp: inp, weight: weight, dinp: &dinp, dweight: &dweight, dbias: &dbias, N: N, C: C, OC: OC)
     grads.values[w] = dweight!
     grads.values[b] = dbias!
 }
@@ -104,18 +91,18 @@ func transformerBlockBackward(_ dout: [Float], _ a: BlockActivations, _ p: Param
                               _ s: BlockShape, _ grads: inout ParameterSet) -> [Float] {
     let N = s.rows, C = s.C
     var dgelu = [Float](repeating: 0, count: N * 4 * C)
-    linearBackwardInto(&grads, w: ix.projWeight, b: ix.projBias, dout: dout, inp: a.gelu, weight: p[ix.projWeight],
+    matmulBackwardInto(&grads, w: ix.projWeight, b: ix.projBias, dout: dout, inp: a.gelu, weight: p[ix.projWeight],
                        dinp: &dgelu, N: N, C: 4 * C, OC: C)
     var dfc = [Float](repeating: 0, count: N * 4 * C)
-    quickGeluBackward(dy: dgelu, x: a.fc, dx: &dfc)
+    quickGELUBackward(dy: dgelu, x: a.fc, dx: &dfc)
     var dln2 = [Float](repeating: 0, count: N * C)
-    linearBackwardInto(&grads, w: ix.fcWeight, b: ix.fcBias, dout: dfc, inp: a.ln2.y, weight: p[ix.fcWeight],
+    matmulBackwardInto(&grads, w: ix.fcWeight, b: ix.fcBias, dout: dfc, inp: a.ln2.y, weight: p[ix.fcWeight],
                        dinp: &dln2, N: N, C: C, OC: 4 * C)
     var dresidual = dout
     layerNormBackwardInto(&grads, w: ix.ln2Weight, b: ix.ln2Bias, dy: dln2, x: a.residual, cache: a.ln2,
                           weight: p[ix.ln2Weight], dx: &dresidual, N: N, C: C)
     var dattention = [Float](repeating: 0, count: N * C)
-    linearBackwardInto(&grads, w: ix.outWeight, b: ix.outBias, dout: dresidual, inp: a.attention, weight: p[ix.outWeight],
+    matmulBackwardInto(&grads, w: ix.outWeight, b: ix.outBias, dout: dresidual, inp: a.attention, weight: p[ix.outWeight],
                        dinp: &dattention, N: N, C: C, OC: C)
     var dqkv = [Float](repeating: 0, count: N * 3 * C)
     let perSeq = s.T * 3 * C, perOut = s.T * C, perProb = s.heads * s.T * s.T
@@ -137,7 +124,7 @@ func transformerBlockBackward(_ dout: [Float], _ a: BlockActivations, _ p: Param
         }
     }
     var dln1 = [Float](repeating: 0, count: N * C)
-    linearBackwardInto(&grads, w: ix.qkvWeight, b: ix.qkvBias, dout: dqkv, inp: a.ln1.y, weight: p[ix.qkvWeight],
+    matmulBackwardInto(&grads, w: ix.qkvWeight, b: ix.qkvBias, dout: dqkv, inp: a.ln1.y, weight: p[ix.qkvWeight],
                        dinp: &dln1, N: N, C: C, OC: 3 * C)
     var dx = dresidual
     layerNormBackwardInto(&grads, w: ix.ln1Weight, b: ix.ln1Bias, dy: dln1, x: a.input, cache: a.ln1,
