@@ -113,10 +113,6 @@ public struct MiniCLIPTrainer {
     /// Trains until `settings.steps`, checkpointing every `checkpointEvery` steps and at the
     /// end, then writes the F16 model.
     public mutating func run(progress: (MiniCLIPProgress) -> Void) throws {
-        let previousThreads = blasThreadCount
-        // Batch items already run in parallel; one BLAS thread each avoids oversubscription.
-        blasThreadCount = 1
-        defer { blasThreadCount = previousThreads }
         let scaleIndex = model.parameters.index("logit_scale")
         while step < settings.steps {
             let start = Date()
