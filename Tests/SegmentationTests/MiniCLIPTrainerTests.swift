@@ -1,5 +1,6 @@
 import XCTest
 @testable import Segmentation
+import Math
 
 final class MiniCLIPTrainerTests: XCTestCase {
     func tinySettings(steps: Int) -> MiniCLIPTrainingSettings {
@@ -68,5 +69,33 @@ final class MiniCLIPTrainerTests: XCTestCase {
         XCTAssertEqual(s.learningRate(at: 9), 1, accuracy: 1e-6)
         XCTAssertGreaterThan(s.learningRate(at: 50), s.learningRate(at: 80))
         XCTAssertEqual(s.learningRate(at: 100), 0, accuracy: 1e-6)
+    }
+}
+
+/// The exported small CLIP is read by the engine's CLIP loader and computes what training computed.
+final class MiniCLIPExportTests: XCTestCase {
+    func testEngineLoadsTheExportAndAgreesWithTheTrainingForward() throws {
+        let config = MiniCLIPGradientTests.tinyConfig
+        var model = MiniCLIP(config: config, seed: 12)
+        // Round to F16 first, so both sides see the same weights.
+        for t in 0..<model.parameters.values.count {
+            model.parameters.values[t] = model.parameters.values[t].map { Float(Float16($0)) }
+        }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("mini-\(UUID()).safetensors").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try model.writeHalfPrecision(to: path)
+        let loaded = try CLIPModel(contentsOf: path)
+
+        var rng = WorldRandom(seed: 2)
+        let pixels = (0..<(3 * 16 * 16)).map { _ in rng.normal() }
+        let ours = model.imageForward(pixels, batch: 1).embedding
+        let engine = loaded.encodeImage(Tensor(shape: [3, 16, 16], data: pixels)).data
+        XCTAssertEqual(engine.count, ours.count)
+        for i in 0..<ours.count { XCTAssertEqual(engine[i], ours[i], accuracy: 1e-4) }
+
+        let tokens: [Int32] = [18, 4, 7, 19, 0, 0]
+        let oursText = model.textForward(tokens, batch: 1).embedding
+        let engineText = try loaded.encodeText(tokens: [tokens]).data
+        for i in 0..<oursText.count { XCTAssertEqual(engineText[i], oursText[i], accuracy: 1e-4) }
     }
 }

@@ -3,10 +3,15 @@ import Foundation
 extension MiniCLIP {
     /// Writes the model as an OpenAI-layout safetensors file with F16 tensors (half the size
     /// of F32; the loader widens them back), atomically. `logit_scale` is stored with shape
-    /// [] as in OpenAI's state dict.
+    /// [] as in OpenAI's state dict. The head counts go into the metadata (`vision_heads`,
+    /// `text_heads`) with the activation, so the loader needs no width / 64 guess.
     public func writeHalfPrecision(to path: String, metadata: [String: String] = [:]) throws {
         var header: [String: Any] = [:]
-        if !metadata.isEmpty { header["__metadata__"] = metadata }
+        var meta = metadata
+        meta["vision_heads"] = String(config.visionHeads)
+        meta["text_heads"] = String(config.textHeads)
+        meta["activation"] = "quick_gelu"
+        header["__metadata__"] = meta
         var offset = 0
         for (i, name) in parameters.names.enumerated() {
             let bytes = parameters.values[i].count * 2
