@@ -24,10 +24,6 @@ public struct WorldCaptionBatches: Sendable {
         self.contextLength = contextLength
     }
 
-    /// CLIP's image normalisation.
-    public static let mean: [Float] = [0.48145466, 0.4578275, 0.40821073]
-    public static let std: [Float] = [0.26862954, 0.26130258, 0.27577711]
-
     /// Pixels [B, 3, S, S] and tokens [B, L] of scenes `first ..< first + size`.
     public func batch(first: Int, size B: Int) throws -> (pixels: [Float], tokens: [Int32], scenes: [WorldScene]) {
         let S = world.size
@@ -38,11 +34,12 @@ public struct WorldCaptionBatches: Sendable {
             DispatchQueue.concurrentPerform(iterations: B) { i in base[i] = world.scene(index: first + i) }
         }
         let made = scenes.map { $0! }
+        let mean = ImagePreprocessing.mean, std = ImagePreprocessing.std
         var pixels = [Float](repeating: 0, count: B * 3 * S * S)
         for (b, scene) in made.enumerated() {
             for p in 0..<(S * S) {
                 for c in 0..<3 {
-                    pixels[(b * 3 + c) * S * S + p] = (Float(scene.pixels[p * 3 + c]) / 255 - Self.mean[c]) / Self.std[c]
+                    pixels[(b * 3 + c) * S * S + p] = (Float(scene.pixels[p * 3 + c]) / 255 - mean[c]) / std[c]
                 }
             }
         }
