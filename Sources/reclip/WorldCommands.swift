@@ -140,7 +140,8 @@ struct TrainCLIPCommand: ParsableCommand {
         try trainer.run { p in
             var line = String(format: "step %d/%d  loss %.4f  batch acc %.2f  lr %.2e  logit scale %.1f  %.2f s/step",
                               p.step, p.steps, p.loss, p.accuracy, p.learningRate, p.temperature, p.secondsPerStep)
-            if let v = p.validationAccuracy { line += String(format: "  held-out acc %.3f  (checkpoint)", v) }
+            if let v = p.validationAccuracy { line += String(format: "  held-out acc %.3f", v) }
+            if let auc = p.presenceAUC { line += String(format: "  presence AUC %.3f  (checkpoint)", auc) }
             print(line)
             fflush(stdout)
         }

@@ -99,3 +99,13 @@ final class MiniCLIPExportTests: XCTestCase {
         for i in 0..<oursText.count { XCTAssertEqual(engineText[i], oursText[i], accuracy: 1e-4) }
     }
 }
+
+final class ZeroShotPresenceTests: XCTestCase {
+    func testROCAUCByHand() {
+        // Positives 0.9, 0.4; negatives 0.5, 0.1: pairs won 3 of 4.
+        XCTAssertEqual(ZeroShotPresence.rocAUC(scores: [0.9, 0.5, 0.4, 0.1], positive: [true, false, true, false]), 0.75, accuracy: 1e-12)
+        XCTAssertEqual(ZeroShotPresence.rocAUC(scores: [1, 1, 1], positive: [true, false, false]), 0.5, accuracy: 1e-12)
+        XCTAssertEqual(ZeroShotPresence.rocAUC(scores: [3, 2, 1], positive: [true, true, false]), 1, accuracy: 1e-12)
+        XCTAssert(ZeroShotPresence.rocAUC(scores: [1, 2], positive: [true, true]).isNaN)
+    }
+}

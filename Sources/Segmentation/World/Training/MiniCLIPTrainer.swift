@@ -39,6 +39,8 @@ public struct MiniCLIPProgress: Sendable {
     public let secondsPerStep: Double
     /// Image-to-text retrieval accuracy on a held-out batch, when measured at this step.
     public let validationAccuracy: Float?
+    /// Mean zero-shot class-presence AUC on 256 held-out scenes, when measured at this step.
+    public let presenceAUC: Double?
 }
 
 /// A training-run problem, for the person at the keyboard.
@@ -59,7 +61,7 @@ public struct MiniCLIPTrainer {
     public private(set) var model: MiniCLIP
     public private(set) var optimiser: AdamW
     public private(set) var step = 0
-    let batches: WorldCaptionBatches
+    public let batches: WorldCaptionBatches
 
     public var checkpointURL: URL { folder.appendingPathComponent("checkpoint.safetensors") }
     public var modelURL: URL { folder.appendingPathComponent("mini-clip.safetensors") }
@@ -128,10 +130,12 @@ public struct MiniCLIPTrainer {
             step += 1
             let checkpointDue = step % settings.checkpointEvery == 0 || step == settings.steps
             if checkpointDue { try saveCheckpoint() }
+            let seconds = Date().timeIntervalSince(start)
             progress(MiniCLIPProgress(step: step, steps: settings.steps, loss: result.loss, accuracy: result.accuracy,
                                       learningRate: lr, temperature: expf(model.parameters.values[scaleIndex][0]),
-                                      secondsPerStep: Date().timeIntervalSince(start),
-                                      validationAccuracy: checkpointDue ? try validationAccuracy() : nil))
+                                      secondsPerStep: seconds,
+                                      validationAccuracy: checkpointDue ? try validationAccuracy() : nil,
+                                      presenceAUC: checkpointDue ? try ZeroShotPresence.areaUnderCurve(model: model, batches: batches).mean : nil))
         }
         try model.writeHalfPrecision(to: modelURL.path, metadata: ["world_seed": String(settings.worldSeed), "steps": String(step)])
     }
