@@ -30,7 +30,7 @@ static void guarded_emit_message(j_common_ptr cinfo, int level) {
 void reclip_jpeg_free(unsigned char *pixels) { free(pixels); }
 
 int reclip_jpeg_decode(const unsigned char *data, size_t size, unsigned long long max_pixels,
-                       reclip_jpeg_result *out) {
+                       int scale_denom, reclip_jpeg_result *out) {
     struct jpeg_decompress_struct cinfo;
     guarded_error_mgr err;
     /* volatile: these change between setjmp and a possible longjmp. */
@@ -71,6 +71,8 @@ int reclip_jpeg_decode(const unsigned char *data, size_t size, unsigned long lon
     case JCS_YCCK: cinfo.out_color_space = JCS_CMYK; break;
     default: cinfo.out_color_space = JCS_RGB; break;
     }
+    cinfo.scale_num = 1;
+    cinfo.scale_denom = (scale_denom == 2 || scale_denom == 4 || scale_denom == 8) ? (unsigned)scale_denom : 1;
     jpeg_start_decompress(&cinfo);
 
     int components = cinfo.output_components;

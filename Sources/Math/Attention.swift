@@ -118,3 +118,62 @@ public func attentionForward(out: UnsafeMutablePointer<Float>, qkv: UnsafePointe
         row += length
     }
 }
+
+/// Array form of the fused-qkv `attentionForward` for `B` sequences of `T` tokens:
+/// returns `(out [B*T, C], att [B, NH, T, T])`, the probabilities being what
+/// `attentionBackward` needs.
+public func attentionForward(_ qkv: [Float], batch B: Int = 1, T: Int, C: Int, heads NH: Int, causal: Bool)
+    -> (out: [Float], att: [Float]) {
+    var out = [Float](repeating: 0, count: B * T * C)
+    var att = [Float](repeating: 0, count: B * NH * T * T)
+    attentionForward(out: &out, probs: &att, qkv: qkv, batch: B, tokens: T, channels: C, heads: NH, causal: causal)
+    return (out, att)
+}
+
+// Backward (llm.c attention_backward), per sequence and head, hs = C / NH:
+//   datt[t,s] = dout[t] . v[s];          dv[s] += att[t,s] * dout[t]
+//   dpre[t,s] = att[t,s] * (datt[t,s] - sum_u att[t,u] datt[t,u])
+//   dq[t] += sum_s dpre[t,s] k[s] / sqrt(hs);  dk[s] += dpre[t,s] q[t] / sqrt(hs)
+// (masked entries have att = 0 and contribute nothing). Work is spread over (sequence, head)
+// pairs, which write disjoint columns of dqkv.
+/// Gradient of `attentionForward` with respect to the fused `qkv` (accumulated into `dqkv`).
+public func attentionBackward(dout: [Float], qkv: [Float], att: [Float], dqkv: inout [Float],
+                              batch B: Int = 1, T: Int, C: Int, heads NH: Int, causal: Bool) {
+    let hs = C / NH, scale = 1 / Float(hs).squareRoot(), C3 = 3 * C
+    dout.withUnsafeBufferPointer { doutB in qkv.withUnsafeBufferPointer { qkvB in
+    att.withUnsafeBufferPointer { attB in dqkv.withUnsafeMutableBufferPointer { dB in
+        let dout = doutB.baseAddress!, qkv = qkvB.baseAddress!, att = attB.baseAddress!, dqkv = dB.baseAddress!
+        parallelRanges(B * NH) { range in
+            var datt = [Float](repeating: 0, count: T)
+            for task in range {
+                let b = task / NH, h = task % NH
+                let a = att + task * T * T, base = b * T * C3
+                for t in 0..<T {
+                    let last = causal ? t : T - 1
+                    let o = (b * T + t) * C + h * hs
+                    var dot: Float = 0
+                    for s in 0...last {
+                        let v = base + s * C3 + 2 * C + h * hs
+                        let w = a[t * T + s]
+                        var d: Float = 0
+                        for i in 0..<hs {
+                            d += dout[o + i] * qkv[v + i]
+                            dqkv[v + i] += w * dout[o + i]
+                        }
+                        datt[s] = d
+                        dot += w * d
+                    }
+                    let q = base + t * C3 + h * hs
+                    for s in 0...last {
+                        let dpre = a[t * T + s] * (datt[s] - dot) * scale
+                        let k = base + s * C3 + C + h * hs
+                        for i in 0..<hs {
+                            dqkv[q + i] += dpre * qkv[k + i]
+                            dqkv[k + i] += dpre * qkv[q + i]
+                        }
+                    }
+                }
+            }
+        }
+    } } } }
+}

@@ -27,3 +27,39 @@ public func layerNormForward(out: UnsafeMutablePointer<Float>,
         }
     }
 }
+
+/// Array form of `layerNormForward(out:mean:rstd:inp:...)` for `N` rows of width `C`; returns
+/// `(y, mean, rstd)`, the last two being what `layerNormBackward` needs.
+public func layerNormForward(_ x: [Float], weight: [Float], bias: [Float], N: Int, C: Int, eps: Float = 1e-5)
+    -> (y: [Float], mean: [Float], rstd: [Float]) {
+    var y = [Float](repeating: 0, count: N * C)
+    var mean = [Float](repeating: 0, count: N), rstd = [Float](repeating: 0, count: N)
+    layerNormForward(out: &y, mean: &mean, rstd: &rstd, inp: x, weight: weight, bias: bias, rows: N, channels: C, eps: eps)
+    return (y, mean, rstd)
+}
+
+// Backward (llm.c layernorm_backward), xhat = (x - mean) * rstd:
+//   dbias += dy, dweight += dy * xhat, dxhat = dy * w
+//   dx += rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))
+/// Gradients of `layerNormForward` (accumulated).
+public func layerNormBackward(dy: [Float], x: [Float], mean: [Float], rstd: [Float], weight: [Float],
+                              dx: inout [Float], dweight: inout [Float], dbias: inout [Float], N: Int, C: Int) {
+    for n in 0..<N {
+        let b = n * C
+        var dnormMean: Float = 0, dnormNormMean: Float = 0
+        for i in 0..<C {
+            let xhat = (x[b + i] - mean[n]) * rstd[n]
+            let dxhat = dy[b + i] * weight[i]
+            dnormMean += dxhat
+            dnormNormMean += dxhat * xhat
+        }
+        dnormMean /= Float(C); dnormNormMean /= Float(C)
+        for i in 0..<C {
+            let xhat = (x[b + i] - mean[n]) * rstd[n]
+            let dxhat = dy[b + i] * weight[i]
+            dbias[i] += dy[b + i]
+            dweight[i] += dy[b + i] * xhat
+            dx[b + i] += rstd[n] * (dxhat - dnormMean - xhat * dnormNormMean)
+        }
+    }
+}

@@ -37,3 +37,40 @@ public var blasThreadCount: Int {
     get { Int(openblas_get_num_threads()) }
     set { openblas_set_num_threads(Int32(newValue)) }
 }
+
+/// Array form of `matmulForward(out:inp:weight:bias:...)`: `inp[N, C] @ weight[OC, C]^T + bias`.
+public func matmulForward(_ inp: [Float], weight: [Float], bias: [Float]?, N: Int, C: Int, OC: Int) -> [Float] {
+    precondition(inp.count == N * C && weight.count == OC * C)
+    var out = [Float](repeating: 0, count: N * OC)
+    matmulForward(out: &out, inp: inp, weight: weight, bias: bias, rows: N, inFeatures: C, outFeatures: OC)
+    return out
+}
+
+// Backward of out = inp · Wᵀ + b (accumulated):
+//   dinp[N, C]     += dout[N, OC] · W[OC, C]
+//   dweight[OC, C] += doutᵀ · inp
+//   dbias[OC]      += Σ_n dout[n, :]
+/// Gradients of `matmulForward`; `dweight` / `dbias` may be nil for frozen parameters.
+public func matmulBackward(dout: [Float], inp: [Float], weight: [Float], dinp: inout [Float],
+                           dweight: inout [Float]?, dbias: inout [Float]?, N: Int, C: Int, OC: Int) {
+    gemm(transposeA: false, transposeB: false, m: N, n: C, k: OC, a: dout, lda: OC, b: weight, ldb: C,
+         beta: 1, c: &dinp, ldc: C)
+    if dweight != nil {
+        gemm(transposeA: true, transposeB: false, m: OC, n: C, k: N, a: dout, lda: OC, b: inp, ldb: C,
+             beta: 1, c: &dweight!, ldc: C)
+    }
+    if dbias != nil {
+        for n in 0..<N { for o in 0..<OC { dbias![o] += dout[n * OC + o] } }
+    }
+}
+
+/// C[M, N] = op(A) · op(B) for arrays: A is [M, K] ([K, M] when transposed), B is [K, N]
+/// ([N, K] when transposed).
+public func matrixProduct(_ a: [Float], _ b: [Float], M: Int, K: Int, N: Int,
+                          transposeA: Bool = false, transposeB: Bool = false) -> [Float] {
+    precondition(a.count == M * K && b.count == K * N)
+    var c = [Float](repeating: 0, count: M * N)
+    gemm(transposeA: transposeA, transposeB: transposeB, m: M, n: N, k: K, a: a, lda: transposeA ? M : K,
+         b: b, ldb: transposeB ? K : N, c: &c, ldc: N)
+    return c
+}

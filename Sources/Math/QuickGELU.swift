@@ -1,3 +1,5 @@
+import Foundation
+
 /// QuickGELU, the activation of OpenAI's CLIP weights, element-wise over `count` values:
 /// out = x * sigmoid(1.702 x) = x / (1 + exp(-1.702 x)).  `out` may be `inp`.
 public func quickGELUForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
@@ -15,5 +17,21 @@ public func quickGELUForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointe
                 start += n
             }
         }
+    }
+}
+
+/// Array form of `quickGELUForward(out:inp:count:)`.
+public func quickGELUForward(_ x: [Float]) -> [Float] {
+    var y = [Float](repeating: 0, count: x.count)
+    quickGELUForward(out: &y, inp: x, count: x.count)
+    return y
+}
+
+// Backward: s = sigmoid(1.702 x);  dx = dy * (s + 1.702 * x * s * (1 - s))
+/// Gradient of `quickGELUForward` (accumulated into `dx`).
+public func quickGELUBackward(dy: [Float], x: [Float], dx: inout [Float]) {
+    for i in 0..<x.count {
+        let s = 1 / (1 + expf(-1.702 * x[i]))
+        dx[i] += dy[i] * (s + 1.702 * x[i] * s * (1 - s))
     }
 }

@@ -15,6 +15,23 @@ public func softmaxForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<
     }
 }
 
+/// Array form of `softmaxForward(out:inp:rows:columns:)`: softmax of `N` rows of `K` values.
+public func softmaxForward(_ z: [Float], N: Int, K: Int) -> [Float] {
+    var p = [Float](repeating: 0, count: N * K)
+    softmaxForward(out: &p, inp: z, rows: N, columns: K)
+    return p
+}
+
+// dz[n, k] = p[n, k] * (dp[n, k] - sum_j p[n, j] dp[n, j])
+/// Gradient of `softmaxForward` (accumulated into `dz`).
+public func softmaxBackward(dp: [Float], p: [Float], dz: inout [Float], N: Int, K: Int) {
+    for n in 0..<N {
+        var dot: Float = 0
+        for k in 0..<K { dot += p[n * K + k] * dp[n * K + k] }
+        for k in 0..<K { dz[n * K + k] += p[n * K + k] * (dp[n * K + k] - dot) }
+    }
+}
+
 /// In place over one row of `count` values: x[j] = exp(x[j] - max_j' x[j']); returns Σ_j x[j].
 @inline(__always)
 func unnormalisedSoftmaxRow(_ x: UnsafeMutablePointer<Float>, count n: Int) -> Float {

@@ -2,7 +2,8 @@
 ///
 /// Colours are emitted only when they change (foreground and background in one SGR), a
 /// space's foreground and a full block's background are never set since they do not show,
-/// and a `▀` whose halves match is written as a space. Each line that set a colour ends with
+/// a `▀` whose halves match is written as a space, and a `▀` is written as `▄` with its
+/// colours swapped when that needs fewer changes. Each line that set a colour ends with
 /// `ESC[0m` so nothing bleeds past it.
 ///
 /// ```swift
@@ -25,8 +26,17 @@ public struct AnsiWriter: Sendable {
             var sgr: [UInt8] = []
             for x in 0..<grid.width {
                 var cell = grid.cells[row * grid.width + x]
-                if cell.glyph == "▀" && cell.foreground == cell.background {
-                    cell = Cell(glyph: " ", foreground: cell.foreground, background: cell.background)
+                if cell.glyph == "▀" {
+                    if cell.foreground == cell.background {
+                        cell = Cell(glyph: " ", foreground: cell.foreground, background: cell.background)
+                    } else {
+                        // `▄` with the colours swapped shows the same pixels; take it when it
+                        // needs fewer colour changes.
+                        let upper = cell.foreground, lower = cell.background
+                        let asIs = (upper != fg ? 1 : 0) + (lower != bg ? 1 : 0)
+                        let swapped = (lower != fg ? 1 : 0) + (upper != bg ? 1 : 0)
+                        if swapped < asIs { cell = Cell(glyph: "▄", foreground: lower, background: upper) }
+                    }
                 }
                 let needsForeground = cell.glyph != " "
                 let needsBackground = cell.glyph != "█"

@@ -23,11 +23,12 @@ public struct CanvasConfig: Hashable, Sendable {
     public var dither: Bool
     /// A cell's height over its width on screen (about 2 for most terminal fonts).
     public var cellAspect: Double
-    /// How palette colours are matched in the 256, 16 and 8 colour modes.
-    public var colorDistance: ColorDistance
+    /// How palette colours are matched in the 256, 16 and 8 colour modes; nil picks the
+    /// mode's default (`ColorDistance.default(for:)`).
+    public var colorDistance: ColorDistance?
 
     public init(colorMode: ColorMode = .truecolor, cellMode: CellMode = .halfBlock,
-                dither: Bool = false, cellAspect: Double = 2.0, colorDistance: ColorDistance = .oklab) {
+                dither: Bool = false, cellAspect: Double = 2.0, colorDistance: ColorDistance? = nil) {
         self.colorMode = colorMode
         self.cellMode = cellMode
         self.dither = dither
@@ -41,6 +42,9 @@ public struct CanvasConfig: Hashable, Sendable {
         self.init(colorMode: capabilities.colorMode,
                   cellMode: capabilities.unicode ? .halfBlock : .background)
     }
+
+    /// The colour distance in force: the one set, else the mode's default.
+    public var effectiveColorDistance: ColorDistance { colorDistance ?? .default(for: colorMode) }
 
     /// Pixel rows a cell shows.
     public var pixelsPerCell: Int { cellMode == .halfBlock ? 2 : 1 }

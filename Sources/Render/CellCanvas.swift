@@ -44,7 +44,7 @@ public enum CellCanvas {
         let per = config.pixelsPerCell
         let columns = pixels.width, rows = pixels.height / per
         var grid = CellGrid(width: columns, height: rows)
-        let quantizer = PaletteQuantizer(mode: config.colorMode, dither: config.dither, distance: config.colorDistance)
+        let quantizer = PaletteQuantizer(mode: config.colorMode, dither: config.dither, distance: config.effectiveColorDistance)
         let ramp = config.cellMode == .halfBlock ? shadeRamp : asciiRamp
         for row in 0..<rows {
             for x in 0..<columns {

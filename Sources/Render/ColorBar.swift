@@ -42,7 +42,7 @@ public struct ColorBar: Hashable, Sendable {
     public func grid(width: Int, config: CanvasConfig) -> CellGrid {
         var grid = CellGrid(width: width, height: 2)
         guard width > 0 else { return grid }
-        let quantizer = PaletteQuantizer(mode: config.colorMode, dither: false)
+        let quantizer = PaletteQuantizer(mode: config.colorMode, distance: config.effectiveColorDistance)
         for x in 0..<width {
             let c = colorMap.color(at: (value(atColumn: x, width: width) - low) / (high - low))
             if config.colorMode == .none {

@@ -8,18 +8,21 @@ public enum ImageFile {
     /// Images over this many pixels are refused before any pixel buffer is allocated.
     public static let defaultMaxPixels = 100_000_000
 
-    /// Reads a PNG or JPEG as upright 8-bit sRGB.
-    public static func read(path: String, maxPixels: Int = defaultMaxPixels) throws -> RGBImage {
-        try decode(try FileBytes.read(path), name: path, maxPixels: maxPixels)
+    /// Reads a PNG or JPEG as upright 8-bit sRGB. With `minimumSize`, a JPEG may come back
+    /// reduced (see `JPEGCodec.decode`), never below the size it asks for.
+    public static func read(path: String, maxPixels: Int = defaultMaxPixels,
+                            minimumSize: ((_ width: Int, _ height: Int) -> (width: Int, height: Int))? = nil) throws -> RGBImage {
+        try decode(try FileBytes.read(path), name: path, maxPixels: maxPixels, minimumSize: minimumSize)
     }
 
     /// Decodes PNG or JPEG bytes; `name` labels errors.
-    public static func decode(_ bytes: [UInt8], name: String, maxPixels: Int = defaultMaxPixels) throws -> RGBImage {
+    public static func decode(_ bytes: [UInt8], name: String, maxPixels: Int = defaultMaxPixels,
+                              minimumSize: ((_ width: Int, _ height: Int) -> (width: Int, height: Int))? = nil) throws -> RGBImage {
         if bytes.starts(with: PNGCodec.signature) {
             return try PNGCodec.decode(bytes, name: name, maxPixels: maxPixels)
         }
         if bytes.starts(with: [0xFF, 0xD8]) {
-            return try JPEGCodec.decode(bytes, name: name, maxPixels: maxPixels)
+            return try JPEGCodec.decode(bytes, name: name, maxPixels: maxPixels, minimumSize: minimumSize)
         }
         if bytes.isEmpty { throw RenderError(file: name, .truncated) }
         throw RenderError(file: name, .unsupportedFormat)

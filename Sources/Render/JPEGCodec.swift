@@ -11,14 +11,30 @@ import CJPEGShim
 /// ```
 public enum JPEGCodec {
     /// Decodes a JPEG to upright 8-bit sRGB.
+    ///
+    /// `minimumSize`, when given, is asked with the upright image's full size for the
+    /// smallest size the caller can use; the decoder then reduces by the largest of 1/2, 1/4,
+    /// 1/8 (done inside the DCT, so far cheaper than decoding in full) that stays at least
+    /// that large in both directions.
     public static func decode(_ bytes: [UInt8], name: String,
-                              maxPixels: Int = ImageFile.defaultMaxPixels) throws -> RGBImage {
+                              maxPixels: Int = ImageFile.defaultMaxPixels,
+                              minimumSize: ((_ width: Int, _ height: Int) -> (width: Int, height: Int))? = nil) throws -> RGBImage {
         guard bytes.count >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 else {
             throw RenderError(file: name, .unsupportedFormat)
         }
+        let orientation = ExifOrientation(jpeg: bytes)
+        var denominator = 1
+        if let minimumSize, let (w, h) = jpegDimensions(bytes), w * h <= maxPixels {
+            let (uw, uh) = orientation.value >= 5 ? (h, w) : (w, h)
+            let need = minimumSize(uw, uh)
+            for d in [8, 4, 2] where (uw + d - 1) / d >= need.width && (uh + d - 1) / d >= need.height {
+                denominator = d
+                break
+            }
+        }
         var result = reclip_jpeg_result()
         let status = bytes.withUnsafeBufferPointer { buffer in
-            reclip_jpeg_decode(buffer.baseAddress, buffer.count, UInt64(maxPixels), &result)
+            reclip_jpeg_decode(buffer.baseAddress, buffer.count, UInt64(maxPixels), Int32(denominator), &result)
         }
         defer { reclip_jpeg_free(result.pixels) }
         let message = withUnsafeBytes(of: result.message) { raw in
@@ -60,7 +76,7 @@ public enum JPEGCodec {
             throw RenderError(file: name, .corrupt("\(components) colour components"))
         }
         let image = RGBImage(width: w, height: h, pixels: rgb)
-        return ExifOrientation(jpeg: bytes).upright(image)
+        return orientation.upright(image)
     }
 
     /// Width and height from the first SOF marker, for error messages.

@@ -38,7 +38,7 @@ public struct Legend: Hashable, Sendable {
     /// share as a percentage, clipped to `width`.
     public func grid(width: Int, config: CanvasConfig) -> CellGrid {
         var grid = CellGrid(width: width, height: entries.count)
-        let quantizer = PaletteQuantizer(mode: config.colorMode)
+        let quantizer = PaletteQuantizer(mode: config.colorMode, distance: config.effectiveColorDistance)
         let nameWidth = entries.map { $0.name.unicodeScalars.count }.max() ?? 0
         for (row, entry) in entries.enumerated() {
             let swatch: Cell

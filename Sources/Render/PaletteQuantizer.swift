@@ -1,9 +1,9 @@
-/// Maps colours to the nearest colour a `ColorMode` can show, by OKLab distance, with
-/// optional ordered (Bayer 8x8) dithering.
+/// Maps colours to the nearest colour a `ColorMode` can show, by OKLab or RGB distance
+/// (`ColorDistance`), with optional ordered (Bayer 8x8) dithering.
 ///
-/// For the 256-colour palette the search is not over all 240 entries: the nearest OKLab
-/// colour is always close in RGB, so only the cube corners bracketing each channel (8) and
-/// the three grey-ramp steps nearest the mean (3) are compared.
+/// For the 256-colour palette the search is not over all 240 entries: the nearest colour in
+/// the cube is close in RGB, so only the cube corners bracketing each channel (8) are
+/// compared, together with the whole grey ramp (24).
 ///
 /// ```swift
 /// let q = PaletteQuantizer(mode: .xterm256)
@@ -110,9 +110,7 @@ public struct PaletteQuantizer: Sendable {
                 }
             }
         }
-        let mean = (Int(c.r) + Int(c.g) + Int(c.b)) / 3
-        let k = max(0, min(23, (mean - 8 + 5) / 10))
-        for g in max(0, k - 1)...min(23, k + 1) {
+        for g in 0..<24 {
             let d = distance2(lab, greyPoints[g])
             if d < bestD { bestD = d; best = 232 + g }
         }
@@ -135,6 +133,13 @@ public enum ColorDistance: String, CaseIterable, Hashable, Sendable {
     case oklab
     /// Euclidean on 8-bit sRGB codes: minimises the squared error PSNR counts.
     case rgb
+
+    /// The distance a mode uses unless told otherwise: in 256 colours the palette is dense
+    /// and the least-squares match looks right and scores the best PSNR; with only 16 or 8
+    /// colours the perceptual match keeps lightness and hue more faithfully.
+    public static func `default`(for mode: ColorMode) -> ColorDistance {
+        mode == .xterm256 ? .rgb : .oklab
+    }
 
     /// The colour as a point in this distance's space.
     @inline(__always)

@@ -36,6 +36,17 @@ public struct RGBImage: Hashable, Sendable {
         self.pixels = pixels
     }
 
+    /// An image from one `RGB` per pixel, row-major.
+    public init(width: Int, height: Int, colors: [RGB]) {
+        precondition(colors.count == width * height, "\(colors.count) colours for a \(width)x\(height) image")
+        self.init(width: width, height: height, pixels: colors.flatMap { [$0.r, $0.g, $0.b] })
+    }
+
+    /// One `RGB` per pixel, row-major.
+    public var colors: [RGB] {
+        (0..<(width * height)).map { RGB(pixels[3 * $0], pixels[3 * $0 + 1], pixels[3 * $0 + 2]) }
+    }
+
     /// The pixel at column `x`, row `y`.
     public subscript(x: Int, y: Int) -> RGB {
         get {

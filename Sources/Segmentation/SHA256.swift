@@ -107,32 +107,33 @@ public struct SHA256: Sendable {
     //   W[t] = M[t] (t < 16), σ1(W[t-2]) + W[t-7] + σ0(W[t-15]) + W[t-16] otherwise
     //   T1 = h + Σ1(e) + Ch(e,f,g) + K[t] + W[t];  T2 = Σ0(a) + Maj(a,b,c)
     //   (a..h) <- (T1+T2, a, b, c, d+T1, e, f, g);  finally H += (a..h)
+    // The schedule is kept as a 16-word ring on the stack.
     private static func compress(_ state: inout (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32),
                                  _ input: UnsafeRawPointer, blocks: Int) {
-        @inline(__always) func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
-        var w = (0..<64).map { _ in UInt32(0) }
-        k.withUnsafeBufferPointer { k in
-            w.withUnsafeMutableBufferPointer { w in
+        k.withUnsafeBufferPointer { kb in
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 16) { w in
+                let k = kb.baseAddress!
                 var (h0, h1, h2, h3, h4, h5, h6, h7) = state
                 for block in 0..<blocks {
                     let p = input + block * 64
-                    for t in 0..<16 {
-                        w[t] = UInt32(bigEndian: p.loadUnaligned(fromByteOffset: t * 4, as: UInt32.self))
-                    }
-                    for t in 16..<64 {
-                        let s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3)
-                        let s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10)
-                        w[t] = w[t - 16] &+ s0 &+ w[t - 7] &+ s1
-                    }
                     var (a, b, c, d, e, f, g, h) = (h0, h1, h2, h3, h4, h5, h6, h7)
                     for t in 0..<64 {
-                        let S1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
+                        let wt: UInt32
+                        if t < 16 {
+                            wt = UInt32(bigEndian: p.loadUnaligned(fromByteOffset: t * 4, as: UInt32.self))
+                        } else {
+                            let w15 = w[(t - 15) & 15], w2 = w[(t - 2) & 15]
+                            let s0 = w15.rotateRight(7) ^ w15.rotateRight(18) ^ (w15 >> 3)
+                            let s1 = w2.rotateRight(17) ^ w2.rotateRight(19) ^ (w2 >> 10)
+                            wt = w[t & 15] &+ s0 &+ w[(t - 7) & 15] &+ s1
+                        }
+                        w[t & 15] = wt
+                        let S1 = e.rotateRight(6) ^ e.rotateRight(11) ^ e.rotateRight(25)
                         let ch = (e & f) ^ (~e & g)
-                        let t1 = h &+ S1 &+ ch &+ k[t] &+ w[t]
-                        let S0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
+                        let t1 = h &+ S1 &+ ch &+ k[t] &+ wt
+                        let S0 = a.rotateRight(2) ^ a.rotateRight(13) ^ a.rotateRight(22)
                         let maj = (a & b) ^ (a & c) ^ (b & c)
-                        let t2 = S0 &+ maj
-                        h = g; g = f; f = e; e = d &+ t1; d = c; c = b; b = a; a = t1 &+ t2
+                        h = g; g = f; f = e; e = d &+ t1; d = c; c = b; b = a; a = t1 &+ S0 &+ maj
                     }
                     h0 = h0 &+ a; h1 = h1 &+ b; h2 = h2 &+ c; h3 = h3 &+ d
                     h4 = h4 &+ e; h5 = h5 &+ f; h6 = h6 &+ g; h7 = h7 &+ h
@@ -141,4 +142,9 @@ public struct SHA256: Sendable {
             }
         }
     }
+}
+
+extension UInt32 {
+    /// Rotation right by `n` bits (0 < n < 32).
+    @inline(__always) fileprivate func rotateRight(_ n: UInt32) -> UInt32 { (self >> n) | (self << (32 - n)) }
 }

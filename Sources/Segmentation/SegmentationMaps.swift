@@ -1,3 +1,5 @@
+import Foundation
+
 /// Everything the engine computed for one image and one class list, kept so that changing
 /// the rectification strength `alpha` costs only `raw - alpha * bias` and an arg-max.
 ///
@@ -23,14 +25,23 @@ public struct SegmentationMaps: Sendable {
     public let spaceBias: [Float]?
     /// The total bias subtracted with strength alpha; `nil` when no trained rectifier is loaded.
     public let bias: [Float]?
+    /// ReCLIP++ only: the decoder output at alpha = 0 and its slope in alpha, so that
+    /// `output(alpha:) = decoderBase - alpha * decoderSlope` (see `BiasMaps`); `nil` otherwise.
+    public let decoderBase: [Float]?
+    public let decoderSlope: [Float]?
 
     public init(classNames: [String], gridWidth: Int, gridHeight: Int, raw: [Float],
-                classBias: [Float]? = nil, spaceBias: [Float]? = nil, bias: [Float]? = nil) {
+                classBias: [Float]? = nil, spaceBias: [Float]? = nil, bias: [Float]? = nil,
+                decoderBase: [Float]? = nil, decoderSlope: [Float]? = nil) {
         let n = classNames.count * gridWidth * gridHeight
         precondition(raw.count == n, "raw has \(raw.count) values, expected \(n)")
         precondition(classBias.map { $0.count == n } ?? true, "class bias size mismatch")
         precondition(spaceBias.map { $0.count == n } ?? true, "space bias size mismatch")
         precondition(bias.map { $0.count == n } ?? true, "bias size mismatch")
+        precondition((decoderBase == nil) == (decoderSlope == nil), "decoder base and slope come together")
+        precondition(decoderBase.map { $0.count == n } ?? true, "decoder size mismatch")
+        self.decoderBase = decoderBase
+        self.decoderSlope = decoderSlope
         self.classNames = classNames
         self.gridWidth = gridWidth
         self.gridHeight = gridHeight
@@ -54,10 +65,44 @@ public struct SegmentationMaps: Sendable {
         return out
     }
 
-    /// Per-pixel class index at `width` x `height`: rectified logits bilinearly upsampled
-    /// (half-pixel centres, as PyTorch's `align_corners=False`), then the arg-max over classes.
-    public func labels(alpha: Float, width: Int, height: Int) -> [Int32] {
-        let logits = rectified(alpha: alpha)
+    /// The logits the arg-max uses: `rectified(alpha:)` for ReCLIP and raw MaskCLIP, the
+    /// decoder's output for ReCLIP++ (`decoderBase - alpha * decoderSlope`).
+    public func output(alpha: Float) -> [Float] {
+        guard let decoderBase, let decoderSlope else { return rectified(alpha: alpha) }
+        var out = decoderBase
+        if alpha != 0 { for i in 0..<out.count { out[i] -= alpha * decoderSlope[i] } }
+        return out
+    }
+
+    /// Presence detection (the authors' tools/test.py): per class, the maximum over the grid of
+    /// softmax_k(scale * L); classes whose maximum is below `threshold` get -100 everywhere.
+    public static func suppressingAbsentClasses(_ logits: [Float], classes K: Int, scale: Float,
+                                                threshold: Float) -> [Float] {
+        let P = logits.count / K
+        var peak = [Float](repeating: 0, count: K)
+        for p in 0..<P {
+            var m = -Float.infinity
+            for k in 0..<K { m = max(m, scale * logits[k * P + p]) }
+            var s: Float = 0
+            for k in 0..<K { s += expf(scale * logits[k * P + p] - m) }
+            for k in 0..<K { peak[k] = max(peak[k], expf(scale * logits[k * P + p] - m) / s) }
+        }
+        var out = logits
+        for k in 0..<K where peak[k] < threshold { for p in 0..<P { out[k * P + p] = -100 } }
+        return out
+    }
+
+    /// Per-pixel class index at `width` x `height`: the output logits (`output(alpha:)`),
+    /// optionally with absent classes suppressed (`presence`: softmax scale and threshold),
+    /// bilinearly upsampled (half-pixel centres, as PyTorch's `align_corners=False`), then the
+    /// arg-max over classes.
+    public func labels(alpha: Float, width: Int, height: Int,
+                       presence: (scale: Float, threshold: Float)? = nil) -> [Int32] {
+        var logits = output(alpha: alpha)
+        if let presence {
+            logits = Self.suppressingAbsentClasses(logits, classes: classCount, scale: presence.scale,
+                                                   threshold: presence.threshold)
+        }
         return Self.upsampledArgmax(logits, classes: classCount, gridWidth: gridWidth,
                                     gridHeight: gridHeight, width: width, height: height)
     }

@@ -1,6 +1,231 @@
 import ArgumentParser
+import Datasets
+import Foundation
+import Math
+import Render
+import Segmentation
+import TUI
 
 extension Reclip {
     /// Subcommands of the rectifier area.
-    static var rectifierCommands: [any ParsableCommand.Type] { [] }
+    static var rectifierCommands: [any ParsableCommand.Type] {
+        [SegmentCommand.self, TrainCommand.self, EvalCommand.self, BenchReclip.self]
+    }
+}
+
+/// A command-line problem of the rectifier commands, for the person at the keyboard.
+struct RectifierCommandError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Shared loading for segment, train and eval.
+enum RectifierInputs {
+    static func classes(_ text: String) throws -> [String] {
+        let names = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !names.isEmpty else { throw RectifierCommandError("--classes: no class names in \"\(text)\"") }
+        return names
+    }
+
+    static func model(_ path: String) throws -> CLIPModel {
+        guard FileManager.default.fileExists(atPath: path) else { throw RectifierCommandError("\(path): no such weights file") }
+        return try CLIPModel(contentsOf: path)
+    }
+
+    static func pixels(_ path: String) throws -> RGBPixels {
+        let image = try ImageFile.read(path: path)
+        return RGBPixels(width: image.width, height: image.height, data: image.pixels)
+    }
+
+    /// The rectifier (checked against classes, weights and the requested variant), or nil.
+    static func rectifier(_ path: String?, classes: [String], weightsHash: String, variant: String?) throws -> Rectifier? {
+        guard let path else { return nil }
+        guard FileManager.default.fileExists(atPath: path) else { throw RectifierCommandError("\(path): no such rectifier file") }
+        let r = try Rectifier.load(from: URL(fileURLWithPath: path), classes: classes, weightsHash: weightsHash)
+        if let variant, variant != r.variant.rawValue {
+            throw RectifierCommandError("\(path): holds a \(r.variant.rawValue) rectifier, not \(variant)")
+        }
+        return r
+    }
+
+    static func variant(_ text: String) throws -> RectifierVariant {
+        guard let v = RectifierVariant(rawValue: text) else {
+            throw RectifierCommandError("--variant \(text): use reclip or reclip++")
+        }
+        return v
+    }
+
+    static func weightsHash(_ path: String) throws -> String {
+        try WeightsIdentity.contentHash(of: URL(fileURLWithPath: path), memo: ClassifierCache.defaultFolder)
+    }
+
+    static func stderr(_ s: String) { FileHandle.standardError.write(Data(s.utf8)) }
+}
+
+/// `reclip segment`: one image, its raw logits, biases and rectified labels.
+struct SegmentCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "segment",
+        abstract: "Segment one image with MaskCLIP and, given a rectifier, ReCLIP / ReCLIP++ rectification.")
+
+    @Option(help: "CLIP weights (.safetensors, OpenAI or HuggingFace layout).") var weights: String
+    @Option(help: "The image (PNG or JPEG).") var image: String
+    @Option(help: "Class names, comma-separated, in logit order.") var classes: String
+    @Option(help: "A trained rectifier: .safetensors from `reclip train` or the authors' .pth.") var rectifier: String?
+    @Option(help: "Expected rectifier variant: reclip or reclip++ (checked against the file).") var variant: String?
+    @Option(help: "Rectification strength: logits = raw - alpha * bias.") var alpha: Float = 1
+    @Option(help: "Short side in pixels the image is resized to before the ViT.") var size: Int = 448
+    @Option(help: "Presence detection threshold (tools/test.py); off when absent.") var presence: Float?
+    @Option(help: "Write the label mask as a palette PNG.") var maskOut: String?
+    @Option(help: "Write raw, class_bias, space_bias, bias, rectified, output [K,h,w] and classifier [K,D].") var dump: String?
+
+    func run() throws {
+        let names = try RectifierInputs.classes(classes)
+        if let variant { _ = try RectifierInputs.variant(variant) }
+        let model = try RectifierInputs.model(weights)
+        let hash = try RectifierInputs.weightsHash(weights)
+        let r = try RectifierInputs.rectifier(rectifier, classes: names, weightsHash: hash, variant: variant)
+        if r == nil { RectifierInputs.stderr("no rectifier: showing raw MaskCLIP\n") }
+        let segmenter = try Segmenter(model: model, classes: names, rectifier: r,
+                                      classifierCache: ClassifierCache(weightsHash: hash))
+        let pixels = try RectifierInputs.pixels(image)
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        let maps = try segmenter.segment(pixels, size: size)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        let presenceRule = presence.map { (scale: r?.variant.presenceScale ?? 100, threshold: $0) }
+        let labels = maps.labels(alpha: alpha, width: pixels.width, height: pixels.height, presence: presenceRule)
+        print(SegmentationSummary(maps: maps, labels: labels, alpha: alpha, seconds: seconds).text)
+        if let maskOut {
+            let mask = IndexedImage(width: pixels.width, height: pixels.height, indices: labels.map { UInt8(clamping: $0) },
+                                    palette: ClassPalette.forClasses(names))
+            try PNGCodec.write(mask, to: maskOut)
+        }
+        if let dump {
+            try SegmentationDump(maps: maps, classifier: segmenter.classifier, alpha: alpha).write(to: URL(fileURLWithPath: dump))
+        }
+    }
+}
+
+/// `reclip train`: unsupervised training of a rectifier on a folder of images.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a ReCLIP / ReCLIP++ rectifier without labels on a folder of images.")
+
+    @Option(help: "CLIP weights (.safetensors).") var weights: String
+    @Option(help: "Folder of training images (PNG/JPEG, any sizes; JPEGImages/ inside is used if present).") var images: String
+    @Option(help: "Class names, comma-separated.") var classes: String
+    @Option(help: "reclip or reclip++.") var variant: String = "reclip"
+    @Option(help: "Epochs.") var epochs: Int = 10
+    @Option(help: "Images per step.") var batch: Int = 1
+    @Option(help: "Training crop size in pixels.") var size: Int = 336
+    @Option(help: "Base learning rate (poly decay, power 0.9, per epoch).") var lr: Float = 0.01
+    @Option(help: "Random seed (initialisation, order, Gumbel noise).") var seed: UInt64 = 0
+    @Option(help: "The rectifier file to write.") var out: String
+    @Flag(help: "Continue from the checkpoint in --out.") var resume = false
+    @Option(help: "Write a checkpoint every N steps.") var checkpointEvery: Int = 50
+
+    func run() throws {
+        let names = try RectifierInputs.classes(classes)
+        var config = TrainingConfiguration()
+        config.variant = try RectifierInputs.variant(variant)
+        config.epochs = epochs; config.batchSize = batch; config.size = size; config.seed = seed
+        config.checkpointEvery = checkpointEvery; config.optimiser.learningRate = lr
+        guard epochs > 0, batch > 0, size >= 16 else { throw RectifierCommandError("--epochs, --batch must be positive and --size at least 16") }
+        let files = try ImageFolder.list(images)
+        let model = try RectifierInputs.model(weights)
+        let hash = try RectifierInputs.weightsHash(weights)
+        let cache = ClassifierCache(weightsHash: hash)
+        let classifier: TextClassifier
+        if let c = cache.load(classes: names) { classifier = c } else {
+            RectifierInputs.stderr("building the text classifier (85 templates x \(names.count) classes)...\n")
+            classifier = try TextClassifier(model: model, prompts: TextClassifier.prompts(classes: names, tokenizer: CLIPTokenizer()))
+            try? cache.store(classifier, classes: names)
+        }
+        let run = TrainingRun(model: model, classes: names, configuration: config, weightsHash: hash,
+                              cacheFolder: ClassifierCache.defaultFolder, output: URL(fileURLWithPath: out))
+        SignalFlags.install(SIGINT)
+        var interrupted = false
+        let prepared = try run.prepare(images: files, load: { try RectifierInputs.pixels($0.path) }, classifier: classifier,
+                                       progress: { p in
+            RectifierInputs.stderr("\rfeatures and pseudo labels: \(p.done)/\(p.total) (\(p.cached) cached)")
+        }, shouldStop: { SignalFlags.take(SIGINT) })
+        RectifierInputs.stderr("\n")
+        guard let samples = prepared else {
+            print("interrupted while preparing: features computed so far are cached; run again to continue")
+            return
+        }
+        let steps = try run.train(samples: samples, classifier: classifier, resume: resume, progress: { p in
+            RectifierInputs.stderr("\r" + TrainingProgressBar(p).line)
+        }, shouldStop: {
+            if SignalFlags.take(SIGINT) { interrupted = true }
+            return interrupted
+        })
+        RectifierInputs.stderr("\n")
+        print(interrupted ? "interrupted: checkpoint at step \(steps) saved to \(out) (continue with --resume)"
+                          : "trained \(steps) steps: \(out)")
+    }
+}
+
+/// `reclip eval`: mIoU on a VOC-layout dataset.
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "mIoU, per-class IoU and pixel accuracy on a VOC-layout dataset (mmsegmentation semantics).")
+
+    @Option(help: "CLIP weights (.safetensors).") var weights: String
+    @Option(help: "Dataset root (JPEGImages/, SegmentationClass/, ImageSets/Segmentation/, optional classes.txt).") var dataset: String
+    @Option(help: "Dataset format (voc).") var format: String = "voc"
+    @Option(help: "A trained rectifier (.safetensors or .pth).") var rectifier: String?
+    @Option(help: "Rectification strength.") var alpha: Float = 1
+    @Option(help: "Split list name.") var split: String = "val"
+    @Option(help: "Short side in pixels the images are resized to.") var size: Int = 336
+    @Option(help: "Presence detection threshold (tools/test.py); off when absent.") var presence: Float?
+    @Flag(help: "Print a JSON object (mIoU, per_class, pixel_accuracy) instead of a table.") var json = false
+
+    func run() throws {
+        guard format == "voc" else { throw RectifierCommandError("--format \(format): only voc is supported") }
+        let data = try VOCDataset(root: URL(fileURLWithPath: dataset))
+        let model = try RectifierInputs.model(weights)
+        let hash = try RectifierInputs.weightsHash(weights)
+        let r = try RectifierInputs.rectifier(rectifier, classes: data.classes, weightsHash: hash, variant: nil)
+        if r == nil { RectifierInputs.stderr("no rectifier: evaluating raw MaskCLIP\n") }
+        let segmenter = try Segmenter(model: model, classes: data.classes, rectifier: r,
+                                      classifierCache: ClassifierCache(weightsHash: hash))
+        let presenceRule = presence.map { (scale: r?.variant.presenceScale ?? 100, threshold: $0) }
+        let report = try DatasetEvaluation.run(dataset: data, split: split, predict: { image in
+            let maps = try segmenter.segment(RGBPixels(width: image.width, height: image.height, data: image.pixels), size: size)
+            return maps.labels(alpha: alpha, width: image.width, height: image.height, presence: presenceRule)
+        }, progress: { done, total in RectifierInputs.stderr("\r\(done)/\(total) images") })
+        RectifierInputs.stderr("\n")
+        print(json ? report.json : report.table)
+    }
+}
+
+/// `reclip bench-reclip alpha|train`: timings of the rectification engine.
+struct BenchReclip: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-reclip",
+        abstract: "Time a change of alpha (alpha) or one unsupervised training step with ViT-B/16 sizes (train).")
+
+    @Argument(help: "What to time: alpha or train.") var what: String
+    @Option(help: "Number of classes.") var classes: Int?
+    @Option(help: "Rectifier variant for train: reclip or reclip++.") var variant: String = "reclip"
+
+    func run() throws {
+        switch what {
+        case "alpha":
+            let k = classes ?? 21
+            let ms = RectifierBenchmark.alphaMilliseconds(classes: k)
+            print(String(format: "alpha change (%d classes, 28x28 grid -> 200x120 view): %.2f ms (median of 50)", k, ms))
+        case "train":
+            let v = try RectifierInputs.variant(variant)
+            let k = classes ?? 20
+            let s = RectifierBenchmark.trainingStepSeconds(variant: v, classes: k)
+            print(String(format: "training step (%@, %d classes, ViT-B/16 sizes, 21x21 grid, batch 1): %.2f s wall, %.2f s CPU (median of 3)",
+                         v.rawValue, k, s.wall, s.cpu))
+        default:
+            throw RectifierCommandError("unknown benchmark \(what): use alpha or train")
+        }
+    }
 }

@@ -38,15 +38,15 @@ struct RenderImage: ParsableCommand {
     @Flag(help: "Ordered dithering in the 256, 16 and 8 colour modes.")
     var dither = false
 
-    @Option(help: "Palette matching in the 256/16/8 colour modes: oklab (perceptual) or rgb (least squared error).")
-    var colorDistance: String = "oklab"
+    @Option(help: "Palette matching: auto (rgb in 256 colours, oklab in 16 and 8), oklab (perceptual) or rgb (least squared error).")
+    var colorDistance: String = "auto"
 
     @Option(help: "A terminal cell's height over its width.")
     var cellAspect: Double = 2.0
 
     func run() throws {
         let environment = ProcessInfo.processInfo.environment
-        var config = CanvasConfig(capabilities: TerminalCapabilities.detect(environment: environment))
+        var config = CanvasConfig(capabilities: TerminalCapabilities.detect(environment: environment, terminfoColors: Terminfo.maxColors))
         if let colors {
             guard let mode = ColorMode(argument: colors) else {
                 throw ValidationError("--colors must be truecolor, 256, 16, 8 or none, not '\(colors)'")
@@ -55,21 +55,23 @@ struct RenderImage: ParsableCommand {
         }
         config.dither = dither
         config.cellAspect = cellAspect
-        guard let distance = ColorDistance(rawValue: colorDistance) else {
-            throw ValidationError("--color-distance must be oklab or rgb, not '\(colorDistance)'")
+        if colorDistance != "auto" {
+            guard let distance = ColorDistance(rawValue: colorDistance) else {
+                throw ValidationError("--color-distance must be auto, oklab or rgb, not '\(colorDistance)'")
+            }
+            config.colorDistance = distance
         }
-        config.colorDistance = distance
         let terminal = TerminalWindow.size(environment: environment)
         let maxColumns = width ?? terminal.columns
         let maxRows = height ?? terminal.rows.map { max(1, $0 - 1) } ?? 100_000
         guard maxColumns > 0, maxRows > 0 else { throw ValidationError("--width and --height must be positive") }
 
-        let photo = try ImageFile.read(path: image)
+        let photo = try FittedImage.read(path: image, maxColumns: maxColumns, maxRows: maxRows, config: config)
         let labels = try mask.map { try ImageFile.readMask(path: $0) }
         let overlay = MaskOverlay(palette: ClassPalette.voc(), opacity: opacity,
                                   boundaryColor: boundaries ? RGB(255, 255, 255) : nil)
-        let grid = AnnotatedImage(image: photo, mask: labels, overlay: overlay)
-            .grid(maxColumns: maxColumns, maxRows: maxRows, config: config)
+        let grid = AnnotatedImage(image: photo.image, mask: labels, overlay: overlay)
+            .grid(columns: photo.columns, rows: photo.rows, config: config)
         FileHandle.standardOutput.write(Data(AnsiWriter().bytes(grid)))
     }
 }

@@ -1,6 +1,150 @@
 import ArgumentParser
+import Datasets
+import Foundation
+import Segmentation
 
 extension Reclip {
     /// Subcommands of the world area.
-    static var worldCommands: [any ParsableCommand.Type] { [] }
+    static var worldCommands: [any ParsableCommand.Type] { [WorldCommand.self, WorldStatsCommand.self, TrainCLIPCommand.self] }
+}
+
+/// The bias options shared by the world commands.
+struct WorldOptions: ParsableArguments {
+    @Option(help: "Seed of the world: the same seed always gives the same scenes.")
+    var seed: UInt64 = 2024
+
+    @Option(help: "Image side in pixels.")
+    var size: Int = 96
+
+    @Flag(help: "Weaken the designed-in biases (equal scene kinds, horizon anywhere, cars and boats anywhere).")
+    var balanced = false
+
+    func validate() throws {
+        guard size >= 16 && size <= 1024 else { throw ValidationError("--size must be between 16 and 1024, not \(size)") }
+    }
+
+    var generator: WorldGenerator {
+        WorldGenerator(seed: seed, size: size, biases: balanced ? .balanced : .default)
+    }
+}
+
+/// `reclip world --seed S --count N --out DIR`: writes a generated scene world as a VOC-layout dataset.
+struct WorldCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "world",
+        abstract: "Write procedural scenes with ground-truth masks and captions as a PASCAL VOC-layout dataset.")
+
+    @OptionGroup var world: WorldOptions
+
+    @Option(help: "Number of scenes.")
+    var count: Int
+
+    @Option(help: "Output folder (created if missing).")
+    var out: String
+
+    @Option(help: "Fraction of the scenes (the first ones) listed in val.txt; the rest go to train.txt.")
+    var valFraction: Double = 0.2
+
+    @Flag(help: "Print class statistics of the written scenes.")
+    var stats = false
+
+    func validate() throws {
+        guard count > 0 else { throw ValidationError("--count must be positive") }
+    }
+
+    func run() throws {
+        let start = Date()
+        let summary = try WorldDataset.write(world.generator, count: count, to: URL(fileURLWithPath: out),
+                                             validationFraction: valFraction) { done in
+            if done % 1000 == 0 || done == count {
+                FileHandle.standardError.write(Data("\r\(done)/\(count) scenes".utf8))
+            }
+        }
+        FileHandle.standardError.write(Data("\n".utf8))
+        print("wrote \(count) scenes (\(summary.validationIDs.count) val, \(summary.trainingIDs.count) train) to \(out) in "
+              + String(format: "%.1f s", Date().timeIntervalSince(start)))
+        if stats { print(summary.statistics.table) }
+    }
+}
+
+/// `reclip world-stats --seed S --count N`: measures the biases of a world without writing it.
+struct WorldStatsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "world-stats",
+        abstract: "Measure class frequency, vertical position and co-occurrence in generated scenes.")
+
+    @OptionGroup var world: WorldOptions
+
+    @Option(help: "Number of scenes to measure.")
+    var count: Int = 2000
+
+    @Option(help: "Also print this many example captions.")
+    var captions: Int = 0
+
+    func run() throws {
+        let generator = world.generator
+        var statistics = WorldStatistics()
+        for i in 0..<count {
+            let scene = generator.scene(index: i)
+            statistics.add(scene)
+            if i < captions { print("\(scene.id)  [\(scene.kind.name)]  \(scene.caption)") }
+        }
+        print(statistics.table)
+    }
+}
+
+/// `reclip train-clip --world SEED --out DIR [--steps N] [--resume]`: trains a small CLIP on
+/// the image-caption pairs of a scene world (contrastive loss only).
+struct TrainCLIPCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train-clip",
+        abstract: "Train a small CLIP from scratch on a scene world's image-caption pairs, with checkpoints and resume.")
+
+    @Option(help: "Seed of the scene world to train on.")
+    var world: UInt64 = 2024
+
+    @Option(help: "Output folder: checkpoint.safetensors during training, mini-clip.safetensors (F16) at the end.")
+    var out: String
+
+    @Option(help: "Total optimisation steps.")
+    var steps: Int = 2000
+
+    @Option(help: "Image-caption pairs per step.")
+    var batch: Int = 64
+
+    @Option(help: "Peak learning rate (linear warm-up, cosine decay).")
+    var lr: Float = 5e-4
+
+    @Option(help: "Steps between checkpoints.")
+    var checkpointEvery: Int = 100
+
+    @Flag(help: "Continue from OUT/checkpoint.safetensors (its settings win; --steps may extend the run).")
+    var resume = false
+
+    func validate() throws {
+        guard steps > 0, batch >= 2, checkpointEvery > 0 else {
+            throw ValidationError("--steps and --checkpoint-every must be positive and --batch at least 2")
+        }
+    }
+
+    func run() throws {
+        var settings = MiniCLIPTrainingSettings()
+        settings.worldSeed = world
+        settings.steps = steps
+        settings.batchSize = batch
+        settings.learningRate = lr
+        settings.checkpointEvery = checkpointEvery
+        var trainer = try MiniCLIPTrainer(settings: settings, folder: URL(fileURLWithPath: out), resume: resume)
+        if trainer.step > 0 { print("resuming at step \(trainer.step) of \(trainer.settings.steps)") }
+        print("training a \(trainer.model.parameters.count)-parameter CLIP on world \(trainer.settings.worldSeed)")
+        try trainer.run { p in
+            var line = String(format: "step %d/%d  loss %.4f  batch acc %.2f  lr %.2e  logit scale %.1f  %.2f s/step",
+                              p.step, p.steps, p.loss, p.accuracy, p.learningRate, p.temperature, p.secondsPerStep)
+            if let v = p.validationAccuracy { line += String(format: "  held-out acc %.3f", v) }
+            if let auc = p.presenceAUC { line += String(format: "  presence AUC %.3f  (checkpoint)", auc) }
+            print(line)
+            fflush(stdout)
+        }
+        print("wrote \(trainer.modelURL.path)")
+    }
 }

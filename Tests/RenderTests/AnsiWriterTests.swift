@@ -13,6 +13,15 @@ final class AnsiWriterTests: XCTestCase {
                        "\u{1B}[38;2;255;0;0;48;2;0;0;255m▀▀ \u{1B}[0m\n")
     }
 
+    func testLowerHalfBlockSavesAColourChange() {
+        var grid = CellGrid(width: 2, height: 1)
+        grid[0, 0] = Cell(glyph: "▀", foreground: .rgb(red), background: .rgb(blue))
+        grid[1, 0] = Cell(glyph: "▀", foreground: .rgb(blue), background: .rgb(red))
+        let text = AnsiWriter().string(grid)
+        XCTAssertEqual(text, "\u{1B}[38;2;255;0;0;48;2;0;0;255m▀▄\u{1B}[0m\n")
+        XCTAssertEqual(AnsiPixels.decode(text), RGBImage(width: 2, height: 2, colors: [red, blue, blue, red]))
+    }
+
     func testPaletteSequencesForEachMode() {
         var grid = CellGrid(width: 4, height: 2)
         grid[0, 0] = Cell(glyph: "▀", foreground: .indexed(196), background: .indexed(21))

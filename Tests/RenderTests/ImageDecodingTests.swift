@@ -29,6 +29,38 @@ final class ImageDecodingTests: XCTestCase {
         try assertPattern("greyalpha8.png", grey: true, alpha: true)
     }
 
+    func testSixteenBitWithAGammaChunkIsColourManaged() throws {
+        // The file declares gamma 0.45455: libpng takes each sample v to linear light
+        // (v/65535)^(1/0.45455), which is encoded with the sRGB curve; darks come out darker
+        // than in an sRGB file, as they should.
+        func expected(_ code: UInt8) -> Int {
+            let linear = pow(Double(code) / 255, 1 / 0.45455)
+            let c = linear <= 0.0031308 ? linear * 12.92 : 1.055 * pow(linear, 1 / 2.4) - 0.055
+            return Int((c * 255).rounded())
+        }
+        XCTAssertTrue(PNGCodec.hasColorSpaceChunk([UInt8](try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("rgb16-gamma.png"))))))
+        XCTAssertFalse(PNGCodec.hasColorSpaceChunk([UInt8](try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("rgb16.png"))))))
+        let image = try ImageFile.read(path: Fixtures.path("rgb16-gamma.png"))
+        var differs = false
+        for y in 0..<6 {
+            for x in 0..<8 {
+                let (a, b) = (image[x, y], Fixtures.pattern(x: x, y: y))
+                for (p, q) in [(a.r, b.r), (a.g, b.g), (a.b, b.b)] {
+                    XCTAssertLessThanOrEqual(abs(Int(p) - expected(q)), 1, "(\(x), \(y)): \(p) for \(q)")
+                    if p != q { differs = true }
+                }
+            }
+        }
+        XCTAssertTrue(differs, "the gamma chunk was ignored")
+    }
+
+    func testImageColourViews() {
+        let colors = [RGB(1, 2, 3), RGB(4, 5, 6)]
+        let image = RGBImage(width: 2, height: 1, colors: colors)
+        XCTAssertEqual(image.pixels, [1, 2, 3, 4, 5, 6])
+        XCTAssertEqual(image.colors, colors)
+    }
+
     func testPalettePNGsKeepTheirIndices() throws {
         let colors = [RGB(255, 0, 0), RGB(0, 255, 0), RGB(0, 0, 255), RGB(10, 20, 30), RGB(250, 240, 230)]
         for name in ["palette8.png", "palette4.png"] {
@@ -103,6 +135,28 @@ final class ImageDecodingTests: XCTestCase {
             return RGB(l, l, l)
         }
         assertClose(greyMeans, want, tolerance: 4, "grey.jpg")
+    }
+
+    func testLargeJPEGsAreDecodedReducedButNeverBelowWhatIsNeeded() throws {
+        // 32x16 into at most 2x1 cells: the grid is 2x2 pixels, 4x oversampling needs 8x8,
+        // so 1/2 (16x8) is the deepest reduction allowed.
+        let config = CanvasConfig()
+        for name in ["baseline.jpg", "orient6.jpg", "progressive.jpg"] {
+            let fitted = try FittedImage.read(path: Fixtures.path(name), maxColumns: 2, maxRows: 1, config: config)
+            XCTAssertEqual(fitted.image.width, 16, name)
+            XCTAssertEqual(fitted.image.height, 8, name)
+            XCTAssertTrue((fitted.columns, fitted.rows) == (2, 1), name)
+            let grid = AnnotatedImage(image: fitted.image).grid(columns: 2, rows: 1, config: config)
+            guard case .rgb(let topLeft) = grid[0, 0].foreground else { return XCTFail(name) }
+            XCTAssertGreaterThan(topLeft.r, 150, name)   // the red quadrant
+            XCTAssertLessThan(topLeft.g, 80, name)
+        }
+        // A box as large as the image: no reduction.
+        let full = try FittedImage.read(path: Fixtures.path("baseline.jpg"), maxColumns: 32, maxRows: 8, config: config)
+        XCTAssertEqual(full.image.width, 32)
+        // PNGs are never reduced.
+        let png = try FittedImage.read(path: Fixtures.path("rgb8.png"), maxColumns: 1, maxRows: 1, config: config)
+        XCTAssertEqual(png.image.width, 8)
     }
 
     func testExifOrientationIsParsed() throws {

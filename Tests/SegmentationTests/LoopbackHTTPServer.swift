@@ -23,6 +23,8 @@ final class LoopbackHTTPServer: @unchecked Sendable {
         case ignoreRange
         /// An empty answer with this status code.
         case status(Int)
+        /// A 302 redirect to this path on the same server.
+        case redirect(String)
     }
 
     struct Request: Equatable {
@@ -105,6 +107,10 @@ final class LoopbackHTTPServer: @unchecked Sendable {
         let behaviour = behaviours.isEmpty ? .serve : behaviours.removeFirst()
         lock.unlock()
 
+        if case .redirect(let path) = behaviour {
+            send(client, "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:\(port)\(path)\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            return
+        }
         if case .status(let code) = behaviour {
             send(client, "HTTP/1.1 \(code) Scripted\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
             return

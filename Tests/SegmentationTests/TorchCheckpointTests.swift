@@ -60,6 +60,17 @@ final class TorchCheckpointTests: XCTestCase {
         assertIdentical(parameter.tensors["weight"], try XCTUnwrap(expected["module.proj_net.0.weight"]).tensor, "parameter")
     }
 
+    func testSingleTensorAndList() throws {
+        let expected = try expected()
+        let single = try load("single_tensor.pth")
+        XCTAssertEqual(single.keys, [""])
+        assertIdentical(single.tensors[""], try XCTUnwrap(expected["module.proj_net.2.weight"]).tensor, "single")
+        let list = try load("tensor_list.pth")
+        XCTAssertEqual(list.keys, ["0", "1"])
+        assertIdentical(list.tensors["0"], try XCTUnwrap(expected["module.proj_net.0.bias"]).tensor, "list 0")
+        assertIdentical(list.tensors["1"], try XCTUnwrap(expected["module.half"]).tensor, "list 1")
+    }
+
     func testHalfConversionIsExact() {
         // Every finite binary16 value against Float16's own conversion.
         #if arch(x86_64) || arch(arm64)
@@ -100,6 +111,25 @@ final class TorchCheckpointTests: XCTestCase {
                 XCTAssertFalse(message.contains("\n"), "\(file): message spans lines")
             }
         }
+    }
+
+    /// Hostile nesting is refused before it can exhaust the stack when released.
+    func testDeepNestingIsRefused() {
+        let deepTuples: [UInt8] = [0x80, 0x02, 0x29] + [UInt8](repeating: 0x85, count: 100_000) + [0x2E]
+        // L1 = []; L2 = []; L1.append(L2); then L2 grows after being placed inside L1.
+        let growAfterSealing: [UInt8] = [0x80, 0x02, 0x5D, 0x71, 0x00, 0x5D, 0x71, 0x01, 0x61, 0x68, 0x01, 0x5D, 0x61, 0x30, 0x2E]
+        let cases: [([UInt8], String)] = [
+            (deepTuples, "nest deeper than 100 levels"),
+            (growAfterSealing, "grows after being placed"),
+        ]
+        for (bytes, fragment) in cases {
+            XCTAssertThrowsError(try Unpickler(bytes: bytes, name: "hostile.pkl").load()) { error in
+                XCTAssertTrue("\(error)".contains(fragment), "\(error)")
+            }
+        }
+        // Nesting within the limit still loads: 99 tuples around an empty one.
+        let fine: [UInt8] = [0x80, 0x02, 0x29] + [UInt8](repeating: 0x85, count: 99) + [0x2E]
+        XCTAssertNoThrow(try Unpickler(bytes: fine, name: "fine.pkl").load())
     }
 
     /// Cutting a valid checkpoint anywhere never crashes or hangs: it fails with an error.

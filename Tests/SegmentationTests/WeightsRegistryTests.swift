@@ -36,27 +36,27 @@ final class WeightsRegistryTests: XCTestCase {
         return url
     }
 
-    // MARK: header check
+    // MARK: import
 
-    func testHeaderCheckAcceptsAndRejects() throws {
-        let good = try write(Self.safetensors(count: 10), "good.safetensors")
-        XCTAssertEqual(try SafetensorsHeaderCheck.validate(fileAt: good), .init(tensorCount: 1, dataBytes: 40))
+    func testImportRefusesMalformedFiles() throws {
+        let registry = WeightsRegistry(root: root)
         let valid = Self.safetensors(count: 10)
         let bad: [(String, Data, String)] = [
-            ("short", Data([1, 2, 3]), "too short"),
-            ("huge-length", Data([0xFF, 0xFF, 0, 0, 0, 0, 0, 0]) + Data(count: 16), "header length"),
-            ("truncated-data", valid.prefix(valid.count - 4), "outside"),
+            ("short", Data([1, 2, 3]), "truncated"),
+            ("huge-length", Data([0xFF, 0xFF, 0, 0, 0, 0, 0, 0]) + Data(count: 16), "header claims"),
+            ("truncated-data", valid.prefix(valid.count - 4), "run past the end"),
             ("not-json", Self.safetensors(count: 10, headerJSON: "[1, 2, 3]"), "not a JSON object"),
-            ("shape-mismatch", Self.safetensors(count: 10, headerJSON: #"{"w":{"dtype":"F32","shape":[3,4],"data_offsets":[0,40]}}"#), "needs 48 bytes"),
+            ("shape-mismatch", Self.safetensors(count: 10, headerJSON: #"{"w":{"dtype":"F32","shape":[3,4],"data_offsets":[0,40]}}"#), "needs 48"),
             ("dtype", Self.safetensors(count: 10, headerJSON: #"{"w":{"dtype":"Q4","shape":[10],"data_offsets":[0,40]}}"#), "unknown dtype"),
-            ("overlap", Self.safetensors(count: 10, headerJSON: #"{"a":{"dtype":"F32","shape":[6],"data_offsets":[0,24]},"b":{"dtype":"F32","shape":[6],"data_offsets":[16,40]}}"#), "overlap"),
         ]
         for (name, data, fragment) in bad {
             let url = try write(data, name)
-            XCTAssertThrowsError(try SafetensorsHeaderCheck.validate(fileAt: url), name) { error in
+            XCTAssertThrowsError(try registry.importWeights(from: url, as: "bad/\(name)"), name) { error in
                 XCTAssertTrue("\(error)".contains(url.path) && "\(error)".contains(fragment), "\(name): \(error)")
             }
+            XCTAssertNil(registry.entry("bad/\(name)").bytes, name)
         }
+        XCTAssertEqual(try registry.importWeights(from: try write(valid, "good.safetensors"), as: "good").bytes, valid.count)
     }
 
     // MARK: registry
@@ -87,6 +87,20 @@ final class WeightsRegistryTests: XCTestCase {
             XCTAssertThrowsError(try WeightsRegistry.validate(name: name), name)
         }
         XCTAssertNoThrow(try WeightsRegistry.validate(name: "openai/clip-vit-base-patch16"))
+    }
+
+    func testResolveNamesAndPaths() throws {
+        let registry = WeightsRegistry(root: root)
+        let file = try write(Self.safetensors(count: 4), "loose.safetensors")
+        XCTAssertEqual(try registry.resolve(file.path), file)
+        XCTAssertThrowsError(try registry.resolve("openai/clip-vit-base-patch16")) { error in
+            XCTAssertTrue("\(error)".contains("reclip weights fetch openai/clip-vit-base-patch16"), "\(error)")
+        }
+        XCTAssertThrowsError(try registry.resolve("no such/file.bin")) { error in
+            XCTAssertTrue("\(error)".contains("no such file, and not a model name"), "\(error)")
+        }
+        try registry.importWeights(from: file, as: "local/loose")
+        XCTAssertEqual(try registry.resolve("local/loose"), registry.weightsFile(for: "local/loose"))
     }
 
     func testHomeFromEnvironment() {
@@ -128,6 +142,9 @@ final class WeightsRegistryTests: XCTestCase {
         }
         let part = WeightsRegistry(root: root).partialFile(for: "test/model")
         let kept = try XCTUnwrap(try FileManager.default.attributesOfItem(atPath: part.path)[.size] as? Int)
+        let listed = try XCTUnwrap(try WeightsRegistry(root: root).entries().first { $0.name == "test/model" })
+        XCTAssertEqual(listed.partialBytes, kept)
+        XCTAssertFalse(listed.isPresent)
         XCTAssertGreaterThan(kept, 0)
         XCTAssertLessThanOrEqual(kept, body.count / 2)
         XCTAssertFalse(FileManager.default.fileExists(atPath: WeightsRegistry(root: root).weightsFile(for: "test/model").path))
@@ -135,6 +152,21 @@ final class WeightsRegistryTests: XCTestCase {
         let result = try d.run()
         XCTAssertEqual(result.resumedFrom, kept)
         XCTAssertEqual(server.requests.map(\.range), [nil, "bytes=\(kept)-"])
+        XCTAssertEqual(try Data(contentsOf: result.file), body)
+    }
+
+    func testResumeKeepsRangeAcrossRedirect() throws {
+        let body = Self.safetensors(count: 50_000)
+        let server = try LoopbackHTTPServer(body: body, behaviours: [.redirect("/blob"), .cutAfter(60_000), .redirect("/blob")])
+        defer { server.stop() }
+        let d = download(server, sha: SHA256.hash(body).hex)
+        XCTAssertThrowsError(try d.run())
+        let kept = try XCTUnwrap(WeightsRegistry(root: root).entry("test/model").partialBytes)
+        let result = try d.run()
+        XCTAssertEqual(result.resumedFrom, kept)
+        XCTAssertEqual(server.requests.map(\.range), [nil, nil, "bytes=\(kept)-", "bytes=\(kept)-"])
+        XCTAssertEqual(server.requests.map(\.line), ["GET /model.safetensors HTTP/1.1", "GET /blob HTTP/1.1",
+                                                      "GET /model.safetensors HTTP/1.1", "GET /blob HTTP/1.1"])
         XCTAssertEqual(try Data(contentsOf: result.file), body)
     }
 
@@ -150,6 +182,22 @@ final class WeightsRegistryTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: result.file), body)
         XCTAssertEqual(WeightsRegistry(root: root).entry("test/model").recordedSHA256, SHA256.hash(body).hex)
         XCTAssertNotNil(server.requests.last?.range)
+    }
+
+    func testPartFromAnotherURLIsNotResumed() throws {
+        let body = Self.safetensors(count: 20_000)
+        let server = try LoopbackHTTPServer(body: body, behaviours: [.cutAfter(30_000)])
+        defer { server.stop() }
+        XCTAssertThrowsError(try download(server, sha: nil).run())
+        var other = WeightsDownload(registry: WeightsRegistry(root: root), name: "test/model",
+                                    url: URL(string: "http://127.0.0.1:\(server.port)/other.safetensors")!, expectedSHA256: nil)
+        other.idleTimeout = 10
+        let result = try other.run()
+        XCTAssertEqual(result.resumedFrom, 0)
+        XCTAssertEqual(server.requests.map(\.range), [nil, nil])
+        XCTAssertEqual(try Data(contentsOf: result.file), body)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: WeightsRegistry(root: root).directory(for: "test/model").path)
+        XCTAssertEqual(Set(leftovers), ["model.safetensors", "model.safetensors.sha256"])
     }
 
     func testCorruptedBodyIsRejected() throws {

@@ -19,11 +19,12 @@ for image in "${images[@]}"; do
     echo "== $(basename "$image") in $size"
     "$reclip" render "$image" --width "$cols" --height "$rows" --colors truecolor > "$tmp/ours-tc"
     "$reclip" render "$image" --width "$cols" --height "$rows" --colors 256 > "$tmp/ours-256"
+    "$reclip" render "$image" --width "$cols" --height "$rows" --colors 256 --color-distance oklab > "$tmp/ours-256-oklab"
     chafa -f symbols --symbols vhalf -c full -s "$size" "$image" > "$tmp/chafa-tc"
     chafa -f symbols --symbols vhalf -c 240 -s "$size" "$image" > "$tmp/chafa-256"
     timg -ph -g"$size" "$image" > "$tmp/timg-tc"
     timg -ph --color8 -g"$size" "$image" > "$tmp/timg-256"
     "$reclip" bench-render "$image" --sizes "" \
         --ansi "reclip truecolor=$tmp/ours-tc" --ansi "chafa truecolor=$tmp/chafa-tc" --ansi "timg truecolor=$tmp/timg-tc" \
-        --ansi "reclip 256=$tmp/ours-256" --ansi "chafa 240=$tmp/chafa-256" --ansi "timg 256=$tmp/timg-256"
+        --ansi "reclip 256=$tmp/ours-256" --ansi "reclip 256 oklab=$tmp/ours-256-oklab" --ansi "chafa 240=$tmp/chafa-256" --ansi "timg 256=$tmp/timg-256"
 done

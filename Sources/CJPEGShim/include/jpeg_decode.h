@@ -27,11 +27,12 @@ enum {
     RECLIP_JPEG_NO_MEMORY = 4
 };
 
-/// Decodes a whole JPEG held in memory. Greyscale stays one component, YCbCr becomes RGB,
-/// CMYK and YCCK become four CMYK components. The header is read and `max_pixels` checked
-/// before the pixel buffer is allocated.
+/// Decodes a whole JPEG held in memory, reduced by `scale_denom` (1, 2, 4 or 8: libjpeg
+/// scales in the DCT, far cheaper than decoding in full). Greyscale stays one component,
+/// YCbCr becomes RGB, CMYK and YCCK become four CMYK components. The header is read and
+/// `max_pixels` checked before the pixel buffer is allocated.
 int reclip_jpeg_decode(const unsigned char *data, size_t size, unsigned long long max_pixels,
-                       reclip_jpeg_result *out);
+                       int scale_denom, reclip_jpeg_result *out);
 
 /// Frees a pixel buffer returned in `reclip_jpeg_result`.
 void reclip_jpeg_free(unsigned char *pixels);

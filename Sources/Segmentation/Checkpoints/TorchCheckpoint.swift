@@ -23,6 +23,9 @@ public struct TorchCheckpointError: Error, CustomStringConvertible, Sendable {
 /// print(checkpoint.keys, checkpoint.location)                          // file order; ["state_dict"]
 /// ```
 ///
+/// A file holding a single tensor (`torch.save(t)`) gives it under the key `""`; a list or
+/// tuple of tensors gives them under `"0"`, `"1"`, ...
+///
 /// The reader builds values only and never runs code from the file. Opcodes other than the
 /// ones `torch.save` uses for state dicts are refused with an error naming the file and
 /// opcode; objects of other classes found beside the tensors (an optimiser, a namespace)
@@ -58,14 +61,29 @@ public struct TorchCheckpoint: Sendable {
             }
         }
         let root = try Unpickler(bytes: Array(try zip.contents(of: pickleMember)), name: name).load()
-        guard let (dict, location) = Self.findStateDict(root) else {
-            throw TorchCheckpointError(description: "\(name): no dict of tensors found in the checkpoint (top level is a \(root.typeName))")
+        // The named tensors to read: a state dict, or a file holding one tensor or a list of them.
+        var named = [(String, TorchTensorReference)]()
+        var location = [String]()
+        switch root {
+        case .tensor(let ref):
+            named = [("", ref)]
+        case .list(let l) where !l.items.isEmpty && l.items.allSatisfy(\.isTensor):
+            named = l.items.enumerated().compactMap { i, v in v.tensorReference.map { (String(i), $0) } }
+        case .tuple(let items, _) where !items.isEmpty && items.allSatisfy(\.isTensor):
+            named = items.enumerated().compactMap { i, v in v.tensorReference.map { (String(i), $0) } }
+        default:
+            guard let (dict, path) = Self.findStateDict(root) else {
+                throw TorchCheckpointError(description: "\(name): no dict of tensors found in the checkpoint (top level is a \(root.typeName))")
+            }
+            location = path
+            for (k, v) in dict.entries {
+                if case .string(let key) = k, let ref = v.tensorReference { named.append((key, ref)) }
+            }
         }
         var storages = [String: [Float]]()
         var tensors = [String: Tensor]()
         var keys = [String]()
-        for (k, v) in dict.entries {
-            guard case .string(let key) = k, case .tensor(let ref) = v else { continue }
+        for (key, ref) in named {
             let storage: [Float]
             if let cached = storages[ref.storage.key] {
                 storage = cached
@@ -142,6 +160,17 @@ public struct TorchCheckpoint: Sendable {
         return out
     }
 
+    /// Strides of the row-major layout of `shape`.
+    static func rowMajorStrides(_ shape: [Int]) -> [Int] {
+        var strides = [Int](repeating: 1, count: shape.count)
+        var acc = 1
+        for i in stride(from: shape.count - 1, through: 0, by: -1) {
+            strides[i] = acc
+            acc *= shape[i]
+        }
+        return strides
+    }
+
     /// IEEE 754 binary16 to binary32, exactly (subnormals, infinities and NaNs included).
     static func halfToFloat(_ h: UInt16) -> Float {
         let sign = UInt32(h & 0x8000) << 16
@@ -160,6 +189,14 @@ public struct TorchCheckpoint: Sendable {
     /// Bounds were checked when the view was read from the pickle.
     static func gather(_ storage: [Float], _ ref: TorchTensorReference) -> Tensor {
         let count = ref.shape.reduce(1, *)
+        // Dimensions of size 1 never move the index, so their stride does not matter.
+        let rowMajor = zip(ref.shape, zip(ref.strides, Self.rowMajorStrides(ref.shape)))
+            .allSatisfy { size, strides in size == 1 || strides.0 == strides.1 }
+        if rowMajor && count > 0 {
+            // Contiguous views share the decoded storage (copy-on-write) or slice it.
+            if ref.offset == 0 && count == storage.count { return Tensor(shape: ref.shape, data: storage) }
+            return Tensor(shape: ref.shape, data: Array(storage[ref.offset..<(ref.offset + count)]))
+        }
         var out = [Float](repeating: 0, count: count)
         if count > 0 {
             let rank = ref.shape.count

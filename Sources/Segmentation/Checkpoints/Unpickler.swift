@@ -9,7 +9,8 @@ indirect enum PickleValue {
     case float(Double)
     case string(String)
     case bytes(Data)
-    case tuple([PickleValue])
+    /// Items, and the nesting depth of the tuple (1 + its deepest item).
+    case tuple([PickleValue], depth: Int)
     case list(PickleList)
     case dict(PickleDict)
     /// A class or function named by GLOBAL, never called: only the ones `Unpickler`
@@ -21,6 +22,12 @@ indirect enum PickleValue {
     case tensor(TorchTensorReference)
     /// An instance of some other class, kept opaque (its state is not interpreted).
     case object(String)
+
+    var tensorReference: TorchTensorReference? {
+        if case .tensor(let ref) = self { return ref } else { return nil }
+    }
+
+    var isTensor: Bool { tensorReference != nil }
 
     var typeName: String {
         switch self {
@@ -41,8 +48,20 @@ indirect enum PickleValue {
     }
 }
 
-final class PickleList { var items: [PickleValue] = [] }
-final class PickleDict { var entries: [(key: PickleValue, value: PickleValue)] = [] }
+/// A list under construction or built. `depth` bounds how deeply values nest inside it;
+/// once `sealed` (placed inside another value) it may not become deeper.
+final class PickleList {
+    var items: [PickleValue] = []
+    var depth = 1
+    var sealed = false
+}
+
+/// A dict, with the same depth bookkeeping as `PickleList`.
+final class PickleDict {
+    var entries: [(key: PickleValue, value: PickleValue)] = []
+    var depth = 1
+    var sealed = false
+}
 
 /// Element type of a torch storage, from its class name (`torch.FloatStorage`, ...).
 enum TorchScalarType: String {
@@ -86,6 +105,10 @@ struct Unpickler {
     }
 
     // swiftlint:disable:next cyclomatic_complexity function_body_length
+    /// Deepest nesting of tuples, lists and dicts accepted. State dicts nest about five deep;
+    /// the bound keeps the release of a hostile, deeply nested value from exhausting the stack.
+    static let maximumDepth = 100
+
     func load() throws -> PickleValue {
         var stack = [PickleValue]()
         var marks = [Int]()
@@ -122,13 +145,51 @@ struct Unpickler {
             p = end + 1
             return s
         }
+        // Nesting depth: values placed inside another are sealed and may not grow deeper
+        // afterwards (pickles fill each container before placing it), so every depth recorded
+        // is exact and the limit holds for the whole structure.
+        func depth(_ v: PickleValue) -> Int {
+            switch v {
+            case .tuple(_, let d): return d
+            case .list(let l): return l.depth
+            case .dict(let d): return d.depth
+            default: return 0
+            }
+        }
+        func seal(_ items: [PickleValue]) {
+            for v in items {
+                if case .list(let l) = v { l.sealed = true } else if case .dict(let d) = v { d.sealed = true }
+            }
+        }
+        func nestedDepth(_ items: [PickleValue], _ at: Int) throws -> Int {
+            let d = 1 + (items.map(depth).max() ?? 0)
+            guard d <= Self.maximumDepth else {
+                throw fail("values nest deeper than \(Self.maximumDepth) levels", at: at)
+            }
+            return d
+        }
+        func tuple(_ items: [PickleValue], _ at: Int) throws -> PickleValue {
+            let d = try nestedDepth(items, at)
+            seal(items)
+            return .tuple(items, depth: d)
+        }
+        func deepen(_ current: Int, sealed: Bool, _ items: [PickleValue], _ at: Int) throws -> Int {
+            let d = try nestedDepth(items, at)
+            guard d > current else { return current }
+            guard !sealed else { throw fail("a container grows after being placed inside another value", at: at) }
+            return d
+        }
         func setItems(_ target: PickleValue, _ items: [PickleValue], _ at: Int) throws {
             guard case .dict(let d) = target else { throw fail("SETITEM(S) on a \(target.typeName)", at: at) }
             guard items.count % 2 == 0 else { throw fail("SETITEMS with an odd number of items", at: at) }
+            d.depth = try deepen(d.depth, sealed: d.sealed, items, at)
+            seal(items)
             for i in stride(from: 0, to: items.count, by: 2) { d.entries.append((items[i], items[i + 1])) }
         }
         func append(_ target: PickleValue, _ items: [PickleValue], _ at: Int) throws {
             guard case .list(let l) = target else { throw fail("APPEND(S) on a \(target.typeName)", at: at) }
+            l.depth = try deepen(l.depth, sealed: l.sealed, items, at)
+            seal(items)
             l.items.append(contentsOf: items)
         }
         func top(_ at: Int) throws -> PickleValue {
@@ -147,7 +208,7 @@ struct Unpickler {
             case 0x2E: return try pop(at)                                     // STOP '.'
             case 0x7D: let d = PickleDict(); stack.append(.dict(d))           // EMPTY_DICT '}'
             case 0x5D: let l = PickleList(); stack.append(.list(l))           // EMPTY_LIST ']'
-            case 0x29: stack.append(.tuple([]))                               // EMPTY_TUPLE ')'
+            case 0x29: stack.append(.tuple([], depth: 1))                     // EMPTY_TUPLE ')'
             case 0x28: marks.append(stack.count)                              // MARK '('
             case 0x58: stack.append(.string(try text(try uint(4, at), at)))   // BINUNICODE 'X'
             case 0x8C: stack.append(.string(try text(try uint(1, at), at)))   // SHORT_BINUNICODE
@@ -180,11 +241,11 @@ struct Unpickler {
             case 0x4E: stack.append(.none)                                    // NONE 'N'
             case 0x88: stack.append(.bool(true))                              // NEWTRUE
             case 0x89: stack.append(.bool(false))                             // NEWFALSE
-            case 0x74: stack.append(.tuple(try popMark(at)))                  // TUPLE 't'
-            case 0x85: stack.append(.tuple([try pop(at)]))                    // TUPLE1
-            case 0x86: let b = try pop(at), a = try pop(at); stack.append(.tuple([a, b]))            // TUPLE2
-            case 0x87: let c = try pop(at), b = try pop(at), a = try pop(at); stack.append(.tuple([a, b, c]))  // TUPLE3
-            case 0x6C: let l = PickleList(); l.items = try popMark(at); stack.append(.list(l))     // LIST 'l'
+            case 0x74: stack.append(try tuple(try popMark(at), at))           // TUPLE 't'
+            case 0x85: stack.append(try tuple([try pop(at)], at))             // TUPLE1
+            case 0x86: let b = try pop(at), a = try pop(at); stack.append(try tuple([a, b], at))            // TUPLE2
+            case 0x87: let c = try pop(at), b = try pop(at), a = try pop(at); stack.append(try tuple([a, b, c], at))  // TUPLE3
+            case 0x6C: let items = try popMark(at); let l = PickleList(); stack.append(.list(l)); try append(.list(l), items, at)  // LIST 'l'
             case 0x64: let items = try popMark(at); let d = PickleDict(); stack.append(.dict(d)); try setItems(.dict(d), items, at)  // DICT 'd'
             case 0x30: _ = try pop(at)                                        // POP '0'
             case 0x31: _ = try popMark(at)                                    // POP_MARK '1'
@@ -237,7 +298,7 @@ struct Unpickler {
 
     /// `('storage', torch.XStorage, key, location, numel)`.
     private func persistent(_ pid: PickleValue, _ at: Int) throws -> PickleValue {
-        guard case .tuple(let t) = pid, t.count >= 5, case .string("storage") = t[0],
+        guard case .tuple(let t, _) = pid, t.count >= 5, case .string("storage") = t[0],
               case .global(_, let typeName) = t[1], case .string(let key) = t[2], case .int(let count) = t[4]
         else { throw fail("persistent id is not a torch storage: \(pid.typeName)", at: at) }
         guard let type = TorchScalarType(rawValue: typeName) else {
@@ -251,13 +312,13 @@ struct Unpickler {
         guard case .global(let module, let name) = callable else {
             throw fail("REDUCE on a \(callable.typeName), not a class or function", at: at)
         }
-        guard case .tuple(let a) = args else { throw fail("REDUCE arguments are a \(args.typeName)", at: at) }
+        guard case .tuple(let a, _) = args else { throw fail("REDUCE arguments are a \(args.typeName)", at: at) }
         switch (module, name) {
         case ("collections", "OrderedDict"):
             return .dict(PickleDict())
         case ("torch._utils", "_rebuild_tensor_v2"), ("torch._utils", "_rebuild_tensor"):
             guard a.count >= 4, case .storage(let storage) = a[0], case .int(let offset) = a[1],
-                  case .tuple(let sizeValues) = a[2], case .tuple(let strideValues) = a[3] else {
+                  case .tuple(let sizeValues, _) = a[2], case .tuple(let strideValues, _) = a[3] else {
                 throw fail("\(module).\(name) with unexpected arguments", at: at)
             }
             let shape = try sizeValues.map { v -> Int in

@@ -13,7 +13,9 @@ import Foundation
 /// Not reproduced: ftfy's mojibake repair (`fix_encoding`: re-decoding text such as "sÃ³"
 /// that was UTF-8 read as Latin-1/Windows-1252, `restore_byte_a0`, `replace_lossy_sequences`,
 /// `decode_inconsistent_utf8`) -- such text is tokenized as it stands. Surrogates cannot
-/// occur in a Swift string, so `fix_surrogates` has nothing to do.
+/// occur in a Swift string, so `fix_surrogates` has nothing to do. Case mappings come from
+/// Swift's Unicode tables, which are newer than Python 3.11's: about 55 letters added in
+/// Unicode 16 (e.g. U+1C89, U+A7CB, U+10D50...) are lower-cased here but not by Python.
 struct CLIPTextCleaner: Sendable {
     let html5: [String: [Unicode.Scalar]]
     let ftfyEntities: [String: [Unicode.Scalar]]

@@ -52,6 +52,12 @@ public struct CLIPTokenizer: Sendable {
     private let cleaner: CLIPTextCleaner
     private let cache: WordCache
 
+    private static let bundled = Result { try CLIPTokenizer() }
+
+    /// The tokenizer built from the bundled vocabulary, loaded once per process (loading takes
+    /// about half a second) and shared, cache included, by every caller.
+    public static func shared() throws -> CLIPTokenizer { try bundled.get() }
+
     /// Loads the vocabulary bundled with this library.
     public init() throws {
         guard let vocab = Bundle.module.url(forResource: "bpe_simple_vocab_16e6.txt", withExtension: "gz", subdirectory: "Resources")

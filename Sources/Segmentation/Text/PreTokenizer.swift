@@ -24,6 +24,14 @@ enum PreTokenizer {
         }
     }
 
+    /// Characters no alternative matches, dropped between pieces: white space, and U+0345
+    /// (combining ypogegrammeni), a mark whose case variant U+0399 is a letter, so that under
+    /// case-insensitive matching Python `regex` neither counts it as a letter nor as
+    /// "not a letter".
+    static func isSkipped(_ c: Unicode.Scalar) -> Bool {
+        CLIPTextCleaner.isRegexSpace(c) || c.value == 0x345
+    }
+
     /// Case-insensitive comparison with a lower-case ASCII pattern character, as Python
     /// `regex` folds case: U+017F (long s) and U+212A (Kelvin sign) fold to 's' and 'k'.
     private static func matches(_ c: Unicode.Scalar, _ p: Unicode.Scalar) -> Bool {
@@ -58,9 +66,9 @@ enum PreTokenizer {
                 pieces.append(i..<j); i = j; continue
             }
             if isNumber(c) { pieces.append(i..<(i + 1)); i += 1; continue }
-            if CLIPTextCleaner.isRegexSpace(c) { i += 1; continue }
+            if isSkipped(c) { i += 1; continue }
             var j = i + 1
-            while j < s.count && !isLetter(s[j]) && !isNumber(s[j]) && !CLIPTextCleaner.isRegexSpace(s[j]) { j += 1 }
+            while j < s.count && !isLetter(s[j]) && !isNumber(s[j]) && !isSkipped(s[j]) { j += 1 }
             pieces.append(i..<j); i = j
         }
         return pieces

@@ -6,8 +6,9 @@ import FoundationNetworking
 /// Downloads a weights file into the registry: resumable, verified, moved into place only
 /// when whole and correct.
 ///
-/// The bytes go to `NAME/model.safetensors.part`. A later run asks the server for the rest
-/// with an HTTP `Range` request (a `206` answer is appended; a `200` answer starts over).
+/// The bytes go to `NAME/model.safetensors.part` (its URL in `model.safetensors.part.url`). A
+/// later run from the same URL asks the server for the rest with an HTTP `Range` request (a
+/// `206` answer is appended; a `200` answer starts over); a run from another URL starts over.
 /// When the transfer is complete the file's SHA-256 is compared with the expected one (a
 /// mismatch deletes the part file) and its safetensors header is checked; then it is
 /// renamed to `model.safetensors` and its hash recorded in `model.safetensors.sha256`.
@@ -66,6 +67,16 @@ public struct WeightsDownload: Sendable {
         let directory = registry.directory(for: name)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let part = registry.partialFile(for: name)
+        // The part file is resumed only from the URL it came from (recorded beside it).
+        let source = part.appendingPathExtension("url")
+        let recorded = try? String(contentsOf: source, encoding: .utf8)
+        if FileManager.default.fileExists(atPath: part.path) && recorded != url.absoluteString {
+            try? FileManager.default.removeItem(at: part)
+        }
+        try WeightsRegistry.writeAtomically(url.absoluteString, to: source)
+        defer {
+            if !FileManager.default.fileExists(atPath: part.path) { try? FileManager.default.removeItem(at: source) }
+        }
         if !FileManager.default.fileExists(atPath: part.path) {
             guard FileManager.default.createFile(atPath: part.path, contents: nil) else {
                 throw Failure(description: "\(part.path): cannot create")
@@ -74,7 +85,15 @@ public struct WeightsDownload: Sendable {
         let resumedFrom = Int((try? FileManager.default.attributesOfItem(atPath: part.path)[.size] as? NSNumber)??.intValue ?? 0)
 
         let transfer = Transfer(part: part, offset: resumedFrom, progress: progress)
-        try transfer.perform(url: url, idleTimeout: idleTimeout)
+        do {
+            try transfer.perform(url: url, idleTimeout: idleTimeout)
+        } catch {
+            // An empty part file is not worth keeping for a resume.
+            if let size = try? FileManager.default.attributesOfItem(atPath: part.path)[.size] as? NSNumber, size.intValue == 0 {
+                try? FileManager.default.removeItem(at: part)
+            }
+            throw error
+        }
 
         // Verify, then install.
         let digest = try SHA256.hex(ofFileAt: part)
@@ -83,7 +102,7 @@ public struct WeightsDownload: Sendable {
             throw Failure(description: "\(url.absoluteString): downloaded file has SHA-256 \(digest), expected \(expected); the partial file was deleted, nothing was installed")
         }
         do {
-            _ = try SafetensorsHeaderCheck.validate(fileAt: part)
+            _ = try SafeTensorsFile(path: part.path)
         } catch {
             try? FileManager.default.removeItem(at: part)
             throw Failure(description: "\(url.absoluteString): the downloaded file is not valid safetensors (\(error)); it was deleted")
@@ -210,7 +229,9 @@ private final class Transfer: NSObject, URLSessionDataDelegate, @unchecked Senda
         try? handle?.close()
         handle = nil
         if failure == nil && !complete {
-            if let error {
+            if let error, written == 0 {
+                failure = "\(task.originalRequest?.url?.absoluteString ?? "download"): download failed (\(error.localizedDescription))"
+            } else if let error {
                 failure = "\(task.originalRequest?.url?.absoluteString ?? "download"): transfer interrupted after \(TransferProgress.bytesText(written)) (\(error.localizedDescription)); run the same command again to resume"
             } else if let total, written != total {
                 failure = "\(task.originalRequest?.url?.absoluteString ?? "download"): transfer ended at byte \(written) of \(total); run the same command again to resume"

@@ -44,6 +44,7 @@ public struct WeightsRegistry: Sendable {
     public struct Failure: Error, CustomStringConvertible, Sendable {
         /// What is wrong, for the person at the keyboard.
         public let description: String
+        public init(description: String) { self.description = description }
     }
 
     // The SHA-256 of these files could not be confirmed from a published record, so they
@@ -104,17 +105,44 @@ public struct WeightsRegistry: Sendable {
     /// The file that records the SHA-256 of `name`'s weights.
     public func hashRecord(for name: String) -> URL { directory(for: name).appendingPathComponent(Self.fileName + ".sha256") }
 
-    /// The known models followed by every other model found under the root, by name.
+    /// The weights file meant by `nameOrPath`: an existing file path as it is, otherwise the
+    /// installed weights of the registry model of that name.
+    ///
+    /// ```swift
+    /// try registry.resolve("openai/clip-vit-base-patch16")   // $RECLIP_HOME/openai/.../model.safetensors
+    /// try registry.resolve("./my-clip.safetensors")          // that file
+    /// ```
+    public func resolve(_ nameOrPath: String) throws -> URL {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: nameOrPath, isDirectory: &isDirectory), !isDirectory.boolValue {
+            return URL(fileURLWithPath: nameOrPath)
+        }
+        guard (try? Self.validate(name: nameOrPath)) != nil else {
+            throw Failure(description: "\(nameOrPath): no such file, and not a model name")
+        }
+        let file = weightsFile(for: nameOrPath)
+        guard FileManager.default.fileExists(atPath: file.path) else {
+            let hint = Self.known(nameOrPath) != nil
+                ? "run 'reclip weights fetch \(nameOrPath)'"
+                : "see 'reclip weights list', or import a file with 'reclip weights import PATH --name \(nameOrPath)'"
+            throw Failure(description: "\(nameOrPath): not installed in \(root.path); \(hint)")
+        }
+        return file
+    }
+
+    /// The known models followed by every other model found under the root (installed or
+    /// partly downloaded), by name.
     public func entries() throws -> [Entry] {
         var names = Self.knownModels.map(\.name)
         if let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil) {
             var found = [String]()
-            for case let url as URL in walker where url.lastPathComponent == Self.fileName {
+            for case let url as URL in walker
+            where [Self.fileName, Self.fileName + ".part"].contains(url.lastPathComponent) {
                 let dir = url.deletingLastPathComponent().standardizedFileURL.path
                 let base = root.standardizedFileURL.path
                 guard dir.hasPrefix(base + "/") else { continue }
                 let name = String(dir.dropFirst(base.count + 1))
-                if !names.contains(name) { found.append(name) }
+                if !names.contains(name) && !found.contains(name) { found.append(name) }
             }
             names += found.sorted()
         }
@@ -134,12 +162,12 @@ public struct WeightsRegistry: Sendable {
                      partialBytes: size(partialFile(for: name)))
     }
 
-    /// Copies the safetensors file at `source` into the registry as `name`, after checking its
-    /// header; the copy is written beside its destination and renamed into place.
+    /// Copies the safetensors file at `source` into the registry as `name`, after validating its
+    /// header (`SafeTensorsFile`); the copy is written beside its destination and renamed into place.
     @discardableResult
     public func importWeights(from source: URL, as name: String) throws -> Entry {
         try Self.validate(name: name)
-        _ = try SafetensorsHeaderCheck.validate(fileAt: source)
+        _ = try SafeTensorsFile(path: source.path)
         let directory = directory(for: name)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let temporary = directory.appendingPathComponent(".\(Self.fileName).import-\(UUID().uuidString)")

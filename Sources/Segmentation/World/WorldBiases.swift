@@ -14,7 +14,7 @@
 /// biases.tiltProbability = 0.5      // more tilted horizons
 /// let world = WorldGenerator(seed: 1, biases: biases)
 /// ```
-public struct WorldBiases: Sendable, Equatable {
+public struct WorldBiases: Sendable, Equatable, Codable {
     /// Relative frequency of each scene kind, indexed by `WorldSceneKind.rawValue`.
     /// Default: street 0.27, countryside 0.25, lake 0.18, beach 0.11, alpine 0.06,
     /// close-up 0.08, aerial 0.05.

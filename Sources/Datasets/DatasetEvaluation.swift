@@ -1,0 +1,64 @@
+import Foundation
+import Render
+import Segmentation
+
+/// The result of evaluating a segmenter on a dataset split (mmsegmentation semantics, see
+/// `ConfusionMatrix`), with the two ways `reclip eval` prints it.
+public struct EvaluationReport: Sendable {
+    public let classes: [String]
+    public let matrix: ConfusionMatrix
+    public let images: Int
+
+    public var meanIoU: Double { matrix.meanIoU }
+    public var perClassIoU: [Double] { matrix.perClassIoU }
+    public var pixelAccuracy: Double { matrix.pixelAccuracy }
+
+    /// A fixed-width table: one row per class (IoU in percent, "-" for a class absent from both
+    /// ground truth and prediction), then mIoU and pixel accuracy.
+    public var table: String {
+        let width = max(12, (classes.map(\.count).max() ?? 0) + 2)
+        func pad(_ s: String) -> String { s + String(repeating: " ", count: max(0, width - s.count)) }
+        var lines = [pad("class") + "   IoU %"]
+        for (name, iou) in zip(classes, perClassIoU) {
+            lines.append(pad(name) + (iou.isNaN ? "       -" : String(format: "%8.2f", iou * 100)))
+        }
+        lines.append(pad("mIoU") + String(format: "%8.2f", meanIoU * 100))
+        lines.append(pad("pixel acc.") + String(format: "%8.2f", pixelAccuracy * 100))
+        lines.append("(\(images) images)")
+        return lines.joined(separator: "\n")
+    }
+
+    /// `{"mIoU": fraction, "per_class": {name: IoU or null}, "pixel_accuracy": fraction, "images": n}`.
+    public var json: String {
+        func num(_ v: Double) -> Any { v.isNaN ? NSNull() : v }
+        var per: [String: Any] = [:]
+        for (name, iou) in zip(classes, perClassIoU) { per[name] = num(iou) }
+        let object: [String: Any] = ["mIoU": num(meanIoU), "per_class": per, "pixel_accuracy": num(pixelAccuracy),
+                                     "images": images]
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+        return String(data: data, encoding: .utf8) ?? "{}"
+    }
+}
+
+/// Runs a per-image predictor over a dataset split and accumulates the confusion matrix.
+public enum DatasetEvaluation {
+    /// `predict` returns one class index per pixel of the image it is given (row-major, the
+    /// image's size). `progress(done, total)` is called after each image.
+    public static func run(dataset: VOCDataset, split: String,
+                           predict: (RGBImage) throws -> [Int32],
+                           progress: ((Int, Int) -> Void)? = nil) throws -> EvaluationReport {
+        let ids = try dataset.layout.imageIDs(split: split)
+        guard !ids.isEmpty else { throw DatasetError(file: dataset.layout.splitFile(split).path, problem: "the split is empty") }
+        var matrix = ConfusionMatrix(classCount: dataset.classes.count)
+        for (i, id) in ids.enumerated() {
+            let (image, labels) = try dataset.sample(id)
+            let prediction = try predict(image)
+            guard prediction.count == labels.count else {
+                throw DatasetError(file: id, problem: "prediction has \(prediction.count) pixels, the mask \(labels.count)")
+            }
+            matrix.add(prediction: prediction, groundTruth: labels, reduceZeroLabel: dataset.reduceZeroLabel)
+            progress?(i + 1, ids.count)
+        }
+        return EvaluationReport(classes: dataset.classes, matrix: matrix, images: ids.count)
+    }
+}

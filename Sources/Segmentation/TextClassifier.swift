@@ -1,0 +1,36 @@
+import Foundation
+import Math
+
+/// The zero-shot text classifier T `[K, D]`: for each class, the 85 prompt templates
+/// (`promptTemplates`) encoded, each L2-normalised, averaged, normalised again
+/// (utils/prompt_engineering.py `zeroshot_classifier`).
+public struct TextClassifier: Sendable {
+    /// `[K, D]`, rows of unit length.
+    public let weights: [Float]
+    public let classCount: Int, embedDim: Int
+
+    public init(weights: [Float], classCount: Int, embedDim: Int) {
+        self.weights = weights; self.classCount = classCount; self.embedDim = embedDim
+    }
+
+    /// Builds the classifier from tokenised prompts: `prompts[k]` holds class k's token
+    /// sequences (`[SOT, ..., EOT, 0...]`, as `CLIPTokenizer.tokenize` makes them).
+    public init(model: CLIPModel, prompts: [[[Int32]]]) throws {
+        let D = model.architecture.embedDim
+        var w: [Float] = []
+        for classPrompts in prompts {
+            let e = try model.encodeText(tokens: classPrompts)
+            let n = l2NormalizeForward(e.data, N: classPrompts.count, C: D).y
+            var mean = [Float](repeating: 0, count: D)
+            for i in 0..<classPrompts.count { for d in 0..<D { mean[d] += n[i * D + d] } }
+            for d in 0..<D { mean[d] /= Float(classPrompts.count) }
+            w += l2NormalizeForward(mean, N: 1, C: D).y
+        }
+        self.init(weights: w, classCount: prompts.count, embedDim: D)
+    }
+
+    /// The 85 templates filled with each class name, tokenised.
+    public static func prompts(classes: [String], tokenizer: CLIPTokenizer) throws -> [[[Int32]]] {
+        try classes.map { name in try tokenizer.tokenize(promptTemplates.map { $0.replacingOccurrences(of: "{}", with: name) }) }
+    }
+}

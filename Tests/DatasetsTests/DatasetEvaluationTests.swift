@@ -1,0 +1,58 @@
+import XCTest
+import Render
+@testable import Datasets
+
+/// Evaluation on two tiny committed datasets whose scores are worked out by hand
+/// (scripts/fixtures/make_eval_fixtures.py). The stand-in segmenter reads the class off the
+/// image: red = 50 * class + 10.
+final class DatasetEvaluationTests: XCTestCase {
+    let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Fixtures/reclip")
+
+    func predict(_ image: RGBImage) -> [Int32] {
+        (0..<(image.width * image.height)).map { Int32(image.pixels[$0 * 3]) / 50 }
+    }
+
+    func testListedClassesWithoutReduceZeroLabel() throws {
+        let data = try VOCDataset(root: fixtures.appendingPathComponent("eval_listed"))
+        XCTAssertEqual(data.classes, ["a", "b", "c"])
+        XCTAssertFalse(data.reduceZeroLabel)
+        let r = try DatasetEvaluation.run(dataset: data, split: "val", predict: predict)
+        // class a: I 5, GT 6, pred 6 -> 5/7; b: I 3, GT 4, pred 6 -> 3/7; c: I 2, GT 4, pred 2 -> 1/2
+        XCTAssertEqual(r.perClassIoU[0], 5.0 / 7, accuracy: 1e-12)
+        XCTAssertEqual(r.perClassIoU[1], 3.0 / 7, accuracy: 1e-12)
+        XCTAssertEqual(r.perClassIoU[2], 0.5, accuracy: 1e-12)
+        XCTAssertEqual(r.meanIoU, (8.0 / 7 + 0.5) / 3, accuracy: 1e-12)
+        XCTAssertEqual(r.pixelAccuracy, 10.0 / 14, accuracy: 1e-12)
+        XCTAssertEqual(r.images, 2)
+        let json = try JSONSerialization.jsonObject(with: Data(r.json.utf8)) as! [String: Any]
+        XCTAssertEqual(json["mIoU"] as! Double, r.meanIoU, accuracy: 1e-12)
+        XCTAssertEqual((json["per_class"] as! [String: Double])["c"]!, 0.5, accuracy: 1e-12)
+        XCTAssertEqual(json["pixel_accuracy"] as! Double, 10.0 / 14, accuracy: 1e-12)
+        XCTAssertTrue(r.table.contains("mIoU"))
+    }
+
+    func testVOCReduceZeroLabelAndAbsentClasses() throws {
+        let data = try VOCDataset(root: fixtures.appendingPathComponent("eval_voc"))
+        XCTAssertEqual(data.classes.count, 20)
+        XCTAssertTrue(data.reduceZeroLabel)
+        let r = try DatasetEvaluation.run(dataset: data, split: "val", predict: predict)
+        // gt [bg, 1, 2, ignore] -> [-, 0, 1, -]; pred [5, 0, 0, 3]: class 0 I 1 U 2; class 1 I 0 U 1
+        XCTAssertEqual(r.perClassIoU[0], 0.5)
+        XCTAssertEqual(r.perClassIoU[1], 0)
+        XCTAssertTrue(r.perClassIoU[2...].allSatisfy(\.isNaN))
+        XCTAssertEqual(r.meanIoU, 0.25)
+        XCTAssertEqual(r.pixelAccuracy, 0.5)
+        let json = try JSONSerialization.jsonObject(with: Data(r.json.utf8)) as! [String: Any]
+        XCTAssertTrue((json["per_class"] as! [String: Any])["bird"] is NSNull)
+    }
+
+    func testMissingFolderAndSplitAreClearErrors() {
+        XCTAssertThrowsError(try VOCDataset(root: fixtures.appendingPathComponent("nowhere"))) { e in
+            XCTAssertTrue("\(e)".contains("no such dataset folder"))
+        }
+        XCTAssertThrowsError(try DatasetEvaluation.run(dataset: try VOCDataset(root: fixtures.appendingPathComponent("eval_voc")),
+                                                       split: "train", predict: predict)) { e in
+            XCTAssertTrue("\(e)".contains("train split"), "\(e)")
+        }
+    }
+}

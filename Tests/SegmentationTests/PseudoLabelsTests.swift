@@ -1,0 +1,22 @@
+import XCTest
+@testable import Segmentation
+
+final class PseudoLabelsTests: XCTestCase {
+    func testThresholdThenTopK() {
+        XCTAssertEqual(PseudoLabels.thresholdOrTopK([10, 24, 23, 5]), [1, 2])
+        XCTAssertEqual(PseudoLabels.thresholdOrTopK([10, 20, 22, 5]), [2, 1])
+        XCTAssertEqual(PseudoLabels.thresholdOrTopK([10, 20, 22, 5], topK: 1), [2])
+    }
+
+    func testCropOriginsSkipTheLastPartialWindow() {
+        // width 120, window 56, step 28: x in range(0, 64, 28) = 0, 28, 56; height 60: y in range(0, 4, 28) = 0
+        let o = PseudoLabels.cropOrigins(width: 120, height: 60, window: 56, step: 28)
+        XCTAssertEqual(o.map { $0.x }, [0, 28, 56])
+        XCTAssertEqual(o.map { $0.y }, [0, 0, 0])
+        XCTAssertTrue(PseudoLabels.cropOrigins(width: 50, height: 60, window: 56, step: 28).isEmpty)
+    }
+
+    func testSlidingCropVoteKeepsFirstAppearanceOrder() {
+        XCTAssertEqual(PseudoLabels.slidingCropVote([[0, 1, 0], [5, 1, 0], [0, 2, 1], [0, 0, 3]]), [1, 0, 2])
+    }
+}
