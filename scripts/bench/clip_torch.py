@@ -4,10 +4,16 @@
 Builds openai/CLIP's ViT-B/16 architecture with random fp32 weights (no download), then
 times MaskCLIP dense features at 224 and 448 px (value path in the last block, positional
 embedding resized bicubically at 448), the global embedding at 224 px, and the text tower on
-20 prompts x 77 tokens, on 2 threads; prints seconds per call (median of N after one warm-up)
+20 prompts x 77 tokens, on 2 threads (--threads); prints seconds per call (median of N after one warm-up)
 and the peak resident memory.
 
-    python3 scripts/bench/clip_torch.py [--repetitions 5]
+    python3 scripts/bench/clip_torch.py [--repetitions 5] [--threads 2]
+
+On a busy machine compare on one pinned core instead, where neither side's threads wait
+for each other:
+
+    taskset -c 1 .build/release/reclip bench
+    taskset -c 1 python3 scripts/bench/clip_torch.py --threads 1
 """
 import argparse
 import math
@@ -66,8 +72,9 @@ def timed(name, fn, reps):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repetitions", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     model = CLIP(embed_dim=512, image_resolution=224, vision_layers=12, vision_width=768,
                  vision_patch_size=16, context_length=77, vocab_size=49408,
