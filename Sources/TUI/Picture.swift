@@ -94,28 +94,18 @@ public struct Picture: Sendable, Equatable {
     }
 }
 
-/// A per-pixel class map: a mask from the engine or a dataset's ground truth.
-/// `LabelMap.ignore` (255) marks pixels that belong to no class.
-public struct LabelMap: Sendable, Equatable {
-    /// The label of pixels that count for no class (VOC's boundary colour).
-    public static let ignore: Int32 = 255
-    public let width: Int
-    public let height: Int
-    /// Row-major class indices.
-    public var labels: [Int32]
+/// A per-pixel class map (a mask from the engine or a dataset's ground truth) is Render's
+/// `ClassMask`; `ClassMask.ignore` (255) marks pixels that belong to no class.
+public typealias LabelMap = ClassMask
 
-    public init(width: Int, height: Int, labels: [Int32]) {
-        precondition(labels.count == width * height, "label map has \(labels.count) labels, expected \(width * height)")
-        self.width = width
-        self.height = height
-        self.labels = labels
-    }
-
+extension ClassMask {
     /// This map at `width` x `height`, nearest neighbour (labels are not averaged).
-    public func resized(width w: Int, height h: Int) -> LabelMap {
+    public func resized(width w: Int, height h: Int) -> ClassMask {
         if w == width && h == height { return self }
-        var out = [Int32](repeating: Self.ignore, count: max(w, 0) * max(h, 0))
-        guard width > 0, height > 0 else { return LabelMap(width: max(w, 0), height: max(h, 0), labels: out) }
+        guard width > 0, height > 0, w > 0, h > 0 else {
+            return ClassMask(width: max(w, 0), height: max(h, 0), labels: [Int32](repeating: Self.ignore, count: max(w, 0) * max(h, 0)))
+        }
+        var out = [Int32](repeating: Self.ignore, count: w * h)
         for y in 0..<h {
             let sy = min(height - 1, (2 * y + 1) * height / (2 * h))
             for x in 0..<w {
@@ -123,23 +113,12 @@ public struct LabelMap: Sendable, Equatable {
                 out[y * w + x] = labels[sy * width + sx]
             }
         }
-        return LabelMap(width: w, height: h, labels: out)
+        return ClassMask(width: w, height: h, labels: out)
     }
 
     /// The map painted with one colour per class; ignored pixels in `ignoreColour`.
     public func painted(_ palette: ClassColours, ignoreColour: RGB = RGB(224, 224, 192)) -> Picture {
         Picture(width: width, height: height, pixels: labels.map { $0 == Self.ignore || $0 < 0 ? ignoreColour : palette[Int($0)] })
-    }
-
-    /// The fraction of counted (not ignored) pixels carrying each of `classes` labels.
-    public func shares(classes: Int) -> [Double] {
-        var counts = [Int](repeating: 0, count: classes)
-        var total = 0
-        for l in labels where l >= 0 && Int(l) < classes {
-            counts[Int(l)] += 1
-            total += 1
-        }
-        return counts.map { total > 0 ? Double($0) / Double(total) : 0 }
     }
 }
 
