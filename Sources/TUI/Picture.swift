@@ -36,30 +36,12 @@ public struct Picture: Sendable, Equatable {
     /// Width over height (1 for an empty picture).
     public var aspect: Double { height > 0 && width > 0 ? Double(width) / Double(height) : 1 }
 
-    /// This picture at `width` x `height`: each output pixel averages the source pixels its
-    /// footprint covers (box filter), or takes the nearest one when enlarging.
+    /// This picture at `width` x `height` by Render's area resampler (each output pixel
+    /// averages the source area it covers, in linear light).
     public func resized(width w: Int, height h: Int) -> Picture {
         guard w > 0, h > 0, width > 0, height > 0 else { return Picture(width: max(w, 0), height: max(h, 0), fill: RGB(0, 0, 0)) }
         if w == width && h == height { return self }
-        var out = [RGB](repeating: RGB(0, 0, 0), count: w * h)
-        for oy in 0..<h {
-            let y0 = oy * height / h
-            let y1 = max(y0 + 1, (oy + 1) * height / h)
-            for ox in 0..<w {
-                let x0 = ox * width / w
-                let x1 = max(x0 + 1, (ox + 1) * width / w)
-                var r = 0, g = 0, b = 0
-                for y in y0..<y1 {
-                    for x in x0..<x1 {
-                        let p = pixels[y * width + x]
-                        r += Int(p.r); g += Int(p.g); b += Int(p.b)
-                    }
-                }
-                let n = (y1 - y0) * (x1 - x0)
-                out[oy * w + ox] = RGB(UInt8((r + n / 2) / n), UInt8((g + n / 2) / n), UInt8((b + n / 2) / n))
-            }
-        }
-        return Picture(width: w, height: h, pixels: out)
+        return Picture(AreaResampler.resample(image, width: w, height: h))
     }
 
     /// Each pixel mixed with `other`'s: `(1 - opacity) * self + opacity * other`.
