@@ -22,6 +22,8 @@ public struct Segmenter: Sendable {
     public let classifier: TextClassifier
     /// Frobenius-normalised reference embeddings R `[K, D]` (nil without a rectifier).
     public let reference: [Float]?
+    /// Where text classifiers are cached (nil: not cached).
+    public let classifierCache: ClassifierCache?
 
     /// Builds the classifier (from `classifierCache` when it holds one, storing it otherwise)
     /// and the reference embeddings. A rectifier trained for other classes is an error.
@@ -40,12 +42,22 @@ public struct Segmenter: Sendable {
         self.model = model
         self.classes = classes
         self.rectifier = rectifier
+        self.classifierCache = classifierCache
         if let rectifier {
             let tokens = classes.map { referenceNameTokens(bpe: tokenizer.encode($0).map(Int.init)) }
             reference = rectifier.referenceEmbeddings(nameTokens: tokens, model: model)
         } else {
             reference = nil
         }
+    }
+
+    /// The same model and cache for another class list. The rectifier is kept only if it was
+    /// trained for exactly those classes; otherwise the result is raw MaskCLIP (no bias), never
+    /// a rectifier applied to classes it was not trained for.
+    public func with(classes newClasses: [String]) throws -> Segmenter {
+        if newClasses == classes { return self }
+        let r = rectifier.flatMap { $0.classNames == newClasses ? $0 : nil }
+        return try Segmenter(model: model, classes: newClasses, rectifier: r, classifierCache: classifierCache)
     }
 
     /// Segments an image resized so its short side is `size` pixels (then padded to the patch size).

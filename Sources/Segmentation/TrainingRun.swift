@@ -64,11 +64,14 @@ public struct TrainingRun {
     var gridSide: Int { (configuration.size + model.architecture.patchSize - 1) / model.architecture.patchSize }
 
     /// Features `[D, P]` and pseudo labels for every image (from the cache when present).
+    /// Returns nil when `shouldStop` asks to stop (what was computed so far stays cached).
     public func prepare(images: [URL], load: (URL) throws -> RGBPixels, classifier: TextClassifier,
-                        progress: (PreparationProgress) -> Void) throws -> [TrainingImage] {
+                        progress: (PreparationProgress) -> Void,
+                        shouldStop: () -> Bool = { false }) throws -> [TrainingImage]? {
         var out: [TrainingImage] = []
         var cached = 0
         for (i, url) in images.enumerated() {
+            if shouldStop() { return nil }
             let key = cacheKey(url)
             if let key, let hit = loadCached(key) {
                 out.append(hit); cached += 1

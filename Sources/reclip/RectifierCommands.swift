@@ -145,11 +145,16 @@ struct TrainCommand: ParsableCommand {
         let run = TrainingRun(model: model, classes: names, configuration: config, weightsHash: hash,
                               cacheFolder: ClassifierCache.defaultFolder, output: URL(fileURLWithPath: out))
         SignalFlags.install(SIGINT)
-        let samples = try run.prepare(images: files, load: { try RectifierInputs.pixels($0.path) }, classifier: classifier) { p in
-            RectifierInputs.stderr("\rfeatures and pseudo labels: \(p.done)/\(p.total) (\(p.cached) cached)")
-        }
-        RectifierInputs.stderr("\n")
         var interrupted = false
+        let prepared = try run.prepare(images: files, load: { try RectifierInputs.pixels($0.path) }, classifier: classifier,
+                                       progress: { p in
+            RectifierInputs.stderr("\rfeatures and pseudo labels: \(p.done)/\(p.total) (\(p.cached) cached)")
+        }, shouldStop: { SignalFlags.take(SIGINT) })
+        RectifierInputs.stderr("\n")
+        guard let samples = prepared else {
+            print("interrupted while preparing: features computed so far are cached; run again to continue")
+            return
+        }
         let steps = try run.train(samples: samples, classifier: classifier, resume: resume, progress: { p in
             RectifierInputs.stderr("\r" + TrainingProgressBar(p).line)
         }, shouldStop: {

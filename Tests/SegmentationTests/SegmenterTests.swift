@@ -42,6 +42,9 @@ final class SegmenterTests: XCTestCase {
         // Other weights or another class list: another key.
         XCTAssertNil(ClassifierCache(folder: folder, weightsHash: "w2").load(classes: Self.classes))
         XCTAssertNil(cache.load(classes: ["cat", "dog", "chest of drawers"]))
+        let b = try a.with(classes: ["cat", "dog"])
+        XCTAssertEqual(b.classifier.classCount, 2)
+        XCTAssertEqual(Array(b.classifier.weights.prefix(16)), Array(a.classifier.weights.prefix(16)))
         let maps = try a.segment(try image(), size: 32)
         XCTAssertNil(maps.bias); XCTAssertNil(maps.classBias); XCTAssertFalse(maps.hasBias)
         XCTAssertEqual(maps.rectified(alpha: 1), maps.raw)
@@ -53,5 +56,9 @@ final class SegmenterTests: XCTestCase {
         let model = try tinyCLIP()
         let r = try Rectifier.load(from: reclipFixtures.appendingPathComponent("reclip.safetensors"))
         XCTAssertThrowsError(try Segmenter(model: model, classes: ["a", "b", "c"], rectifier: r, classifierCache: nil))
+        // Switching classes drops the rectifier instead of misapplying it.
+        let s = try Segmenter(model: model, classes: Self.classes, rectifier: r, classifierCache: nil)
+        XCTAssertNil(try s.with(classes: ["cat", "dog", "cow"]).rectifier)
+        XCTAssertNotNil(try s.with(classes: Self.classes).rectifier)
     }
 }

@@ -38,7 +38,7 @@ final class TrainingRunTests: XCTestCase {
         let imgs = images()
         let classifier = try Self.classifier(model)
         let urls = imgs.keys.sorted { $0.path < $1.path }
-        let samples = try run.prepare(images: urls, load: { imgs[$0]! }, classifier: classifier) { _ in }
+        let samples = try run.prepare(images: urls, load: { imgs[$0]! }, classifier: classifier, progress: { _ in })!
         XCTAssertTrue(samples.allSatisfy { !$0.pseudoLabels.isEmpty })
         var losses: [Float] = []
         let steps = try run.train(samples: samples, classifier: classifier, resume: resume,
@@ -66,5 +66,36 @@ final class TrainingRunTests: XCTestCase {
             for name in ra.parameterNames { XCTAssertEqual(ra.parameter(name), rb.parameter(name), "\(variant) \(name)") }
             XCTAssertThrowsError(try Rectifier.load(from: a, weightsHash: "other weights"))
         }
+    }
+
+    func testFeaturesAndPseudoLabelsAreCachedPerImage() throws {
+        let model = try tinyCLIP()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("prep-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var c = TrainingConfiguration(); c.size = 32
+        let run = TrainingRun(model: model, classes: Self.classes, configuration: c, weightsHash: "tiny",
+                              cacheFolder: dir.appendingPathComponent("cache"), output: dir.appendingPathComponent("r.safetensors"))
+        let imgs = images()
+        // The cache key needs real files (path, size, mtime); the loader supplies the pixels.
+        var files: [URL: RGBPixels] = [:]
+        for (i, (_, p)) in imgs.sorted(by: { $0.key.path < $1.key.path }).enumerated() {
+            let f = dir.appendingPathComponent("\(i).png")
+            try Data([UInt8(i)]).write(to: f)
+            files[f] = p
+        }
+        let urls = files.keys.sorted { $0.path < $1.path }
+        let classifier = try Self.classifier(model)
+        var loads = 0, last: PreparationProgress?
+        let first = try run.prepare(images: urls, load: { loads += 1; return files[$0]! }, classifier: classifier,
+                                    progress: { last = $0 })!
+        XCTAssertEqual(loads, 3); XCTAssertEqual(last?.cached, 0)
+        let second = try run.prepare(images: urls, load: { loads += 1; return files[$0]! }, classifier: classifier,
+                                     progress: { last = $0 })!
+        XCTAssertEqual(loads, 3); XCTAssertEqual(last?.cached, 3)
+        XCTAssertEqual(first.map(\.features), second.map(\.features))
+        XCTAssertEqual(first.map(\.pseudoLabels), second.map(\.pseudoLabels))
+        XCTAssertNil(try run.prepare(images: urls, load: { files[$0]! }, classifier: classifier, progress: { _ in },
+                                     shouldStop: { true }))
     }
 }
