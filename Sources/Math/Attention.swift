@@ -21,7 +21,8 @@ public func attentionForward(out: UnsafeMutablePointer<Float>, probs: UnsafeMuta
     let scale = 1 / Float(d).squareRoot()
     let t = tokens
     // Heads run in parallel on the cores, each with single-threaded GEMMs (nested OpenBLAS
-    // threads would oversubscribe the cores).
+    // threads would oversubscribe the cores). The thread count is process-wide: a GEMM running
+    // concurrently elsewhere may see it changed, which affects its speed, never its result.
     let blasThreads = blasThreadCount
     if blasThreads > 1 && batch * heads > 1 { blasThreadCount = 1 }
     defer { if blasThreadCount != blasThreads { blasThreadCount = blasThreads } }
@@ -44,10 +45,25 @@ public func attentionForward(out: UnsafeMutablePointer<Float>, probs: UnsafeMuta
             gemm(transposeA: false, transposeB: true, m: t, n: t, k: d, alpha: scale,
                  a: q + offset, lda: rowStride, b: k + offset, ldb: rowStride,
                  c: p, ldc: t)
-            softmaxForward(out: p, inp: p, rows: t, columns: t)
+            if probs != nil {
+                softmaxForward(out: p, inp: p, rows: t, columns: t)
+                gemm(transposeA: false, transposeB: false, m: t, n: d, k: t,
+                     a: p, lda: t, b: v + offset, ldb: rowStride,
+                     c: o, ldc: channels)
+                continue
+            }
+            // Without a probability cache the normalisation is applied to the T x d output
+            // instead of the T x T weights: out[t] = (Σ_s e[t, s] v[s]) / Σ_s e[t, s].
+            var sums = [Float](repeating: 0, count: t)
+            for i in 0..<t { sums[i] = 1 / unnormalisedSoftmaxRow(p + i * t, count: t) }
             gemm(transposeA: false, transposeB: false, m: t, n: d, k: t,
                  a: p, lda: t, b: v + offset, ldb: rowStride,
                  c: o, ldc: channels)
+            for i in 0..<t {
+                let row = o + i * channels
+                let inv = sums[i]
+                for j in 0..<d { row[j] *= inv }
+            }
         }
     }
 }

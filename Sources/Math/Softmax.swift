@@ -8,13 +8,8 @@ public func softmaxForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<
         let x = inp + r * columns
         let y = out + r * columns
         let n = validColumns?(r) ?? columns
-        var mx = -Float.infinity
-        for j in 0..<n { mx = max(mx, x[j]) }
-        for j in 0..<n { y[j] = x[j] - mx }
-        expForward(out: y, inp: y, count: n)
-        var sum: Float = 0
-        for j in 0..<n { sum += y[j] }
-        let inv = 1 / sum
+        if y != x { y.update(from: x, count: n) }
+        let inv = 1 / unnormalisedSoftmaxRow(y, count: n)
         for j in 0..<n { y[j] *= inv }
         for j in n..<columns { y[j] = 0 }
     }
@@ -35,4 +30,29 @@ public func softmaxBackward(dp: [Float], p: [Float], dz: inout [Float], N: Int, 
         for k in 0..<K { dot += p[n * K + k] * dp[n * K + k] }
         for k in 0..<K { dz[n * K + k] += p[n * K + k] * (dp[n * K + k] - dot) }
     }
+}
+
+/// In place over one row of `count` values: x[j] = exp(x[j] - max_j' x[j']); returns Σ_j x[j].
+@inline(__always)
+func unnormalisedSoftmaxRow(_ x: UnsafeMutablePointer<Float>, count n: Int) -> Float {
+    // Eight running maxima and sums let the loops vectorise.
+    var m8 = SIMD8<Float>(repeating: -.infinity)
+    var j = 0
+    while j + 8 <= n {
+        for l in 0..<8 { m8[l] = max(m8[l], x[j + l]) }
+        j += 8
+    }
+    var mx = m8.max()
+    while j < n { mx = max(mx, x[j]); j += 1 }
+    for i in 0..<n { x[i] -= mx }
+    expForward(out: x, inp: x, count: n)
+    var s8 = SIMD8<Float>()
+    j = 0
+    while j + 8 <= n {
+        for l in 0..<8 { s8[l] += x[j + l] }
+        j += 8
+    }
+    var sum = s8.sum()
+    while j < n { sum += x[j]; j += 1 }
+    return sum
 }

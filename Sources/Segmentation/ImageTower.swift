@@ -17,11 +17,19 @@ public struct DenseFeatures: Sendable {
 extension CLIPModel {
     /// The global image embedding [D] (not normalised) of a normalised image [3, H, W]:
     /// patch + class tokens, positional embedding (resized if the grid is not the native one),
-    /// ln_pre, all blocks, ln_post on the class token, visual projection.
+    /// ln_pre, all blocks, ln_post on the class token, visual projection. The last block is
+    /// computed for the class token only (the only row read out).
     public func encodeImage(_ image: Tensor) -> Tensor {
-        var (x, _, _) = visionTrunk(image, blocks: vision.blocks.count, workspace: nil)
+        let arch = architecture
+        let tokens = visionTokens(image)
+        let workspace = makeVisionWorkspace(tokens: tokens)
+        var (x, _, _) = visionTrunk(image, blocks: vision.blocks.count - 1, workspace: workspace)
         var out = [Float](repeating: 0, count: architecture.embedDim)
         x.withUnsafeMutableBufferPointer { xb in
+            // Only the class token is read out, so the last block runs for it alone.
+            vision.blocks.last?.firstRowForward(x: xb.baseAddress!, tokens: tokens, heads: arch.visionHeads,
+                                                activation: arch.activation, eps: arch.layerNormEps,
+                                                workspace: workspace)
             vision.lnPost.forward(out: xb.baseAddress!, inp: xb.baseAddress!, rows: 1, eps: architecture.layerNormEps)
             out.withUnsafeMutableBufferPointer { o in
                 vision.projection.forward(out: o.baseAddress!, inp: xb.baseAddress!, rows: 1)

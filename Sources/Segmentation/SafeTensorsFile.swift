@@ -164,8 +164,13 @@ public final class SafeTensorsFile {
     }
 
     /// The elements of `name` converted to `Float` (F32, F16 or BF16 storage).
+    ///
+    /// The file pages the tensor came from are released afterwards (they are clean and would
+    /// be read back if needed), so loading a whole model does not hold the file and its
+    /// converted copy in memory at once.
     public func floats(_ name: String) throws -> [Float] {
         let e = try entry(name)
+        defer { release(e.range) }
         let src = base + dataStart + e.range.lowerBound
         let n = e.count
         switch e.dtype {
@@ -176,8 +181,11 @@ public final class SafeTensorsFile {
             }
         case .f16:
             return [Float](unsafeUninitializedCapacity: n) { buffer, initialized in
-                for i in 0..<n {
-                    buffer[i] = Float(Float16(bitPattern: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+                let out = buffer.baseAddress!
+                parallelRanges(n, minimumCount: 1 << 16) { range in
+                    for i in range {
+                        out[i] = halfToFloat(src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
+                    }
                 }
                 initialized = n
             }
@@ -191,6 +199,16 @@ public final class SafeTensorsFile {
             }
         default:
             throw SafeTensorsError(file: path, tensor: name, "dtype \(e.dtype.rawValue) is not a float type (F32, F16, BF16)")
+        }
+    }
+
+    /// Drops the whole pages inside a data range from the resident set.
+    private func release(_ range: Range<Int>) {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (dataStart + range.lowerBound + page - 1) / page * page
+        let end = (dataStart + range.upperBound) / page * page
+        if end > start {
+            madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, MADV_DONTNEED)
         }
     }
 
@@ -229,4 +247,22 @@ public final class SafeTensorsFile {
             throw SafeTensorsError(file: path, tensor: name, "dtype \(e.dtype.rawValue) is not an integer type (I32, I64, U8)")
         }
     }
+}
+
+/// IEEE half to single precision with integer operations only (branch-free, so the loop over a
+/// tensor vectorises; the library routine is a call per element without F16C):
+/// normal: exponent rebased from 15 to 127, mantissa shifted up 13 bits;
+/// subnormal or zero: mantissa · 2⁻²⁴ (by subtracting 2⁻¹⁴ from a float with that exponent);
+/// infinity or NaN: exponent all ones.
+@inline(__always)
+func halfToFloat(_ h: UInt16) -> Float {
+    let bits = UInt32(h)
+    let sign = (bits & 0x8000) << 16
+    let magnitude = (bits & 0x7FFF) << 13
+    let exponent = magnitude & 0x0F80_0000
+    let normal = magnitude &+ ((127 - 15) << 23)
+    let special = normal &+ ((128 - 16) << 23)
+    let tiny = Float(bitPattern: normal &+ (1 << 23)) - Float(bitPattern: 113 << 23)
+    let value = exponent == 0x0F80_0000 ? special : (exponent == 0 ? tiny.bitPattern : normal)
+    return Float(bitPattern: value | sign)
 }

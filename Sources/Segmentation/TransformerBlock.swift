@@ -86,6 +86,29 @@ extension TransformerBlockWeights {
         mlpForward(x: x, rows: rows, activation: activation, eps: eps, workspace: ws)
     }
 
+    /// The block's output for row 0 only (the class token), in place on x[0]; keys and values
+    /// still come from all `tokens` rows. The other rows of `x` are left as they were.
+    func firstRowForward(x: UnsafeMutablePointer<Float>, tokens: Int, heads: Int, activation: Activation,
+                         eps: Float, workspace ws: TransformerWorkspace) {
+        let c = width
+        let d = c / heads
+        ln1.forward(out: ws.normed, inp: x, rows: tokens, eps: eps)
+        qkv.forward(out: ws.qkv, inp: ws.normed, rows: tokens)
+        // Scores of the one query against every key, per head, into the `hidden` scratch.
+        let scores = ws.hidden
+        for h in 0..<heads {
+            let row = scores + h * tokens
+            gemm(transposeA: false, transposeB: true, m: 1, n: tokens, k: d, alpha: 1 / Float(d).squareRoot(),
+                 a: ws.qkv + h * d, lda: 3 * c, b: ws.qkv + c + h * d, ldb: 3 * c, c: row, ldc: tokens)
+            softmaxForward(out: row, inp: row, rows: 1, columns: tokens)
+            gemm(transposeA: false, transposeB: false, m: 1, n: d, k: tokens,
+                 a: row, lda: tokens, b: ws.qkv + 2 * c + h * d, ldb: 3 * c, c: ws.attended + h * d, ldc: c)
+        }
+        out.forward(out: ws.projected, inp: ws.attended, rows: 1)
+        residualForward(out: x, a: x, b: ws.projected, count: c)
+        mlpForward(x: x, rows: 1, activation: activation, eps: eps, workspace: ws)
+    }
+
     /// x = x + fc2(act(fc1(ln_2(x)))) over `rows` rows.
     private func mlpForward(x: UnsafeMutablePointer<Float>, rows: Int, activation: Activation, eps: Float,
                             workspace ws: TransformerWorkspace) {

@@ -14,12 +14,16 @@ public struct ExplorerOptions: Sendable {
     public var engine: (any SegmentationEngine)?
     /// Why no engine could be loaded, if one was asked for.
     public var modelProblem: String?
+    /// The classes the ground-truth masks are indexed by, if known.
+    public var groundTruthClasses: [String]?
 
-    public init(entries: [ImageEntry], classes: [String], engine: (any SegmentationEngine)?, modelProblem: String? = nil) {
+    public init(entries: [ImageEntry], classes: [String], engine: (any SegmentationEngine)?, modelProblem: String? = nil,
+                groundTruthClasses: [String]? = nil) {
         self.entries = entries
         self.classes = classes
         self.engine = engine
         self.modelProblem = modelProblem
+        self.groundTruthClasses = groundTruthClasses
     }
 }
 
@@ -42,11 +46,20 @@ public final class Explorer {
         state = ExplorerState(entries: options.entries, classes: options.classes, model: options.engine?.info,
                               width: 80, height: 24)
         state.modelProblem = options.modelProblem
+        state.groundTruthClasses = options.groundTruthClasses
     }
 
     /// Runs until `q` or a terminating signal; returns the process exit status (0, or 128 +
     /// the signal). The terminal is restored in every case.
+    ///
+    /// The loop runs on the main thread (hopping there if called elsewhere): it has no signals
+    /// blocked, unlike the concurrency pool's threads, so suspending with SIGTSTP works.
     public func run() throws -> Int32 {
+        if Thread.isMainThread { return try loop() }
+        return try DispatchQueue.main.sync { try loop() }
+    }
+
+    func loop() throws -> Int32 {
         let terminal = try Terminal()
         defer {
             terminal.end()
@@ -64,7 +77,12 @@ public final class Explorer {
             if SignalFlags.take(SIGTSTP) {
                 terminal.suspend()
                 signal(SIGTSTP, SIG_DFL)
+                var stop = sigset_t(), previous = sigset_t()
+                sigemptyset(&stop)
+                sigaddset(&stop, SIGTSTP)
+                pthread_sigmask(SIG_UNBLOCK, &stop, &previous)
                 raise(SIGTSTP)
+                pthread_sigmask(SIG_SETMASK, &previous, nil)
                 // Execution continues here after `fg`.
                 SignalFlags.install(SIGTSTP)
                 _ = SignalFlags.take(SIGCONT)

@@ -11,11 +11,12 @@ import Segmentation
 public struct ExplorerFrame {
     public let state: ExplorerState
     let layout: ExplorerLayout
-    let palette = ClassPalette()
+    let palette: ClassColours
 
     public init(state: ExplorerState) {
         self.state = state
         self.layout = state.layout
+        self.palette = ClassColours(classes: state.classes)
     }
 
     /// The whole screen.
@@ -154,6 +155,11 @@ public struct ExplorerFrame {
 
     /// Shares of each class in the rectified mask and their change from the raw mask.
     func classShares() -> (shares: [Double], deltas: [Int])? {
+        if state.currentMaps == nil, let truth = state.currentGroundTruth,
+           state.groundTruthClasses.map({ $0 == state.classes }) ?? true {
+            // Without the engine: the ground truth's shares, nothing to compare them with.
+            return (truth.shares(classes: state.classes.count), [Int](repeating: 0, count: state.classes.count))
+        }
         guard let maps = state.currentMaps, let panel = layout.panels.first, !panel.picture.isEmpty else { return nil }
         let w = panel.picture.width, h = panel.picture.height * 2
         let rect = LabelMap(width: w, height: h, labels: maps.labels(alpha: state.alpha, width: w, height: h)).shares(classes: maps.classCount)

@@ -80,6 +80,9 @@ public struct ExplorerState: Sendable {
     public var model: ModelInfo?
     /// Why the engine could not be loaded, shown instead of the "no model" hint.
     public var modelProblem: String?
+    /// The classes the ground-truth masks are indexed by (a dataset's `classes.txt`), when
+    /// known; mIoU is shown only when they are the explorer's classes.
+    public var groundTruthClasses: [String]?
     /// Whether cells may use `▀` (UTF-8 locale) or one colour per cell.
     public var halfBlocks = true
 

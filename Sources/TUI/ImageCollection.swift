@@ -68,17 +68,23 @@ public struct ImageCollection: Sendable, Equatable {
             }
             return ImageCollection(entries: entries, classes: classes)
         }
-        var entries: [ImageEntry] = []
+        // Plain images anywhere below, and VOC datasets (with their masks) wherever one sits.
+        var found: [(path: String, entries: [ImageEntry])] = []
+        var datasetClasses: [String]?
         let walker = fm.enumerator(at: url, includingPropertiesForKeys: [.isDirectoryKey], options: [.skipsHiddenFiles])
-        var files: [URL] = []
         while let item = walker?.nextObject() as? URL {
             if maskFolders.contains(item.lastPathComponent) { walker?.skipDescendants(); continue }
-            if extensions.contains(item.pathExtension.lowercased()) { files.append(item) }
+            if fm.fileExists(atPath: VOCLayout(root: item).imagesFolder.path) {
+                walker?.skipDescendants()
+                let dataset = try folder(item)
+                found.append((item.path + "/", dataset.entries))
+                datasetClasses = datasetClasses ?? dataset.classes
+                continue
+            }
+            if extensions.contains(item.pathExtension.lowercased()) { found.append((item.path, [ImageEntry(url: item)])) }
         }
-        for file in files.sorted(by: { $0.path < $1.path }) {
-            entries.append(ImageEntry(url: file))
-        }
-        return ImageCollection(entries: entries, classes: classes)
+        let entries = found.sorted { $0.path < $1.path }.flatMap(\.entries)
+        return ImageCollection(entries: entries, classes: classes ?? datasetClasses)
     }
 
     /// Class names, one per non-empty line, or `nil` if the file cannot be read.

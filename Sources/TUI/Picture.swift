@@ -127,7 +127,7 @@ public struct LabelMap: Sendable, Equatable {
     }
 
     /// The map painted with one colour per class; ignored pixels in `ignoreColour`.
-    public func painted(_ palette: ClassPalette, ignoreColour: RGB = RGB(224, 224, 192)) -> Picture {
+    public func painted(_ palette: ClassColours, ignoreColour: RGB = RGB(224, 224, 192)) -> Picture {
         Picture(width: width, height: height, pixels: labels.map { $0 == Self.ignore || $0 < 0 ? ignoreColour : palette[Int($0)] })
     }
 
@@ -143,22 +143,16 @@ public struct LabelMap: Sendable, Equatable {
     }
 }
 
-/// Distinct colours for class indices, repeating after the table's end.
-public struct ClassPalette: Sendable {
-    /// Colours chosen to stay apart from each other on a dark and a light terminal.
-    static let table: [RGB] = [
-        RGB(31, 119, 180), RGB(255, 127, 14), RGB(44, 160, 44), RGB(214, 39, 40),
-        RGB(148, 103, 189), RGB(140, 86, 75), RGB(227, 119, 194), RGB(127, 127, 127),
-        RGB(188, 189, 34), RGB(23, 190, 207), RGB(174, 199, 232), RGB(255, 187, 120),
-        RGB(152, 223, 138), RGB(255, 152, 150), RGB(197, 176, 213), RGB(196, 156, 148),
-        RGB(247, 182, 210), RGB(199, 199, 199), RGB(219, 219, 141), RGB(158, 218, 229),
-    ]
-    public init() {}
+/// Colours for class indices: Render's palette for the class list (VOC's colours for VOC's
+/// classes, distinct ones otherwise), grey for indices past its end.
+public struct ClassColours: Sendable {
+    let colours: [RGB]
+    public init(classes: [String]) { colours = ClassPalette.forClasses(classes) }
     /// The colour of class `k`.
-    public subscript(k: Int) -> RGB { Self.table[((k % Self.table.count) + Self.table.count) % Self.table.count] }
+    public subscript(k: Int) -> RGB { colours.indices.contains(k) ? colours[k] : RGB(128, 128, 128) }
 }
 
-/// Colours for a signed quantity: blue below zero, white at zero, red above, saturating at
+/// Colours for a signed quantity (RdBu reversed): blue below zero, white at zero, red above, saturating at
 /// `-limit` and `+limit`.
 public struct DivergingScale: Sendable, Equatable {
     /// The magnitude mapped to full blue or full red.
@@ -174,8 +168,7 @@ public struct DivergingScale: Sendable, Equatable {
     /// The colour of `value`.
     public func colour(_ value: Float) -> RGB {
         let t = Double(max(-1, min(1, value / limit)))
-        let white = RGB(247, 247, 247)
-        return t < 0 ? Picture.mix(white, RGB(33, 102, 172), -t) : Picture.mix(white, RGB(178, 24, 43), t)
+        return ColorMap.rdBuR.color(at: (t + 1) / 2)
     }
 
     /// A map of `values` (row-major `width` x `height`) painted and resized to `w` x `h`.

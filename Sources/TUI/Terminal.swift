@@ -17,7 +17,7 @@ public struct TerminalError: Error, CustomStringConvertible {
 final class Terminal {
     /// Whether `▀` can be drawn (the locale's character set is UTF-8).
     let unicode: Bool
-    let palette: TerminalPalette
+    let colours: TerminalColours
     private var previous: CellGrid?
     private var pairs: [Int: Int32] = [:]
     private var ended = false
@@ -27,13 +27,13 @@ final class Terminal {
         setlocale(LC_ALL, "")
         let term = getenv("TERM").map { String(cString: $0) } ?? ""
         guard isatty(STDOUT_FILENO) == 1, isatty(STDIN_FILENO) == 1 else {
-            throw TerminalError("reclip: the explorer needs a terminal (stdin and stdout are not a tty); use `reclip render IMAGE` to print masks as ANSI text")
+            throw TerminalError("the explorer needs a terminal (stdin and stdout are not a tty); use `reclip render IMAGE` to print masks as ANSI text")
         }
         guard !term.isEmpty, term != "dumb" else {
-            throw TerminalError("reclip: TERM=\(term.isEmpty ? "(unset)" : term) cannot draw the explorer; use `reclip render IMAGE` to print masks as ANSI text")
+            throw TerminalError("TERM=\(term.isEmpty ? "(unset)" : term) cannot draw the explorer; use `reclip render IMAGE` to print masks as ANSI text")
         }
         guard newterm(nil, stdout, stdin) != nil else {
-            throw TerminalError("reclip: no terminfo entry for TERM=\(term); use `reclip render IMAGE` to print masks as ANSI text")
+            throw TerminalError("no terminfo entry for TERM=\(term); use `reclip render IMAGE` to print masks as ANSI text")
         }
         unicode = String(cString: nl_langinfo(nl_item(CODESET))) == "UTF-8"
         cbreak()
@@ -46,9 +46,9 @@ final class Terminal {
         if has_colors() {
             start_color()
             use_default_colors()
-            palette = TerminalPalette(colours: Int(COLORS))
+            colours = TerminalColours(colours: Int(COLORS))
         } else {
-            palette = .none
+            colours = TerminalColours(colours: 0)
         }
         mousemask(reclip_mouse_press_mask(), nil)
         mouseinterval(0)
@@ -85,10 +85,10 @@ final class Terminal {
     }
 
     private func pairNumber(_ cell: Cell) -> Int32 {
-        let fg = palette.index(of: cell.foreground), bg = palette.index(of: cell.background)
+        let fg = colours.index(of: cell.foreground), bg = colours.index(of: cell.background)
         let key = (fg + 1) << 16 | (bg + 1)
         if let pair = pairs[key] { return pair }
-        let pair = palette == .none ? 0 : max(0, alloc_pair(Int32(fg), Int32(bg)))
+        let pair = colours.mode == .none ? 0 : max(0, alloc_pair(Int32(fg), Int32(bg)))
         pairs[key] = pair
         return pair
     }

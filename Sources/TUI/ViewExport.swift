@@ -1,4 +1,3 @@
-import CPNG
 import Foundation
 import Render
 
@@ -72,41 +71,9 @@ public struct ViewExport {
     }
 
     static func writePNG(_ picture: Picture, to url: URL) throws {
-        var image = png_image()
-        image.version = UInt32(PNG_IMAGE_VERSION)
-        image.width = UInt32(picture.width)
-        image.height = UInt32(picture.height)
-        image.format = UInt32(PNG_FORMAT_RGB)
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(picture.pixels.count * 3)
-        for p in picture.pixels { bytes += [p.r, p.g, p.b] }
-        guard png_image_write_to_file(&image, url.path, 0, &bytes, 0, nil) != 0 else {
-            throw TerminalError("\(url.path): \(PictureFile.problem(image))")
-        }
+        try PNGCodec.write(picture.image, to: url.path)
     }
 
-    /// A grid as truecolour SGR escape sequences, one line per row, colours reset at each end.
-    static func ansi(_ grid: CellGrid) -> String {
-        func sgr(_ c: CellColor, foreground: Bool) -> String {
-            switch c {
-            case .terminalDefault: return foreground ? "39" : "49"
-            case .rgb(let v): return (foreground ? "38;2;" : "48;2;") + "\(v.r);\(v.g);\(v.b)"
-            case .indexed(let i): return (foreground ? "38;5;" : "48;5;") + "\(i)"
-            }
-        }
-        var out = ""
-        for y in 0..<grid.height {
-            var last: (CellColor, CellColor)?
-            for x in 0..<grid.width {
-                let cell = grid[x, y]
-                if last == nil || last! != (cell.foreground, cell.background) {
-                    out += "\u{1b}[" + sgr(cell.foreground, foreground: true) + ";" + sgr(cell.background, foreground: false) + "m"
-                    last = (cell.foreground, cell.background)
-                }
-                out.unicodeScalars.append(cell.glyph)
-            }
-            out += "\u{1b}[0m\n"
-        }
-        return out
-    }
+    /// A grid as ANSI text (Render's writer, the same as `reclip render`).
+    static func ansi(_ grid: CellGrid) -> String { AnsiWriter().string(grid) }
 }

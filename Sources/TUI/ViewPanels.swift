@@ -13,7 +13,12 @@ public struct PanelContent: Sendable {
 /// and at the image's own size when saving.
 struct ViewPanels {
     let state: ExplorerState
-    let palette = ClassPalette()
+    let palette: ClassColours
+
+    init(state: ExplorerState) {
+        self.state = state
+        palette = ClassColours(classes: state.classes)
+    }
 
     /// The panels of `state.view`, each `width` x `height` pixels.
     func panels(width: Int, height: Int) -> [PanelContent] {
@@ -92,7 +97,7 @@ struct ViewPanels {
                 guard let truth = state.currentGroundTruth else {
                     return [PanelContent(caption: "ground truth", picture: image, message: nil)]
                 }
-                let mask = truth.resized(width: width, height: height).painted(palette)
+                let mask = truth.resized(width: width, height: height).painted(truthPalette)
                 return [PanelContent(caption: "ground truth (opacity \(Format.percent(state.opacity)))",
                                      picture: image.blended(with: mask, opacity: state.opacity), message: nil)]
             }
@@ -112,8 +117,13 @@ struct ViewPanels {
     func groundTruthPanel(image: Picture) -> PanelContent? {
         guard let truth = state.currentGroundTruth else { return nil }
         return PanelContent(caption: "ground truth",
-                            picture: truth.resized(width: image.width, height: image.height).painted(palette),
+                            picture: truth.resized(width: image.width, height: image.height).painted(truthPalette),
                             message: nil)
+    }
+
+    /// Colours of the ground truth's classes (the dataset's, which may differ from the engine's).
+    var truthPalette: ClassColours {
+        state.groundTruthClasses.map { ClassColours(classes: $0) } ?? palette
     }
 
     func paint(_ labels: [Int32], _ width: Int, _ height: Int) -> Picture {
@@ -130,7 +140,8 @@ struct ViewPanels {
 
     /// mIoU of the mask at `alpha` against the ground truth (at most 320 pixels wide, nearest).
     func score(maps: SegmentationMaps, alpha: Float) -> Double? {
-        guard let truth = state.currentGroundTruth, truth.width > 0, truth.height > 0 else { return nil }
+        guard let truth = state.currentGroundTruth, truth.width > 0, truth.height > 0,
+              state.groundTruthClasses.map({ $0 == maps.classNames }) ?? true else { return nil }
         let scale = min(1, 320.0 / Double(max(truth.width, truth.height)))
         let w = max(1, Int(Double(truth.width) * scale)), h = max(1, Int(Double(truth.height) * scale))
         let small = truth.resized(width: w, height: h)

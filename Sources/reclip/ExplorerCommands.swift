@@ -22,16 +22,24 @@ struct Explore: ParsableCommand {
     @Option(help: "A file with one class name per line.")
     var classesFile: String?
 
-    @Option(help: "Model weights (.safetensors) for the engine; without, images only.")
+    @Option(help: "CLIP weights: a .safetensors file or an installed model name (reclip weights list); without, images only.")
     var weights: String?
+
+    @Option(help: "A trained rectifier (.safetensors from `reclip train`, or the authors' .pth); without, raw MaskCLIP.")
+    var rectifier: String?
+
+    @Option(help: "Short side in pixels the image is resized to before the ViT.")
+    var size: Int = 448
 
     func run() throws {
         let collection = try paths.isEmpty
             ? ImageCollection.samples(executable: CommandLine.arguments[0])
             : ImageCollection(paths: paths)
-        let names = try ExplorerClasses.resolve(option: classes, file: classesFile, dataset: collection.classes)
-        let (engine, problem) = ExplorerEngine.load(weights: weights, classes: names)
-        let options = ExplorerOptions(entries: collection.entries, classes: names, engine: engine, modelProblem: problem)
+        let (engine, problem, trainedClasses) = ExplorerEngine.load(weights: weights, rectifier: rectifier, size: size)
+        let names = try ExplorerClasses.resolve(option: classes, file: classesFile, rectifier: trainedClasses,
+                                                dataset: collection.classes)
+        let options = ExplorerOptions(entries: collection.entries, classes: names, engine: engine, modelProblem: problem,
+                                      groundTruthClasses: collection.classes)
         let status = try Explorer(options: options).run()
         if status != 0 { throw ExitCode(status) }
     }

@@ -1,16 +1,17 @@
 import Foundation
+import Render
 import Segmentation
 import TUI
 
-/// Where the explorer's class list comes from: `--classes`, `--classes-file`, the dataset's
-/// `classes.txt`, or the PASCAL VOC classes.
+/// Where the explorer's class list comes from: `--classes`, `--classes-file`, the rectifier's
+/// own classes, the dataset's `classes.txt`, or the PASCAL VOC classes.
 enum ExplorerClasses {
     /// The 21 PASCAL VOC classes, the benchmark ReCLIP reports on.
     static let voc = ["background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat",
                       "chair", "cow", "dining table", "dog", "horse", "motorbike", "person", "potted plant",
                       "sheep", "sofa", "train", "tv monitor"]
 
-    static func resolve(option: String?, file: String?, dataset: [String]?) throws -> [String] {
+    static func resolve(option: String?, file: String?, rectifier: [String]?, dataset: [String]?) throws -> [String] {
         if let option {
             let names = option.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             guard !names.isEmpty else { throw ExplorerCommandError("--classes: no class names in \"\(option)\"") }
@@ -22,7 +23,7 @@ enum ExplorerClasses {
             }
             return names
         }
-        return dataset ?? voc
+        return rectifier ?? dataset ?? voc
     }
 }
 
@@ -32,13 +33,94 @@ struct ExplorerCommandError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// Loads the engine the explorer runs, or says why there is none.
+/// The real engine behind the explorer: CLIP weights and, optionally, a trained rectifier.
+///
+/// Loading the weights, hashing them for the classifier cache and building the text classifier
+/// take seconds, so nothing is loaded when the explorer starts: the first `segment` call builds
+/// the `Segmenter` (in the background task that asked), later calls reuse it.
+struct SegmenterEngine: SegmentationEngine {
+    let info: ModelInfo
+    let builder: SegmenterBuilder
+    /// Short side of the image fed to the ViT.
+    let size: Int
+
+    init(weights: URL, rectifier: URL?, rectifierVariant: String?, size: Int) {
+        let variant = rectifier == nil ? "MaskCLIP only" : (rectifierVariant ?? "rectified")
+        info = ModelInfo(name: weights.deletingPathExtension().lastPathComponent, variant: variant,
+                         hasRectifier: rectifier != nil)
+        builder = SegmenterBuilder(weights: weights, rectifier: rectifier)
+        self.size = size
+    }
+
+    func segment(_ picture: Picture, classes: [String],
+                 progress: @escaping @Sendable (Double) -> Void) async throws -> SegmentationMaps {
+        progress(0.05)
+        let segmenter = try await builder.segmenter(classes: classes, progress: progress)
+        try Task.checkCancellation()
+        progress(0.6)
+        let pixels = RGBPixels(width: picture.width, height: picture.height, data: picture.image.pixels)
+        let maps = try segmenter.segment(pixels, size: size)
+        progress(1)
+        return maps
+    }
+}
+
+/// Builds the `Segmenter` once per class list; owns the loaded model.
+actor SegmenterBuilder {
+    let weights: URL
+    let rectifierFile: URL?
+    private var model: CLIPModel?
+    private var hash: String?
+    private var built: [[String]: Segmenter] = [:]
+
+    init(weights: URL, rectifier: URL?) {
+        self.weights = weights
+        self.rectifierFile = rectifier
+    }
+
+    func segmenter(classes: [String], progress: @Sendable (Double) -> Void) throws -> Segmenter {
+        if let s = built[classes] { return s }
+        let model = try self.model ?? CLIPModel(contentsOf: weights.path)
+        self.model = model
+        progress(0.2)
+        let hash = try self.hash ?? WeightsIdentity.contentHash(of: weights, memo: ClassifierCache.defaultFolder)
+        self.hash = hash
+        progress(0.3)
+        let rectifier = try rectifierFile.map { try Rectifier.load(from: $0, classes: classes, weightsHash: hash) }
+        let s = try Segmenter(model: model, classes: classes, rectifier: rectifier,
+                              classifierCache: ClassifierCache(weightsHash: hash))
+        built[classes] = s
+        return s
+    }
+}
+
+/// Finds the engine the explorer runs, or says why there is none.
 enum ExplorerEngine {
-    static func load(weights: String?, classes: [String]) -> ((any SegmentationEngine)?, String?) {
-        guard let weights else { return (nil, nil) }
-        guard FileManager.default.fileExists(atPath: weights) else {
-            return (nil, "\(weights): no such weights file - images only")
+    /// The engine for `weights` (a file or an installed model name) and an optional rectifier
+    /// file, or the reason there is none. The rectifier file is read here only for its variant
+    /// and classes; the weights are loaded later, in the background.
+    static func load(weights: String?, rectifier: String?, size: Int) -> (engine: (any SegmentationEngine)?, problem: String?, classes: [String]?) {
+        guard let weights else {
+            if rectifier != nil { return (nil, "--rectifier needs --weights - images only", nil) }
+            return (nil, nil, nil)
         }
-        return (nil, "\(weights): this build has no segmentation engine yet - images only")
+        let file: URL
+        do {
+            file = try WeightsRegistry().resolve(weights)
+        } catch {
+            return (nil, "\(error) - images only", nil)
+        }
+        var trained: Rectifier?
+        if let rectifier {
+            do {
+                trained = try Rectifier.load(from: URL(fileURLWithPath: rectifier))
+            } catch {
+                return (nil, "\(error) - images only", nil)
+            }
+        }
+        let engine = SegmenterEngine(weights: file, rectifier: rectifier.map { URL(fileURLWithPath: $0) },
+                                     rectifierVariant: trained.map { $0.variant == .reclip ? "ReCLIP" : "ReCLIP++" },
+                                     size: size)
+        return (engine, nil, trained?.classNames)
     }
 }

@@ -5,7 +5,7 @@ import Segmentation
 
 extension Reclip {
     /// Subcommands of the world area.
-    static var worldCommands: [any ParsableCommand.Type] { [WorldCommand.self, WorldStatsCommand.self] }
+    static var worldCommands: [any ParsableCommand.Type] { [WorldCommand.self, WorldStatsCommand.self, TrainCLIPCommand.self] }
 }
 
 /// The bias options shared by the world commands.
@@ -90,5 +90,61 @@ struct WorldStatsCommand: ParsableCommand {
             if i < captions { print("\(scene.id)  [\(scene.kind.name)]  \(scene.caption)") }
         }
         print(statistics.table)
+    }
+}
+
+/// `reclip train-clip --world SEED --out DIR [--steps N] [--resume]`: trains a small CLIP on
+/// the image-caption pairs of a scene world (contrastive loss only).
+struct TrainCLIPCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train-clip",
+        abstract: "Train a small CLIP from scratch on a scene world's image-caption pairs, with checkpoints and resume.")
+
+    @Option(help: "Seed of the scene world to train on.")
+    var world: UInt64 = 2024
+
+    @Option(help: "Output folder: checkpoint.safetensors during training, mini-clip.safetensors (F16) at the end.")
+    var out: String
+
+    @Option(help: "Total optimisation steps.")
+    var steps: Int = 2000
+
+    @Option(help: "Image-caption pairs per step.")
+    var batch: Int = 64
+
+    @Option(help: "Peak learning rate (linear warm-up, cosine decay).")
+    var lr: Float = 5e-4
+
+    @Option(help: "Steps between checkpoints.")
+    var checkpointEvery: Int = 100
+
+    @Flag(help: "Continue from OUT/checkpoint.safetensors (its settings win; --steps may extend the run).")
+    var resume = false
+
+    func validate() throws {
+        guard steps > 0, batch >= 2, checkpointEvery > 0 else {
+            throw ValidationError("--steps and --checkpoint-every must be positive and --batch at least 2")
+        }
+    }
+
+    func run() throws {
+        var settings = MiniCLIPTrainingSettings()
+        settings.worldSeed = world
+        settings.steps = steps
+        settings.batchSize = batch
+        settings.learningRate = lr
+        settings.checkpointEvery = checkpointEvery
+        var trainer = try MiniCLIPTrainer(settings: settings, folder: URL(fileURLWithPath: out), resume: resume)
+        if trainer.step > 0 { print("resuming at step \(trainer.step) of \(trainer.settings.steps)") }
+        print("training a \(trainer.model.parameters.count)-parameter CLIP on world \(trainer.settings.worldSeed)")
+        try trainer.run { p in
+            var line = String(format: "step %d/%d  loss %.4f  batch acc %.2f  lr %.2e  logit scale %.1f  %.2f s/step",
+                              p.step, p.steps, p.loss, p.accuracy, p.learningRate, p.temperature, p.secondsPerStep)
+            if let v = p.validationAccuracy { line += String(format: "  held-out acc %.3f", v) }
+            if let auc = p.presenceAUC { line += String(format: "  presence AUC %.3f  (checkpoint)", auc) }
+            print(line)
+            fflush(stdout)
+        }
+        print("wrote \(trainer.modelURL.path)")
     }
 }

@@ -13,7 +13,8 @@ final class AttentionTests: XCTestCase {
         assertClose(out, c.floats("out"), tolerance: 1e-5, name)
         assertClose(probs, c.floats("probs"), tolerance: 1e-6, name)
 
-        // Separate q, k, v buffers (row stride C) and no probability cache give the same result.
+        // Separate q, k, v buffers (row stride C) and no probability cache (normalising the
+        // output instead of the weights) give the same result to rounding.
         var q = [Float](), k = [Float](), v = [Float]()
         for r in 0..<(b * t) {
             let base: Int = r * 3 * ch
@@ -24,7 +25,7 @@ final class AttentionTests: XCTestCase {
         var separate = [Float](repeating: .nan, count: b * t * ch)
         attentionForward(out: &separate, probs: nil, q: q, k: k, v: v, rowStride: ch, batch: b,
                          tokens: t, channels: ch, heads: h, causal: causal)
-        XCTAssertEqual(separate, out, name)
+        assertClose(separate, out, tolerance: 1e-6, name)
     }
 
     func testFullAttentionMatchesPyTorch() { check("attentionFull", causal: false) }

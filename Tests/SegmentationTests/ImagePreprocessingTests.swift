@@ -19,6 +19,17 @@ final class ImagePreprocessingTests: XCTestCase {
         }
     }
 
+    func testFeaturesFromRGBMatchCLIPEndToEnd() throws {
+        for size in ["50x37", "20x27", "32x32"] {
+            let shape = try CLIPFixture.reference.entry("rgb.\(size)").shape
+            let bytes = try CLIPFixture.reference.int32s("rgb.\(size)").map { UInt8($0) }
+            let features = CLIPFixture.openAI.features(of: RGBPixels(width: shape[1], height: shape[0], data: bytes), size: 32)
+            XCTAssertLessThanOrEqual(features.global.maxAbsDifference(CLIPFixture.tensor("rgb.\(size).global")), 1e-4, size)
+            XCTAssertLessThanOrEqual(
+                features.dense.features.maxAbsDifference(CLIPFixture.tensor("rgb.\(size).denseFeatures")), 1e-4, size)
+        }
+    }
+
     func testImageAtTheRequestedSizeIsNotResampled() {
         var g = 0 as UInt8
         let data = (0..<(32 * 45 * 3)).map { _ in g &+= 37; return g }

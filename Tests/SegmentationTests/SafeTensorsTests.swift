@@ -137,3 +137,18 @@ final class SafeTensorsTests: XCTestCase {
         assertError(directory.appendingPathComponent("absent.safetensors").path, contains: "cannot open")
     }
 }
+
+final class HalfConversionTests: XCTestCase {
+    func testEveryHalfConvertsExactly() {
+        for bits in 0...UInt16.max {
+            let expected = Float(Float16(bitPattern: bits))
+            let got = halfToFloat(bits)
+            if expected.isNaN {
+                XCTAssertTrue(got.isNaN, "bits \(bits)")
+            } else if got.bitPattern != expected.bitPattern {
+                XCTFail("bits \(bits): \(got) != \(expected)")
+                return
+            }
+        }
+    }
+}

@@ -120,8 +120,10 @@ final class ExplorerFrameTests: XCTestCase {
         let grid = ExplorerFrame(state: s).grid
         XCTAssertTrue(grid.text.contains("image"))
         XCTAssertTrue(grid.text.contains("ground truth"))
+        XCTAssertTrue(grid.text.contains("sky 50%"), "the legend shows the ground truth's shares: \(grid.text)")
+        XCTAssertTrue(grid.text.contains("grass 50%"))
         let p = s.layout.panels[1].picture
-        XCTAssertEqual(grid[p.x, p.y].foreground, .rgb(ClassPalette()[0]), "ground truth's left is sky")
+        XCTAssertEqual(grid[p.x, p.y].foreground, .rgb(ClassColours(classes: Fixture.classes)[0]), "ground truth's left is sky")
     }
 
     func testInspectorListsTopClassesWithTheirTerms() {

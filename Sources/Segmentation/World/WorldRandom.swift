@@ -1,6 +1,7 @@
 import Foundation
+import Math
 
-/// The scene world's own pseudo-random generator (SplitMix64), so that a seed gives the same
+/// The scene world's pseudo-random draws on Math's `SplitMix64`, so that a seed gives the same
 /// world on every machine and every Swift version: nothing here goes through the system RNG
 /// or the standard library's `random(in:using:)`, whose algorithms may change.
 ///
@@ -10,27 +11,20 @@ import Foundation
 /// if rng.chance(0.15) { /* tilt the horizon */ }
 /// ```
 public struct WorldRandom: Sendable {
-    /// The generator's whole state.
-    public private(set) var state: UInt64
+    private var generator: SplitMix64
 
-    public init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { generator = SplitMix64(seed: seed) }
 
     /// A generator for item `index` of a stream seeded with `seed`, independent of every
     /// other index (so scenes can be made in any order, or in parallel).
     public init(seed: UInt64, index: UInt64) {
-        var mixer = WorldRandom(seed: seed ^ 0x5851_F42D_4C95_7F2D)
-        state = mixer.next() ^ (index &* 0x9E37_79B9_7F4A_7C15)
+        var mixer = SplitMix64(seed: seed ^ 0x5851_F42D_4C95_7F2D)
+        generator = SplitMix64(seed: mixer.next() ^ (index &* 0x9E37_79B9_7F4A_7C15))
         _ = next()
     }
 
-    /// The next 64 random bits (SplitMix64: Weyl step, then two xor-shift-multiply rounds).
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    /// The next 64 random bits.
+    public mutating func next() -> UInt64 { generator.next() }
 
     /// Uniform in [0, 1), 24 bits of resolution.
     public mutating func uniform() -> Float {

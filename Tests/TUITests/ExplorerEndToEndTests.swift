@@ -1,0 +1,245 @@
+import Foundation
+import XCTest
+
+/// The real `reclip` binary driven in tmux: browsing, views, ground truth, help, resize,
+/// suspend and resume, signals, and the terminal left as it was found.
+final class ExplorerEndToEndTests: XCTestCase {
+    var tmux: TmuxSession!
+    var reclip = ""
+    static let dataset = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../Fixtures/tui/voc").standardizedFileURL.path
+
+    override func setUpWithError() throws {
+        reclip = try TmuxSession.locateReclip()
+        tmux = try TmuxSession(width: 120, height: 36)
+    }
+
+    override func tearDown() {
+        tmux?.kill()
+    }
+
+    /// Starts the explorer on the fixture dataset, then prints its exit status and the terminal
+    /// modes once it ends.
+    func launch(_ arguments: String = dataset, report: Bool = true) throws {
+        try tmux.type("\(reclip) \(arguments)" + (report ? "; " + Self.reportModes : ""))
+        try tmux.waitFor("the first frame") { $0.contains("? help") && $0.contains("1/3") }
+    }
+
+    /// Prints the last exit status and the terminal's canonical and echo modes, then a marker
+    /// (typed split in two so that the typed line does not match it).
+    static let reportModes = "echo EXIT=$?; stty -a | tr ' ' '\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; echo MO\"\"DES"
+
+    /// After the explorer ended: its exit status, and that the shell's terminal is sane again.
+    func assertRestored(exit status: Int32, file: StaticString = #filePath, line: UInt = #line) throws {
+        let screen = try tmux.waitFor("MODES", seconds: 5) { $0.contains("MODES") }
+        XCTAssertTrue(screen.contains("EXIT=\(status)"), "exit status: \(screen)", file: file, line: line)
+        XCTAssertTrue(screen.contains("icanon echo MODES"), "terminal modes not restored: \(screen)", file: file, line: line)
+        XCTAssertEqual(try tmux.pane("alternate_on"), "0", "still on the alternate screen", file: file, line: line)
+    }
+
+    func testBrowseViewsGroundTruthHelpAndQuit() throws {
+        try launch()
+        var screen = try tmux.screen()
+        XCTAssertTrue(screen.contains("no model loaded - images only"), screen)
+        XCTAssertTrue(screen.contains("scene-1.png  1/3"), screen)
+        XCTAssertTrue(screen.contains("sky"), "classes from classes.txt: \(screen)")
+        XCTAssertEqual(try tmux.pane("alternate_on"), "1")
+        // No model: the compare view shows the image and the ground truth.
+        try tmux.waitFor("ground truth")
+        try tmux.press("j")
+        try tmux.waitFor("scene-2.png  2/3")
+        try tmux.press("Down")
+        try tmux.waitFor("scene-3.png  3/3")
+        try tmux.press("k")
+        try tmux.waitFor("scene-2.png  2/3")
+        // Views by number and Tab.
+        try tmux.press("2")
+        try tmux.waitFor("class bias")
+        try tmux.press("Tab")
+        try tmux.waitFor("difference")
+        try tmux.press("4")
+        try tmux.waitFor("mask over image")
+        try tmux.press("o")
+        screen = try tmux.waitFor("ground truth (opacity 50%)")
+        // Ground truth blended over the image: the sky class colour mixed into the sky.
+        let colours = try tmux.screen(escapes: true)
+        XCTAssertTrue(colours.contains("\u{1b}["), "no colours on screen")
+        XCTAssertTrue(colours.contains("48;5;"), "256-colour backgrounds (half blocks) expected: \(colours.prefix(400))")
+        try tmux.press(">")
+        try tmux.waitFor("ground truth (opacity 60%)")
+        // Alpha without a model explains itself.
+        try tmux.press("+")
+        try tmux.waitFor("alpha needs a model")
+        // Inspect needs maps.
+        try tmux.press("i")
+        try tmux.waitFor("inspect: needs the engine's maps")
+        try tmux.press("Escape")
+        // Help overlay, closed by any key.
+        try tmux.press("?")
+        try tmux.waitFor("reclip explorer - keys")
+        try tmux.press("Escape")
+        try tmux.waitFor("help gone") { !$0.contains("reclip explorer - keys") }
+        try tmux.press("q")
+        try assertRestored(exit: 0)
+    }
+
+    /// With the tiny fixture CLIP and a ReCLIP rectifier (Tests/Fixtures/reclip): masks, alpha
+    /// live, inspect, bias maps, difference, and saving next to the image.
+    func testEngineAlphaInspectBiasAndSave() throws {
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Fixtures/reclip").standardizedFileURL
+        let weights = fixtures.appendingPathComponent("tiny_clip.safetensors").path
+        let rectifier = fixtures.appendingPathComponent("reclip.safetensors").path
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("reclip-e2e-\(getpid())-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: URL(fileURLWithPath: Self.dataset), to: folder)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try launch("\(folder.path) --weights \(weights) --rectifier \(rectifier) --size 32")
+        var screen = try tmux.waitFor("engine", seconds: 20)
+        XCTAssertTrue(screen.contains("model tiny_clip (ReCLIP)"), screen)
+        XCTAssertTrue(screen.contains("raw CLIP"), screen)
+        XCTAssertTrue(screen.contains("rectified (alpha 1.0)"), screen)
+        XCTAssertTrue(screen.contains("chest of drawers"), "classes from the rectifier: \(screen)")
+        try tmux.press("-")
+        try tmux.waitFor("alpha 0.9")
+        try tmux.press("]", "]")
+        try tmux.waitFor("alpha 1.1")
+        try tmux.press("0")
+        screen = try tmux.waitFor("rectified (alpha 0.0)")
+        XCTAssertFalse(screen.contains("(+"), "no share changes at alpha 0: \(screen)")
+        try tmux.press("p")
+        try tmux.waitFor("alpha 1.0")
+        try tmux.press("i")
+        try tmux.waitFor("inspect cell")
+        try tmux.press("Right")
+        screen = try tmux.waitFor("raw    cls    spc   rect")
+        try tmux.press("Escape", "2")
+        try tmux.waitFor("class bias: cat")
+        try tmux.press("c")
+        try tmux.waitFor("class bias: potted plant")
+        try tmux.press("3")
+        try tmux.waitFor("of pixels")
+        try tmux.press("s")
+        try tmux.waitFor("saved ")
+        let saved = folder.appendingPathComponent("JPEGImages/scene-1.difference.png").path
+        XCTAssertTrue(FileManager.default.fileExists(atPath: saved), "no \(saved)")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("JPEGImages/scene-1.difference.ans").path))
+        try tmux.press("j")
+        try tmux.waitFor("scene-2.png  2/3")
+        try tmux.waitFor("engine", seconds: 20)
+        try tmux.press("q")
+        try assertRestored(exit: 0)
+    }
+
+    func testResizeRedrawsAndTinyTerminalsGetAMessage() throws {
+        try launch()
+        try tmux.resize(width: 30, height: 10)
+        try tmux.waitFor("terminal too small: 30x10")
+        try tmux.resize(width: 90, height: 28)
+        let screen = try tmux.waitFor("scene-1.png  1/3")
+        XCTAssertFalse(screen.contains("too small"), screen)
+        let rows = screen.split(separator: "\n", omittingEmptySubsequences: false)
+        XCTAssertTrue(rows.first?.contains("reclip") ?? false, "title bar on the first row after resize: \(screen)")
+        try tmux.resize(width: 200, height: 60)
+        try tmux.waitFor("scene-1.png  1/3")
+        try tmux.press("q")
+        try assertRestored(exit: 0)
+    }
+
+    func testWithoutUTF8OneColourPerCell() throws {
+        try tmux.type("LC_ALL=C LANG=C \(reclip) \(Self.dataset); " + Self.reportModes)
+        let screen = try tmux.waitFor("the first frame") { $0.contains("? help") && $0.contains("1/3") }
+        XCTAssertFalse(screen.contains("\u{2580}"), "no half blocks without UTF-8: \(screen)")
+        XCTAssertTrue(screen.contains("|"), "ASCII separators: \(screen)")
+        let colours = try tmux.screen(escapes: true)
+        XCTAssertTrue(colours.contains("48;5;"), "pictures as cell backgrounds")
+        try tmux.press("q")
+        try assertRestored(exit: 0)
+    }
+
+    func testSuspendAndResume() throws {
+        // The status is read after `fg`: a job-control shell runs the rest of a command list
+        // as soon as the job stops.
+        try launch(report: false)
+        try tmux.press("C-z")
+        // Suspended: the shell has the terminal back, with its modes, off the alternate screen.
+        try tmux.waitFor("main screen") { _ in (try? self.tmux.pane("alternate_on")) == "0" }
+        try tmux.type("stty -a | tr ' ' '\\n' | grep -x -e icanon -e -icanon | tr '\\n' ' '; echo SUS\"\"PENDED")
+        let suspended = try tmux.waitFor("SUSPENDED")
+        XCTAssertTrue(suspended.contains("icanon SUSPENDED"), suspended)
+        try tmux.type("fg")
+        let back = try tmux.waitFor("explorer redrawn") { $0.contains("? help") && $0.contains("scene-1.png") }
+        XCTAssertFalse(back.contains("SUSPENDED"), "the frame is repainted over the shell: \(back)")
+        XCTAssertEqual(try tmux.pane("alternate_on"), "1")
+        try tmux.press("j")
+        try tmux.waitFor("scene-2.png  2/3")
+        try tmux.press("q")
+        try tmux.waitFor("the main screen") { _ in (try? self.tmux.pane("alternate_on")) == "0" }
+        try tmux.type(Self.reportModes)
+        try assertRestored(exit: 0)
+    }
+
+    func testHangupRestoresTheTerminal() throws {
+        try launch()
+        let shell = try tmux.pane("pane_pid")
+        let child = try childProcess(of: shell)
+        XCTAssertEqual(kill(child, SIGHUP), 0)
+        try assertRestored(exit: 128 + SIGHUP)
+    }
+
+    func testInterruptRestoresTheTerminal() throws {
+        try launch()
+        try tmux.press("C-c")
+        try assertRestored(exit: 128 + SIGINT)
+    }
+
+    func testTerminateRestoresTheTerminal() throws {
+        try launch()
+        let child = try childProcess(of: try tmux.pane("pane_pid"))
+        XCTAssertEqual(kill(child, SIGTERM), 0)
+        try assertRestored(exit: 128 + SIGTERM)
+    }
+
+    func testNoTerminalGivesOneClearLine() throws {
+        for (env, expect) in [(["TERM": "xterm-256color"], "not a tty"), (["TERM": "dumb"], "TERM=dumb")] {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: reclip)
+            p.arguments = [Self.dataset]
+            p.environment = env.merging(["PATH": "/usr/bin:/bin"]) { a, _ in a }
+            let err = Pipe(), out = Pipe()
+            p.standardError = err
+            p.standardOutput = out
+            if expect == "TERM=dumb" {
+                // A terminal is needed for the TERM check to be reached: give stdin/stdout a pty.
+                try tmux.type("TERM=dumb \(reclip) \(Self.dataset) 2>&1 | cat; TERM=dumb script -qc '\(reclip) \(Self.dataset)' /dev/null; echo DO\"\"NE")
+                let screen = try tmux.waitFor("DONE")
+                XCTAssertTrue(screen.contains("stdin and stdout are not a tty"), screen)
+                XCTAssertTrue(screen.contains("TERM=dumb cannot draw the explorer"), screen)
+                XCTAssertTrue(screen.contains("reclip render"), screen)
+                continue
+            }
+            try p.run()
+            p.waitUntilExit()
+            let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            XCTAssertNotEqual(p.terminationStatus, 0)
+            XCTAssertTrue(text.contains(expect), text)
+            XCTAssertTrue(text.contains("reclip render"), text)
+            XCTAssertEqual(text.split(separator: "\n").count, 1, "one line: \(text)")
+        }
+    }
+
+    /// The pid of the one process whose parent is `shell`.
+    func childProcess(of shell: String) throws -> pid_t {
+        let deadline = Date().addingTimeInterval(3)
+        while Date() < deadline {
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+            for entry in entries {
+                guard let pid = Int32(entry),
+                      let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                      let close = stat.lastIndex(of: ")") else { continue }
+                let fields = stat[stat.index(after: close)...].split(separator: " ")
+                if fields.count > 1, String(fields[1]) == shell, stat.contains("(reclip)") { return pid }
+            }
+            usleep(50_000)
+        }
+        throw TmuxError("no reclip process under shell \(shell)")
+    }
+}
