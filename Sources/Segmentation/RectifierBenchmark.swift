@@ -1,7 +1,7 @@
 import Foundation
 import Math
 
-/// Timings of the rectification engine (used by `reclip bench-reclip`).
+/// Timings of the rectification engine (used by `reclip bench`).
 public enum RectifierBenchmark {
     /// Median milliseconds for a new alpha: `raw - alpha * bias` (or the ReCLIP++ decoder's
     /// `base - alpha * slope`), bilinear upsampling to `width` x `height` and the arg-max.

@@ -2,20 +2,16 @@ import ArgumentParser
 import Foundation
 import Segmentation
 
-/// `reclip bench [engine]`: times the CLIP towers on ViT-B/16-sized random weights.
-struct BenchCommand: ParsableCommand {
+/// `reclip bench engine`: times the CLIP towers on ViT-B/16-sized random weights.
+struct BenchEngine: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench",
+        commandName: "engine",
         abstract: "Time dense features (224 and 448 px) and the text tower (20 prompts) on ViT-B/16-sized random weights.")
-
-    @Argument(help: "What to benchmark (only 'engine').")
-    var target: String = "engine"
 
     @Option(help: "Timed calls per measurement (after one warm-up call).")
     var repetitions: Int = 5
 
     func validate() throws {
-        guard target == "engine" else { throw ValidationError("unknown benchmark '\(target)'; available: engine") }
         guard repetitions > 0 else { throw ValidationError("--repetitions must be positive") }
     }
 

@@ -2,11 +2,11 @@ import ArgumentParser
 import Foundation
 import Render
 
-/// `reclip bench-render`: how fast images become cells, and how close the cells are to the
+/// `reclip bench render`: how fast images become cells, and how close the cells are to the
 /// image (PSNR), ours and other renderers' ANSI output alike.
 struct BenchRender: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench-render",
+        commandName: "render",
         abstract: "Time grid building and measure the PSNR of ANSI renderings (ours and others').")
 
     @Argument(help: "The image to render (PNG or JPEG).")

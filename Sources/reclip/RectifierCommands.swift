@@ -9,7 +9,7 @@ import TUI
 extension Reclip {
     /// Subcommands of the rectifier area.
     static var rectifierCommands: [any ParsableCommand.Type] {
-        [SegmentCommand.self, TrainCommand.self, EvalCommand.self, BenchReclip.self]
+        [SegmentCommand.self, TrainCommand.self, EvalCommand.self]
     }
 }
 
@@ -202,30 +202,33 @@ struct EvalCommand: ParsableCommand {
     }
 }
 
-/// `reclip bench-reclip alpha|train`: timings of the rectification engine.
-struct BenchReclip: ParsableCommand {
+/// `reclip bench alpha`: what a change of alpha costs once the networks have run.
+struct BenchAlpha: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench-reclip",
-        abstract: "Time a change of alpha (alpha) or one unsupervised training step with ViT-B/16 sizes (train).")
+        commandName: "alpha",
+        abstract: "Time a change of alpha: raw - alpha * bias, bilinear upsampling and the arg-max (28x28 grid to a 200x120 view).")
 
-    @Argument(help: "What to time: alpha or train.") var what: String
-    @Option(help: "Number of classes.") var classes: Int?
-    @Option(help: "Rectifier variant for train: reclip or reclip++.") var variant: String = "reclip"
+    @Option(help: "Number of classes.") var classes: Int = 21
 
     func run() throws {
-        switch what {
-        case "alpha":
-            let k = classes ?? 21
-            let ms = RectifierBenchmark.alphaMilliseconds(classes: k)
-            print(String(format: "alpha change (%d classes, 28x28 grid -> 200x120 view): %.2f ms (median of 50)", k, ms))
-        case "train":
-            let v = try RectifierInputs.variant(variant)
-            let k = classes ?? 20
-            let s = RectifierBenchmark.trainingStepSeconds(variant: v, classes: k)
-            print(String(format: "training step (%@, %d classes, ViT-B/16 sizes, 21x21 grid, batch 1): %.2f s wall, %.2f s CPU (median of 3)",
-                         v.rawValue, k, s.wall, s.cpu))
-        default:
-            throw RectifierCommandError("unknown benchmark \(what): use alpha or train")
-        }
+        let ms = RectifierBenchmark.alphaMilliseconds(classes: classes)
+        print(String(format: "alpha change (%d classes, 28x28 grid -> 200x120 view): %.2f ms (median of 50)", classes, ms))
+    }
+}
+
+/// `reclip bench train`: one unsupervised rectifier training step at ViT-B/16 sizes.
+struct BenchTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Time one unsupervised rectifier training step with ViT-B/16 sizes (the text tower's forward and backward dominate).")
+
+    @Option(help: "Number of classes.") var classes: Int = 20
+    @Option(help: "Rectifier variant: reclip or reclip++.") var variant: String = "reclip"
+
+    func run() throws {
+        let v = try RectifierInputs.variant(variant)
+        let s = RectifierBenchmark.trainingStepSeconds(variant: v, classes: classes)
+        print(String(format: "training step (%@, %d classes, ViT-B/16 sizes, 21x21 grid, batch 1): %.2f s wall, %.2f s CPU (median of 3)",
+                     v.rawValue, classes, s.wall, s.cpu))
     }
 }

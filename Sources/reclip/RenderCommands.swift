@@ -4,7 +4,7 @@ import Render
 
 extension Reclip {
     /// Subcommands of the render area.
-    static var renderCommands: [any ParsableCommand.Type] { [RenderImage.self, BenchRender.self] }
+    static var renderCommands: [any ParsableCommand.Type] { [RenderImage.self] }
 }
 
 /// `reclip render IMAGE [--mask M.png]`: prints an image (and a class mask over it) as ANSI

@@ -79,28 +79,3 @@ final class CLIPTokenizerTests: XCTestCase {
         }
     }
 }
-
-extension CLIPTokenizerTests {
-    /// Load time and encoding speed (optimised builds only): the 85 x 21 prompts of the VOC
-    /// classifier with a cold cache must take well under a second.
-    func testSpeed() throws {
-        #if DEBUG
-        throw XCTSkip("speed is only meaningful in an optimised build (swift test -c release)")
-        #else
-        let loadStart = Date()
-        let tokenizer = try CLIPTokenizer()
-        let load = Date().timeIntervalSince(loadStart)
-        let corpus = try loadCorpus()
-        let templates = corpus[21..<(21 + 85)].map { $0.text }
-        let classes = corpus[0..<21].map { $0.text }
-        let start = Date()
-        var count = 0
-        for c in classes { for t in templates { count += tokenizer.encode(t + " " + c + " extra words \(count)").count } }
-        let seconds = Date().timeIntervalSince(start)
-        print("CLIPTokenizer: load \(Int(load * 1000)) ms, \(Int(Double(classes.count * templates.count) / seconds)) prompts/s")
-        XCTAssertGreaterThan(count, 0)
-        XCTAssertLessThan(load, 2.0)
-        XCTAssertLessThan(seconds, 1.0)
-        #endif
-    }
-}

@@ -24,7 +24,7 @@ for image in "${images[@]}"; do
     chafa -f symbols --symbols vhalf -c 240 -s "$size" "$image" > "$tmp/chafa-256"
     timg -ph -g"$size" "$image" > "$tmp/timg-tc"
     timg -ph --color8 -g"$size" "$image" > "$tmp/timg-256"
-    "$reclip" bench-render "$image" --sizes "" \
+    "$reclip" bench render "$image" --sizes "" \
         --ansi "reclip truecolor=$tmp/ours-tc" --ansi "chafa truecolor=$tmp/chafa-tc" --ansi "timg truecolor=$tmp/timg-tc" \
         --ansi "reclip 256=$tmp/ours-256" --ansi "reclip 256 oklab=$tmp/ours-256-oklab" --ansi "chafa 240=$tmp/chafa-256" --ansi "timg 256=$tmp/timg-256"
 done

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Seconds per unsupervised training step in PyTorch (CPU), the same step `reclip bench-reclip
+"""Seconds per unsupervised training step in PyTorch (CPU), the same step `reclip bench
 train` times: 20 classes, ViT-B/16 text tower sizes with random weights (width 512, 12 layers,
 8 heads, 77 positions, D 512), Cv 768, a 21x21 grid, batch 1, the authors' ReCLIP / ReCLIP++ loss.
 Prints the median wall time and process CPU time over 3 steps.
