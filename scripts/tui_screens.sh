@@ -9,7 +9,7 @@ F=Tests/Fixtures/reclip
 ARGS=${*:-"samples --weights $F/tiny_clip.safetensors --rectifier $F/reclip.safetensors --size 32"}
 SOCK=reclip-docs-$$
 T="tmux -L $SOCK"
-trap '$T kill-server 2>/dev/null || true' EXIT
+trap '$T kill-server 2>/dev/null || true; rm -f /tmp/tmux-$(id -u)/$SOCK' EXIT
 $T -f /dev/null new-session -d -x 200 -y 60 -s d "env -i PATH=/usr/bin:/bin HOME=/tmp TERM=tmux-256color LANG=C.UTF-8 PS1='$ ' sh -m"
 $T set-window-option -g window-size manual >/dev/null
 start=$(date +%s%N)

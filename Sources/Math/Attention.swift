@@ -26,71 +26,101 @@ public func attentionForward(out: UnsafeMutablePointer<Float>, probs: UnsafeMuta
     let blasThreads = blasThreadCount
     if blasThreads > 1 && batch * heads > 1 { blasThreadCount = 1 }
     defer { if blasThreadCount != blasThreads { blasThreadCount = blasThreads } }
+    // Without a probability cache, queries are processed in blocks so that the block's
+    // scores stay in the core's cache between the GEMM, the softmax and the second GEMM.
+    let block = probs == nil ? min(t, queryBlock) : t
     parallelRanges(batch * heads) { range in
-        // One T x T score buffer per worker unless the caller keeps the probabilities.
+        // One score buffer per worker unless the caller keeps the probabilities.
         let scratch: UnsafeMutablePointer<Float>? =
-            probs == nil ? UnsafeMutablePointer<Float>.allocate(capacity: t * t) : nil
+            probs == nil ? UnsafeMutablePointer<Float>.allocate(capacity: block * t) : nil
         defer { scratch?.deallocate() }
+        var sums = [Float](repeating: 0, count: block)
         for task in range {
             let b = task / heads
             let h = task % heads
-            let p = probs.map { $0 + task * t * t } ?? scratch!
             let offset = b * t * rowStride + h * d
             let o = out + b * t * channels + h * d
-            if causal {
-                causalHeadForward(out: o, probs: p, q: q + offset, k: k + offset, v: v + offset,
-                                  rowStride: rowStride, outStride: channels, tokens: t, headSize: d, scale: scale)
-                continue
-            }
-            gemm(transposeA: false, transposeB: true, m: t, n: t, k: d, alpha: scale,
-                 a: q + offset, lda: rowStride, b: k + offset, ldb: rowStride,
-                 c: p, ldc: t)
-            if probs != nil {
+            if let probs {
+                let p = probs + task * t * t
+                if causal {
+                    causalHeadForward(out: o, probs: p, q: q + offset, k: k + offset, v: v + offset,
+                                      rowStride: rowStride, outStride: channels, tokens: t, headSize: d, scale: scale)
+                    continue
+                }
+                gemm(transposeA: false, transposeB: true, m: t, n: t, k: d, alpha: scale,
+                     a: q + offset, lda: rowStride, b: k + offset, ldb: rowStride, c: p, ldc: t)
                 softmaxForward(out: p, inp: p, rows: t, columns: t)
                 gemm(transposeA: false, transposeB: false, m: t, n: d, k: t,
-                     a: p, lda: t, b: v + offset, ldb: rowStride,
-                     c: o, ldc: channels)
+                     a: p, lda: t, b: v + offset, ldb: rowStride, c: o, ldc: channels)
                 continue
             }
-            // Without a probability cache the normalisation is applied to the T x d output
-            // instead of the T x T weights: out[t] = (Σ_s e[t, s] v[s]) / Σ_s e[t, s].
-            var sums = [Float](repeating: 0, count: t)
-            for i in 0..<t { sums[i] = 1 / unnormalisedSoftmaxRow(p + i * t, count: t) }
-            gemm(transposeA: false, transposeB: false, m: t, n: d, k: t,
-                 a: p, lda: t, b: v + offset, ldb: rowStride,
-                 c: o, ldc: channels)
-            for i in 0..<t {
-                let row = o + i * channels
-                let inv = sums[i]
-                for j in 0..<d { row[j] *= inv }
+            let p = scratch!
+            if causal {
+                // Row i only uses row i of the scratch: a t x t buffer is not needed.
+                for i in 0..<t {
+                    causalRowForward(out: o + i * channels, scores: p, q: q + offset + i * rowStride, k: k + offset,
+                                     v: v + offset, rowStride: rowStride, row: i, headSize: d, scale: scale)
+                }
+                continue
+            }
+            // The normalisation is applied to the output rows instead of the weights:
+            // out[i] = (Σ_s e[i, s] v[s]) / Σ_s e[i, s].
+            var start = 0
+            while start < t {
+                let m = min(block, t - start)
+                gemm(transposeA: false, transposeB: true, m: m, n: t, k: d, alpha: scale,
+                     a: q + offset + start * rowStride, lda: rowStride, b: k + offset, ldb: rowStride,
+                     c: p, ldc: t)
+                for i in 0..<m { sums[i] = 1 / unnormalisedSoftmaxRow(p + i * t, count: t) }
+                gemm(transposeA: false, transposeB: false, m: m, n: d, k: t,
+                     a: p, lda: t, b: v + offset, ldb: rowStride,
+                     c: o + start * channels, ldc: channels)
+                for i in 0..<m {
+                    let row = o + (start + i) * channels
+                    let inv = sums[i]
+                    for j in 0..<d { row[j] *= inv }
+                }
+                start += m
             }
         }
     }
 }
 
+/// Queries per block in `attentionForward` when no probabilities are kept.
+let queryBlock = 128
+
 /// One causal head with plain loops over s ≤ t only, in a fixed order, so that row t's result
 /// is bit-for-bit the same whatever the sequence length (running a prompt only up to its
 /// end-of-text token is exact) and half the work of the full square is skipped.
+/// `probs` receives the T x T weights (zero above the diagonal).
 private func causalHeadForward(out: UnsafeMutablePointer<Float>, probs p: UnsafeMutablePointer<Float>,
                                q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                                rowStride: Int, outStride: Int, tokens t: Int, headSize d: Int, scale: Float) {
     for i in 0..<t {
-        let qi = q + i * rowStride
-        let row = p + i * t
-        for s in 0...i {
-            let ks = k + s * rowStride
-            var dot: Float = 0
-            for j in 0..<d { dot += qi[j] * ks[j] }
-            row[s] = dot * scale
-        }
-        softmaxForward(out: row, inp: row, rows: 1, columns: t, validColumns: { _ in i + 1 })
-        let oi = out + i * outStride
-        for j in 0..<d { oi[j] = 0 }
-        for s in 0...i {
-            let w = row[s]
-            let vs = v + s * rowStride
-            for j in 0..<d { oi[j] += w * vs[j] }
-        }
+        causalRowForward(out: out + i * outStride, scores: p + i * t, q: q + i * rowStride, k: k, v: v,
+                         rowStride: rowStride, row: i, headSize: d, scale: scale)
+        for s in (i + 1)..<t { p[i * t + s] = 0 }
+    }
+}
+
+/// Query row i of a causal head: scores[s] = q·k[s] / √d for s ≤ i, softmax over them
+/// (left in `scores`), out = Σ_s scores[s] v[s], summed in order s = 0, 1, ..., i.
+@inline(__always)
+private func causalRowForward(out: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>,
+                              q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                              rowStride: Int, row i: Int, headSize d: Int, scale: Float) {
+    for s in 0...i {
+        let ks = k + s * rowStride
+        var dot: Float = 0
+        for j in 0..<d { dot += q[j] * ks[j] }
+        scores[s] = dot * scale
+    }
+    softmaxForward(out: scores, inp: scores, rows: 1, columns: i + 1)
+    for j in 0..<d { out[j] = 0 }
+    for s in 0...i {
+        let w = scores[s]
+        let vs = v + s * rowStride
+        for j in 0..<d { out[j] += w * vs[j] }
     }
 }
 

@@ -87,14 +87,14 @@ extension CLIPModel {
     }
 
     /// Patch grid (rows, columns) of an image [3, H, W] after padding to the patch multiple.
-    func visionGrid(_ image: Tensor) -> (Int, Int) {
+    func patchGrid(_ image: Tensor) -> (Int, Int) {
         precondition(image.rank == 3 && image.shape[0] == 3, "image must be [3, H, W], got \(image.shape)")
         let p = architecture.patchSize
         return ((image.shape[1] + p - 1) / p, (image.shape[2] + p - 1) / p)
     }
 
     func visionTokens(_ image: Tensor) -> Int {
-        let (gh, gw) = visionGrid(image)
+        let (gh, gw) = patchGrid(image)
         return 1 + gh * gw
     }
 
@@ -107,7 +107,7 @@ extension CLIPModel {
     func visionTrunk(_ image: Tensor, blocks: Int, workspace: TransformerWorkspace?) -> ([Float], Int, Int) {
         let arch = architecture
         let (c, p) = (arch.visionWidth, arch.patchSize)
-        let (gh, gw) = visionGrid(image)
+        let (gh, gw) = patchGrid(image)
         let n = gh * gw
         let tokens = 1 + n
         var x = [Float](repeating: 0, count: tokens * c)

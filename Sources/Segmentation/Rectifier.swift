@@ -34,11 +34,14 @@ public struct ConvNormLayer: Sendable {
         self.kernel = kernel; self.norm = norm
     }
 
-    /// Kaiming-normal (fan_out, ReLU gain) weights, zero bias, fresh BatchNorm: the authors' init.
+    /// The authors' init: Kaiming-normal weights (fan_out, ReLU gain); the bias keeps PyTorch's
+    /// default U(-1/sqrt(fan_in), 1/sqrt(fan_in)); fresh BatchNorm (gamma 1, beta 0).
     public init<G: RandomNumberGenerator>(inChannels: Int, outChannels: Int, kernel: Int, using rng: inout G) {
         let std = (2 / Float(outChannels * kernel * kernel)).squareRoot()
         let w = (0..<(outChannels * inChannels * kernel * kernel)).map { _ in normalSample(&rng) * std }
-        self.init(weight: w, bias: [Float](repeating: 0, count: outChannels), inChannels: inChannels,
+        let bound = 1 / Float(inChannels * kernel * kernel).squareRoot()
+        let b = (0..<outChannels).map { _ in Float.random(in: -bound...bound, using: &rng) }
+        self.init(weight: w, bias: b, inChannels: inChannels,
                   outChannels: outChannels, kernel: kernel, norm: BatchNormParameters(channels: outChannels))
     }
 

@@ -158,12 +158,12 @@ public struct ExplorerFrame {
         if state.currentMaps == nil, let truth = state.currentGroundTruth,
            state.groundTruthClasses.map({ $0 == state.classes }) ?? true {
             // Without the engine: the ground truth's shares, nothing to compare them with.
-            return (truth.shares(classes: state.classes.count), [Int](repeating: 0, count: state.classes.count))
+            return (truth.shares(classCount: state.classes.count), [Int](repeating: 0, count: state.classes.count))
         }
         guard let maps = state.currentMaps, let panel = layout.panels.first, !panel.picture.isEmpty else { return nil }
         let w = panel.picture.width, h = panel.picture.height * 2
-        let rect = LabelMap(width: w, height: h, labels: maps.labels(alpha: state.alpha, width: w, height: h)).shares(classes: maps.classCount)
-        let raw = LabelMap(width: w, height: h, labels: maps.labels(alpha: 0, width: w, height: h)).shares(classes: maps.classCount)
+        let rect = LabelMap(width: w, height: h, labels: maps.labels(alpha: state.alpha, width: w, height: h)).shares(classCount: maps.classCount)
+        let raw = LabelMap(width: w, height: h, labels: maps.labels(alpha: 0, width: w, height: h)).shares(classCount: maps.classCount)
         let deltas = zip(rect, raw).map { Int(($0 * 100).rounded()) - Int(($1 * 100).rounded()) }
         return (rect, deltas)
     }

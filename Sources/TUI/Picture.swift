@@ -36,30 +36,12 @@ public struct Picture: Sendable, Equatable {
     /// Width over height (1 for an empty picture).
     public var aspect: Double { height > 0 && width > 0 ? Double(width) / Double(height) : 1 }
 
-    /// This picture at `width` x `height`: each output pixel averages the source pixels its
-    /// footprint covers (box filter), or takes the nearest one when enlarging.
+    /// This picture at `width` x `height` by Render's area resampler (each output pixel
+    /// averages the source area it covers, in linear light).
     public func resized(width w: Int, height h: Int) -> Picture {
         guard w > 0, h > 0, width > 0, height > 0 else { return Picture(width: max(w, 0), height: max(h, 0), fill: RGB(0, 0, 0)) }
         if w == width && h == height { return self }
-        var out = [RGB](repeating: RGB(0, 0, 0), count: w * h)
-        for oy in 0..<h {
-            let y0 = oy * height / h
-            let y1 = max(y0 + 1, (oy + 1) * height / h)
-            for ox in 0..<w {
-                let x0 = ox * width / w
-                let x1 = max(x0 + 1, (ox + 1) * width / w)
-                var r = 0, g = 0, b = 0
-                for y in y0..<y1 {
-                    for x in x0..<x1 {
-                        let p = pixels[y * width + x]
-                        r += Int(p.r); g += Int(p.g); b += Int(p.b)
-                    }
-                }
-                let n = (y1 - y0) * (x1 - x0)
-                out[oy * w + ox] = RGB(UInt8((r + n / 2) / n), UInt8((g + n / 2) / n), UInt8((b + n / 2) / n))
-            }
-        }
-        return Picture(width: w, height: h, pixels: out)
+        return Picture(AreaResampler.resample(image, width: w, height: h))
     }
 
     /// Each pixel mixed with `other`'s: `(1 - opacity) * self + opacity * other`.
@@ -94,28 +76,18 @@ public struct Picture: Sendable, Equatable {
     }
 }
 
-/// A per-pixel class map: a mask from the engine or a dataset's ground truth.
-/// `LabelMap.ignore` (255) marks pixels that belong to no class.
-public struct LabelMap: Sendable, Equatable {
-    /// The label of pixels that count for no class (VOC's boundary colour).
-    public static let ignore: Int32 = 255
-    public let width: Int
-    public let height: Int
-    /// Row-major class indices.
-    public var labels: [Int32]
+/// A per-pixel class map (a mask from the engine or a dataset's ground truth) is Render's
+/// `ClassMask`; `ClassMask.ignore` (255) marks pixels that belong to no class.
+public typealias LabelMap = ClassMask
 
-    public init(width: Int, height: Int, labels: [Int32]) {
-        precondition(labels.count == width * height, "label map has \(labels.count) labels, expected \(width * height)")
-        self.width = width
-        self.height = height
-        self.labels = labels
-    }
-
+extension ClassMask {
     /// This map at `width` x `height`, nearest neighbour (labels are not averaged).
-    public func resized(width w: Int, height h: Int) -> LabelMap {
+    public func resized(width w: Int, height h: Int) -> ClassMask {
         if w == width && h == height { return self }
-        var out = [Int32](repeating: Self.ignore, count: max(w, 0) * max(h, 0))
-        guard width > 0, height > 0 else { return LabelMap(width: max(w, 0), height: max(h, 0), labels: out) }
+        guard width > 0, height > 0, w > 0, h > 0 else {
+            return ClassMask(width: max(w, 0), height: max(h, 0), labels: [Int32](repeating: Self.ignore, count: max(w, 0) * max(h, 0)))
+        }
+        var out = [Int32](repeating: Self.ignore, count: w * h)
         for y in 0..<h {
             let sy = min(height - 1, (2 * y + 1) * height / (2 * h))
             for x in 0..<w {
@@ -123,23 +95,12 @@ public struct LabelMap: Sendable, Equatable {
                 out[y * w + x] = labels[sy * width + sx]
             }
         }
-        return LabelMap(width: w, height: h, labels: out)
+        return ClassMask(width: w, height: h, labels: out)
     }
 
     /// The map painted with one colour per class; ignored pixels in `ignoreColour`.
     public func painted(_ palette: ClassColours, ignoreColour: RGB = RGB(224, 224, 192)) -> Picture {
         Picture(width: width, height: height, pixels: labels.map { $0 == Self.ignore || $0 < 0 ? ignoreColour : palette[Int($0)] })
-    }
-
-    /// The fraction of counted (not ignored) pixels carrying each of `classes` labels.
-    public func shares(classes: Int) -> [Double] {
-        var counts = [Int](repeating: 0, count: classes)
-        var total = 0
-        for l in labels where l >= 0 && Int(l) < classes {
-            counts[Int(l)] += 1
-            total += 1
-        }
-        return counts.map { total > 0 ? Double($0) / Double(total) : 0 }
     }
 }
 

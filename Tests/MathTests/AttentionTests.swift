@@ -31,6 +31,19 @@ final class AttentionTests: XCTestCase {
     func testFullAttentionMatchesPyTorch() { check("attentionFull", causal: false) }
     func testCausalAttentionMatchesPyTorch() { check("attentionCausal", causal: true) }
 
+    func testQueryBlocksAgreeWithTheWholeSquare() {
+        // More tokens than one query block: the blocked path (no cache) against the cached one.
+        let (t, ch, h) = (300, 16, 2)
+        var g = SplitMix(seed: 9)
+        let qkv = (0..<(t * 3 * ch)).map { _ in 2 * g.nextFloat() }
+        var blocked = [Float](repeating: .nan, count: t * ch)
+        var whole = blocked
+        var probs = [Float](repeating: .nan, count: h * t * t)
+        attentionForward(out: &blocked, probs: nil, qkv: qkv, batch: 1, tokens: t, channels: ch, heads: h, causal: false)
+        attentionForward(out: &whole, probs: &probs, qkv: qkv, batch: 1, tokens: t, channels: ch, heads: h, causal: false)
+        assertClose(blocked, whole, tolerance: 1e-5)
+    }
+
     func testCausalPrefixDoesNotDependOnLaterTokens() {
         // Row t of causal attention only sees tokens 0...t: truncating the sequence is exact.
         let (t, ch, h) = (9, 12, 3)

@@ -98,8 +98,16 @@ final class ExplorerEndToEndTests: XCTestCase {
         XCTAssertTrue(screen.contains("raw CLIP"), screen)
         XCTAssertTrue(screen.contains("rectified (alpha 1.0)"), screen)
         XCTAssertTrue(screen.contains("chest of drawers"), "classes from the rectifier: \(screen)")
-        try tmux.press("-")
+        // Only changed cells reach the terminal: an alpha step costs a small part of a repaint.
+        let step = try tmux.bytesWritten { try tmux.press("-") }
         try tmux.waitFor("alpha 0.9")
+        let repaint = try tmux.bytesWritten {
+            try tmux.resize(width: 119, height: 36)
+            usleep(300_000)
+            try tmux.resize(width: 120, height: 36)
+        }
+        XCTAssertGreaterThan(step, 0)
+        XCTAssertLessThan(step * 4, repaint, "alpha step wrote \(step) bytes, a repaint \(repaint)")
         try tmux.press("]", "]")
         try tmux.waitFor("alpha 1.1")
         try tmux.press("0")

@@ -35,7 +35,7 @@ enum Fixture {
 
     /// Ground truth matching the raw mask: sky on the left half, grass on the right.
     static var truth: LabelMap {
-        LabelMap(width: 40, height: 20, labels: (0..<800).map { $0 % 40 < 20 ? 0 : 2 })
+        LabelMap(width: 40, height: 20, labels: (0..<800).map { $0 % 40 < 20 ? Int32(0) : Int32(2) })
     }
 
     static let model = ModelInfo(name: "test-model", variant: "ReCLIP", hasRectifier: true)

@@ -101,6 +101,18 @@ final class TmuxSession {
         try waitFor("\"\(text)\"", seconds: seconds) { $0.contains(text) }
     }
 
+    /// The bytes the pane's program writes while `action` runs and for `settle` seconds after.
+    func bytesWritten(settle: Double = 0.5, _ action: () throws -> Void) throws -> Int {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("\(socket)-pipe-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try run(["pipe-pane", "-t", session, "-o", "cat > " + Self.quoted(file.path)])
+        try action()
+        usleep(useconds_t(settle * 1_000_000))
+        try run(["pipe-pane", "-t", session])
+        usleep(100_000)
+        return ((try? FileManager.default.attributesOfItem(atPath: file.path)[.size]) as? Int) ?? 0
+    }
+
     func resize(width: Int, height: Int) throws {
         try run(["resize-window", "-t", session, "-x", "\(width)", "-y", "\(height)"])
     }
