@@ -137,9 +137,12 @@ struct TrainCLIPCommand: ParsableCommand {
         var trainer = try MiniCLIPTrainer(settings: settings, folder: URL(fileURLWithPath: out), resume: resume)
         if trainer.step > 0 { print("resuming at step \(trainer.step) of \(trainer.settings.steps)") }
         print("training a \(trainer.model.parameters.count)-parameter CLIP on world \(trainer.settings.worldSeed)")
+        var averageSeconds: Double?
         try trainer.run { p in
-            var line = String(format: "step %d/%d  loss %.4f  batch acc %.2f  lr %.2e  logit scale %.1f  %.2f s/step",
-                              p.step, p.steps, p.loss, p.accuracy, p.learningRate, p.temperature, p.secondsPerStep)
+            averageSeconds = averageSeconds.map { 0.9 * $0 + 0.1 * p.secondsPerStep } ?? p.secondsPerStep
+            let remaining = Int((averageSeconds ?? 0) * Double(p.steps - p.step) / 60)
+            var line = String(format: "step %d/%d  loss %.4f  batch acc %.2f  lr %.2e  logit scale %.1f  %.2f s/step  ~%d min left",
+                              p.step, p.steps, p.loss, p.accuracy, p.learningRate, p.temperature, p.secondsPerStep, remaining)
             if let v = p.validationAccuracy { line += String(format: "  held-out acc %.3f", v) }
             if let auc = p.presenceAUC { line += String(format: "  presence AUC %.3f  (checkpoint)", auc) }
             print(line)
