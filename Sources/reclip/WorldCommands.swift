@@ -118,6 +118,9 @@ struct TrainCLIPCommand: ParsableCommand {
     @Option(help: "Steps between checkpoints.")
     var checkpointEvery: Int = 100
 
+    @Option(help: "Probability that a training caption names only the scene's most salient classes (0 = always all).")
+    var salientCaptions: Float = 0
+
     @Flag(help: "Continue from OUT/checkpoint.safetensors (its settings win; --steps may extend the run).")
     var resume = false
 
@@ -125,6 +128,7 @@ struct TrainCLIPCommand: ParsableCommand {
         guard steps > 0, batch >= 2, checkpointEvery > 0 else {
             throw ValidationError("--steps and --checkpoint-every must be positive and --batch at least 2")
         }
+        guard (0...1).contains(salientCaptions) else { throw ValidationError("--salient-captions must be between 0 and 1") }
     }
 
     func run() throws {
@@ -134,12 +138,16 @@ struct TrainCLIPCommand: ParsableCommand {
         settings.batchSize = batch
         settings.learningRate = lr
         settings.checkpointEvery = checkpointEvery
+        settings.salientCaptions = salientCaptions > 0 ? salientCaptions : nil
         var trainer = try MiniCLIPTrainer(settings: settings, folder: URL(fileURLWithPath: out), resume: resume)
         if trainer.step > 0 { print("resuming at step \(trainer.step) of \(trainer.settings.steps)") }
         print("training a \(trainer.model.parameters.count)-parameter CLIP on world \(trainer.settings.worldSeed)")
+        var averageSeconds: Double?
         try trainer.run { p in
-            var line = String(format: "step %d/%d  loss %.4f  batch acc %.2f  lr %.2e  logit scale %.1f  %.2f s/step",
-                              p.step, p.steps, p.loss, p.accuracy, p.learningRate, p.temperature, p.secondsPerStep)
+            averageSeconds = averageSeconds.map { 0.9 * $0 + 0.1 * p.secondsPerStep } ?? p.secondsPerStep
+            let remaining = Int((averageSeconds ?? 0) * Double(p.steps - p.step) / 60)
+            var line = String(format: "step %d/%d  loss %.4f  batch acc %.2f  lr %.2e  logit scale %.1f  %.2f s/step  ~%d min left",
+                              p.step, p.steps, p.loss, p.accuracy, p.learningRate, p.temperature, p.secondsPerStep, remaining)
             if let v = p.validationAccuracy { line += String(format: "  held-out acc %.3f", v) }
             if let auc = p.presenceAUC { line += String(format: "  presence AUC %.3f  (checkpoint)", auc) }
             print(line)

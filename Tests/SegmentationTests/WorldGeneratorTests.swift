@@ -52,10 +52,32 @@ final class WorldGeneratorTests: XCTestCase {
                 XCTAssertEqual(scene.classes, scene.classes.sorted())
                 XCTAssertFalse(scene.classes.isEmpty)
                 for c in scene.classes { XCTAssertGreaterThanOrEqual(counts[c.rawValue], minimum) }
+                XCTAssertEqual(scene.captionClasses, scene.classes)
                 XCTAssertEqual(WorldCaption.classesNamed(in: scene.caption), inMask,
                                "scene \(scene.index) (\(scene.kind.name)): \(scene.caption)")
             }
         }
+    }
+
+    func testSalientCaptionsNameTheLargestRegionAndTheLargestThing() {
+        var biases = WorldBiases.default
+        biases.salientCaptionProbability = 1
+        let world = WorldGenerator(seed: 5, size: 48, biases: biases)
+        let plain = WorldGenerator(seed: 5, size: 48)
+        var shorter = 0
+        for index in 0..<40 {
+            let scene = world.scene(index: index)
+            XCTAssertEqual(scene.pixels, plain.scene(index: index).pixels)
+            var counts = [Int](repeating: 0, count: 256)
+            for label in scene.labels { counts[Int(label)] += 1 }
+            let largest = scene.classes.max { counts[$0.rawValue] < counts[$1.rawValue] }!
+            XCTAssert(scene.captionClasses.contains(largest))
+            XCTAssert(Set(scene.captionClasses).isSubset(of: Set(scene.classes)))
+            XCTAssert((1...2).contains(scene.captionClasses.count))
+            XCTAssertEqual(WorldCaption.classesNamed(in: scene.caption), Set(scene.captionClasses), scene.caption)
+            if scene.captionClasses.count < scene.classes.count { shorter += 1 }
+        }
+        XCTAssertGreaterThan(shorter, 30)
     }
 
     func testCaptionWordsNameOneClassEach() {

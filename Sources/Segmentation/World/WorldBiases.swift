@@ -47,11 +47,16 @@ public struct WorldBiases: Sendable, Equatable, Codable {
     /// Classes covering fewer pixels than this fraction of the image are marked ignore (255)
     /// in the mask and left out of the caption. Default 0.004 (37 pixels at 96x96).
     public var minimumFraction: Float
+    /// Probability that a caption names only the scene's most salient classes (the largest
+    /// region and the largest thing), as web captions do, instead of every class present.
+    /// Default 0: every caption names every class in the mask.
+    public var salientCaptionProbability: Float = 0
 
     public init(sceneWeights: [Float], horizon: ClosedRange<Float>, tiltProbability: Float,
                 maxTilt: Float, reflectionProbability: Float, cloudProbability: Float,
                 mountainProbability: Float, carOnRoad: Float, carOffRoad: Float,
-                boatOnWater: Float, boatOnSand: Float, countryRoad: Float, minimumFraction: Float) {
+                boatOnWater: Float, boatOnSand: Float, countryRoad: Float, minimumFraction: Float,
+                salientCaptionProbability: Float = 0) {
         precondition(sceneWeights.count == WorldSceneKind.allCases.count,
                      "sceneWeights needs one weight per scene kind")
         precondition(sceneWeights.allSatisfy { $0 >= 0 } && sceneWeights.contains { $0 > 0 },
@@ -69,6 +74,7 @@ public struct WorldBiases: Sendable, Equatable, Codable {
         self.boatOnSand = boatOnSand
         self.countryRoad = countryRoad
         self.minimumFraction = minimumFraction
+        self.salientCaptionProbability = salientCaptionProbability
     }
 
     /// The documented defaults: a world biased the way photographs are.

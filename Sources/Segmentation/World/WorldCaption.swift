@@ -84,6 +84,16 @@ public enum WorldCaption {
         return prefix + parts.joined(separator: " ")
     }
 
+    /// The most salient classes of a scene: the one covering most pixels and the largest
+    /// thing (car, boat, building, tree) if that is another class, in index order.
+    static func salientClasses(of classes: [WorldClass], pixelCounts: [Int]) -> [WorldClass] {
+        guard let largest = classes.max(by: { pixelCounts[$0.rawValue] < pixelCounts[$1.rawValue] }) else { return classes }
+        let things = classes.filter { [.car, .boat, .building, .tree].contains($0) }
+        var chosen: Set<WorldClass> = [largest]
+        if let thing = things.max(by: { pixelCounts[$0.rawValue] < pixelCounts[$1.rawValue] }) { chosen.insert(thing) }
+        return chosen.sorted()
+    }
+
     /// The classes a caption names, by its words (each class has its own words).
     public static func classesNamed(in caption: String) -> Set<WorldClass> {
         var byWord: [String: WorldClass] = [:]

@@ -44,10 +44,14 @@ public struct WorldGenerator: Sendable {
         }
 
         let pixels = WorldCamera.develop(builder.canvas, rng: &rng)
-        let caption = WorldCaption.make(classes: named, instances: builder.instances,
+        var captioned = named
+        if biases.salientCaptionProbability > 0 && rng.chance(biases.salientCaptionProbability) {
+            captioned = WorldCaption.salientClasses(of: named, pixelCounts: counts)
+        }
+        let caption = WorldCaption.make(classes: captioned, instances: builder.instances,
                                         kind: kind, rng: &rng)
         return WorldScene(index: index, width: size, height: size, pixels: pixels,
-                          labels: labels, classes: named, caption: caption, kind: kind)
+                          labels: labels, classes: named, captionClasses: captioned, caption: caption, kind: kind)
     }
 
     /// Scenes `range`, in order.

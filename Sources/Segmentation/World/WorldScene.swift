@@ -15,9 +15,12 @@ public struct WorldScene: Sendable, Equatable {
     /// Class index per pixel (`WorldClass.rawValue`), or `WorldClass.ignoreIndex` for pixels
     /// of a class too small to be named in the caption.
     public let labels: [UInt8]
-    /// The classes present in `labels`, in index order; exactly those the caption names.
+    /// The classes present in `labels`, in index order.
     public let classes: [WorldClass]
-    /// A caption naming every class in `classes` and no other, with varied phrasing.
+    /// The classes the caption names, in index order: `classes`, or only the most salient of
+    /// them when `WorldBiases.salientCaptionProbability` chose so.
+    public let captionClasses: [WorldClass]
+    /// A caption naming every class in `captionClasses` and no other, with varied phrasing.
     public let caption: String
     /// The layout the scene was composed from.
     public let kind: WorldSceneKind

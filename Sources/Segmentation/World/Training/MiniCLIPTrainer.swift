@@ -16,6 +16,8 @@ public struct MiniCLIPTrainingSettings: Sendable, Equatable, Codable {
     public var weightDecay: Float = 0.1
     /// Steps between checkpoints.
     public var checkpointEvery = 100
+    /// `WorldBiases.salientCaptionProbability` of the training world (nil: the default, 0).
+    public var salientCaptions: Float?
     public var config = MiniCLIPConfig.default
 
     public init() {}
@@ -99,7 +101,9 @@ public struct MiniCLIPTrainer {
         }
         optimiser.weightDecay = settings.weightDecay
         self.settings = settings
-        batches = WorldCaptionBatches(world: WorldGenerator(seed: settings.worldSeed, size: settings.config.imageSize),
+        var biases = WorldBiases.default
+        biases.salientCaptionProbability = settings.salientCaptions ?? 0
+        batches = WorldCaptionBatches(world: WorldGenerator(seed: settings.worldSeed, size: settings.config.imageSize, biases: biases),
                                       tokenizer: try CLIPTokenizer(), contextLength: settings.config.contextLength)
     }
 
