@@ -9,8 +9,8 @@ size=${1:-160x50}; shift || true
 cols=${size%x*}; rows=${size#*x}
 images=("$@")
 if [ ${#images[@]} -eq 0 ]; then
-    images=(/work/shared/samples-real/astronaut.png /work/shared/samples-real/chelsea.png
-            /work/shared/samples-real/coffee.png /work/shared/samples-real/rocket.jpg)
+    images=(samples/photos/astronaut.png samples/photos/chelsea.png
+            samples/photos/coffee.png samples/photos/rocket.jpg)
 fi
 reclip=.build/release/reclip
 [ -x "$reclip" ] || swift build -c release --product reclip >&2
