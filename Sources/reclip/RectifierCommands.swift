@@ -139,7 +139,7 @@ struct TrainCommand: ParsableCommand {
         let classifier: TextClassifier
         if let c = cache.load(classes: names) { classifier = c } else {
             RectifierInputs.stderr("building the text classifier (85 templates x \(names.count) classes)...\n")
-            classifier = try TextClassifier(model: model, prompts: TextClassifier.prompts(classes: names, tokenizer: CLIPTokenizer()))
+            classifier = try TextClassifier(model: model, classes: names, tokenizer: CLIPTokenizer())
             try? cache.store(classifier, classes: names)
         }
         let run = TrainingRun(model: model, classes: names, configuration: config, weightsHash: hash,

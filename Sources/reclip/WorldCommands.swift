@@ -5,7 +5,7 @@ import Segmentation
 
 extension Reclip {
     /// Subcommands of the world area.
-    static var worldCommands: [any ParsableCommand.Type] { [WorldCommand.self, WorldStatsCommand.self, TrainCLIPCommand.self] }
+    static var worldCommands: [any ParsableCommand.Type] { [WorldCommand.self, WorldStatsCommand.self, TrainCLIPCommand.self, ExportCLIPCommand.self] }
 }
 
 /// The bias options shared by the world commands.
@@ -146,5 +146,29 @@ struct TrainCLIPCommand: ParsableCommand {
             fflush(stdout)
         }
         print("wrote \(trainer.modelURL.path)")
+    }
+}
+
+/// `reclip export-clip CHECKPOINT --out FILE`: the model of a `train-clip` checkpoint, at
+/// whatever step it reached, as the F16 OpenAI-layout file the engine loads.
+struct ExportCLIPCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export-clip",
+        abstract: "Write the small CLIP of a train-clip checkpoint as an F16 OpenAI-layout mini-clip.safetensors.")
+
+    @Argument(help: "A train-clip checkpoint.safetensors (or the folder holding it).")
+    var checkpoint: String
+
+    @Option(help: "The model file to write (atomically).")
+    var out: String
+
+    func run() throws {
+        var url = URL(fileURLWithPath: checkpoint)
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), isDir.boolValue {
+            url = url.appendingPathComponent("checkpoint.safetensors")
+        }
+        let step = try MiniCLIPTrainer.exportModel(checkpoint: url, to: out)
+        print("wrote \(out) (step \(step))")
     }
 }
