@@ -8,14 +8,14 @@
 #   5. writes models/world/README.md with the commands, settings and figures.
 # Usage: scripts/make_default_model.sh CHECKPOINT_DIR [OUT_DIR]
 # Environment: RECLIP (binary, default .build/release/reclip), IMAGES (rectifier training
-# scenes, default 400), EPOCHS (default 2), WORK (scratch folder, default /tmp/reclip-default).
+# scenes, default 1000), EPOCHS (default 4), WORK (scratch folder, default /tmp/reclip-default).
 set -euo pipefail
 
 CKPT_DIR=${1:?usage: scripts/make_default_model.sh CHECKPOINT_DIR [OUT_DIR]}
 OUT=${2:-models/world}
 RECLIP=${RECLIP:-.build/release/reclip}
-IMAGES=${IMAGES:-400}
-EPOCHS=${EPOCHS:-2}
+IMAGES=${IMAGES:-1000}
+EPOCHS=${EPOCHS:-4}
 WORK=${WORK:-/tmp/reclip-default}
 CLASSES=sky,cloud,mountain,snow,tree,grass,water,sand,road,building,car,boat
 TRAIN_SEED=10
@@ -69,7 +69,7 @@ zs = json.load(open(f"{work}/zeroshot.json"))
 f = lambda x: "-" if x is None else f"{100 * x:.1f}"
 g = lambda x: "-" if x is None else f"{x:.3f}"
 rows = "\n".join(f"| {c} | {f(raw['per_class'][c])} | {f(rec['per_class'][c])} | {f(rpp['per_class'][c])} | {g(zs['presence_auc'][c])} |"
-                 for c in raw["per_class"])
+                 for c in "sky cloud mountain snow tree grass water sand road building car boat".split())
 print(f"""# The bundled default model: a small CLIP of the scene world
 
 Used by `reclip`, `reclip eval` and `reclip segment` when no `--weights` is given
