@@ -45,7 +45,7 @@ $T send-keys -t d Escape '?'; sleep 0.3; $T capture-pane -p -e -t d > docs/tui-h
 $T send-keys -t d Escape q
 sleep 0.5
 # Without a model: the bundled world dataset's images and ground truth.
-$T send-keys -t d "$RECLIP samples/world" Enter
+$T send-keys -t d "$RECLIP samples/world --no-model" Enter
 wait_for "no model loaded"
 sleep 0.5
 $T capture-pane -p -e -t d > docs/tui-nomodel.ans

@@ -36,7 +36,7 @@ public struct Segmenter: Sendable {
         if let cached = classifierCache?.load(classes: classes), cached.embedDim == model.architecture.embedDim {
             classifier = cached
         } else {
-            classifier = try TextClassifier(model: model, prompts: TextClassifier.prompts(classes: classes, tokenizer: tokenizer))
+            classifier = try TextClassifier(model: model, classes: classes, tokenizer: tokenizer)
             try? classifierCache?.store(classifier, classes: classes)
         }
         self.model = model

@@ -29,8 +29,19 @@ public struct TextClassifier: Sendable {
         self.init(weights: w, classCount: prompts.count, embedDim: D)
     }
 
-    /// The 85 templates filled with each class name, tokenised.
-    public static func prompts(classes: [String], tokenizer: CLIPTokenizer) throws -> [[[Int32]]] {
-        try classes.map { name in try tokenizer.tokenize(promptTemplates.map { $0.replacingOccurrences(of: "{}", with: name) }) }
+    /// The 85 templates filled with each class name, tokenised at the model's context length
+    /// (77 for OpenAI's CLIP, 32 for the small world CLIP). A prompt longer than the context
+    /// is cut, keeping end-of-text last, as `clip.tokenize(..., truncate=True)` does.
+    public static func prompts(classes: [String], tokenizer: CLIPTokenizer, contextLength: Int = 77) throws -> [[[Int32]]] {
+        try classes.map { name in
+            try tokenizer.tokenize(promptTemplates.map { $0.replacingOccurrences(of: "{}", with: name) },
+                                   contextLength: contextLength, truncate: true)
+        }
+    }
+
+    /// The classifier of `model` for `classes`: the prompts tokenised at the model's context length.
+    public init(model: CLIPModel, classes: [String], tokenizer: CLIPTokenizer) throws {
+        try self.init(model: model, prompts: Self.prompts(classes: classes, tokenizer: tokenizer,
+                                                          contextLength: model.architecture.contextLength))
     }
 }

@@ -1,3 +1,4 @@
+import Datasets
 import Render
 import Segmentation
 
@@ -262,6 +263,10 @@ public struct ExplorerFrame {
             parts.append(state.modelProblem.map { "model: \($0)" } ?? ExplorerState.noModelHint)
         }
         if let picture = state.currentPicture { parts.append("\(picture.width)x\(picture.height)") }
+        if let model = state.model, model.knowsOnlyTheWorld, let entry = state.currentEntry,
+           !BundledModel.isWorldImage(entry.url) {
+            parts.insert(ExplorerState.outsideTheWorldNotice, at: 0)
+        }
         switch state.segmentations[state.selected] {
         case .done(_, let seconds)?: parts.append("engine \(Format.seconds(seconds))")
         case .computing(let p)?: parts.append("computing \(Format.percent(p))")

@@ -25,11 +25,15 @@ public struct ModelInfo: Sendable, Equatable {
     public let variant: String
     /// Whether a trained rectifier is loaded (otherwise alpha has nothing to subtract).
     public let hasRectifier: Bool
+    /// Whether the model knows only the generated scene world (the bundled small CLIP): the
+    /// status line then says so when an image from outside a world dataset is selected.
+    public let knowsOnlyTheWorld: Bool
 
-    public init(name: String, variant: String, hasRectifier: Bool) {
+    public init(name: String, variant: String, hasRectifier: Bool, knowsOnlyTheWorld: Bool = false) {
         self.name = name
         self.variant = variant
         self.hasRectifier = hasRectifier
+        self.knowsOnlyTheWorld = knowsOnlyTheWorld
     }
 }
 

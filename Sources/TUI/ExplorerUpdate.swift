@@ -42,6 +42,8 @@ public enum ExplorerEffect: Equatable, Sendable {
 extension ExplorerState {
     /// The status-line hint when no model is loaded.
     public static let noModelHint = "no model loaded - images only (reclip --weights W, or reclip weights fetch ...)"
+    /// The status line's note when the bundled small CLIP is shown a photo from outside its world.
+    public static let outsideTheWorldNotice = "photo outside the mini model's world: use --weights for real CLIP"
     /// What alpha keys say when there is no trained bias to subtract.
     public static let noBiasHint = "no trained rectifier - alpha is disabled (raw MaskCLIP only)"
 

@@ -94,18 +94,10 @@ public struct ImageCollection: Sendable, Equatable {
         return names.isEmpty ? nil : names
     }
 
-    /// The `samples/` folder bundled with the package: looked for in the current directory,
-    /// then beside the executable and in each folder above it (a build lives in
-    /// `<package>/.build/<config>/reclip`).
+    /// The `samples/` folder bundled with the package (`BundledFolder`: the current
+    /// directory, then beside the executable and each folder above it).
     public static func samplesFolder(executable: String, currentDirectory: String = FileManager.default.currentDirectoryPath) -> URL? {
-        var candidates = [URL(fileURLWithPath: currentDirectory).appendingPathComponent("samples")]
-        var dir = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<6 {
-            candidates.append(dir.appendingPathComponent("samples"))
-            dir = dir.deletingLastPathComponent()
-        }
-        var isDir: ObjCBool = false
-        return candidates.first { FileManager.default.fileExists(atPath: $0.path, isDirectory: &isDir) && isDir.boolValue }
+        BundledFolder.locate("samples", executable: executable, currentDirectory: currentDirectory)
     }
 
     /// The bundled samples, or a clear error when there are none.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Segmentation
 import TUI
 
 extension Reclip {
@@ -22,20 +23,31 @@ struct Explore: ParsableCommand {
     @Option(help: "A file with one class name per line.")
     var classesFile: String?
 
-    @Option(help: "CLIP weights: a .safetensors file or an installed model name (reclip weights list); without, images only.")
+    @Option(help: "CLIP weights: a .safetensors file or an installed model name (reclip weights list); without, the bundled world model (models/world).")
     var weights: String?
 
-    @Option(help: "A trained rectifier (.safetensors from `reclip train`, or the authors' .pth); without, raw MaskCLIP.")
+    @Option(help: "A trained rectifier (.safetensors from `reclip train`, or the authors' .pth); without, raw MaskCLIP (the bundled rectifier with the bundled model).")
     var rectifier: String?
 
-    @Option(help: "Short side in pixels the image is resized to before the ViT.")
-    var size: Int = 448
+    @Option(help: "Which bundled rectifier the bundled model uses: reclip or reclip++.")
+    var variant: String = "reclip"
+
+    @Option(help: "Short side in pixels the image is resized to before the ViT (default 448; 96 with the bundled model).")
+    var size: Int?
+
+    @Flag(help: "Images and ground truth only: load no model, not even the bundled one.")
+    var noModel = false
+
+    func validate() throws {
+        guard RectifierVariant(rawValue: variant) != nil else { throw ValidationError("--variant \(variant): use reclip or reclip++") }
+    }
 
     func run() throws {
         let collection = try paths.isEmpty
             ? ImageCollection.samples(executable: CommandLine.arguments[0])
             : ImageCollection(paths: paths)
-        let (engine, problem, trainedClasses) = ExplorerEngine.load(weights: weights, rectifier: rectifier, size: size)
+        let (engine, problem, trainedClasses) = noModel ? (nil, nil, nil) : ExplorerEngine.load(weights: weights, rectifier: rectifier, size: size,
+                                                                    bundledVariant: RectifierVariant(rawValue: variant) ?? .reclip)
         let names = try ExplorerClasses.resolve(option: classes, file: classesFile, rectifier: trainedClasses,
                                                 dataset: collection.classes)
         let options = ExplorerOptions(entries: collection.entries, classes: names, engine: engine, modelProblem: problem,

@@ -1,4 +1,5 @@
 import Foundation
+import Datasets
 import Render
 import Segmentation
 import TUI
@@ -44,10 +45,10 @@ struct SegmenterEngine: SegmentationEngine {
     /// Short side of the image fed to the ViT.
     let size: Int
 
-    init(weights: URL, rectifier: URL?, rectifierVariant: String?, size: Int) {
+    init(weights: URL, rectifier: URL?, rectifierVariant: String?, size: Int, bundled: Bool = false) {
         let variant = rectifier == nil ? "MaskCLIP only" : (rectifierVariant ?? "rectified")
-        info = ModelInfo(name: weights.deletingPathExtension().lastPathComponent, variant: variant,
-                         hasRectifier: rectifier != nil)
+        info = ModelInfo(name: bundled ? BundledModel.displayName : weights.deletingPathExtension().lastPathComponent,
+                         variant: variant, hasRectifier: rectifier != nil, knowsOnlyTheWorld: bundled)
         builder = SegmenterBuilder(weights: weights, rectifier: rectifier)
         self.size = size
     }
@@ -99,14 +100,19 @@ enum ExplorerEngine {
     /// The engine for `weights` (a file or an installed model name) and an optional rectifier
     /// file, or the reason there is none. The rectifier file is read here only for its variant
     /// and classes; the weights are loaded later, in the background.
-    static func load(weights: String?, rectifier: String?, size: Int) -> (engine: (any SegmentationEngine)?, problem: String?, classes: [String]?) {
-        guard let weights else {
-            if rectifier != nil { return (nil, "--rectifier needs --weights - images only", nil) }
-            return (nil, nil, nil)
+    static func load(weights: String?, rectifier: String?, size: Int?,
+                     bundledVariant: RectifierVariant) -> (engine: (any SegmentationEngine)?, problem: String?, classes: [String]?) {
+        let selection: ModelSelection
+        do {
+            selection = try ModelSelection.resolve(weights: weights, rectifier: rectifier, size: size, defaultSize: 448,
+                                                   bundledRectifier: bundledVariant)
+        } catch {
+            return (nil, "\(error) - images only", nil)
         }
+        let rectifier = selection.rectifier
         let file: URL
         do {
-            file = try WeightsRegistry().resolve(weights)
+            file = try WeightsRegistry().resolve(selection.weights)
         } catch {
             return (nil, "\(error) - images only", nil)
         }
@@ -120,7 +126,7 @@ enum ExplorerEngine {
         }
         let engine = SegmenterEngine(weights: file, rectifier: rectifier.map { URL(fileURLWithPath: $0) },
                                      rectifierVariant: trained.map { $0.variant == .reclip ? "ReCLIP" : "ReCLIP++" },
-                                     size: size)
+                                     size: selection.size, bundled: selection.bundled != nil)
         return (engine, nil, trained?.classNames)
     }
 }

@@ -68,29 +68,33 @@ struct SegmentCommand: ParsableCommand {
         commandName: "segment",
         abstract: "Segment one image with MaskCLIP and, given a rectifier, ReCLIP / ReCLIP++ rectification.")
 
-    @Option(help: "CLIP weights (.safetensors, OpenAI or HuggingFace layout).") var weights: String
+    @Option(help: "CLIP weights (.safetensors, OpenAI or HuggingFace layout); without, the bundled world model (models/world).") var weights: String?
     @Option(help: "The image (PNG or JPEG).") var image: String
-    @Option(help: "Class names, comma-separated, in logit order.") var classes: String
-    @Option(help: "A trained rectifier: .safetensors from `reclip train` or the authors' .pth.") var rectifier: String?
+    @Option(help: "Class names, comma-separated, in logit order (default with the bundled model: the world's 12 classes).") var classes: String?
+    @Option(help: "A trained rectifier: .safetensors from `reclip train` or the authors' .pth, or reclip / reclip++ / bundled for the bundled model's.") var rectifier: String?
     @Option(help: "Expected rectifier variant: reclip or reclip++ (checked against the file).") var variant: String?
     @Option(help: "Rectification strength: logits = raw - alpha * bias.") var alpha: Float = 1
-    @Option(help: "Short side in pixels the image is resized to before the ViT.") var size: Int = 448
+    @Option(help: "Short side in pixels the image is resized to before the ViT (default 448; 96 with the bundled model).") var size: Int?
     @Option(help: "Presence detection threshold (tools/test.py); off when absent.") var presence: Float?
     @Option(help: "Write the label mask as a palette PNG.") var maskOut: String?
     @Option(help: "Write raw, class_bias, space_bias, bias, rectified, output [K,h,w] and classifier [K,D].") var dump: String?
 
     func run() throws {
-        let names = try RectifierInputs.classes(classes)
+        let selection = try ModelSelection.resolve(weights: weights, rectifier: rectifier, size: size, defaultSize: 448)
+        guard let classList = classes ?? selection.bundled.map({ _ in BundledModel.classes.joined(separator: ",") }) else {
+            throw RectifierCommandError("--classes is required with --weights")
+        }
+        let names = try RectifierInputs.classes(classList)
         if let variant { _ = try RectifierInputs.variant(variant) }
-        let model = try RectifierInputs.model(weights)
-        let hash = try RectifierInputs.weightsHash(weights)
-        let r = try RectifierInputs.rectifier(rectifier, classes: names, weightsHash: hash, variant: variant)
+        let model = try RectifierInputs.model(selection.weights)
+        let hash = try RectifierInputs.weightsHash(selection.weights)
+        let r = try RectifierInputs.rectifier(selection.rectifier, classes: names, weightsHash: hash, variant: variant)
         if r == nil { RectifierInputs.stderr("no rectifier: showing raw MaskCLIP\n") }
         let segmenter = try Segmenter(model: model, classes: names, rectifier: r,
                                       classifierCache: ClassifierCache(weightsHash: hash))
         let pixels = try RectifierInputs.pixels(image)
         let t0 = DispatchTime.now().uptimeNanoseconds
-        let maps = try segmenter.segment(pixels, size: size)
+        let maps = try segmenter.segment(pixels, size: selection.size)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         let presenceRule = presence.map { (scale: r?.variant.presenceScale ?? 100, threshold: $0) }
         let labels = maps.labels(alpha: alpha, width: pixels.width, height: pixels.height, presence: presenceRule)
@@ -139,7 +143,7 @@ struct TrainCommand: ParsableCommand {
         let classifier: TextClassifier
         if let c = cache.load(classes: names) { classifier = c } else {
             RectifierInputs.stderr("building the text classifier (85 templates x \(names.count) classes)...\n")
-            classifier = try TextClassifier(model: model, prompts: TextClassifier.prompts(classes: names, tokenizer: CLIPTokenizer()))
+            classifier = try TextClassifier(model: model, classes: names, tokenizer: CLIPTokenizer())
             try? cache.store(classifier, classes: names)
         }
         let run = TrainingRun(model: model, classes: names, configuration: config, weightsHash: hash,
@@ -173,28 +177,29 @@ struct EvalCommand: ParsableCommand {
         commandName: "eval",
         abstract: "mIoU, per-class IoU and pixel accuracy on a VOC-layout dataset (mmsegmentation semantics).")
 
-    @Option(help: "CLIP weights (.safetensors).") var weights: String
+    @Option(help: "CLIP weights (.safetensors); without, the bundled world model (models/world).") var weights: String?
     @Option(help: "Dataset root (JPEGImages/, SegmentationClass/, ImageSets/Segmentation/, optional classes.txt).") var dataset: String
     @Option(help: "Dataset format (voc).") var format: String = "voc"
-    @Option(help: "A trained rectifier (.safetensors or .pth).") var rectifier: String?
+    @Option(help: "A trained rectifier (.safetensors or .pth), or reclip / reclip++ / bundled for the bundled model's.") var rectifier: String?
     @Option(help: "Rectification strength.") var alpha: Float = 1
     @Option(help: "Split list name.") var split: String = "val"
-    @Option(help: "Short side in pixels the images are resized to.") var size: Int = 336
+    @Option(help: "Short side in pixels the images are resized to (default 336; 96 with the bundled model).") var size: Int?
     @Option(help: "Presence detection threshold (tools/test.py); off when absent.") var presence: Float?
     @Flag(help: "Print a JSON object (mIoU, per_class, pixel_accuracy) instead of a table.") var json = false
 
     func run() throws {
         guard format == "voc" else { throw RectifierCommandError("--format \(format): only voc is supported") }
         let data = try VOCDataset(root: URL(fileURLWithPath: dataset))
-        let model = try RectifierInputs.model(weights)
-        let hash = try RectifierInputs.weightsHash(weights)
-        let r = try RectifierInputs.rectifier(rectifier, classes: data.classes, weightsHash: hash, variant: nil)
+        let selection = try ModelSelection.resolve(weights: weights, rectifier: rectifier, size: size, defaultSize: 336)
+        let model = try RectifierInputs.model(selection.weights)
+        let hash = try RectifierInputs.weightsHash(selection.weights)
+        let r = try RectifierInputs.rectifier(selection.rectifier, classes: data.classes, weightsHash: hash, variant: nil)
         if r == nil { RectifierInputs.stderr("no rectifier: evaluating raw MaskCLIP\n") }
         let segmenter = try Segmenter(model: model, classes: data.classes, rectifier: r,
                                       classifierCache: ClassifierCache(weightsHash: hash))
         let presenceRule = presence.map { (scale: r?.variant.presenceScale ?? 100, threshold: $0) }
         let report = try DatasetEvaluation.run(dataset: data, split: split, predict: { image in
-            let maps = try segmenter.segment(RGBPixels(width: image.width, height: image.height, data: image.pixels), size: size)
+            let maps = try segmenter.segment(RGBPixels(width: image.width, height: image.height, data: image.pixels), size: selection.size)
             return maps.labels(alpha: alpha, width: image.width, height: image.height, presence: presenceRule)
         }, progress: { done, total in RectifierInputs.stderr("\r\(done)/\(total) images") })
         RectifierInputs.stderr("\n")

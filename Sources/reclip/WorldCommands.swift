@@ -5,7 +5,7 @@ import Segmentation
 
 extension Reclip {
     /// Subcommands of the world area.
-    static var worldCommands: [any ParsableCommand.Type] { [WorldCommand.self, WorldStatsCommand.self, TrainCLIPCommand.self] }
+    static var worldCommands: [any ParsableCommand.Type] { [WorldCommand.self, WorldStatsCommand.self, TrainCLIPCommand.self, ExportCLIPCommand.self, WorldZeroShotCommand.self] }
 }
 
 /// The bias options shared by the world commands.
@@ -154,5 +154,66 @@ struct TrainCLIPCommand: ParsableCommand {
             fflush(stdout)
         }
         print("wrote \(trainer.modelURL.path)")
+    }
+}
+
+/// `reclip export-clip CHECKPOINT --out FILE`: the model of a `train-clip` checkpoint, at
+/// whatever step it reached, as the F16 OpenAI-layout file the engine loads.
+struct ExportCLIPCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export-clip",
+        abstract: "Write the small CLIP of a train-clip checkpoint as an F16 OpenAI-layout mini-clip.safetensors.")
+
+    @Argument(help: "A train-clip checkpoint.safetensors (or the folder holding it).")
+    var checkpoint: String
+
+    @Option(help: "The model file to write (atomically).")
+    var out: String
+
+    func run() throws {
+        var url = URL(fileURLWithPath: checkpoint)
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), isDir.boolValue {
+            url = url.appendingPathComponent("checkpoint.safetensors")
+        }
+        let step = try MiniCLIPTrainer.exportModel(checkpoint: url, to: out)
+        print("wrote \(out) (step \(step))")
+    }
+}
+
+/// `reclip world-zeroshot [--weights W] --seed S --count N`: zero-shot image classification of
+/// generated scenes (top-1 accuracy and per-class presence AUC).
+struct WorldZeroShotCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "world-zeroshot",
+        abstract: "Zero-shot classification of generated scenes by a CLIP: top-1 accuracy and per-class presence AUC.")
+
+    @Option(help: "CLIP weights (.safetensors); without, the bundled world model (models/world).")
+    var weights: String?
+
+    @Option(help: "Seed of the world to evaluate on (choose one never trained on).")
+    var seed: UInt64 = 777
+
+    @Option(help: "Number of scenes (scene 0 on).")
+    var count: Int = 200
+
+    @Option(help: "Input size in pixels (the world is generated at this size).")
+    var size: Int = 96
+
+    @Flag(help: "Print a JSON object instead of a table.")
+    var json = false
+
+    func run() throws {
+        let path = try weights ?? BundledModel.locate(executable: CommandLine.arguments[0]).weights.path
+        let model = try RectifierInputs.model(path)
+        let report = try WorldZeroShot.evaluate(model: model, world: WorldGenerator(seed: seed, size: size), count: count, size: size)
+        if json {
+            let perClass = zip(WorldClass.allCases, report.presenceAUC)
+                .map { "\"\($0.0.name)\":" + ($0.1.isNaN ? "null" : String(format: "%.4f", $0.1)) }.joined(separator: ",")
+            print(String(format: "{\"images\":%d,\"top1\":%.4f,\"mean_presence_auc\":%.4f,", report.images, report.topOneAccuracy,
+                         report.meanPresenceAUC) + "\"presence_auc\":{\(perClass)}}")
+        } else {
+            print(report.table)
+        }
     }
 }

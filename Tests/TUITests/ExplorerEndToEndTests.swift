@@ -20,7 +20,7 @@ final class ExplorerEndToEndTests: XCTestCase {
 
     /// Starts the explorer on the fixture dataset, then prints its exit status and the terminal
     /// modes once it ends.
-    func launch(_ arguments: String = dataset, report: Bool = true) throws {
+    func launch(_ arguments: String = dataset + " --no-model", report: Bool = true) throws {
         try tmux.type("\(reclip) \(arguments)" + (report ? "; " + Self.reportModes : ""))
         try tmux.waitFor("the first frame") { $0.contains("? help") && $0.contains("1/3") }
     }

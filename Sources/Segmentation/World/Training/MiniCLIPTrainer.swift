@@ -75,26 +75,13 @@ public struct MiniCLIPTrainer {
         var settings = settings
         let checkpoint = folder.appendingPathComponent("checkpoint.safetensors")
         if resume, FileManager.default.fileExists(atPath: checkpoint.path) {
-            let file = try SafeTensorsFile(path: checkpoint.path)
-            guard let json = file.metadata["settings"], let stepText = file.metadata["step"], let saved = Int(stepText),
-                  var stored = try? JSONDecoder().decode(MiniCLIPTrainingSettings.self, from: Data(json.utf8)) else {
-                throw MiniCLIPTrainingError(description: "\(checkpoint.path): not a reclip train-clip checkpoint (no settings or step)")
-            }
+            let saved = try Self.readCheckpoint(checkpoint, moments: true)
+            var stored = saved.settings
             stored.steps = max(stored.steps, settings.steps)
             settings = stored
-            var parameters = ParameterSet(layout: settings.config.parameterLayout)
-            var first = parameters.zeros(), second = parameters.zeros()
-            for (i, name) in parameters.names.enumerated() {
-                parameters.values[i] = try file.floats(name)
-                first.values[i] = try file.floats("adamw.m." + name)
-                second.values[i] = try file.floats("adamw.v." + name)
-                guard parameters.values[i].count == parameters.shapes[i].reduce(1, *) else {
-                    throw MiniCLIPTrainingError(description: "\(checkpoint.path): \(name) has the wrong size")
-                }
-            }
-            model = MiniCLIP(config: settings.config, parameters: parameters)
-            optimiser = AdamW(first: first, second: second, step: saved)
-            step = saved
+            model = saved.model
+            optimiser = saved.optimiser
+            step = saved.step
         } else {
             model = MiniCLIP(config: settings.config, seed: settings.modelSeed)
             optimiser = AdamW(like: model.parameters)
@@ -142,6 +129,45 @@ public struct MiniCLIPTrainer {
                                       presenceAUC: checkpointDue ? try ZeroShotPresence.areaUnderCurve(model: model, batches: batches).mean : nil))
         }
         try model.writeHalfPrecision(to: modelURL.path, metadata: ["world_seed": String(settings.worldSeed), "steps": String(step)])
+    }
+
+
+    /// A checkpoint read back: the model, the AdamW moments (zeros unless `moments`), the step
+    /// reached and the run's settings.
+    public static func readCheckpoint(_ url: URL, moments: Bool) throws
+        -> (model: MiniCLIP, optimiser: AdamW, step: Int, settings: MiniCLIPTrainingSettings) {
+        let file: SafeTensorsFile
+        do { file = try SafeTensorsFile(path: url.path) } catch {
+            throw MiniCLIPTrainingError(description: "\(url.path): not a reclip train-clip checkpoint (\(error))")
+        }
+        guard let json = file.metadata["settings"], let stepText = file.metadata["step"], let step = Int(stepText),
+              let settings = try? JSONDecoder().decode(MiniCLIPTrainingSettings.self, from: Data(json.utf8)) else {
+            throw MiniCLIPTrainingError(description: "\(url.path): not a reclip train-clip checkpoint (no settings or step)")
+        }
+        var parameters = ParameterSet(layout: settings.config.parameterLayout)
+        var first = parameters.zeros(), second = parameters.zeros()
+        for (i, name) in parameters.names.enumerated() {
+            parameters.values[i] = try file.floats(name)
+            if moments {
+                first.values[i] = try file.floats("adamw.m." + name)
+                second.values[i] = try file.floats("adamw.v." + name)
+            }
+            guard parameters.values[i].count == parameters.shapes[i].reduce(1, *) else {
+                throw MiniCLIPTrainingError(description: "\(url.path): \(name) has the wrong size")
+            }
+        }
+        return (MiniCLIP(config: settings.config, parameters: parameters), AdamW(first: first, second: second, step: step),
+                step, settings)
+    }
+
+    /// Writes the model of a checkpoint at whatever step it reached as the F16 OpenAI-layout
+    /// file `mini-clip.safetensors` is (the same metadata as the end of a run); returns the step.
+    @discardableResult
+    public static func exportModel(checkpoint: URL, to path: String) throws -> Int {
+        let saved = try readCheckpoint(checkpoint, moments: false)
+        try saved.model.writeHalfPrecision(to: path, metadata: ["world_seed": String(saved.settings.worldSeed),
+                                                                "steps": String(saved.step)])
+        return saved.step
     }
 
     /// Writes parameters and optimiser moments (F32) with the step and settings, atomically.

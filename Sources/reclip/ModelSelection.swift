@@ -1,0 +1,37 @@
+import Datasets
+import Foundation
+import Segmentation
+
+/// The CLIP weights, rectifier and input size a command runs with: those given on the command
+/// line, or the bundled world model (`models/world/`) when `--weights` is absent.
+///
+/// `--rectifier reclip`, `reclip++` or `bundled` (= `reclip`) name the bundled rectifiers;
+/// anything else is a file.
+struct ModelSelection {
+    /// The weights file or installed model name.
+    let weights: String
+    /// The rectifier file, if any.
+    let rectifier: String?
+    /// Short side in pixels fed to the ViT.
+    let size: Int
+    /// The bundled model, when it is the one used.
+    let bundled: BundledModel?
+
+    /// Names `--rectifier` accepts for the bundled rectifiers.
+    static let bundledRectifierNames: [String: RectifierVariant] = ["bundled": .reclip, "reclip": .reclip, "reclip++": .reclipPlusPlus]
+
+    /// Resolves the options; `bundledRectifier` is the rectifier used with the bundled model
+    /// when `--rectifier` is absent (the explorer wants one, `eval` and `segment` do not).
+    static func resolve(weights: String?, rectifier: String?, size: Int?, defaultSize: Int,
+                        bundledRectifier: RectifierVariant? = nil) throws -> ModelSelection {
+        let named = rectifier.flatMap { bundledRectifierNames[$0] }
+        guard weights == nil || named != nil else {
+            return ModelSelection(weights: weights!, rectifier: rectifier, size: size ?? defaultSize, bundled: nil)
+        }
+        let model = try BundledModel.locate(executable: CommandLine.arguments[0])
+        let variant = rectifier == nil ? bundledRectifier : named
+        return ModelSelection(weights: weights ?? model.weights.path, rectifier: variant.map { model.rectifier($0).path } ?? rectifier,
+                              size: size ?? (weights == nil ? BundledModel.imageSize : defaultSize),
+                              bundled: weights == nil ? model : nil)
+    }
+}
