@@ -107,7 +107,8 @@ enum ExplorerEngine {
             selection = try ModelSelection.resolve(weights: weights, rectifier: rectifier, size: size, defaultSize: 448,
                                                    bundledRectifier: bundledVariant)
         } catch {
-            return (nil, "\(error) - images only", nil)
+            // Kept short: the status line has room for one clause.
+            return (nil, weights == nil ? "bundled model missing (models/world) - images only; use --weights W" : "\(error) - images only", nil)
         }
         let rectifier = selection.rectifier
         let file: URL

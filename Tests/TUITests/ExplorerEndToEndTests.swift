@@ -153,7 +153,7 @@ final class ExplorerEndToEndTests: XCTestCase {
     }
 
     func testWithoutUTF8OneColourPerCell() throws {
-        try tmux.type("LC_ALL=C LANG=C \(reclip) \(Self.dataset); " + Self.reportModes)
+        try tmux.type("LC_ALL=C LANG=C \(reclip) \(Self.dataset) --no-model; " + Self.reportModes)
         let screen = try tmux.waitFor("the first frame") { $0.contains("? help") && $0.contains("1/3") }
         XCTAssertFalse(screen.contains("\u{2580}"), "no half blocks without UTF-8: \(screen)")
         XCTAssertTrue(screen.contains("|"), "ASCII separators: \(screen)")

@@ -39,6 +39,21 @@ final class ExplorerFrameTests: XCTestCase {
         XCTAssertFalse(status.contains("alpha"), status)
     }
 
+    func testStatusLineSaysWhenThePhotoIsOutsideTheWorldModelsWorld() {
+        let samples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../samples")
+        let photo = ImageEntry(url: samples.appendingPathComponent("photos/astronaut.png"))
+        let scene = ImageEntry(url: samples.appendingPathComponent("world/JPEGImages/world_000000.png"),
+                               groundTruth: samples.appendingPathComponent("world/SegmentationClass/world_000000.png"))
+        let world = ModelInfo(name: "mini-clip (world)", variant: "ReCLIP", hasRectifier: true, knowsOnlyTheWorld: true)
+        var s = ExplorerState(entries: [photo, scene], classes: Fixture.classes, model: world, width: 122, height: 40)
+        XCTAssertTrue(ExplorerFrame(state: s).statusText.hasPrefix(ExplorerState.outsideTheWorldNotice))
+        s.selected = 1
+        XCTAssertFalse(ExplorerFrame(state: s).statusText.contains("outside"), ExplorerFrame(state: s).statusText)
+        // Any other model segments any photo without the note.
+        s = ExplorerState(entries: [photo], classes: Fixture.classes, model: Fixture.model, width: 122, height: 40)
+        XCTAssertFalse(ExplorerFrame(state: s).statusText.contains("outside"))
+    }
+
     func testStatusLineWithModel() {
         let status = ExplorerFrame(state: Fixture.state()).statusText
         XCTAssertTrue(status.contains("model test-model (ReCLIP)"), status)
