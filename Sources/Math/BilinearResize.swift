@@ -1,3 +1,14 @@
+/// The two source taps and the weight of the second, for each of `outSize` output positions
+/// sampling `inSize` inputs with half-pixel centres (`align_corners=False`).
+public func bilinearTaps(outSize: Int, inSize: Int) -> [(i0: Int, i1: Int, weight: Float)] {
+    let scale = Float(inSize) / Float(outSize)
+    return (0..<outSize).map { o in
+        let src = max((Float(o) + 0.5) * scale - 0.5, 0)
+        let i0 = min(Int(src), inSize - 1)
+        return (i0, min(i0 + 1, inSize - 1), src - Float(i0))
+    }
+}
+
 /// Bilinear resize of a channel-major [C, inH, inW] grid to [C, outH, outW] as PyTorch's
 /// `F.interpolate(mode='bilinear', align_corners=False)`:
 /// src = max((o + 0.5) * in/out - 0.5, 0), i0 = floor(src), i1 = min(i0 + 1, in - 1), λ = src - i0
@@ -5,17 +16,8 @@
 public func bilinearResizeForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
                                   channels: Int, inHeight: Int, inWidth: Int,
                                   outHeight: Int, outWidth: Int) {
-    func taps(_ outSize: Int, _ inSize: Int) -> [(Int, Int, Float)] {
-        let scale = Float(inSize) / Float(outSize)
-        return (0..<outSize).map { o in
-            let src = max((Float(o) + 0.5) * scale - 0.5, 0)
-            let i0 = min(Int(src), inSize - 1)
-            let i1 = min(i0 + 1, inSize - 1)
-            return (i0, i1, src - Float(i0))
-        }
-    }
-    let xs = taps(outWidth, inWidth)
-    let ys = taps(outHeight, inHeight)
+    let xs = bilinearTaps(outSize: outWidth, inSize: inWidth)
+    let ys = bilinearTaps(outSize: outHeight, inSize: inHeight)
     parallelRanges(channels, minimumCount: 8) { range in
         for c in range {
             let plane = inp + c * inHeight * inWidth

@@ -1,4 +1,5 @@
 import Foundation
+import Math
 
 /// Everything the engine computed for one image and one class list, kept so that changing
 /// the rectification strength `alpha` costs only `raw - alpha * bias` and an arg-max.
@@ -111,18 +112,8 @@ public struct SegmentationMaps: Sendable {
     public static func upsampledArgmax(_ logits: [Float], classes: Int, gridWidth: Int,
                                        gridHeight: Int, width: Int, height: Int) -> [Int32] {
         let plane = gridWidth * gridHeight
-        // Precompute the two source taps and weights per output column and row.
-        func taps(_ outSize: Int, _ inSize: Int) -> [(Int, Int, Float)] {
-            let scale = Float(inSize) / Float(outSize)
-            return (0..<outSize).map { o in
-                let src = max((Float(o) + 0.5) * scale - 0.5, 0)
-                let i0 = min(Int(src), inSize - 1)
-                let i1 = min(i0 + 1, inSize - 1)
-                return (i0, i1, src - Float(i0))
-            }
-        }
-        let xs = taps(width, gridWidth)
-        let ys = taps(height, gridHeight)
+        let xs = bilinearTaps(outSize: width, inSize: gridWidth)
+        let ys = bilinearTaps(outSize: height, inSize: gridHeight)
         var best = [Float](repeating: -.infinity, count: width * height)
         var label = [Int32](repeating: 0, count: width * height)
         logits.withUnsafeBufferPointer { l in
