@@ -105,6 +105,14 @@ public struct ImageCollection: Sendable, Equatable {
         guard let folder = samplesFolder(executable: executable) else {
             throw DatasetError(file: "samples/", problem: "no images given and no samples folder found here or beside the reclip binary; run `reclip DIR` or `reclip FILE...`")
         }
-        return try ImageCollection(paths: [folder.path])
+        // The world scenes first: they are what the bundled model knows, so the first screen
+        // shows real masks and biases; the photographs follow.
+        let world = folder.appendingPathComponent("world")
+        let photos = folder.appendingPathComponent("photos")
+        let fm = FileManager.default
+        guard fm.fileExists(atPath: world.path), fm.fileExists(atPath: photos.path) else {
+            return try ImageCollection(paths: [folder.path])
+        }
+        return try ImageCollection(paths: [world.path, photos.path])
     }
 }
