@@ -150,22 +150,24 @@ struct TrainCommand: ParsableCommand {
                               cacheFolder: ClassifierCache.defaultFolder, output: URL(fileURLWithPath: out))
         SignalFlags.install(SIGINT)
         var interrupted = false
+        let preparing = ProgressLine()
         let prepared = try run.prepare(images: files, load: { try RectifierInputs.pixels($0.path) }, classifier: classifier,
                                        progress: { p in
-            RectifierInputs.stderr("\rfeatures and pseudo labels: \(p.done)/\(p.total) (\(p.cached) cached)")
+            preparing.update("features and pseudo labels: \(p.done)/\(p.total) (\(p.cached) cached)", done: p.done, total: p.total)
         }, shouldStop: { SignalFlags.take(SIGINT) })
-        RectifierInputs.stderr("\n")
+        preparing.finish()
         guard let samples = prepared else {
             print("interrupted while preparing: features computed so far are cached; run again to continue")
             return
         }
+        let training = ProgressLine()
         let steps = try run.train(samples: samples, classifier: classifier, resume: resume, progress: { p in
-            RectifierInputs.stderr("\r" + TrainingProgressBar(p).line)
+            training.update(TrainingProgressBar(p).line, done: p.step, total: p.totalSteps)
         }, shouldStop: {
             if SignalFlags.take(SIGINT) { interrupted = true }
             return interrupted
         })
-        RectifierInputs.stderr("\n")
+        training.finish()
         print(interrupted ? "interrupted: checkpoint at step \(steps) saved to \(out) (continue with --resume)"
                           : "trained \(steps) steps: \(out)")
     }
@@ -198,11 +200,12 @@ struct EvalCommand: ParsableCommand {
         let segmenter = try Segmenter(model: model, classes: data.classes, rectifier: r,
                                       classifierCache: ClassifierCache(weightsHash: hash))
         let presenceRule = presence.map { (scale: r?.variant.presenceScale ?? 100, threshold: $0) }
+        let evaluating = ProgressLine()
         let report = try DatasetEvaluation.run(dataset: data, split: split, predict: { image in
             let maps = try segmenter.segment(RGBPixels(width: image.width, height: image.height, data: image.pixels), size: selection.size)
             return maps.labels(alpha: alpha, width: image.width, height: image.height, presence: presenceRule)
-        }, progress: { done, total in RectifierInputs.stderr("\r\(done)/\(total) images") })
-        RectifierInputs.stderr("\n")
+        }, progress: { done, total in evaluating.update("\(done)/\(total) images", done: done, total: total) })
+        evaluating.finish()
         print(json ? report.json : report.table)
     }
 }

@@ -54,13 +54,12 @@ struct WorldCommand: ParsableCommand {
 
     func run() throws {
         let start = Date()
+        let writing = ProgressLine()
         let summary = try WorldDataset.write(world.generator, count: count, to: URL(fileURLWithPath: out),
                                              validationFraction: valFraction) { done in
-            if done % 1000 == 0 || done == count {
-                FileHandle.standardError.write(Data("\r\(done)/\(count) scenes".utf8))
-            }
+            writing.update("\(done)/\(count) scenes", done: done, total: count)
         }
-        FileHandle.standardError.write(Data("\n".utf8))
+        writing.finish()
         print("wrote \(count) scenes (\(summary.validationIDs.count) val, \(summary.trainingIDs.count) train) to \(out) in "
               + String(format: "%.1f s", Date().timeIntervalSince(start)))
         if stats { print(summary.statistics.table) }
