@@ -69,9 +69,9 @@ struct Weights: ParsableCommand {
             if let partial = entry.partialBytes, partial > 0 {
                 FileHandle.standardError.write(Data("resuming \(name) after \(TransferProgress.bytesText(partial))\n".utf8))
             }
-            let display = FetchProgressDisplay(interactive: isatty(STDERR_FILENO) == 1)
+            let display = ProgressLine()
             let result = try WeightsDownload(registry: registry, name: name, url: source, expectedSHA256: expected)
-                .run(progress: { display.show($0) })
+                .run(progress: { display.update($0.line(), fraction: $0.fraction) })
             display.finish()
             print("installed \(result.file.path) (\(TransferProgress.bytesText(result.bytes)))")
             print(result.verified
