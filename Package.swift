@@ -28,7 +28,10 @@ let package = Package(
         .systemLibrary(name: "CJPEG", path: "Sources/CJPEG"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
 
-        .target(name: "Math", dependencies: ["CBLAS"], swiftSettings: optimise),
+        // Vector kernels (exp, softmax rows, QuickGELU, LayerNorm rows) in C, so that they can use AVX2 + FMA
+        // where the CPU has them and portable code elsewhere, chosen at run time.
+        .target(name: "CVectorMath"),
+        .target(name: "Math", dependencies: ["CBLAS", "CVectorMath"], swiftSettings: optimise),
         .target(
             name: "Segmentation",
             dependencies: ["Math", "CZlib"],

@@ -20,12 +20,7 @@ public func attentionForward(out: UnsafeMutablePointer<Float>, probs: UnsafeMuta
     let d = channels / heads
     let scale = 1 / Float(d).squareRoot()
     let t = tokens
-    // Heads run in parallel on the cores, each with single-threaded GEMMs (nested OpenBLAS
-    // threads would oversubscribe the cores). The thread count is process-wide: a GEMM running
-    // concurrently elsewhere may see it changed, which affects its speed, never its result.
-    let blasThreads = blasThreadCount
-    if blasThreads > 1 && batch * heads > 1 { blasThreadCount = 1 }
-    defer { if blasThreadCount != blasThreads { blasThreadCount = blasThreads } }
+    // Heads run in parallel on the cores; the GEMMs inside a worker stay on its thread.
     // Without a probability cache, queries are processed in blocks so that the block's
     // scores stay in the core's cache between the GEMM, the softmax and the second GEMM.
     let block = probs == nil ? min(t, queryBlock) : t

@@ -1,5 +1,3 @@
-import CBLAS
-
 // 2-D convolution of one channel-major image, stride 1, zero padding, square kernel.
 //
 // Sizes: input [C, H, W], weight [OC, C, k, k] (PyTorch layout), bias [OC] (optional),
@@ -69,8 +67,8 @@ public func conv2dForward(_ inp: [Float], weight: [Float], bias: [Float]?, C: In
     if let bias {
         for o in 0..<OC { for q in 0..<n { out[o * n + q] = bias[o] } }
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(OC), Int32(n), Int32(kk),
-                1, weight, Int32(kk), cols, Int32(n), 1, &out, Int32(n))
+    gemm(transposeA: false, transposeB: false, m: OC, n: n, k: kk, a: weight, lda: kk, b: cols, ldb: n,
+         beta: 1, c: &out, ldc: n)
     return out
 }
 
@@ -86,8 +84,8 @@ public func conv2dBackward(dout: [Float], inp: [Float], weight: [Float],
     let n = OH * OW, kk = C * k * k
     precondition(dout.count == OC * n && dweight.count == OC * kk)
     let cols = (k == 1 && p == 0) ? inp : conv2dIm2col(inp, C: C, H: H, W: W, kernel: k, padding: p)
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(OC), Int32(kk), Int32(n),
-                1, dout, Int32(n), cols, Int32(n), 1, &dweight, Int32(kk))
+    gemm(transposeA: false, transposeB: true, m: OC, n: kk, k: n, a: dout, lda: n, b: cols, ldb: n,
+         beta: 1, c: &dweight, ldc: kk)
     if dbias != nil {
         for o in 0..<OC {
             var s: Float = 0
@@ -97,8 +95,8 @@ public func conv2dBackward(dout: [Float], inp: [Float], weight: [Float],
     }
     if dinp != nil {
         var dcols = [Float](repeating: 0, count: kk * n)
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(kk), Int32(n), Int32(OC),
-                    1, weight, Int32(kk), dout, Int32(n), 0, &dcols, Int32(n))
+        gemm(transposeA: true, transposeB: false, m: kk, n: n, k: OC, a: weight, lda: kk, b: dout, ldb: n,
+             c: &dcols, ldc: n)
         if k == 1 && p == 0 {
             for i in 0..<dcols.count { dinp![i] += dcols[i] }
         } else {

@@ -3,17 +3,76 @@ import CBLAS
 /// C[m, n] = alpha * op(A)[m, k] · op(B)[k, n] + beta * C, row-major, through OpenBLAS
 /// `cblas_sgemm`. `op` is the identity or the transpose; `lda`, `ldb`, `ldc` are the row
 /// strides of A, B and C as stored (so a sub-matrix of a wider buffer can be used directly).
+///
+/// OpenBLAS runs single-threaded; a large product is split here instead, into column blocks
+/// of C (or row blocks, when C has more rows than columns), one per core. Every element of C
+/// is the same sum in the same order either way, so the result does not depend on the split.
+/// One pool of threads (Dispatch's) then serves both GEMMs and the other kernels, and no
+/// OpenBLAS thread spins between calls on the cores that those kernels need. Inside a
+/// `parallelRanges` worker the product runs whole on the worker's thread.
 public func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
                  alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
                  b: UnsafePointer<Float>, ldb: Int,
                  beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
     if m == 0 || n == 0 { return }
+    singleThreadedBLAS.ensure()
+    let workers = parallelWorkerCount
+    guard workers > 1, 2 * m * n * k >= parallelGEMMMinimumFlops, !isInsideParallelWorker else {
+        blasGEMM(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        return
+    }
+    // Blocks of whole 16-wide panels (the width of OpenBLAS's kernels), as even as possible.
+    let splitColumns = n >= m
+    let extent = splitColumns ? n : m
+    let panels = (extent + 15) / 16
+    let parts = min(workers, panels)
+    guard parts > 1 else {
+        blasGEMM(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        return
+    }
+    parallelRanges(parts) { range in
+        for part in range {
+            let lo = min(extent, panels * part / parts * 16)
+            let hi = min(extent, panels * (part + 1) / parts * 16)
+            if lo >= hi { continue }
+            if splitColumns {
+                // Columns lo..<hi of op(B) and of C.
+                let bBlock = transposeB ? b + lo * ldb : b + lo
+                blasGEMM(transposeA, transposeB, m, hi - lo, k, alpha, a, lda, bBlock, ldb, beta, c + lo, ldc)
+            } else {
+                // Rows lo..<hi of op(A) and of C.
+                let aBlock = transposeA ? a + lo : a + lo * lda
+                blasGEMM(transposeA, transposeB, hi - lo, n, k, alpha, aBlock, lda, b, ldb, beta, c + lo * ldc, ldc)
+            }
+        }
+    }
+}
+
+/// Products below this many floating-point operations (2mnk) run on one thread: splitting
+/// them costs more in hand-offs than it saves.
+let parallelGEMMMinimumFlops = 1 << 22
+
+/// One `cblas_sgemm` call, row-major, on the calling thread.
+@inline(__always)
+private func blasGEMM(_ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+                      _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+                      _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
     cblas_sgemm(CblasRowMajor,
                 transposeA ? CblasTrans : CblasNoTrans,
                 transposeB ? CblasTrans : CblasNoTrans,
                 blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb),
                 beta, c, blasint(ldc))
 }
+
+/// Sets OpenBLAS to one thread, once per process, before the first product.
+private enum SingleThreadedBLAS {
+    case configured
+    @inline(__always) func ensure() {}
+}
+private let singleThreadedBLAS: SingleThreadedBLAS = {
+    openblas_set_num_threads(1)
+    return .configured
+}()
 
 /// Linear layer with PyTorch's weight layout:
 /// out[r, o] = sum_i inp[r, i] * weight[o, i] + bias[o]
@@ -32,10 +91,11 @@ public func matmulForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<F
          beta: bias == nil ? 0 : 1, c: out, ldc: outFeatures)
 }
 
-/// The number of threads OpenBLAS uses for one GEMM.
+/// The number of threads OpenBLAS itself uses for one `cblas_sgemm` call (one: `gemm`
+/// spreads large products over the cores itself).
 public var blasThreadCount: Int {
-    get { Int(openblas_get_num_threads()) }
-    set { openblas_set_num_threads(Int32(newValue)) }
+    singleThreadedBLAS.ensure()
+    return Int(openblas_get_num_threads())
 }
 
 /// Array form of `matmulForward(out:inp:weight:bias:...)`: `inp[N, C] @ weight[OC, C]^T + bias`.

@@ -16,6 +16,23 @@ public func parallelRanges(_ count: Int, minimumCount: Int = 2, _ body: (Range<I
     DispatchQueue.concurrentPerform(iterations: workers) { w in
         let lo = count * w / workers
         let hi = count * (w + 1) / workers
-        if lo < hi { body(lo..<hi) }
+        guard lo < hi else { return }
+        let outer = pthread_getspecific(parallelWorkerKey)
+        pthread_setspecific(parallelWorkerKey, parallelWorkerMarker)
+        defer { pthread_setspecific(parallelWorkerKey, outer) }
+        body(lo..<hi)
     }
 }
+
+/// True on a thread while it runs a share of `parallelRanges`: work started there (a GEMM, for
+/// instance) stays on that thread rather than spreading over cores that are already busy.
+public var isInsideParallelWorker: Bool { pthread_getspecific(parallelWorkerKey) != nil }
+
+/// Thread-specific flag behind `isInsideParallelWorker` (created once, never destroyed).
+private let parallelWorkerKey: pthread_key_t = {
+    var key = pthread_key_t()
+    let status = pthread_key_create(&key, nil)  // evaluated outside precondition: -Ounchecked drops those
+    precondition(status == 0, "pthread_key_create failed")
+    return key
+}()
+private let parallelWorkerMarker = UnsafeMutableRawPointer(bitPattern: 1)

@@ -1,22 +1,11 @@
+import CVectorMath
 import Foundation
 
 /// QuickGELU, the activation of OpenAI's CLIP weights, element-wise over `count` values:
 /// out = x * sigmoid(1.702 x) = x / (1 + exp(-1.702 x)).  `out` may be `inp`.
 public func quickGELUForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
     parallelRanges(count, minimumCount: 1 << 16) { range in
-        let block = 1024
-        var e = [Float](repeating: 0, count: block)
-        e.withUnsafeMutableBufferPointer { eb in
-            let ep = eb.baseAddress!
-            var start = range.lowerBound
-            while start < range.upperBound {
-                let n = min(block, range.upperBound - start)
-                for i in 0..<n { ep[i] = -1.702 * inp[start + i] }
-                expForward(out: ep, inp: ep, count: n)
-                for i in 0..<n { out[start + i] = inp[start + i] / (1 + ep[i]) }
-                start += n
-            }
-        }
+        vm_quick_gelu(out + range.lowerBound, inp + range.lowerBound, range.count)
     }
 }
 

@@ -1,3 +1,5 @@
+import CVectorMath
+
 /// Row-wise softmax over the first `validColumns` of each row of `inp` [rows, columns]:
 /// out[r, j] = exp(x[r, j] - max_j' x[r, j']) / Σ_j' exp(x[r, j'] - max)   for j < validColumns
 /// out[r, j] = 0                                                            for j ≥ validColumns
@@ -33,26 +35,8 @@ public func softmaxBackward(dp: [Float], p: [Float], dz: inout [Float], N: Int, 
 }
 
 /// In place over one row of `count` values: x[j] = exp(x[j] - max_j' x[j']); returns Σ_j x[j].
+/// Two passes (maximum; exp and sum), eight lanes wide, in `CVectorMath`.
 @inline(__always)
 func unnormalisedSoftmaxRow(_ x: UnsafeMutablePointer<Float>, count n: Int) -> Float {
-    // Eight running maxima and sums let the loops vectorise.
-    var m8 = SIMD8<Float>(repeating: -.infinity)
-    var j = 0
-    while j + 8 <= n {
-        for l in 0..<8 { m8[l] = max(m8[l], x[j + l]) }
-        j += 8
-    }
-    var mx = m8.max()
-    while j < n { mx = max(mx, x[j]); j += 1 }
-    for i in 0..<n { x[i] -= mx }
-    expForward(out: x, inp: x, count: n)
-    var s8 = SIMD8<Float>()
-    j = 0
-    while j + 8 <= n {
-        for l in 0..<8 { s8[l] += x[j + l] }
-        j += 8
-    }
-    var sum = s8.sum()
-    while j < n { sum += x[j]; j += 1 }
-    return sum
+    vm_softmax_row_unnormalised(x, n)
 }

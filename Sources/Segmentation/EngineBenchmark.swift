@@ -22,8 +22,10 @@ public struct EngineBenchmark: Sendable, CustomStringConvertible {
     public let timings: [Timing]
     /// Peak resident set size in bytes (VmHWM), when /proc is available.
     public let peakResidentBytes: Int?
-    /// OpenBLAS threads used for GEMMs.
-    public let blasThreads: Int
+    /// Cores the GEMMs and other kernels are spread over.
+    public let workers: Int
+    /// Instruction set of the vector kernels (exp, softmax, QuickGELU, LayerNorm).
+    public let vectorKernels: String
 
     /// The twenty PASCAL VOC class names the text benchmark builds its prompts from.
     public static let vocClasses = [
@@ -76,7 +78,8 @@ public struct EngineBenchmark: Sendable, CustomStringConvertible {
         let image = Tensor(shape: [3, 224, 224], data: g.uniform(3 * 224 * 224, bound: 2))
         time("global embedding 224 px") { _ = model.encodeImage(image) }
         try time("text tower, \(prompts.count) prompts") { _ = try model.encodeText(tokens: prompts) }
-        return EngineBenchmark(timings: timings, peakResidentBytes: peakResidentBytes(), blasThreads: blasThreadCount)
+        return EngineBenchmark(timings: timings, peakResidentBytes: peakResidentBytes(), workers: parallelWorkerCount,
+                               vectorKernels: VectorKernels.instructionSet)
     }
 
     /// CPU time of the process so far (user + system), in seconds.
@@ -104,7 +107,7 @@ public struct EngineBenchmark: Sendable, CustomStringConvertible {
         if let peak = peakResidentBytes {
             lines.append(String(format: "%-28@ %.2f GB", "peak resident memory" as NSString, Double(peak) / 1e9))
         }
-        lines.append("OpenBLAS threads: \(blasThreads)")
+        lines.append("cores used: \(workers) (GEMMs split over them, OpenBLAS single-threaded); vector kernels: \(vectorKernels)")
         return lines.joined(separator: "\n")
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Math
 import Segmentation
 
 /// `reclip bench engine`: times the CLIP towers on ViT-B/16-sized random weights.
@@ -11,6 +12,9 @@ struct BenchEngine: ParsableCommand {
     @Option(help: "Timed calls per measurement (after one warm-up call).")
     var repetitions: Int = 5
 
+    @Flag(help: "Use the portable C vector kernels instead of AVX2 + FMA (to compare the two).")
+    var portableKernels = false
+
     func validate() throws {
         guard repetitions > 0 else { throw ValidationError("--repetitions must be positive") }
     }
@@ -18,9 +22,11 @@ struct BenchEngine: ParsableCommand {
     func run() throws {
         let tokenizer = try CLIPTokenizer()
         let prompts = try EngineBenchmark.prompts { try tokenizer.tokenize($0) }
-        let report = try EngineBenchmark.run(prompts: prompts, repetitions: repetitions) { line in
-            FileHandle.standardError.write(Data((line + "\n").utf8))
+        let measure = {
+            try EngineBenchmark.run(prompts: prompts, repetitions: repetitions) { line in
+                FileHandle.standardError.write(Data((line + "\n").utf8))
+            }
         }
-        print(report)
+        print(portableKernels ? try VectorKernels.withPortableKernels(measure) : try measure())
     }
 }

@@ -45,9 +45,7 @@ func transformerBlockForward(_ x: [Float], _ p: ParameterSet, _ ix: BlockParamet
     let N = s.rows, C = s.C
     let ln1 = layerNormForward(x, weight: p[ix.ln1Weight], bias: p[ix.ln1Bias], N: N, C: C)
     let qkv = matmulForward(ln1.y, weight: p[ix.qkvWeight], bias: p[ix.qkvBias], N: N, C: C, OC: 3 * C)
-    let (attention, probabilities) = withSingleThreadedBLAS {
-        attentionForward(qkv, batch: s.B, T: s.T, C: C, heads: s.heads, causal: s.causal)
-    }
+    let (attention, probabilities) = attentionForward(qkv, batch: s.B, T: s.T, C: C, heads: s.heads, causal: s.causal)
     let projected = matmulForward(attention, weight: p[ix.outWeight], bias: p[ix.outBias], N: N, C: C, OC: C)
     var residual = x
     for i in 0..<residual.count { residual[i] += projected[i] }
@@ -108,23 +106,26 @@ func transformerBlockBackward(_ dout: [Float], _ a: BlockActivations, _ p: Param
                        dinp: &dattention, N: N, C: C, OC: C)
     var dqkv = [Float](repeating: 0, count: N * 3 * C)
     let perSeq = s.T * 3 * C, perOut = s.T * C, perProb = s.heads * s.T * s.T
-    withSingleThreadedBLAS { dqkv.withUnsafeMutableBufferPointer { dBuffer in
+    // Sequences in parallel; each worker's small products stay on its own thread.
+    dqkv.withUnsafeMutableBufferPointer { dBuffer in
         dattention.withUnsafeBufferPointer { dOutBuffer in
             a.qkv.withUnsafeBufferPointer { qkvBuffer in
                 a.probabilities.withUnsafeBufferPointer { probBuffer in
                     let dBase = dBuffer.baseAddress!, dOutBase = dOutBuffer.baseAddress!
                     let qkvBase = qkvBuffer.baseAddress!, probBase = probBuffer.baseAddress!
-                    DispatchQueue.concurrentPerform(iterations: s.B) { b in
+                    parallelRanges(s.B) { range in
                         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: s.T * s.T)
                         defer { scratch.deallocate() }
-                        gemmAttentionBackward(dout: dOutBase + b * perOut, qkv: qkvBase + b * perSeq,
-                                              probs: probBase + b * perProb, dqkv: dBase + b * perSeq,
-                                              scratch: scratch, T: s.T, C: C, heads: s.heads)
+                        for b in range {
+                            gemmAttentionBackward(dout: dOutBase + b * perOut, qkv: qkvBase + b * perSeq,
+                                                  probs: probBase + b * perProb, dqkv: dBase + b * perSeq,
+                                                  scratch: scratch, T: s.T, C: C, heads: s.heads)
+                        }
                     }
                 }
             }
         }
-    } }
+    }
     var dln1 = [Float](repeating: 0, count: N * C)
     matmulBackwardInto(&grads, w: ix.qkvWeight, b: ix.qkvBias, dout: dqkv, inp: a.ln1.y, weight: p[ix.qkvWeight],
                        dinp: &dln1, N: N, C: C, OC: 3 * C)
@@ -132,13 +133,4 @@ func transformerBlockBackward(_ dout: [Float], _ a: BlockActivations, _ p: Param
     layerNormBackwardInto(&grads, w: ix.ln1Weight, b: ix.ln1Bias, dy: dln1, x: a.input, cache: a.ln1,
                           weight: p[ix.ln1Weight], dx: &dx, N: N, C: C)
     return dx
-}
-
-/// Runs `body` with one BLAS thread: for regions that already spread small matrix products
-/// over the cores themselves (per sequence), where BLAS's own threads would oversubscribe.
-func withSingleThreadedBLAS<T>(_ body: () -> T) -> T {
-    let threads = blasThreadCount
-    blasThreadCount = 1
-    defer { blasThreadCount = threads }
-    return body()
 }
