@@ -225,6 +225,8 @@ public struct TrainingRun {
         return ["weights_hash": weightsHash, "step": "\(step)", "epochs": "\(c.epochs)", "batch": "\(c.batchSize)",
                 "size": "\(c.size)", "seed": "\(c.seed)", "lr": "\(c.optimiser.learningRate)",
                 "momentum": "\(c.optimiser.momentum)", "weight_decay": "\(c.optimiser.weightDecay)",
-                "poly_power": "\(c.optimiser.polyPower)"]
+                "poly_power": "\(c.optimiser.polyPower)",
+                "pseudo_labels": c.variant == .reclip ? "threshold \(c.labelThreshold), top \(c.labelTopK)"
+                                                      : "crop vote, window \(c.cropWindow), step \(c.cropStep)"]
     }
 }

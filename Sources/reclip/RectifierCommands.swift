@@ -128,6 +128,14 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "The rectifier file to write.") var out: String
     @Flag(help: "Continue from the checkpoint in --out.") var resume = false
     @Option(help: "Write a checkpoint every N steps.") var checkpointEvery: Int = 50
+    @Option(help: "ReCLIP pseudo labels: classes whose global logit (logit scale x cosine) reaches this (the authors' VOC value).")
+    var labelThreshold: Float = 23
+    @Option(help: "ReCLIP pseudo labels: the top K classes when none reaches --label-threshold.")
+    var labelTopK: Int = 2
+    @Option(help: "ReCLIP++ pseudo labels: side in pixels of the sliding crops that vote (the authors: 56 for 336 px images).")
+    var cropWindow: Int = 56
+    @Option(help: "ReCLIP++ pseudo labels: stride in pixels of the sliding crops.")
+    var cropStep: Int = 28
 
     func run() throws {
         let names = try RectifierInputs.classes(classes)
@@ -135,7 +143,12 @@ struct TrainCommand: ParsableCommand {
         config.variant = try RectifierInputs.variant(variant)
         config.epochs = epochs; config.batchSize = batch; config.size = size; config.seed = seed
         config.checkpointEvery = checkpointEvery; config.optimiser.learningRate = lr
+        config.labelThreshold = labelThreshold; config.labelTopK = labelTopK
+        config.cropWindow = cropWindow; config.cropStep = cropStep
         guard epochs > 0, batch > 0, size >= 16 else { throw RectifierCommandError("--epochs, --batch must be positive and --size at least 16") }
+        guard labelTopK > 0, cropWindow >= 8, cropStep > 0 else {
+            throw RectifierCommandError("--label-top-k and --crop-step must be positive and --crop-window at least 8")
+        }
         let files = try ImageFolder.list(images)
         let model = try RectifierInputs.model(weights)
         let hash = try RectifierInputs.weightsHash(weights)
