@@ -33,7 +33,7 @@ struct Weights: ParsableCommand {
                 print("\(entry.name)  [\(kind)]  \(state)")
                 print("    \(entry.file.path)")
                 if let model = WeightsRegistry.known(entry.name) { print("    \(model.summary)") }
-                if let sha = entry.recordedSHA256 { print("    sha256 \(sha)") }
+                if let sha = entry.recordedSHA256 { print("    sha256 \(sha)" + (entry.hashNote.map { " (\($0))" } ?? "")) }
             }
         }
     }
@@ -41,7 +41,7 @@ struct Weights: ParsableCommand {
     /// `reclip weights fetch NAME [--url URL --sha256 HEX]`.
     struct Fetch: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Download a model's model.safetensors (resumable, verified by SHA-256).")
+            abstract: "Download a model's model.safetensors (resumable, checked against the SHA-256 given or published by the source).")
 
         @Argument(help: "Registry name, e.g. openai/clip-vit-base-patch16.")
         var name: String
@@ -49,7 +49,7 @@ struct Weights: ParsableCommand {
         @Option(help: "Download from this URL instead of the known model's.")
         var url: String?
 
-        @Option(help: "Expected SHA-256 of the file (64 hex digits).")
+        @Option(help: "Expected SHA-256 of the file (64 hex digits); without it, the hash the source publishes is used.")
         var sha256: String?
 
         func run() throws {
@@ -74,9 +74,7 @@ struct Weights: ParsableCommand {
                 .run(progress: { display.update($0.line(), fraction: $0.fraction) })
             display.finish()
             print("installed \(result.file.path) (\(TransferProgress.bytesText(result.bytes)))")
-            print(result.verified
-                  ? "sha256 \(result.sha256) (verified)"
-                  : "sha256 \(result.sha256) (no expected hash was known: recorded, not verified)")
+            print("sha256 \(result.sha256) (\(result.verification.note))")
         }
     }
 

@@ -6,11 +6,13 @@ import Darwin
 #endif
 
 /// A tiny HTTP/1.1 server on 127.0.0.1 (ephemeral port) serving one body, for download
-/// tests. Each request is answered by the next scripted behaviour (then `.serve`). It runs
-/// on a background thread and stops by itself after `lifetime` seconds at the latest.
+/// tests. Each GET is answered by the next scripted behaviour (then `.serve`), each HEAD by
+/// the next scripted head behaviour (then a plain 200 with no hash headers); the two are
+/// logged apart in `requests` and `headRequests`. It runs on a background thread and stops
+/// by itself after `lifetime` seconds at the latest.
 ///
-/// `@unchecked Sendable`: `requests` and `behaviours` are guarded by `lock`; the socket is
-/// used by the server thread only, apart from `stop()` which just sets a flag.
+/// `@unchecked Sendable`: the logs and scripts are guarded by `lock`; the socket is used by
+/// the server thread only, apart from `stop()` which just sets a flag.
 final class LoopbackHTTPServer: @unchecked Sendable {
     enum Behaviour {
         /// 200 with the body, or 206 from the requested `Range`.
@@ -27,6 +29,17 @@ final class LoopbackHTTPServer: @unchecked Sendable {
         case redirect(String)
     }
 
+    /// How a HEAD request is answered (never with a body).
+    enum HeadBehaviour {
+        /// 200 with the body's Content-Length and these extra header lines.
+        case answer([String])
+        /// A 302 redirect to this path on the same server, carrying these extra header lines
+        /// itself (as a HuggingFace resolve URL answers for an LFS file).
+        case redirect(String, [String])
+        /// An empty answer with this status code.
+        case status(Int)
+    }
+
     struct Request: Equatable {
         let line: String
         let range: String?
@@ -35,16 +48,22 @@ final class LoopbackHTTPServer: @unchecked Sendable {
     let body: Data
     private(set) var port: UInt16 = 0
     private var behaviours: [Behaviour]
+    private var headBehaviours: [HeadBehaviour]
     private var received = [Request]()
+    private var receivedHeads = [Request]()
     private var stopped = false
     private let lock = NSLock()
     private let socketFD: Int32
 
+    /// The GET requests received, in order.
     var requests: [Request] { lock.lock(); defer { lock.unlock() }; return received }
+    /// The HEAD requests received, in order.
+    var headRequests: [Request] { lock.lock(); defer { lock.unlock() }; return receivedHeads }
 
-    init(body: Data, behaviours: [Behaviour] = [], lifetime: Double = 30) throws {
+    init(body: Data, behaviours: [Behaviour] = [], headBehaviours: [HeadBehaviour] = [], lifetime: Double = 30) throws {
         self.body = body
         self.behaviours = behaviours
+        self.headBehaviours = headBehaviours
         #if canImport(Glibc)
         socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else
@@ -102,8 +121,10 @@ final class LoopbackHTTPServer: @unchecked Sendable {
         let range = lines.first { $0.lowercased().hasPrefix("range:") }.map {
             $0.dropFirst("range:".count).trimmingCharacters(in: .whitespaces)
         }
+        let request = Request(line: lines.first ?? "", range: range)
+        if request.line.hasPrefix("HEAD ") { return answerHead(client, request) }
         lock.lock()
-        received.append(Request(line: lines.first ?? "", range: range))
+        received.append(request)
         let behaviour = behaviours.isEmpty ? .serve : behaviours.removeFirst()
         lock.unlock()
 
@@ -132,6 +153,23 @@ final class LoopbackHTTPServer: @unchecked Sendable {
         send(client, "HTTP/1.1 \(status)\r\n\(extra)Content-Length: \(payload.count)\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n")
         if case .cutAfter(let n) = behaviour { payload = payload.prefix(n) }
         send(client, payload)
+    }
+
+    private func answerHead(_ client: Int32, _ request: Request) {
+        lock.lock()
+        receivedHeads.append(request)
+        let behaviour = headBehaviours.isEmpty ? .answer([]) : headBehaviours.removeFirst()
+        lock.unlock()
+        switch behaviour {
+        case .answer(let headers):
+            let extra = headers.map { $0 + "\r\n" }.joined()
+            send(client, "HTTP/1.1 200 OK\r\n\(extra)Content-Length: \(body.count)\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n")
+        case .redirect(let path, let headers):
+            let extra = headers.map { $0 + "\r\n" }.joined()
+            send(client, "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:\(port)\(path)\r\n\(extra)Content-Length: 0\r\nConnection: close\r\n\r\n")
+        case .status(let code):
+            send(client, "HTTP/1.1 \(code) Scripted\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        }
     }
 
     private func send(_ client: Int32, _ text: String) { send(client, Data(text.utf8)) }

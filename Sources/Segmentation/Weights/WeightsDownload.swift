@@ -9,9 +9,15 @@ import FoundationNetworking
 /// The bytes go to `NAME/model.safetensors.part` (its URL in `model.safetensors.part.url`). A
 /// later run from the same URL asks the server for the rest with an HTTP `Range` request (a
 /// `206` answer is appended; a `200` answer starts over); a run from another URL starts over.
-/// When the transfer is complete the file's SHA-256 is compared with the expected one (a
-/// mismatch deletes the part file) and its safetensors header is checked; then it is
-/// renamed to `model.safetensors` and its hash recorded in `model.safetensors.sha256`.
+///
+/// The hash to check is the expected one when given. Otherwise, before any byte is fetched,
+/// the URL is asked with a `HEAD` request, redirects not followed, for the hash it publishes
+/// (`PublishedHash`: HuggingFace's `X-Linked-Etag` and `X-Linked-Size`). When the transfer is
+/// complete the file's size and SHA-256 are compared with that hash (a mismatch deletes the
+/// part file) and its safetensors header is checked; then it is renamed to
+/// `model.safetensors` and its hash recorded in `model.safetensors.sha256` with a comment line
+/// saying what it was checked against. A source that publishes no hash gets its file
+/// installed unchecked, and the record and `Result.verification` say why.
 ///
 /// ```swift
 /// let download = WeightsDownload(registry: WeightsRegistry(), name: "openai/clip-vit-base-patch16",
@@ -27,10 +33,35 @@ public struct WeightsDownload: Sendable {
         public let bytes: Int
         /// Its SHA-256.
         public let sha256: String
-        /// Whether the hash was checked against an expected one (otherwise it was only recorded).
-        public let verified: Bool
+        /// What the hash was checked against, or why it was not.
+        public let verification: Verification
+        /// Whether the hash was checked (otherwise it was only recorded).
+        public var verified: Bool {
+            if case .unverified = verification { return false }
+            return true
+        }
         /// Bytes already present from an earlier, interrupted run.
         public let resumedFrom: Int
+    }
+
+    /// What a downloaded file's SHA-256 was checked against.
+    public enum Verification: Sendable, Equatable {
+        /// The hash given in advance (the registry's pinned value, or `--sha256`).
+        case expected
+        /// The hash its source published.
+        case published(PublishedHash)
+        /// Nothing: the source published no hash, for this reason; the hash was only recorded.
+        case unverified(reason: String)
+
+        /// One line for the hash record and the command's report, e.g.
+        /// `"verified against the SHA-256 published by huggingface.co in X-Linked-Etag"`.
+        public var note: String {
+            switch self {
+            case .expected: return "verified against the expected SHA-256"
+            case .published(let hash): return "verified against the SHA-256 \(hash.origin)"
+            case .unverified(let reason): return "recorded, not verified: \(reason)"
+            }
+        }
     }
 
     /// A download that did not produce a verified file.
@@ -42,7 +73,8 @@ public struct WeightsDownload: Sendable {
     public let registry: WeightsRegistry
     public let name: String
     public let url: URL
-    /// Lower-case hex SHA-256 the file must have, or nil to record whatever arrives.
+    /// Lower-case hex SHA-256 the file must have, or nil to check the hash the source
+    /// publishes (or, when it publishes none, record whatever arrives).
     public let expectedSHA256: String?
     /// Seconds without any data before the transfer is abandoned.
     public var idleTimeout: Double = 60
@@ -58,7 +90,7 @@ public struct WeightsDownload: Sendable {
     /// ten times a second, from a background thread).
     public func run(progress: @escaping @Sendable (TransferProgress) -> Void = { _ in }) throws -> Result {
         try WeightsRegistry.validate(name: name)
-        if let hex = expectedSHA256, hex.count != 64 || !hex.allSatisfy(\.isHexDigit) {
+        if let hex = expectedSHA256, !PublishedHash.isSHA256Hex(hex) {
             throw Failure(description: "'\(hex)' is not a SHA-256 (64 hexadecimal digits)")
         }
         guard url.scheme == "https" || url.scheme == "http" else {
@@ -82,25 +114,29 @@ public struct WeightsDownload: Sendable {
                 throw Failure(description: "\(part.path): cannot create")
             }
         }
-        let resumedFrom = Int((try? FileManager.default.attributesOfItem(atPath: part.path)[.size] as? NSNumber)??.intValue ?? 0)
+        // Without an expected hash, the one the source publishes is checked instead.
+        let published = expectedSHA256 == nil ? PublishedHash.lookup(url, timeout: idleTimeout) : nil
+        let resumedFrom = Self.size(of: part) ?? 0
 
         let transfer = Transfer(part: part, offset: resumedFrom, progress: progress)
         do {
             try transfer.perform(url: url, idleTimeout: idleTimeout)
         } catch {
             // An empty part file is not worth keeping for a resume.
-            if let size = try? FileManager.default.attributesOfItem(atPath: part.path)[.size] as? NSNumber, size.intValue == 0 {
+            if Self.size(of: part) == 0 {
                 try? FileManager.default.removeItem(at: part)
             }
             throw error
         }
 
         // Verify, then install.
-        let digest = try SHA256.hex(ofFileAt: part)
-        if let expected = expectedSHA256, digest != expected {
-            try? FileManager.default.removeItem(at: part)
-            throw Failure(description: "\(url.absoluteString): downloaded file has SHA-256 \(digest), expected \(expected); the partial file was deleted, nothing was installed")
+        let verification: Verification
+        switch published {
+        case nil: verification = .expected
+        case .published(let hash)?: verification = .published(hash)
+        case .unavailable(let reason)?: verification = .unverified(reason: reason)
         }
+        let digest = try checkedDigest(of: part, verification)
         do {
             _ = try SafeTensorsFile(path: part.path)
         } catch {
@@ -109,9 +145,36 @@ public struct WeightsDownload: Sendable {
         }
         let destination = registry.weightsFile(for: name)
         try WeightsRegistry.moveIntoPlace(part, destination)
-        try WeightsRegistry.writeAtomically("\(digest)  \(WeightsRegistry.fileName)\n", to: registry.hashRecord(for: name))
+        try WeightsRegistry.writeAtomically("\(digest)  \(WeightsRegistry.fileName)\n# \(verification.note)\n",
+                                            to: registry.hashRecord(for: name))
         let bytes = registry.entry(name).bytes ?? 0
-        return Result(file: destination, bytes: bytes, sha256: digest, verified: expectedSHA256 != nil, resumedFrom: resumedFrom)
+        return Result(file: destination, bytes: bytes, sha256: digest, verification: verification, resumedFrom: resumedFrom)
+    }
+
+    /// The SHA-256 of `part`, once its size and hash agree with what `verification` expects;
+    /// a disagreement deletes `part`.
+    private func checkedDigest(of part: URL, _ verification: Verification) throws -> String {
+        func rejection(_ problem: String) -> Failure {
+            try? FileManager.default.removeItem(at: part)
+            return Failure(description: "\(url.absoluteString): downloaded file has \(problem); the partial file was deleted, nothing was installed")
+        }
+        if case .published(let hash) = verification, let want = hash.bytes, let size = Self.size(of: part), size != want {
+            throw rejection("\(size) bytes, expected \(want) (published by \(hash.publisher) in X-Linked-Size)")
+        }
+        let digest = try SHA256.hex(ofFileAt: part)
+        switch verification {
+        case .expected where digest != expectedSHA256:
+            throw rejection("SHA-256 \(digest), expected \(expectedSHA256 ?? "none")")
+        case .published(let hash) where digest != hash.sha256:
+            throw rejection("SHA-256 \(digest), expected \(hash.sha256) (\(hash.origin))")
+        default:
+            return digest
+        }
+    }
+
+    /// Size of the file at `url`, when it exists.
+    private static func size(of url: URL) -> Int? {
+        (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.intValue
     }
 }
 

@@ -15,8 +15,9 @@ public struct WeightsRegistry: Sendable {
         public let name: String
         /// Where its `model.safetensors` is downloaded from.
         public let url: URL
-        /// The file's SHA-256 when it is known in advance; `nil` means the download records
-        /// the hash it computed instead of checking one.
+        /// The file's SHA-256 when it is pinned here; `nil` means the download checks the
+        /// hash its source publishes (`PublishedHash`), or records the hash it computed when
+        /// the source publishes none.
         public let sha256: String?
         /// Approximate size in bytes, shown before the server reports one.
         public let approximateBytes: Int
@@ -35,6 +36,9 @@ public struct WeightsRegistry: Sendable {
         public let bytes: Int?
         /// The SHA-256 recorded when the file was fetched or imported.
         public let recordedSHA256: String?
+        /// What the recorded hash was checked against (the record's `#` line), e.g.
+        /// `verified against the SHA-256 published by huggingface.co in X-Linked-Etag`.
+        public let hashNote: String?
         /// Bytes of an unfinished download waiting to be resumed.
         public let partialBytes: Int?
         public var isPresent: Bool { bytes != nil }
@@ -47,8 +51,13 @@ public struct WeightsRegistry: Sendable {
         public init(description: String) { self.description = description }
     }
 
-    // The SHA-256 of these files could not be confirmed from a published record, so they
-    // are nil: the first download records the hash it computed in model.safetensors.sha256.
+    // No SHA-256 is pinned for these files (a pinned value would be checked as it is, with no
+    // HEAD request). Before downloading, WeightsDownload asks the resolve URL with a HEAD
+    // request, redirects not followed, for the hash HuggingFace publishes for every LFS file
+    // (`X-Linked-Etag`, with the size in `X-Linked-Size`; see PublishedHash), checks the
+    // finished file against it, and notes "verified against the SHA-256 published by
+    // huggingface.co" in model.safetensors.sha256. When no hash is published, the computed
+    // hash is recorded with the reason it could not be verified.
     public static let knownModels: [KnownModel] = [
         KnownModel(name: "openai/clip-vit-base-patch16",
                    url: URL(string: "https://huggingface.co/openai/clip-vit-base-patch16/resolve/main/model.safetensors")!,
@@ -156,9 +165,11 @@ public struct WeightsRegistry: Sendable {
             (try? fm.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.intValue
         }
         let record = try? String(contentsOf: hashRecord(for: name), encoding: .utf8)
+        let note = record?.split(separator: "\n").first { $0.hasPrefix("# ") }?.dropFirst(2)
         return Entry(name: name, isKnown: Self.known(name) != nil, file: weightsFile(for: name),
                      bytes: size(weightsFile(for: name)),
                      recordedSHA256: record?.split(separator: " ").first.map(String.init),
+                     hashNote: note.map(String.init),
                      partialBytes: size(partialFile(for: name)))
     }
 
