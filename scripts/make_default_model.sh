@@ -8,7 +8,10 @@
 #   5. writes models/world/README.md with the commands, settings and figures.
 # Usage: scripts/make_default_model.sh CHECKPOINT_DIR [OUT_DIR]
 # Environment: RECLIP (binary, default .build/release/reclip), IMAGES (rectifier training
-# scenes, default 1000), EPOCHS (default 4), WORK (scratch folder, default /tmp/reclip-default).
+# scenes, default 1000), EPOCHS (default 4), WORK (scratch folder, default /tmp/reclip-default),
+# ARGS_RECLIP / ARGS_RECLIPPP (extra `reclip train` options per variant, e.g. pseudo-label
+# settings chosen on a validation world), CLIP_COMMAND (the train-clip line that made the
+# checkpoint, for the README).
 set -euo pipefail
 
 CKPT_DIR=${1:?usage: scripts/make_default_model.sh CHECKPOINT_DIR [OUT_DIR]}
@@ -16,6 +19,9 @@ OUT=${2:-models/world}
 RECLIP=${RECLIP:-.build/release/reclip}
 IMAGES=${IMAGES:-1000}
 EPOCHS=${EPOCHS:-4}
+ARGS_RECLIP=${ARGS_RECLIP:-}
+ARGS_RECLIPPP=${ARGS_RECLIPPP:-}
+CLIP_COMMAND=${CLIP_COMMAND:-"reclip train-clip --world 2024 --out $CKPT_DIR --steps 2000"}
 WORK=${WORK:-/tmp/reclip-default}
 CLASSES=sky,cloud,mountain,snow,tree,grass,water,sand,road,building,car,boat
 TRAIN_SEED=10
@@ -44,8 +50,10 @@ SECONDS_FOR[world]=$(( $(now) - t ))
 
 for v in reclip reclip++; do
   t=$(now)
+  if [ $v = reclip ]; then extra=$ARGS_RECLIP; else extra=$ARGS_RECLIPPP; fi
+  # shellcheck disable=SC2086
   "$RECLIP" train --weights "$OUT/mini-clip.safetensors" --images "$WORK/train" --classes "$CLASSES" --size 96 \
-    --variant $v --epochs "$EPOCHS" --seed 0 --out "$WORK/rectifier-$v.safetensors"
+    --variant $v --epochs "$EPOCHS" --seed 0 $extra --out "$WORK/rectifier-$v.safetensors"
   mv "$WORK/rectifier-$v.safetensors" "$OUT/rectifier-$v.safetensors"
   SECONDS_FOR[train-$v]=$(( $(now) - t ))
 done
@@ -59,9 +67,10 @@ done
 "$RECLIP" world-zeroshot --weights "$OUT/mini-clip.safetensors" --seed $HELDOUT_SEED --count $HELDOUT_COUNT --json > "$WORK/zeroshot.json"
 SECONDS_FOR[eval]=$(( $(now) - t ))
 
-python3 - "$WORK" "$OUT" "$CKPT_DIR" "$STEP" "$IMAGES" "$EPOCHS" <<'PY' > "$WORK/README.md"
+python3 - "$WORK" "$OUT" "$CKPT_DIR" "$STEP" "$IMAGES" "$EPOCHS" "$ARGS_RECLIP" "$ARGS_RECLIPPP" "$CLIP_COMMAND" <<'PY' > "$WORK/README.md"
 import json, sys
-work, out, ckpt, step, images, epochs = sys.argv[1:]
+work, out, ckpt, step, images, epochs, args_reclip, args_reclippp, clip_command = sys.argv[1:]
+sp = lambda a: (" " + a) if a else ""
 raw = json.load(open(f"{work}/eval-raw.json"))
 rec = json.load(open(f"{work}/eval-reclip.json"))
 rpp = json.load(open(f"{work}/eval-reclip++.json"))
@@ -84,20 +93,22 @@ Used by `reclip`, `reclip eval` and `reclip segment` when no `--weights` is give
 ## How they were made
 
 ```
-reclip train-clip --world 2024 --out {ckpt} --steps 2000          # contrastive only, world seed 2024
+{clip_command}          # contrastive only, world seed 2024
 reclip export-clip {ckpt}/checkpoint.safetensors --out models/world/mini-clip.safetensors   # step {step}
 reclip world --seed 10 --count {images} --out /tmp/world-train     # unlabelled: only JPEGImages are read
 reclip train --weights models/world/mini-clip.safetensors --images /tmp/world-train \\
   --classes sky,cloud,mountain,snow,tree,grass,water,sand,road,building,car,boat --size 96 \\
-  --variant reclip --epochs {epochs} --seed 0 --out models/world/rectifier-reclip.safetensors   # and --variant reclip++
+  --variant reclip --epochs {epochs} --seed 0{sp(args_reclip)} --out models/world/rectifier-reclip.safetensors
+reclip train ... --variant reclip++ --epochs {epochs} --seed 0{sp(args_reclippp)} --out models/world/rectifier-reclip++.safetensors
 reclip world --seed 777 --count 200 --val-fraction 1 --out /tmp/world-heldout
 reclip eval --weights models/world/mini-clip.safetensors --dataset /tmp/world-heldout --size 96 [--rectifier R --alpha 1] --json
 reclip world-zeroshot --weights models/world/mini-clip.safetensors --seed 777 --count 200
 ```
 
 All of it is `scripts/make_default_model.sh {ckpt}`. Seeds: CLIP initialisation 1, training world
-2024 (scenes 0 ... 127,999), rectifier images world 10, rectifier seed 0; the held-out world 777 was
-never used for training or tuning.
+2024 (scenes 0 ... 127,999), rectifier images world 10, rectifier seed 0; rectifier settings were
+chosen on a validation world (seed 11, 200 scenes); the held-out world 777 was never used for
+training or tuning.
 
 ## Measured on 200 held-out scenes (world seed 777), 96 px
 
