@@ -106,12 +106,7 @@ private final class HeadRequest: NSObject, URLSessionDataDelegate, @unchecked Se
     private let done = DispatchSemaphore(value: 0)
 
     func perform(_ url: URL, timeout: Double) -> PublishedHash.Lookup {
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout
-        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        let queue = OperationQueue()
-        queue.maxConcurrentOperationCount = 1
-        let session = URLSession(configuration: configuration, delegate: self, delegateQueue: queue)
+        let session = URLSession.serialUncached(timeout: timeout, delegate: self)
         defer { session.finishTasksAndInvalidate() }
         var request = URLRequest(url: url)
         request.httpMethod = "HEAD"

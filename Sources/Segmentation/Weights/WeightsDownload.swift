@@ -204,12 +204,7 @@ private final class Transfer: NSObject, URLSessionDataDelegate, @unchecked Senda
     }
 
     func perform(url: URL, idleTimeout: Double) throws {
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = idleTimeout
-        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        let queue = OperationQueue()
-        queue.maxConcurrentOperationCount = 1
-        let session = URLSession(configuration: configuration, delegate: self, delegateQueue: queue)
+        let session = URLSession.serialUncached(timeout: idleTimeout, delegate: self)
         defer { session.finishTasksAndInvalidate() }
         session.dataTask(with: request(url)).resume()
         done.wait()
