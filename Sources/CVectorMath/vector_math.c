@@ -53,6 +53,11 @@ static void exp_portable(float *out, const float *inp, long count) {
     for (long i = 0; i < count; i++) out[i] = exp_scalar(inp[i]);
 }
 
+// The sum of eight lanes, in a fixed pairwise order.
+static inline float sum_lanes(const float l[8]) {
+    return ((l[0] + l[4]) + (l[1] + l[5])) + ((l[2] + l[6]) + (l[3] + l[7]));
+}
+
 // Eight running maxima and sums (reductions in a fixed order the compiler can vectorise).
 static float max_portable(const float *x, long count) {
     float m8[8];
@@ -71,7 +76,7 @@ static float sum_portable(const float *x, long count) {
     long i = 0;
     for (; i + 8 <= count; i += 8)
         for (int l = 0; l < 8; l++) s8[l] += x[i + l];
-    float sum = ((s8[0] + s8[4]) + (s8[1] + s8[5])) + ((s8[2] + s8[6]) + (s8[3] + s8[7]));
+    float sum = sum_lanes(s8);
     for (; i < count; i++) sum += x[i];
     return sum;
 }
@@ -94,7 +99,7 @@ static void layer_norm_row_portable(float *out, float *mean, float *rstd, const 
     long c = 0;
     for (; c + 8 <= n; c += 8)
         for (int l = 0; l < 8; l++) v8[l] += (x[c + l] - m) * (x[c + l] - m);
-    float var = ((v8[0] + v8[4]) + (v8[1] + v8[5])) + ((v8[2] + v8[6]) + (v8[3] + v8[7]));
+    float var = sum_lanes(v8);
     for (; c < n; c++) var += (x[c] - m) * (x[c] - m);
     float s = 1.0f / __builtin_sqrtf(var / (float)n + eps);
     for (c = 0; c < n; c++) out[c] = (x[c] - m) * s * w[c] + b[c];
@@ -149,7 +154,7 @@ VM_AVX2 static float softmax_row_avx2(float *x, long count) {
         s8 = _mm256_add_ps(s8, e);
     }
     _mm256_storeu_ps(lanes, s8);
-    float sum = ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
+    float sum = sum_lanes(lanes);
     for (; i < count; i++) {
         x[i] = exp_scalar(x[i] - mx);
         sum += x[i];

@@ -15,18 +15,13 @@ public func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
                  b: UnsafePointer<Float>, ldb: Int,
                  beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
     if m == 0 || n == 0 { return }
-    singleThreadedBLAS.ensure()
-    let workers = parallelWorkerCount
-    guard workers > 1, 2 * m * n * k >= parallelGEMMMinimumFlops, !isInsideParallelWorker else {
-        blasGEMM(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-        return
-    }
+    _ = singleThreadedBLAS
     // Blocks of whole 16-wide panels (the width of OpenBLAS's kernels), as even as possible.
     let splitColumns = n >= m
     let extent = splitColumns ? n : m
     let panels = (extent + 15) / 16
-    let parts = min(workers, panels)
-    guard parts > 1 else {
+    let parts = min(parallelWorkerCount, panels)
+    guard parts > 1, 2 * m * n * k >= parallelGEMMMinimumFlops, !isInsideParallelWorker else {
         blasGEMM(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
         return
     }
@@ -64,15 +59,9 @@ private func blasGEMM(_ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int
                 beta, c, blasint(ldc))
 }
 
-/// Sets OpenBLAS to one thread, once per process, before the first product.
-private enum SingleThreadedBLAS {
-    case configured
-    @inline(__always) func ensure() {}
-}
-private let singleThreadedBLAS: SingleThreadedBLAS = {
-    openblas_set_num_threads(1)
-    return .configured
-}()
+/// Sets OpenBLAS to one thread, once per process, before the first product (Swift runs a
+/// global's initialiser once, on first use).
+private let singleThreadedBLAS: Void = openblas_set_num_threads(1)
 
 /// Linear layer with PyTorch's weight layout:
 /// out[r, o] = sum_i inp[r, i] * weight[o, i] + bias[o]
@@ -94,7 +83,7 @@ public func matmulForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<F
 /// The number of threads OpenBLAS itself uses for one `cblas_sgemm` call (one: `gemm`
 /// spreads large products over the cores itself).
 public var blasThreadCount: Int {
-    singleThreadedBLAS.ensure()
+    _ = singleThreadedBLAS
     return Int(openblas_get_num_threads())
 }
 

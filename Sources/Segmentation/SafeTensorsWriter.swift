@@ -1,7 +1,7 @@
 import Foundation
 import Math
 
-/// Writes F32 tensors to a safetensors file, atomically: the bytes go to a temporary file in
+/// Writes tensors to a safetensors file as F32 or F16, atomically: the bytes go to a temporary file in
 /// the destination's directory, which is then renamed over the destination.
 ///
 /// ```swift
@@ -10,16 +10,20 @@ import Math
 /// ```
 public enum SafeTensorsWriter {
     /// Writes `tensors` in the given order (names must be unique) with an optional
-    /// `__metadata__` string map.
+    /// `__metadata__` string map, each stored as `dtype`: `.f32`, or `.f16` (rounded to nearest,
+    /// half the size; readers widen it back).
     public static func write(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String]? = nil,
-                             to path: String) throws {
+                             as dtype: SafeTensorsDType = .f32, to path: String) throws {
+        guard dtype == .f32 || dtype == .f16 else {
+            throw SafeTensorsError(file: path, "writing \(dtype.rawValue) is not supported (F32 or F16)")
+        }
         var header: [String: Any] = [:]
         if let metadata, !metadata.isEmpty { header["__metadata__"] = metadata }
         var offset = 0
         for (name, tensor) in tensors {
             guard name != "__metadata__", header[name] == nil else { throw SafeTensorsError(file: path, tensor: name, "duplicate or reserved tensor name") }
-            let bytes = tensor.count * 4
-            header[name] = ["dtype": "F32", "shape": tensor.shape, "data_offsets": [offset, offset + bytes]] as [String: Any]
+            let bytes = tensor.count * dtype.size
+            header[name] = ["dtype": dtype.rawValue, "shape": tensor.shape, "data_offsets": [offset, offset + bytes]] as [String: Any]
             offset += bytes
         }
         var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
@@ -29,7 +33,11 @@ public enum SafeTensorsWriter {
         withUnsafeBytes(of: UInt64(json.count).littleEndian) { file.append(contentsOf: $0) }
         file.append(json)
         for (_, tensor) in tensors {
-            tensor.data.withUnsafeBytes { file.append(contentsOf: $0) }
+            if dtype == .f16 {
+                tensor.data.map { Float16($0).bitPattern.littleEndian }.withUnsafeBytes { file.append(contentsOf: $0) }
+            } else {
+                tensor.data.withUnsafeBytes { file.append(contentsOf: $0) }
+            }
         }
         try writeAtomically(file, to: path)
     }

@@ -111,19 +111,7 @@ final class DefaultModelTests: XCTestCase {
 
     /// Spearman's rank correlation (average ranks for ties).
     static func spearman(_ a: [Double], _ b: [Double]) -> Double {
-        func ranks(_ x: [Double]) -> [Double] {
-            let order = x.indices.sorted { x[$0] < x[$1] }
-            var r = [Double](repeating: 0, count: x.count)
-            var i = 0
-            while i < order.count {
-                var j = i
-                while j + 1 < order.count && x[order[j + 1]] == x[order[i]] { j += 1 }
-                for t in i...j { r[order[t]] = Double(i + j) / 2 }
-                i = j + 1
-            }
-            return r
-        }
-        let ra = ranks(a), rb = ranks(b), n = Double(a.count)
+        let ra = averageRanks(a), rb = averageRanks(b), n = Double(a.count)
         let ma = ra.reduce(0, +) / n, mb = rb.reduce(0, +) / n
         let cov = zip(ra, rb).map { ($0 - ma) * ($1 - mb) }.reduce(0, +)
         let va = ra.map { ($0 - ma) * ($0 - ma) }.reduce(0, +), vb = rb.map { ($0 - mb) * ($0 - mb) }.reduce(0, +)

@@ -47,16 +47,7 @@ public enum ZeroShotPresence {
     /// ROC AUC: the probability that a random positive scores above a random negative (ties
     /// count half), by ranks (Mann-Whitney U). NaN without positives or negatives.
     static func rocAUC(scores: [Double], positive: [Bool]) -> Double {
-        let order = scores.indices.sorted { scores[$0] < scores[$1] }
-        var ranks = [Double](repeating: 0, count: scores.count)
-        var i = 0
-        while i < order.count {
-            var j = i
-            while j + 1 < order.count && scores[order[j + 1]] == scores[order[i]] { j += 1 }
-            let rank = Double(i + j) / 2 + 1
-            for t in i...j { ranks[order[t]] = rank }
-            i = j + 1
-        }
+        let ranks = averageRanks(scores)
         let positives = positive.filter { $0 }.count, negatives = positive.count - positives
         guard positives > 0 && negatives > 0 else { return .nan }
         let rankSum = zip(ranks, positive).filter(\.1).map(\.0).reduce(0, +)
