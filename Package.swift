@@ -5,8 +5,6 @@
 // Datasets (dataset folders on disk) -> Render, Segmentation.
 import PackageDescription
 
-let optimise: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
-
 let package = Package(
     name: "reclip",
     platforms: [.macOS(.v13)],
@@ -31,17 +29,16 @@ let package = Package(
         // Vector kernels (exp, softmax rows, QuickGELU, LayerNorm rows) in C, so that they can use AVX2 + FMA
         // where the CPU has them and portable code elsewhere, chosen at run time.
         .target(name: "CVectorMath"),
-        .target(name: "Math", dependencies: ["CBLAS", "CVectorMath"], swiftSettings: optimise),
+        .target(name: "Math", dependencies: ["CBLAS", "CVectorMath"]),
         .target(
             name: "Segmentation",
             dependencies: ["Math", "CZlib"],
-            resources: [.copy("Resources")],
-            swiftSettings: optimise),
+            resources: [.copy("Resources")]),
         // libjpeg reports fatal errors through a longjmp that Swift frames cannot survive:
         // this small C target holds the setjmp guard around the decoder.
         .target(name: "CJPEGShim", dependencies: ["CJPEG"], linkerSettings: [.linkedLibrary("jpeg")]),
-        .target(name: "Render", dependencies: ["CPNG", "CJPEGShim", "CZlib"], swiftSettings: optimise),
-        .target(name: "Datasets", dependencies: ["Render", "Segmentation"], swiftSettings: optimise),
+        .target(name: "Render", dependencies: ["CPNG", "CJPEGShim", "CZlib"]),
+        .target(name: "Datasets", dependencies: ["Render", "Segmentation"]),
         .target(name: "TUI", dependencies: ["Render", "Segmentation", "Datasets", "CNCurses"]),
         .executableTarget(
             name: "reclip",
@@ -50,11 +47,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
-        .testTarget(name: "MathTests", dependencies: ["Math"]),
-        .testTarget(name: "SegmentationTests", dependencies: ["Segmentation", "Math"]),
-        .testTarget(name: "RenderTests", dependencies: ["Render"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Render", "Segmentation"]),
-        .testTarget(name: "TUITests", dependencies: ["TUI", "Render", "Segmentation"]),
+        // The test suite's one NaN-strict numeric comparison, shared by every test target.
+        .target(name: "TestSupport", dependencies: ["Math"], path: "Tests/TestSupport"),
+        .testTarget(name: "MathTests", dependencies: ["Math", "TestSupport"]),
+        .testTarget(name: "SegmentationTests", dependencies: ["Segmentation", "Math", "TestSupport"]),
+        .testTarget(name: "RenderTests", dependencies: ["Render", "TestSupport"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Render", "Segmentation", "TestSupport"]),
+        .testTarget(name: "TUITests", dependencies: ["TUI", "Render", "Segmentation", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

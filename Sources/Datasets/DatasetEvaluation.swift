@@ -8,6 +8,9 @@ public struct EvaluationReport: Sendable {
     public let classes: [String]
     public let matrix: ConfusionMatrix
     public let images: Int
+    /// Each image's id and mIoU (IoU averaged over the classes in its ground truth or its
+    /// prediction), in split order, from the image's own confusion matrix.
+    public let perImage: [(id: String, meanIoU: Double)]
 
     public var meanIoU: Double { matrix.meanIoU }
     public var perClassIoU: [Double] { matrix.perClassIoU }
@@ -28,15 +31,31 @@ public struct EvaluationReport: Sendable {
         return lines.joined(separator: "\n")
     }
 
-    /// `{"mIoU": fraction, "per_class": {name: IoU or null}, "pixel_accuracy": fraction, "images": n}`.
+    /// What `reclip eval --json` prints: fractions, null where a score is undefined.
+    public struct JSON: Codable, Equatable {
+        public var mIoU: Double?
+        public var per_class: [String: Double?]
+        public var pixel_accuracy: Double?
+        public var images: Int
+        /// Image id -> that image's mIoU.
+        public var per_image: [String: Double?]
+    }
+
+    /// The report as `JSON`.
+    public var jsonValue: JSON {
+        func num(_ v: Double) -> Double? { v.isFinite ? v : nil }
+        return JSON(mIoU: num(meanIoU),
+                    per_class: Dictionary(uniqueKeysWithValues: zip(classes, perClassIoU.map(num))),
+                    pixel_accuracy: num(pixelAccuracy), images: images,
+                    per_image: Dictionary(perImage.map { ($0.id, num($0.meanIoU)) }, uniquingKeysWith: { a, _ in a }))
+    }
+
+    /// `{"images": n, "mIoU": f, "per_class": {name: IoU or null}, "per_image": {id: mIoU or null}, "pixel_accuracy": f}`.
     public var json: String {
-        func num(_ v: Double) -> Any { v.isNaN ? NSNull() : v }
-        var per: [String: Any] = [:]
-        for (name, iou) in zip(classes, perClassIoU) { per[name] = num(iou) }
-        let object: [String: Any] = ["mIoU": num(meanIoU), "per_class": per, "pixel_accuracy": num(pixelAccuracy),
-                                     "images": images]
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
-        return String(data: data, encoding: .utf8) ?? "{}"
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        // Every value is finite or nil, so encoding cannot fail.
+        return (try? encoder.encode(jsonValue)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 }
 
@@ -50,15 +69,19 @@ public enum DatasetEvaluation {
         let ids = try dataset.layout.imageIDs(split: split)
         guard !ids.isEmpty else { throw DatasetError(file: dataset.layout.splitFile(split).path, problem: "the split is empty") }
         var matrix = ConfusionMatrix(classCount: dataset.classes.count)
+        var perImage: [(id: String, meanIoU: Double)] = []
         for (i, id) in ids.enumerated() {
             let (image, labels) = try dataset.sample(id)
             let prediction = try predict(image)
             guard prediction.count == labels.count else {
                 throw DatasetError(file: id, problem: "prediction has \(prediction.count) pixels, the mask \(labels.count)")
             }
-            matrix.add(prediction: prediction, groundTruth: labels, reduceZeroLabel: dataset.reduceZeroLabel)
+            var own = ConfusionMatrix(classCount: dataset.classes.count)
+            own.add(prediction: prediction, groundTruth: labels, reduceZeroLabel: dataset.reduceZeroLabel)
+            matrix.add(own)
+            perImage.append((id, own.meanIoU))
             progress?(i + 1, ids.count)
         }
-        return EvaluationReport(classes: dataset.classes, matrix: matrix, images: ids.count)
+        return EvaluationReport(classes: dataset.classes, matrix: matrix, images: ids.count, perImage: perImage)
     }
 }

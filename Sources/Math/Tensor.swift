@@ -71,11 +71,4 @@ public struct Tensor: Sendable, Equatable {
         return flat
     }
 
-    /// Largest absolute element-wise difference to `other` (shapes must match).
-    public func maxAbsDifference(_ other: Tensor) -> Float {
-        precondition(shape == other.shape, "shape \(shape) != \(other.shape)")
-        var m: Float = 0
-        for i in 0..<data.count { m = max(m, abs(data[i] - other.data[i])) }
-        return m
-    }
 }

@@ -6,6 +6,19 @@ public enum Activation: String, Sendable, CaseIterable {
     case gelu = "gelu"
 }
 
+/// How a ViT CLIP turns its last tokens into the global image embedding.
+///
+/// OpenAI's CLIP reads the class token; open_clip's `pool_type='avg'` averages the patch
+/// tokens after `ln_post` (the class token still takes part in attention). With the mean,
+/// the global embedding is the average of the full forward's patch embeddings, so every
+/// patch's output lives in the space the contrastive loss aligns with text.
+public enum ImagePooling: String, Sendable, Codable, CaseIterable {
+    /// `ln_post(x[0]) @ proj`.
+    case classToken = "cls"
+    /// `mean_p(ln_post(x[1 + p])) @ proj`.
+    case patchMean = "avg"
+}
+
 /// The sizes of a ViT CLIP model, as read off a checkpoint's tensor shapes.
 ///
 /// ```swift
@@ -39,6 +52,8 @@ public struct CLIPArchitecture: Sendable, Equatable {
     public var activation: Activation
     /// LayerNorm epsilon everywhere (CLIP: 1e-5).
     public var layerNormEps: Float
+    /// How the global image embedding is read off the last tokens (CLIP: the class token).
+    public var pooling: ImagePooling = .classToken
 
     public init(embedDim: Int, visionWidth: Int, visionLayers: Int, visionHeads: Int, patchSize: Int,
                 visionGrid: Int, textWidth: Int, textLayers: Int, textHeads: Int, contextLength: Int,

@@ -14,7 +14,8 @@ extension CLIPModel {
     ///
     /// Heads default to width / 64 for both towers; the file's `__metadata__` entries
     /// `vision_heads` / `text_heads` override that, and the arguments override both. The
-    /// activation defaults to QuickGELU (metadata `activation`: `quick_gelu` or `gelu`).
+    /// activation defaults to QuickGELU (metadata `activation`: `quick_gelu` or `gelu`), the
+    /// global pooling to the class token (metadata `pooling`: `cls` or `avg`).
     public init(contentsOf path: String, visionHeads: Int? = nil, textHeads: Int? = nil,
                 activation: Activation? = nil) throws {
         let file = try SafeTensorsFile(path: path)
@@ -51,6 +52,12 @@ extension CLIPModel {
         case .huggingFace: self = try reader.huggingFace(visionHeads: { try heads(visionHeads, "vision_heads", width: $0, tower: "vision") },
                                                          textHeads: { try heads(textHeads, "text_heads", width: $0, tower: "text") },
                                                          activation: act)
+        }
+        if let name = file.metadata["pooling"] {
+            guard let pooling = ImagePooling(rawValue: name) else {
+                throw reader.error(nil, "metadata pooling = '\(name)' is not cls or avg")
+            }
+            architecture.pooling = pooling
         }
     }
 }

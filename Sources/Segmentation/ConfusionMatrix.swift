@@ -39,6 +39,12 @@ public struct ConfusionMatrix: Sendable, Equatable {
         }
     }
 
+    /// Adds another matrix of the same classes (a shard, or one image's).
+    public mutating func add(_ other: ConfusionMatrix) {
+        precondition(other.classCount == classCount && other.ignoreIndex == ignoreIndex, "confusion matrices of different classes")
+        for i in counts.indices { counts[i] += other.counts[i] }
+    }
+
     /// Pixels predicted correctly, per class.
     public var intersection: [Int] { (0..<classCount).map { counts[$0 * classCount + $0] } }
     /// Labelled pixels per ground-truth class.

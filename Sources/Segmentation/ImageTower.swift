@@ -19,10 +19,14 @@ extension CLIPModel {
     /// patch + class tokens, positional embedding (resized if the grid is not the native one),
     /// ln_pre, all blocks, ln_post on the class token, visual projection. The last block is
     /// computed for the class token only (the only row read out).
+    ///
+    /// With `ImagePooling.patchMean` the last block runs for every token and the embedding is
+    /// the mean of the patch tokens after ln_post, projected.
     public func encodeImage(_ image: Tensor) -> Tensor {
         let arch = architecture
         let tokens = visionTokens(image)
         let workspace = makeVisionWorkspace(tokens: tokens)
+        if arch.pooling == .patchMean { return patchMeanEmbedding(image, workspace: workspace) }
         var (x, _, _) = visionTrunk(image, blocks: vision.blocks.count - 1, workspace: workspace)
         var out = [Float](repeating: 0, count: architecture.embedDim)
         x.withUnsafeMutableBufferPointer { xb in
@@ -36,6 +40,27 @@ extension CLIPModel {
             }
         }
         return Tensor(shape: [architecture.embedDim], data: out)
+    }
+
+    /// The patch-mean global embedding [D]: all blocks over every token, ln_post on the patch
+    /// rows, their mean, the visual projection.
+    private func patchMeanEmbedding(_ image: Tensor, workspace: TransformerWorkspace) -> Tensor {
+        let arch = architecture
+        let c = arch.visionWidth
+        var (x, gh, gw) = visionTrunk(image, blocks: vision.blocks.count, workspace: workspace)
+        let n = gh * gw
+        var mean = [Float](repeating: 0, count: c)
+        var out = [Float](repeating: 0, count: arch.embedDim)
+        x.withUnsafeMutableBufferPointer { xb in
+            let xp = xb.baseAddress!
+            vision.lnPost.forward(out: xp + c, inp: xp + c, rows: n, eps: arch.layerNormEps)
+            for p in 0..<n { for ch in 0..<c { mean[ch] += xp[(1 + p) * c + ch] } }
+        }
+        for ch in 0..<c { mean[ch] /= Float(n) }
+        mean.withUnsafeBufferPointer { m in
+            out.withUnsafeMutableBufferPointer { o in vision.projection.forward(out: o.baseAddress!, inp: m.baseAddress!, rows: 1) }
+        }
+        return Tensor(shape: [arch.embedDim], data: out)
     }
 
     /// MaskCLIP dense features of a normalised image [3, H, W] of any size.

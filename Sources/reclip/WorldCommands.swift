@@ -120,6 +120,12 @@ struct TrainCLIPCommand: ParsableCommand {
     @Option(help: "Probability that a training caption names only the scene's most salient classes (0 = always all).")
     var salientCaptions: Float = 0
 
+    @Option(help: "Probability that a training pair is a random crop of its scene, captioned with the classes inside it (0 = whole scenes only).")
+    var cropCaptions: Float = 0
+
+    @Option(help: "Global image embedding: cls (the class token, as OpenAI's CLIP) or avg (the mean of the patch tokens, open_clip's pool_type='avg').")
+    var pooling: String = "cls"
+
     @Flag(help: "Continue from OUT/checkpoint.safetensors (its settings win; --steps may extend the run).")
     var resume = false
 
@@ -128,6 +134,8 @@ struct TrainCLIPCommand: ParsableCommand {
             throw ValidationError("--steps and --checkpoint-every must be positive and --batch at least 2")
         }
         guard (0...1).contains(salientCaptions) else { throw ValidationError("--salient-captions must be between 0 and 1") }
+        guard (0...1).contains(cropCaptions) else { throw ValidationError("--crop-captions must be between 0 and 1") }
+        guard ImagePooling(rawValue: pooling) != nil else { throw ValidationError("--pooling must be cls or avg, not \(pooling)") }
     }
 
     func run() throws {
@@ -138,6 +146,8 @@ struct TrainCLIPCommand: ParsableCommand {
         settings.learningRate = lr
         settings.checkpointEvery = checkpointEvery
         settings.salientCaptions = salientCaptions > 0 ? salientCaptions : nil
+        settings.crops = cropCaptions > 0 ? WorldCropSettings(probability: cropCaptions) : nil
+        if let p = ImagePooling(rawValue: pooling), p != .classToken { settings.config.pooling = p }
         var trainer = try MiniCLIPTrainer(settings: settings, folder: URL(fileURLWithPath: out), resume: resume)
         if trainer.step > 0 { print("resuming at step \(trainer.step) of \(trainer.settings.steps)") }
         print("training a \(trainer.model.parameters.count)-parameter CLIP on world \(trainer.settings.worldSeed)")

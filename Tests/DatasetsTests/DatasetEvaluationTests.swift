@@ -1,5 +1,6 @@
 import XCTest
 import Render
+import Segmentation
 @testable import Datasets
 
 /// Evaluation on two tiny committed datasets whose scores are worked out by hand
@@ -29,6 +30,19 @@ final class DatasetEvaluationTests: XCTestCase {
         XCTAssertEqual((json["per_class"] as! [String: Double])["c"]!, 0.5, accuracy: 1e-12)
         XCTAssertEqual(json["pixel_accuracy"] as! Double, 10.0 / 14, accuracy: 1e-12)
         XCTAssertTrue(r.table.contains("mIoU"))
+        // Per image: each image's own confusion matrix, IoU over the classes in its ground truth
+        // or prediction; the images' matrices add up to the split's.
+        XCTAssertEqual(r.perImage.count, 2)
+        var sum = ConfusionMatrix(classCount: 3)
+        for (id, miou) in r.perImage {
+            let (image, labels) = try data.sample(id)
+            var own = ConfusionMatrix(classCount: 3)
+            own.add(prediction: predict(image), groundTruth: labels, reduceZeroLabel: false)
+            XCTAssertEqual(miou, own.meanIoU, accuracy: 1e-12)
+            XCTAssertEqual((json["per_image"] as! [String: Double])[id]!, miou, accuracy: 1e-12)
+            sum.add(own)
+        }
+        XCTAssertEqual(sum, r.matrix)
     }
 
     func testVOCReduceZeroLabelAndAbsentClasses() throws {

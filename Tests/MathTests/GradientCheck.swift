@@ -19,7 +19,8 @@ func checkGradient(_ name: String, x: [Float], analytic: [Float], eps: Float = 1
         let numeric = Float((loss(xp) - loss(xm)) / Double(2 * eps))
         let err = abs(analytic[i] - numeric) / max(1, abs(numeric))
         worst = max(worst, err)
-        if err > tol {
+        // NaN-strict: a NaN error fails here, where `err > tol` would let it pass.
+        if !(err <= tol) {
             XCTFail("\(name)[\(i)]: analytic \(analytic[i]) vs numeric \(numeric)", file: file, line: line)
             return
         }

@@ -20,12 +20,3 @@ extension Dictionary where Key == String, Value == Any {
     func int(_ key: String) -> Int { (self[key] as! NSNumber).intValue }
     func float(_ key: String) -> Float { (self[key] as! NSNumber).floatValue }
 }
-
-/// Asserts element-wise closeness and that the counts agree.
-func assertClose(_ a: [Float], _ b: [Float], tolerance: Float, _ message: String = "",
-                 file: StaticString = #filePath, line: UInt = #line) {
-    XCTAssertEqual(a.count, b.count, "count " + message, file: file, line: line)
-    var worst: Float = 0
-    for (x, y) in zip(a, b) { worst = max(worst, abs(x - y)) }
-    XCTAssertLessThanOrEqual(worst, tolerance, message, file: file, line: line)
-}

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 @testable import Math
 
 /// The C vector kernels: both instruction-set paths against double-precision maths and the
@@ -30,12 +31,9 @@ final class VectorKernelTests: XCTestCase {
         forBothPaths { path in
             var out = [Float](repeating: .nan, count: xs.count)
             expForward(out: &out, inp: xs, count: xs.count)
-            var worst: Double = 0
-            for (x, y) in zip(xs, out) {
-                let exact = Foundation.exp(Double(x))
-                worst = max(worst, abs(Double(y) - exact) / exact)
-            }
-            XCTAssertLessThan(worst, 2.5e-7, "\(path): worst relative error \(worst)")
+            let relative = zip(xs, out).map { x, y in abs(Double(y) - Foundation.exp(Double(x))) / Foundation.exp(Double(x)) }
+            assertClose(relative, [Double](repeating: 0, count: relative.count), tolerance: 2.5e-7,
+                        "\(path): relative error (worst \(largestDifference(relative, [Double](repeating: 0, count: relative.count))))")
             for n in 0...40 {
                 let x = (0..<n).map { Float($0) * 0.37 - 5 }
                 var y = [Float](repeating: .nan, count: n + 1)

@@ -82,7 +82,13 @@ final class CellCanvasTests: XCTestCase {
             let lab = OKLab(c)
             let best = palette.map { lab.distance2($0) }.min()!
             let got = lab.distance2(OKLab(TerminalPalette.color(quantizer.index(c))))
-            if got > best * 1.0001 + 1e-9 { worse += 1; worstRatio = max(worstRatio, (got / best).squareRoot()) }
+            XCTAssertTrue(got.isFinite && best.isFinite, "distances of \(c) are not finite")
+            if got > best * 1.0001 + 1e-9 {
+                worse += 1
+                let ratio = (got / best).squareRoot()
+                XCTAssertTrue(ratio.isFinite, "distance ratio of \(c) is not finite")
+                worstRatio = max(worstRatio, ratio)
+            }
         }
         // The bracketing search finds the true nearest for nearly every colour, and misses
         // only between near-equidistant entries.

@@ -1,4 +1,5 @@
 import XCTest
+import TestSupport
 import Math
 @testable import Segmentation
 
@@ -11,11 +12,11 @@ final class ImagePreprocessingTests: XCTestCase {
             let crop = ImagePreprocessing.globalInput(image, size: 32)
             let expectedCrop = CLIPFixture.tensor("rgb.\(size).crop")
             XCTAssertEqual(crop.shape, expectedCrop.shape, size)
-            XCTAssertLessThanOrEqual(crop.maxAbsDifference(expectedCrop), 1e-5, size)
+            assertClose(crop, expectedCrop, tolerance: 1e-5, size)
             let dense = ImagePreprocessing.denseInput(image, shortSide: 32)
             let expectedDense = CLIPFixture.tensor("rgb.\(size).dense")
             XCTAssertEqual(dense.shape, expectedDense.shape, size)
-            XCTAssertLessThanOrEqual(dense.maxAbsDifference(expectedDense), 1e-5, size)
+            assertClose(dense, expectedDense, tolerance: 1e-5, size)
         }
     }
 
@@ -24,9 +25,8 @@ final class ImagePreprocessingTests: XCTestCase {
             let shape = try CLIPFixture.reference.entry("rgb.\(size)").shape
             let bytes = try CLIPFixture.reference.int32s("rgb.\(size)").map { UInt8($0) }
             let features = CLIPFixture.openAI.features(of: RGBPixels(width: shape[1], height: shape[0], data: bytes), size: 32)
-            XCTAssertLessThanOrEqual(features.global.maxAbsDifference(CLIPFixture.tensor("rgb.\(size).global")), 1e-4, size)
-            XCTAssertLessThanOrEqual(
-                features.dense.features.maxAbsDifference(CLIPFixture.tensor("rgb.\(size).denseFeatures")), 1e-4, size)
+            assertClose(features.global, CLIPFixture.tensor("rgb.\(size).global"), tolerance: 1e-4, size)
+            assertClose(features.dense.features, CLIPFixture.tensor("rgb.\(size).denseFeatures"), tolerance: 1e-4, size)
         }
     }
 

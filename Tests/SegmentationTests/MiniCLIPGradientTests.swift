@@ -15,7 +15,16 @@ final class MiniCLIPGradientTests: XCTestCase {
     }
 
     func testEveryParameterGradientMatchesFiniteDifferences() {
-        let config = Self.tinyConfig
+        checkEveryParameterGradient(pooling: .classToken)
+    }
+
+    func testEveryParameterGradientMatchesFiniteDifferencesWithPatchMeanPooling() {
+        checkEveryParameterGradient(pooling: .patchMean)
+    }
+
+    func checkEveryParameterGradient(pooling: ImagePooling, file: StaticString = #filePath, line: UInt = #line) {
+        var config = Self.tinyConfig
+        config.pooling = pooling
         var model = MiniCLIP(config: config, seed: 4)
         // Larger-than-default draws so that every path carries signal.
         var rng = WorldRandom(seed: 99)
@@ -44,12 +53,13 @@ final class MiniCLIPGradientTests: XCTestCase {
                 let numeric = (lp - lm) / (2 * eps)
                 let a = analytic.grads.values[t][i]
                 let error = abs(numeric - a) / max(1e-2, abs(numeric) + abs(a))
+                XCTAssertTrue(error.isFinite, "\(model.parameters.names[t])[\(i)]: a=\(a) n=\(numeric)")
                 if error > worst { worst = error; worstName = "\(model.parameters.names[t])[\(i)] a=\(a) n=\(numeric)" }
                 checked += 1
             }
         }
-        XCTAssertGreaterThan(checked, 60)
-        XCTAssertLessThan(worst, 0.05, worstName)
+        XCTAssertGreaterThan(checked, 60, file: file, line: line)
+        XCTAssertLessThan(worst, 0.05, "\(pooling): \(worstName)", file: file, line: line)
     }
 
     func testGradientsOfUnusedTokensAreZeroAndAdamWMovesAgainstTheGradient() {

@@ -1,4 +1,5 @@
 import XCTest
+import TestSupport
 @testable import Segmentation
 import Math
 
@@ -78,7 +79,16 @@ final class MiniCLIPTrainerTests: XCTestCase {
 /// The exported small CLIP is read by the engine's CLIP loader and computes what training computed.
 final class MiniCLIPExportTests: XCTestCase {
     func testEngineLoadsTheExportAndAgreesWithTheTrainingForward() throws {
-        let config = MiniCLIPGradientTests.tinyConfig
+        try checkExport(pooling: nil)
+    }
+
+    func testPatchMeanPoolingIsStoredAndTheEngineAgrees() throws {
+        try checkExport(pooling: .patchMean)
+    }
+
+    func checkExport(pooling: ImagePooling?) throws {
+        var config = MiniCLIPGradientTests.tinyConfig
+        config.pooling = pooling
         var model = MiniCLIP(config: config, seed: 12)
         // Round to F16 first, so both sides see the same weights.
         for t in 0..<model.parameters.values.count {
@@ -88,18 +98,18 @@ final class MiniCLIPExportTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: path) }
         try model.writeHalfPrecision(to: path)
         let loaded = try CLIPModel(contentsOf: path)
+        XCTAssertEqual(loaded.architecture.pooling, pooling ?? .classToken)
 
         var rng = WorldRandom(seed: 2)
         let pixels = (0..<(3 * 16 * 16)).map { _ in rng.normal() }
         let ours = model.imageForward(pixels, batch: 1).embedding
         let engine = loaded.encodeImage(Tensor(shape: [3, 16, 16], data: pixels)).data
-        XCTAssertEqual(engine.count, ours.count)
-        for i in 0..<ours.count { XCTAssertEqual(engine[i], ours[i], accuracy: 1e-4) }
+        assertClose(engine, ours, tolerance: 1e-4, "global embedding, \(String(describing: pooling))")
 
         let tokens: [Int32] = [18, 4, 7, 19, 0, 0]
         let oursText = model.textForward(tokens, batch: 1).embedding
         let engineText = try loaded.encodeText(tokens: [tokens]).data
-        for i in 0..<oursText.count { XCTAssertEqual(engineText[i], oursText[i], accuracy: 1e-4) }
+        assertClose(engineText, oursText, tolerance: 1e-4, "text embedding")
     }
 }
 

@@ -1,4 +1,5 @@
 import XCTest
+import TestSupport
 import Math
 @testable import Segmentation
 
@@ -22,9 +23,7 @@ func assertClose(_ a: [Float], _ b: [Float], tol: Float, _ what: String, file: S
     XCTAssertEqual(a.count, b.count, "\(what): sizes", file: file, line: line)
     guard a.count == b.count else { return }
     let scale = max(1, b.map(abs).max() ?? 0)
-    var worst: Float = 0
-    for i in 0..<a.count { worst = max(worst, abs(a[i] - b[i])) }
-    XCTAssertLessThanOrEqual(worst / scale, tol, "\(what): max difference \(worst)", file: file, line: line)
+    TestSupport.assertClose(a, b, tolerance: Double(tol * scale), "\(what) (scale \(scale))", file: file, line: line)
 }
 
 /// The engine against the authors' model semantics (model/model.py) computed in PyTorch.

@@ -1,4 +1,5 @@
 import XCTest
+import TestSupport
 import Math
 @testable import Segmentation
 
@@ -34,9 +35,7 @@ final class RectifierTrainingTests: XCTestCase {
         for name in trainer.rectifier.parameterNames {
             let expected = t["\(stem)_grad.\(name)"]!.data
             let scale = max(expected.map(abs).max()!, 1e-6)
-            var worst: Float = 0
-            for i in 0..<expected.count { worst = max(worst, abs(grads[name]![i] - expected[i])) }
-            XCTAssertLessThanOrEqual(worst / scale, 1e-3, "\(stem) gradient \(name): \(worst) of \(scale)")
+            assertClose(grads[name]!, expected, tolerance: 1e-3 * Double(scale), "\(stem) gradient \(name) (scale \(scale))")
         }
         let losses = t["\(stem)_losses"]!.data
         for s in 0..<3 {

@@ -20,8 +20,14 @@ public struct MiniCLIPConfig: Sendable, Equatable, Codable {
     public var contextLength = 32
     public var vocabularySize = 49408
     public var embedDim = 128
+    /// How the image tower turns its tokens into the global embedding (nil: the class token,
+    /// as in OpenAI's CLIP; stored checkpoints from before this setting decode as nil).
+    public var pooling: ImagePooling?
 
     public init() {}
+
+    /// The pooling in effect.
+    public var imagePooling: ImagePooling { pooling ?? .classToken }
 
     /// The default small CLIP for the scene world.
     public static let `default` = MiniCLIPConfig()

@@ -62,13 +62,18 @@ public struct MiniCLIP: Sendable {
         var tokens: [Float]
         var lnPre: (y: [Float], mean: [Float], rstd: [Float])
         var blocks: [BlockActivations]
-        var classRows: [Float]
+        /// The rows `ln_post` reads: the class token [B, W], or every patch token [B*G, W].
+        var pooledRows: [Float]
         var lnPost: (y: [Float], mean: [Float], rstd: [Float])
+        /// What `visual.proj` reads, [B, W].
+        var pooled: [Float]
     }
 
     // patches[b*G + p, (c*P + ky)*P + kx] = pixels[b, c, gy*P + ky, gx*P + kx]
     // x[b, 0] = class_embedding + pos[0];  x[b, 1 + p] = patches @ conv1^T + pos[1 + p]
-    // x = ln_pre(x); x = blocks(x); out = ln_post(x[:, 0]) @ proj
+    // x = ln_pre(x); x = blocks(x)
+    // class token:  out = ln_post(x[:, 0]) @ proj
+    // patch mean:   out = (1/G sum_p ln_post(x[:, 1 + p])) @ proj
     /// Image embeddings [B, E] of B CLIP-normalised images [B, 3, S, S].
     func imageForward(_ pixels: [Float], batch B: Int) -> (embedding: [Float], cache: ImageActivations) {
         let c = config, P = c.patchSize, g = c.grid, G = g * g, T = c.imageTokens, W = c.visionWidth, S = c.imageSize
@@ -100,12 +105,26 @@ public struct MiniCLIP: Sendable {
             x = r.out
             blocks.append(r.cache)
         }
-        var classRows = [Float](repeating: 0, count: B * W)
-        for b in 0..<B { for i in 0..<W { classRows[b * W + i] = x[b * T * W + i] } }
-        let lnPost = layerNormForward(classRows, weight: parameters["visual.ln_post.weight"], bias: parameters["visual.ln_post.bias"], N: B, C: W)
-        let embedding = matrixProduct(lnPost.y, parameters["visual.proj"], M: B, K: W, N: c.embedDim)
+        let mean = c.imagePooling == .patchMean
+        let perImage = mean ? G : 1
+        var pooledRows = [Float](repeating: 0, count: B * perImage * W)
+        for b in 0..<B {
+            for r in 0..<perImage {
+                let src = (b * T + (mean ? 1 + r : 0)) * W, dst = (b * perImage + r) * W
+                for i in 0..<W { pooledRows[dst + i] = x[src + i] }
+            }
+        }
+        let lnPost = layerNormForward(pooledRows, weight: parameters["visual.ln_post.weight"], bias: parameters["visual.ln_post.bias"],
+                                      N: B * perImage, C: W)
+        var pooled = lnPost.y
+        if mean {
+            pooled = [Float](repeating: 0, count: B * W)
+            let scale = 1 / Float(G)
+            for b in 0..<B { for r in 0..<G { for i in 0..<W { pooled[b * W + i] += lnPost.y[(b * G + r) * W + i] * scale } } }
+        }
+        let embedding = matrixProduct(pooled, parameters["visual.proj"], M: B, K: W, N: c.embedDim)
         return (embedding, ImageActivations(patches: patches, tokens: tokens, lnPre: lnPre, blocks: blocks,
-                                             classRows: classRows, lnPost: lnPost))
+                                             pooledRows: pooledRows, lnPost: lnPost, pooled: pooled))
     }
 
     /// Backward of `imageForward`: accumulates every image-tower gradient into `grads`.
@@ -113,16 +132,30 @@ public struct MiniCLIP: Sendable {
         let c = config, P = c.patchSize, G = c.grid * c.grid, T = c.imageTokens, W = c.visionWidth, E = c.embedDim
         let row = 3 * P * P
         // out = lnPost @ proj: dproj[W, E] += lnPost^T @ dout, dlnPost = dout @ proj^T.
-        let dlnPost = matrixProduct(dembedding, parameters["visual.proj"], M: B, K: E, N: W, transposeB: true)
-        let dproj = matrixProduct(a.lnPost.y, dembedding, M: W, K: B, N: E, transposeA: true)
+        let dpooled = matrixProduct(dembedding, parameters["visual.proj"], M: B, K: E, N: W, transposeB: true)
+        let dproj = matrixProduct(a.pooled, dembedding, M: W, K: B, N: E, transposeA: true)
         let projIndex = grads.index("visual.proj")
         for i in 0..<dproj.count { grads.values[projIndex][i] += dproj[i] }
-        var dclassRows = [Float](repeating: 0, count: B * W)
+        let mean = c.imagePooling == .patchMean
+        let perImage = mean ? G : 1
+        // The mean's backward spreads d(pooled) / G over the patch rows.
+        var dlnPost = dpooled
+        if mean {
+            dlnPost = [Float](repeating: 0, count: B * G * W)
+            let scale = 1 / Float(G)
+            for b in 0..<B { for r in 0..<G { for i in 0..<W { dlnPost[(b * G + r) * W + i] = dpooled[b * W + i] * scale } } }
+        }
+        var dpooledRows = [Float](repeating: 0, count: B * perImage * W)
         layerNormBackwardInto(&grads, w: grads.index("visual.ln_post.weight"), b: grads.index("visual.ln_post.bias"),
-                              dy: dlnPost, x: a.classRows, cache: a.lnPost, weight: parameters["visual.ln_post.weight"],
-                              dx: &dclassRows, N: B, C: W)
+                              dy: dlnPost, x: a.pooledRows, cache: a.lnPost, weight: parameters["visual.ln_post.weight"],
+                              dx: &dpooledRows, N: B * perImage, C: W)
         var dx = [Float](repeating: 0, count: B * T * W)
-        for b in 0..<B { for i in 0..<W { dx[b * T * W + i] = dclassRows[b * W + i] } }
+        for b in 0..<B {
+            for r in 0..<perImage {
+                let dst = (b * T + (mean ? 1 + r : 0)) * W, src = (b * perImage + r) * W
+                for i in 0..<W { dx[dst + i] = dpooledRows[src + i] }
+            }
+        }
         let shape = BlockShape(B: B, T: T, C: W, heads: c.visionHeads, causal: false)
         for l in stride(from: c.visionLayers - 1, through: 0, by: -1) {
             dx = transformerBlockBackward(dx, a.blocks[l], parameters,

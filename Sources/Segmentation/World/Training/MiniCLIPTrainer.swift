@@ -18,6 +18,8 @@ public struct MiniCLIPTrainingSettings: Sendable, Equatable, Codable {
     public var checkpointEvery = 100
     /// `WorldBiases.salientCaptionProbability` of the training world (nil: the default, 0).
     public var salientCaptions: Float?
+    /// Captioned crops mixed into the training batches (nil: whole scenes only).
+    public var crops: WorldCropSettings?
     public var config = MiniCLIPConfig.default
 
     public init() {}
@@ -91,7 +93,8 @@ public struct MiniCLIPTrainer {
         var biases = WorldBiases.default
         biases.salientCaptionProbability = settings.salientCaptions ?? 0
         batches = WorldCaptionBatches(world: WorldGenerator(seed: settings.worldSeed, size: settings.config.imageSize, biases: biases),
-                                      tokenizer: try CLIPTokenizer(), contextLength: settings.config.contextLength)
+                                      tokenizer: try CLIPTokenizer(), contextLength: settings.config.contextLength,
+                                      crops: settings.crops)
     }
 
     /// Image-to-text retrieval accuracy on the held-out batch (scenes from `validationStart`).
