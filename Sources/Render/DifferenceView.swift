@@ -27,9 +27,6 @@ public struct DifferenceView: Hashable, Sendable {
         guard w > 0, h > 0 else { return 0 }
         let a = MaskOverlay.sample(before, width: w, height: h)
         let b = MaskOverlay.sample(after, width: w, height: h)
-        let toLinear = LinearLight.fromSRGB
-        let table = LinearLight.toSRGBTable
-        let dim = Float(dimming)
         var changed = 0
         for i in 0..<(w * h) {
             let p = 3 * i
@@ -39,12 +36,24 @@ public struct DifferenceView: Hashable, Sendable {
                 let c = label >= 0 && label < palette.count && b[i] != ClassMask.ignore ? palette[label] : fallback
                 pixels.pixels[p] = c.r; pixels.pixels[p + 1] = c.g; pixels.pixels[p + 2] = c.b
             } else {
-                for k in 0..<3 {
-                    pixels.pixels[p + k] = table[Int(toLinear[Int(pixels.pixels[p + k])] * dim * 65535 + 0.5)]
-                }
+                dimPixel(&pixels.pixels, at: p)
             }
         }
         return Double(changed) / Double(w * h)
+    }
+
+    /// Every pixel darkened to `dimming` (what unchanged pixels look like), e.g. while the
+    /// labels to compare are not known yet.
+    public func dim(_ pixels: inout RGBImage) {
+        for i in 0..<(pixels.width * pixels.height) { dimPixel(&pixels.pixels, at: 3 * i) }
+    }
+
+    /// One pixel's three channels scaled by `dimming` in linear light.
+    @inline(__always)
+    func dimPixel(_ samples: inout [UInt8], at p: Int) {
+        let toLinear = LinearLight.fromSRGB, table = LinearLight.toSRGBTable
+        let dim = Float(dimming)
+        for k in 0..<3 { samples[p + k] = table[Int(toLinear[Int(samples[p + k])] * dim * 65535 + 0.5)] }
     }
 
     /// The fraction of pixels whose label differs between two same-sized masks.

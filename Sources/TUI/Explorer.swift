@@ -1,4 +1,5 @@
 import Foundation
+import Render
 import Segmentation
 #if canImport(Glibc)
 import Glibc
@@ -68,6 +69,7 @@ public final class Explorer {
         }
         SignalFlags.installAll()
         state.halfBlocks = terminal.unicode
+        state.colorMode = terminal.colours.mode
         (state.width, state.height) = terminal.size
         perform(state.begin())
         var dirty = true
@@ -127,8 +129,8 @@ public final class Explorer {
                 let mailbox = self.mailbox
                 Task.detached(priority: .userInitiated) {
                     do {
-                        let picture = try PictureFile.load(entry.url)
-                        let truth = try entry.groundTruth.map { try PictureFile.loadMask($0) }
+                        let picture = try ImageFile.read(path: entry.url.path)
+                        let truth = try entry.groundTruth.map { try ImageFile.readMask(path: $0.path) }
                         mailbox.post(.imageLoaded(index: index, picture: picture, groundTruth: truth))
                     } catch {
                         mailbox.post(.imageFailed(index: index, problem: "\(error)"))

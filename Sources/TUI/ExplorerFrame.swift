@@ -12,13 +12,16 @@ import Segmentation
 public struct ExplorerFrame {
     public let state: ExplorerState
     let layout: ExplorerLayout
-    let palette: ClassColours
+    let palette: [RGB]
 
     public init(state: ExplorerState) {
         self.state = state
         self.layout = state.layout
-        self.palette = ClassColours(classes: state.classes)
+        self.palette = ClassPalette.forClasses(state.classes)
     }
+
+    /// Class `k`'s colour (grey past the palette's end).
+    func colour(_ k: Int) -> RGB { palette.indices.contains(k) ? palette[k] : RGB(128, 128, 128) }
 
     /// The whole screen.
     public var grid: CellGrid {
@@ -100,12 +103,13 @@ public struct ExplorerFrame {
     @discardableResult
     func drawPanels(_ grid: inout CellGrid) -> [PanelContent] {
         guard let first = layout.panels.first else { return [] }
-        let contents = ViewPanels(state: state).panels(width: first.picture.width, height: first.picture.height * 2)
+        let config = state.canvas
+        let contents = ViewPanels(state: state).panels(width: first.picture.width, height: first.picture.height * config.pixelsPerCell)
         for (panel, content) in zip(layout.panels, contents) {
             grid.write(content.caption, x: panel.caption.x, y: panel.caption.y, maxWidth: panel.caption.width,
                        foreground: .terminalDefault)
-            if let picture = content.picture {
-                var cells = picture.cells(halfBlocks: state.halfBlocks)
+            if let pixels = content.pixels {
+                var cells = CellCanvas.cells(from: pixels, config: config)
                 if state.inspecting { markCursor(&cells) }
                 grid.paste(cells, atX: panel.picture.x, y: panel.picture.y)
             }
@@ -141,17 +145,9 @@ public struct ExplorerFrame {
     func drawColourBar(_ grid: inout CellGrid) {
         guard let bar = layout.colourBar, let maps = state.currentMaps, maps.hasBias,
               maps.classBias != nil, bar.width > 4 else { return }
-        let scale = ViewPanels(state: state).biasScale(maps)
-        let steps = bar.width
-        for i in 0..<steps {
-            let value = -scale.limit + 2 * scale.limit * (Float(i) + 0.5) / Float(steps)
-            grid[bar.x + i, bar.y] = Cell(glyph: " ", background: .rgb(scale.colour(value)))
-        }
-        let low = Format.decimal(-scale.limit).trimmingCharacters(in: .whitespaces)
-        let high = "+" + Format.decimal(scale.limit).trimmingCharacters(in: .whitespaces)
-        grid.write(low, x: bar.x, y: bar.y + 1)
-        grid.write("0", x: bar.x + steps / 2, y: bar.y + 1)
-        grid.write(high, x: bar.x + steps - high.count, y: bar.y + 1)
+        guard case let .fixed(low, high) = ViewPanels(state: state).biasRange(maps) else { return }
+        grid.paste(ColorBar(colorMap: .rdBuR, low: low, high: high).grid(width: bar.width, config: state.canvas),
+                   atX: bar.x, y: bar.y)
     }
 
     /// Shares of each class in the rectified mask and their change from the raw mask.
@@ -163,8 +159,8 @@ public struct ExplorerFrame {
         }
         guard let maps = state.currentMaps, let panel = layout.panels.first, !panel.picture.isEmpty else { return nil }
         let w = panel.picture.width, h = panel.picture.height * 2
-        let rect = LabelMap(width: w, height: h, labels: maps.labels(alpha: state.alpha, width: w, height: h)).shares(classCount: maps.classCount)
-        let raw = LabelMap(width: w, height: h, labels: maps.labels(alpha: 0, width: w, height: h)).shares(classCount: maps.classCount)
+        let rect = ClassMask(width: w, height: h, labels: maps.labels(alpha: state.alpha, width: w, height: h)).shares(classCount: maps.classCount)
+        let raw = ClassMask(width: w, height: h, labels: maps.labels(alpha: 0, width: w, height: h)).shares(classCount: maps.classCount)
         let deltas = zip(rect, raw).map { Int(($0 * 100).rounded()) - Int(($1 * 100).rounded()) }
         return (rect, deltas)
     }
@@ -192,7 +188,7 @@ public struct ExplorerFrame {
                 let y = legend.y + 1 + row
                 let on = k == state.focusClass
                 grid.write(on ? ">" : " ", x: legend.x + 1, y: y)
-                grid.write("  ", x: legend.x + 2, y: y, background: .rgb(palette[k]))
+                grid.write("  ", x: legend.x + 2, y: y, background: .rgb(colour(k)))
                 grid.write(" " + legendLabel(k, shares: shares), x: legend.x + 4, y: y, maxWidth: legend.width - 4,
                            foreground: on ? Palette.highlightText : .terminalDefault,
                            background: on ? Palette.highlightBackground : .terminalDefault)
@@ -206,7 +202,7 @@ public struct ExplorerFrame {
                     x = legend.x + 1
                     if y >= legend.y + legend.height { break }
                 }
-                grid.write("  ", x: x, y: y, background: .rgb(palette[k]))
+                grid.write("  ", x: x, y: y, background: .rgb(colour(k)))
                 let on = k == state.focusClass
                 x = grid.write(label, x: x + 2, y: y, maxWidth: legend.x + legend.width - x - 2,
                                foreground: on ? Palette.highlightText : .terminalDefault,
@@ -248,7 +244,7 @@ public struct ExplorerFrame {
             line += maps.classBias.map { value($0[i]) } ?? right("-")
             line += maps.spaceBias.map { value($0[i]) } ?? right("-")
             line += value(rect[i])
-            grid.write("  ", x: box.x + 1, y: box.y + 2 + row, background: .rgb(palette[k]))
+            grid.write("  ", x: box.x + 1, y: box.y + 2 + row, background: .rgb(colour(k)))
             grid.write(" " + line, x: box.x + 3, y: box.y + 2 + row, maxWidth: box.width - 3)
         }
     }

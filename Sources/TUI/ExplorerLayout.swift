@@ -85,8 +85,10 @@ public struct ExplorerLayout: Equatable, Sendable {
     public let status: Rect
 
     /// The layout of `view` on a `width` x `height` terminal for a picture of `imageAspect`
-    /// (width over height); `inspecting` reserves room for the inspect box.
-    public init(width: Int, height: Int, view: ExplorerView, imageAspect: Double, inspecting: Bool = false) {
+    /// (width over height); `inspecting` reserves room for the inspect box; `groundTruth`
+    /// adds the ground-truth panel to the compare view.
+    public init(width: Int, height: Int, view: ExplorerView, imageAspect: Double, inspecting: Bool = false,
+                groundTruth: Bool = false) {
         self.width = width
         self.height = height
         isTooSmall = width < Self.minimumWidth || height < Self.minimumHeight
@@ -121,7 +123,7 @@ public struct ExplorerLayout: Equatable, Sendable {
 
         let barRows = view == .bias ? 2 : 0
         let available = Rect(x: main.x, y: main.y, width: main.width, height: main.height - barRows)
-        panels = Self.panels(count: view.panelCount, in: available, aspect: imageAspect)
+        panels = Self.panels(count: view.panelCount(groundTruth: groundTruth), in: available, aspect: imageAspect)
         if barRows > 0 {
             let bottom = panels.map { $0.picture.y + $0.picture.height }.max() ?? available.y
             colourBar = Rect(x: main.x, y: bottom, width: min(main.width, 48), height: barRows)
@@ -141,31 +143,34 @@ public struct ExplorerLayout: Equatable, Sendable {
         return (c, r)
     }
 
-    /// `count` panels in `area`, side by side or stacked, whichever shows them larger.
+    /// Columns between panels side by side.
+    static let panelGap = 2
+
+    /// `count` panels of one size in `area`, on the grid of rows x columns (1 x count, 2 x 2,
+    /// ..., count x 1) that shows them largest; each panel is a caption row over its picture.
+    /// Ties go to fewer rows (side by side reads as the paper's figure).
     static func panels(count: Int, in area: Rect, aspect: Double) -> [PanelLayout] {
-        guard area.width > 0, area.height > 1 else { return [] }
-        if count == 1 {
-            let size = fit(aspect: aspect, columns: area.width, rows: area.height - 1)
-            return [PanelLayout(caption: Rect(x: area.x, y: area.y, width: area.width, height: 1),
-                                picture: Rect(x: area.x, y: area.y + 1, width: size.columns, height: size.rows))]
-        }
-        let gap = 2
-        let sideWidth = (area.width - gap * (count - 1)) / count
-        let side = fit(aspect: aspect, columns: sideWidth, rows: area.height - 1)
-        let stackRows = area.height / count - 1
-        let stacked = fit(aspect: aspect, columns: area.width, rows: stackRows)
-        if stackRows >= 1 && stacked.columns * stacked.rows > side.columns * side.rows {
-            return (0..<count).map { i in
-                let y = area.y + i * (stacked.rows + 1)
-                return PanelLayout(caption: Rect(x: area.x, y: y, width: area.width, height: 1),
-                                   picture: Rect(x: area.x, y: y + 1, width: stacked.columns, height: stacked.rows))
+        guard count > 0, area.width > 0, area.height > 1 else { return [] }
+        var best: (rows: Int, columns: Int, size: (columns: Int, rows: Int))?
+        for rows in 1...count {
+            let columns = (count + rows - 1) / rows
+            if rows > 1 && (rows - 1) * columns >= count { continue }   // a whole empty row
+            let cellWidth = (area.width - panelGap * (columns - 1)) / columns
+            let cellRows = area.height / rows - 1
+            guard cellWidth > 0, cellRows > 0 else { continue }
+            let size = fit(aspect: aspect, columns: cellWidth, rows: cellRows)
+            if best == nil || size.columns * size.rows > best!.size.columns * best!.size.rows {
+                best = (rows, columns, size)
             }
         }
+        guard let grid = best else { return [] }
+        let captionWidth = grid.columns == 1 ? area.width
+            : max(grid.size.columns, min((area.width - panelGap * (grid.columns - 1)) / grid.columns, 24))
         return (0..<count).map { i in
-            let x = area.x + i * (max(side.columns, min(sideWidth, 24)) + gap)
-            let captionWidth = max(side.columns, min(sideWidth, 24))
-            return PanelLayout(caption: Rect(x: x, y: area.y, width: captionWidth, height: 1),
-                               picture: Rect(x: x, y: area.y + 1, width: side.columns, height: side.rows))
+            let x = area.x + (i % grid.columns) * (captionWidth + panelGap)
+            let y = area.y + (i / grid.columns) * (grid.size.rows + 1)
+            return PanelLayout(caption: Rect(x: x, y: y, width: captionWidth, height: 1),
+                               picture: Rect(x: x, y: y + 1, width: grid.size.columns, height: grid.size.rows))
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Render
 import Segmentation
 
 /// One image the explorer can show, with its ground-truth mask when a dataset provides one.
@@ -89,6 +90,9 @@ public struct ExplorerState: Sendable {
     public var groundTruthClasses: [String]?
     /// Whether cells may use `▀` (UTF-8 locale) or one colour per cell.
     public var halfBlocks = true
+    /// The colours the terminal shows (the explorer draws through the 256-colour palette on
+    /// colour terminals): cells are reduced to them by Render, as `reclip render` does.
+    public var colorMode: ColorMode = .truecolor
 
     /// The view on screen.
     public var view: ExplorerView = .compare
@@ -118,9 +122,9 @@ public struct ExplorerState: Sendable {
     public var spinnerPhase = 0
 
     /// Decoded photographs by entry index.
-    public var pictures: [Int: Picture] = [:]
+    public var pictures: [Int: RGBImage] = [:]
     /// Ground-truth masks by entry index.
-    public var groundTruths: [Int: LabelMap] = [:]
+    public var groundTruths: [Int: ClassMask] = [:]
     /// Entries whose decoding was asked for and has not answered.
     public var loading: Set<Int> = []
     /// Entries that could not be decoded, with the reason.
@@ -140,9 +144,13 @@ public struct ExplorerState: Sendable {
     /// The current entry, if there is one.
     public var currentEntry: ImageEntry? { entries.indices.contains(selected) ? entries[selected] : nil }
     /// The current photograph, once decoded.
-    public var currentPicture: Picture? { pictures[selected] }
+    public var currentPicture: RGBImage? { pictures[selected] }
     /// The current ground truth, if the dataset has one and it is decoded.
-    public var currentGroundTruth: LabelMap? { groundTruths[selected] }
+    public var currentGroundTruth: ClassMask? { groundTruths[selected] }
+    /// How pixels become cells on this terminal: Render's canvas, the same as `reclip render`.
+    public var canvas: CanvasConfig {
+        CanvasConfig(colorMode: colorMode, cellMode: halfBlocks ? .halfBlock : .background)
+    }
     /// The engine's maps for the current image, once computed.
     public var currentMaps: SegmentationMaps? {
         if case .done(let maps, _)? = segmentations[selected] { return maps }

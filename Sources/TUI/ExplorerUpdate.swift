@@ -1,3 +1,4 @@
+import Render
 import Segmentation
 
 /// A key the explorer reacts to, already decoded from the terminal.
@@ -16,7 +17,7 @@ public enum ExplorerEvent: Sendable {
     case resize(width: Int, height: Int)
     /// Time passes (turns the spinner).
     case tick
-    case imageLoaded(index: Int, picture: Picture, groundTruth: LabelMap?)
+    case imageLoaded(index: Int, picture: RGBImage, groundTruth: ClassMask?)
     case imageFailed(index: Int, problem: String)
     case segmentationProgress(index: Int, fraction: Double)
     /// Maps for `classes`; ignored if the class list has changed since it was asked for.
@@ -50,7 +51,8 @@ extension ExplorerState {
     /// The layout of the current frame.
     public var layout: ExplorerLayout {
         ExplorerLayout(width: width, height: height, view: view,
-                       imageAspect: currentPicture?.aspect ?? 4.0 / 3.0, inspecting: inspecting)
+                       imageAspect: currentPicture.map { Double($0.width) / Double(max(1, $0.height)) } ?? 4.0 / 3.0,
+                       inspecting: inspecting, groundTruth: currentEntry?.groundTruth != nil)
     }
 
     /// Whether alpha can do anything: a rectifier is loaded (per the model, or per the

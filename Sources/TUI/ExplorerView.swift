@@ -1,6 +1,6 @@
 /// The views of the current image that the explorer switches between (Tab or number keys).
 public enum ExplorerView: Int, CaseIterable, Sendable {
-    /// Raw CLIP mask and rectified mask side by side.
+    /// Image, ground truth, raw CLIP mask and rectified mask, at one scale.
     case compare = 1
     /// Class-preference and space-preference bias of the selected class.
     case bias = 2
@@ -29,10 +29,12 @@ public enum ExplorerView: Int, CaseIterable, Sendable {
         }
     }
 
-    /// How many pictures the view shows side by side (or stacked).
-    var panelCount: Int {
+    /// How many pictures the view shows: the compare view is the paper's figure, image |
+    /// ground truth (when the dataset has it) | raw | rectified.
+    func panelCount(groundTruth: Bool) -> Int {
         switch self {
-        case .compare, .bias: return 2
+        case .compare: return groundTruth ? 4 : 3
+        case .bias: return 2
         case .difference, .overlay: return 1
         }
     }

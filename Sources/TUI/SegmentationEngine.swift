@@ -1,4 +1,5 @@
 import Foundation
+import Render
 import Segmentation
 
 /// What the explorer needs from a segmentation engine: maps for one picture and class list.
@@ -7,7 +8,7 @@ import Segmentation
 /// ```swift
 /// struct Engine: SegmentationEngine {
 ///     let info = ModelInfo(name: "clip-b16", variant: "ReCLIP", hasRectifier: true)
-///     func segment(_ picture: Picture, classes: [String],
+///     func segment(_ picture: RGBImage, classes: [String],
 ///                  progress: @escaping @Sendable (Double) -> Void) async throws -> SegmentationMaps { ... }
 /// }
 /// ```
@@ -16,7 +17,7 @@ public protocol SegmentationEngine: Sendable {
     var info: ModelInfo { get }
     /// Segments `picture` for `classes`, reporting progress in 0...1. Implementations should
     /// check `Task.isCancelled` between stages when they can.
-    func segment(_ picture: Picture, classes: [String],
+    func segment(_ picture: RGBImage, classes: [String],
                  progress: @escaping @Sendable (Double) -> Void) async throws -> SegmentationMaps
 }
 
@@ -30,7 +31,7 @@ actor SegmentationWorker {
 
     /// The maps for `picture` (from `url`) and `classes`, and the seconds the engine took
     /// (0 when cached). Work whose task was cancelled while waiting its turn is skipped.
-    func segment(url: URL, picture: Picture, classes: [String],
+    func segment(url: URL, picture: RGBImage, classes: [String],
                  progress: @escaping @Sendable (Double) -> Void) async throws -> (SegmentationMaps, Double) {
         let key = url.path + "\u{1}" + classes.joined(separator: "\u{1}")
         if let maps = cache[key] { return (maps, 0) }

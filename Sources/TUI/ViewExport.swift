@@ -13,13 +13,13 @@ public struct ViewExport {
     public init(state: ExplorerState) { self.state = state }
 
     /// The pictures of the view side by side at the photograph's size, 8 white pixels apart.
-    public func picture() -> Picture? {
+    public func picture() -> RGBImage? {
         guard let photo = state.currentPicture else { return nil }
-        let panels = ViewPanels(state: state).panels(width: photo.width, height: photo.height).compactMap(\.picture)
+        let panels = ViewPanels(state: state).panels(width: photo.width, height: photo.height, photo: photo).compactMap(\.pixels)
         guard !panels.isEmpty else { return nil }
         let gap = 8
         let width = panels.count * photo.width + (panels.count - 1) * gap
-        var out = Picture(width: width, height: photo.height, fill: RGB(255, 255, 255))
+        var out = RGBImage(width: width, height: photo.height, fill: RGB(255, 255, 255))
         for (i, panel) in panels.enumerated() {
             for y in 0..<panel.height {
                 for x in 0..<panel.width { out[i * (photo.width + gap) + x, y] = panel[x, y] }
@@ -70,8 +70,8 @@ public struct ViewExport {
         }
     }
 
-    static func writePNG(_ picture: Picture, to url: URL) throws {
-        try PNGCodec.write(picture.image, to: url.path)
+    static func writePNG(_ picture: RGBImage, to url: URL) throws {
+        try PNGCodec.write(picture, to: url.path)
     }
 
     /// A grid as ANSI text (Render's writer, the same as `reclip render`).

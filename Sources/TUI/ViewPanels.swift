@@ -1,105 +1,103 @@
 import Render
 import Segmentation
 
-/// What one panel of a view shows: a caption and a picture, or a message where the picture
+/// What one panel of a view shows: a caption and its pixels, or a message where the picture
 /// would be (no model, still computing, no rectifier).
 public struct PanelContent: Sendable {
     public var caption: String
-    public var picture: Picture?
+    /// The panel's pixel grid (Render's pixels: `CellCanvas.cells` turns it into cells).
+    public var pixels: RGBImage?
     public var message: String?
 }
 
-/// The pictures of the current view at a given pixel size: used at panel size for the screen
-/// and at the image's own size when saving.
+/// The pictures of the current view composed at a given pixel size through Render (the
+/// resampler, `MaskOverlay`, `Heatmap`, `DifferenceView`): at panel size for the screen and at
+/// the image's own size when saving. Nothing here draws pixels itself.
 struct ViewPanels {
     let state: ExplorerState
-    let palette: ClassColours
+    let palette: [RGB]
 
     init(state: ExplorerState) {
         self.state = state
-        palette = ClassColours(classes: state.classes)
+        palette = ClassPalette.forClasses(state.classes)
     }
 
-    /// The panels of `state.view`, each `width` x `height` pixels.
-    func panels(width: Int, height: Int) -> [PanelContent] {
+    /// Class colours of the ground truth (the dataset's classes, which may differ from the engine's).
+    var truthPalette: [RGB] { state.groundTruthClasses.map(ClassPalette.forClasses) ?? palette }
+
+    /// The panels of `state.view`, each `width` x `height` pixels; `photo` is the current image
+    /// already at that size (the caller may cache it: it does not change with alpha).
+    func panels(width: Int, height: Int, photo: RGBImage? = nil) -> [PanelContent] {
         guard width > 0, height > 0 else { return [] }
-        guard let photo = state.currentPicture else {
+        let count = state.view.panelCount(groundTruth: state.currentEntry?.groundTruth != nil)
+        guard let original = state.currentPicture else {
             let why = state.imageErrors[state.selected] ?? (state.entries.isEmpty ? "no images" : "loading...")
-            return (0..<state.view.panelCount).map { _ in PanelContent(caption: "", picture: nil, message: why) }
+            return (0..<count).map { _ in PanelContent(caption: "", pixels: nil, message: why) }
         }
-        let image = photo.resized(width: width, height: height)
+        let image = photo ?? AreaResampler.resample(original, width: width, height: height)
         let maps = state.currentMaps
         switch state.view {
         case .compare:
-            guard let maps else {
-                return [PanelContent(caption: "image", picture: image, message: nil),
-                        groundTruthPanel(image: image) ?? PanelContent(caption: "masks", picture: nil, message: waitingMessage)]
+            var out = [PanelContent(caption: "image", pixels: image, message: nil)]
+            if state.currentEntry?.groundTruth != nil {
+                out.append(groundTruthPanel(over: image, opacity: 1)
+                           ?? PanelContent(caption: "ground truth", pixels: nil, message: "loading..."))
             }
-            let raw = maps.labels(alpha: 0, width: width, height: height)
-            let rect = maps.labels(alpha: state.alpha, width: width, height: height)
+            guard let maps else {
+                out += [PanelContent(caption: "raw CLIP", pixels: nil, message: waitingMessage),
+                        PanelContent(caption: "rectified", pixels: nil, message: waitingMessage)]
+                return out
+            }
+            let raw = mask(maps, alpha: 0, width, height)
+            let rect = mask(maps, alpha: state.alpha, width, height)
             let rawScore = score(maps: maps, alpha: 0).map { "  mIoU " + Format.percent($0) } ?? ""
             let rectScore = score(maps: maps, alpha: state.alpha).map { "  mIoU " + Format.percent($0) } ?? ""
             let rectCaption = maps.hasBias ? "rectified (alpha \(Format.alpha(state.alpha)))" : "rectified: no rectifier"
-            return [PanelContent(caption: "raw CLIP" + rawScore, picture: paint(raw, width, height), message: nil),
-                    PanelContent(caption: rectCaption + rectScore, picture: paint(rect, width, height), message: nil)]
+            out += [PanelContent(caption: "raw CLIP" + rawScore, pixels: painted(raw, over: image, opacity: 1), message: nil),
+                    PanelContent(caption: rectCaption + rectScore, pixels: painted(rect, over: image, opacity: 1), message: nil)]
+            return out
         case .bias:
             guard let maps else {
-                return [PanelContent(caption: "class bias", picture: nil, message: waitingMessage),
-                        PanelContent(caption: "space bias", picture: nil, message: waitingMessage)]
+                return [PanelContent(caption: "class bias", pixels: nil, message: waitingMessage),
+                        PanelContent(caption: "space bias", pixels: nil, message: waitingMessage)]
             }
             guard let cls = maps.classBias, let spc = maps.spaceBias, maps.classCount > 0 else {
                 let why = "no trained rectifier: no bias maps"
-                return [PanelContent(caption: "class bias", picture: nil, message: why),
-                        PanelContent(caption: "space bias", picture: nil, message: why)]
+                return [PanelContent(caption: "class bias", pixels: nil, message: why),
+                        PanelContent(caption: "space bias", pixels: nil, message: why)]
             }
             let k = min(state.focusClass, maps.classCount - 1)
-            let plane = maps.gridWidth * maps.gridHeight
-            let clsPlane = cls[(k * plane)..<((k + 1) * plane)]
-            let spcPlane = spc[(k * plane)..<((k + 1) * plane)]
-            let scale = biasScale(maps)
             let name = maps.classNames[k]
+            let range = biasRange(maps)
             return [
-                PanelContent(caption: "class bias: \(name)",
-                             picture: scale.painted(clsPlane, width: maps.gridWidth, height: maps.gridHeight, toWidth: width, height: height),
-                             message: nil),
-                PanelContent(caption: "space bias: \(name)",
-                             picture: scale.painted(spcPlane, width: maps.gridWidth, height: maps.gridHeight, toWidth: width, height: height),
-                             message: nil),
+                PanelContent(caption: "class bias: \(name)", pixels: heat(plane(cls, k, maps), maps, range, width, height), message: nil),
+                PanelContent(caption: "space bias: \(name)", pixels: heat(plane(spc, k, maps), maps, range, width, height), message: nil),
             ]
         case .difference:
             guard let maps else {
-                return [PanelContent(caption: "difference", picture: image.dimmed(0.5), message: waitingMessage)]
+                var dimmed = image
+                DifferenceView(palette: palette).dim(&dimmed)
+                return [PanelContent(caption: "difference", pixels: dimmed, message: waitingMessage)]
             }
-            let raw = maps.labels(alpha: 0, width: width, height: height)
-            let rect = maps.labels(alpha: state.alpha, width: width, height: height)
-            var out = image.dimmed(0.4)
-            var changed = 0
-            for i in 0..<raw.count where raw[i] != rect[i] {
-                out.pixels[i] = palette[Int(rect[i])]
-                changed += 1
-            }
-            let share = Format.percent(Double(changed) / Double(max(1, raw.count)))
-            return [PanelContent(caption: "changed by rectifying (alpha 0 -> \(Format.alpha(state.alpha))): \(share) of pixels",
-                                 picture: out, message: nil)]
+            var out = image
+            let share = DifferenceView(palette: palette).draw(before: mask(maps, alpha: 0, width, height),
+                                                              after: mask(maps, alpha: state.alpha, width, height), onto: &out)
+            return [PanelContent(caption: "changed by rectifying (alpha 0 -> \(Format.alpha(state.alpha))): \(Format.percent(share)) of pixels",
+                                 pixels: out, message: nil)]
         case .overlay:
             switch state.overlay {
             case .image:
-                return [PanelContent(caption: "image", picture: image, message: nil)]
+                return [PanelContent(caption: "image", pixels: image, message: nil)]
             case .mask:
-                guard let maps else {
-                    return [PanelContent(caption: "mask over image", picture: image, message: nil)]
-                }
-                let rect = maps.labels(alpha: state.alpha, width: width, height: height)
+                guard let maps else { return [PanelContent(caption: "mask over image", pixels: image, message: nil)] }
                 return [PanelContent(caption: "mask over image (opacity \(Format.percent(state.opacity)))",
-                                     picture: image.blended(with: paint(rect, width, height), opacity: state.opacity),
+                                     pixels: painted(mask(maps, alpha: state.alpha, width, height), over: image, opacity: state.opacity),
                                      message: nil)]
             case .groundTruth:
-                guard let truth = state.currentGroundTruth else {
-                    return [PanelContent(caption: "ground truth", picture: image, message: nil)]
+                guard let panel = groundTruthPanel(over: image, opacity: state.opacity) else {
+                    return [PanelContent(caption: "ground truth", pixels: image, message: nil)]
                 }
-                let mask = truth.resized(width: width, height: height).painted(truthPalette)
-                return [PanelContent(caption: "ground truth (opacity \(Format.percent(state.opacity)))",
-                                     picture: image.blended(with: mask, opacity: state.opacity), message: nil)]
+                return [PanelContent(caption: "ground truth (opacity \(Format.percent(state.opacity)))", pixels: panel.pixels, message: nil)]
             }
         }
     }
@@ -114,38 +112,56 @@ struct ViewPanels {
         }
     }
 
-    func groundTruthPanel(image: Picture) -> PanelContent? {
+    /// The ground truth over `image` (ignore pixels show the image), with its mIoU caption.
+    func groundTruthPanel(over image: RGBImage, opacity: Double) -> PanelContent? {
         guard let truth = state.currentGroundTruth else { return nil }
-        return PanelContent(caption: "ground truth",
-                            picture: truth.resized(width: image.width, height: image.height).painted(truthPalette),
-                            message: nil)
+        var pixels = image
+        MaskOverlay(palette: truthPalette, opacity: opacity).draw(truth, onto: &pixels)
+        return PanelContent(caption: "ground truth", pixels: pixels, message: nil)
     }
 
-    /// Colours of the ground truth's classes (the dataset's, which may differ from the engine's).
-    var truthPalette: ClassColours {
-        state.groundTruthClasses.map { ClassColours(classes: $0) } ?? palette
+    /// The arg-max mask at `alpha`, at `width` x `height`.
+    func mask(_ maps: SegmentationMaps, alpha: Float, _ width: Int, _ height: Int) -> ClassMask {
+        ClassMask(width: width, height: height, labels: maps.labels(alpha: alpha, width: width, height: height))
     }
 
-    func paint(_ labels: [Int32], _ width: Int, _ height: Int) -> Picture {
-        LabelMap(width: width, height: height, labels: labels).painted(palette)
+    /// `mask` in class colours over `image`.
+    func painted(_ mask: ClassMask, over image: RGBImage, opacity: Double) -> RGBImage {
+        var pixels = image
+        MaskOverlay(palette: palette, opacity: opacity).draw(mask, onto: &pixels)
+        return pixels
     }
 
-    /// One scale for both bias maps of the focused class, so that they compare.
-    func biasScale(_ maps: SegmentationMaps) -> DivergingScale {
-        guard let cls = maps.classBias, let spc = maps.spaceBias, maps.classCount > 0 else { return DivergingScale(limit: 1) }
+    /// Class `k`'s plane of a [K, h, w] map.
+    func plane(_ values: [Float], _ k: Int, _ maps: SegmentationMaps) -> [Float] {
+        let n = maps.gridWidth * maps.gridHeight
+        return Array(values[(k * n)..<((k + 1) * n)])
+    }
+
+    /// A bias plane in RdBu_r over `range`, one block per patch.
+    func heat(_ values: [Float], _ maps: SegmentationMaps, _ range: HeatmapRange, _ width: Int, _ height: Int) -> RGBImage {
+        let small = Heatmap(width: maps.gridWidth, height: maps.gridHeight, values: values).image(colorMap: .rdBuR, range: range)
+        return AreaResampler.nearest(small, width: width, height: height)
+    }
+
+    /// One symmetric range for both bias maps of the focused class, so that they compare.
+    func biasRange(_ maps: SegmentationMaps) -> HeatmapRange {
+        guard let cls = maps.classBias, let spc = maps.spaceBias, maps.classCount > 0 else { return .fixed(low: -1, high: 1) }
         let k = min(state.focusClass, maps.classCount - 1)
-        let plane = maps.gridWidth * maps.gridHeight
-        return DivergingScale(covering: Array(cls[(k * plane)..<((k + 1) * plane)]) + Array(spc[(k * plane)..<((k + 1) * plane)]))
+        let (low, high) = HeatmapRange.symmetric.resolve(plane(cls, k, maps) + plane(spc, k, maps))
+        return .fixed(low: low, high: high)
     }
 
-    /// mIoU of the mask at `alpha` against the ground truth (at most 320 pixels wide, nearest).
+    /// The image's mIoU at `alpha` against its ground truth, from the same confusion matrix as
+    /// `reclip eval` (prediction at the mask's own resolution, classes in its ground truth or
+    /// its prediction).
     func score(maps: SegmentationMaps, alpha: Float) -> Double? {
         guard let truth = state.currentGroundTruth, truth.width > 0, truth.height > 0,
               state.groundTruthClasses.map({ $0 == maps.classNames }) ?? true else { return nil }
-        let scale = min(1, 320.0 / Double(max(truth.width, truth.height)))
-        let w = max(1, Int(Double(truth.width) * scale)), h = max(1, Int(Double(truth.height) * scale))
-        let small = truth.resized(width: w, height: h)
-        return MaskScore.meanIoU(prediction: maps.labels(alpha: alpha, width: w, height: h), truth: small,
-                                 classes: maps.classCount)
+        var matrix = ConfusionMatrix(classCount: maps.classCount)
+        matrix.add(prediction: maps.labels(alpha: alpha, width: truth.width, height: truth.height),
+                   groundTruth: truth.labels.map { $0 < 0 || $0 > 255 ? 255 : UInt8($0) }, reduceZeroLabel: false)
+        let miou = matrix.meanIoU
+        return miou.isNaN ? nil : miou
     }
 }

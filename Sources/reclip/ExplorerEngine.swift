@@ -53,13 +53,13 @@ struct SegmenterEngine: SegmentationEngine {
         self.size = size
     }
 
-    func segment(_ picture: Picture, classes: [String],
+    func segment(_ picture: RGBImage, classes: [String],
                  progress: @escaping @Sendable (Double) -> Void) async throws -> SegmentationMaps {
         progress(0.05)
         let segmenter = try await builder.segmenter(classes: classes, progress: progress)
         try Task.checkCancellation()
         progress(0.6)
-        let pixels = RGBPixels(width: picture.width, height: picture.height, data: picture.image.pixels)
+        let pixels = RGBPixels(width: picture.width, height: picture.height, data: picture.pixels)
         let maps = try segmenter.segment(pixels, size: size)
         progress(1)
         return maps

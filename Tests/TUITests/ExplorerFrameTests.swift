@@ -79,10 +79,14 @@ final class ExplorerFrameTests: XCTestCase {
         func cells(_ g: CellGrid, _ r: Rect) -> [Cell] {
             (r.y..<(r.y + r.height)).flatMap { y in (r.x..<(r.x + r.width)).map { g[$0, y] } }
         }
-        XCTAssertEqual(cells(before, layout.panels[0].picture), cells(after, layout.panels[0].picture))
-        XCTAssertNotEqual(cells(before, layout.panels[1].picture), cells(after, layout.panels[1].picture))
-        // At alpha 0 both panels show the same mask.
-        XCTAssertEqual(cells(after, layout.panels[0].picture), cells(after, layout.panels[1].picture))
+        // View 1: image | raw | rectified (no ground truth here).
+        XCTAssertEqual(layout.panels.count, 3)
+        let (image, raw, rect) = (layout.panels[0].picture, layout.panels[1].picture, layout.panels[2].picture)
+        XCTAssertEqual(cells(before, image), cells(after, image))
+        XCTAssertEqual(cells(before, raw), cells(after, raw))
+        XCTAssertNotEqual(cells(before, rect), cells(after, rect))
+        // At alpha 0 both mask panels show the same mask.
+        XCTAssertEqual(cells(after, raw), cells(after, rect))
     }
 
     func testLegendShowsSharesAndTheirChange() {
@@ -102,12 +106,12 @@ final class ExplorerFrameTests: XCTestCase {
         let grid = ExplorerFrame(state: s).grid
         XCTAssertTrue(grid.text.contains("class bias: sky"), grid.text)
         XCTAssertTrue(grid.text.contains("space bias: sky"))
-        // Largest magnitude over sky's two maps: space bias 0.10.
-        XCTAssertTrue(grid.text.contains("-0.100"), grid.text)
-        XCTAssertTrue(grid.text.contains("+0.100"), grid.text)
+        // Largest magnitude over sky's two maps: space bias 0.10 (Render's colour bar labels).
+        XCTAssertTrue(grid.text.contains("-0.1"), grid.text)
+        XCTAssertTrue(grid.text.contains(" 0.1"), grid.text)
         // Class bias is 0.05 everywhere: every pixel of its panel has the same reddish colour.
         let p = s.layout.panels[0].picture
-        let expected = DivergingScale(limit: 0.1).colour(0.05)
+        let expected = ColorMap.rdBuR.color(at: (0.05 + 0.1) / 0.2)
         XCTAssertEqual(grid[p.x + 1, p.y + 1].foreground, .rgb(expected))
         XCTAssertTrue(ExplorerFrame(state: s.typing("c")).grid.text.contains("class bias: cat"))
         let untrained = ExplorerFrame(state: Fixture.state(maps: Fixture.rawOnlyMaps).typing("2")).grid.text
@@ -138,7 +142,7 @@ final class ExplorerFrameTests: XCTestCase {
         XCTAssertTrue(grid.text.contains("sky 50%"), "the legend shows the ground truth's shares: \(grid.text)")
         XCTAssertTrue(grid.text.contains("grass 50%"))
         let p = s.layout.panels[1].picture
-        XCTAssertEqual(grid[p.x, p.y].foreground, .rgb(ClassColours(classes: Fixture.classes)[0]), "ground truth's left is sky")
+        XCTAssertEqual(grid[p.x, p.y].foreground, .rgb(ClassPalette.forClasses(Fixture.classes)[0]), "ground truth's left is sky")
     }
 
     func testInspectorListsTopClassesWithTheirTerms() {

@@ -18,14 +18,15 @@ final class ExplorerLayoutTests: XCTestCase {
         for (w, h) in Self.sizes {
             for view in ExplorerView.allCases {
                 for aspect in [0.5, 1.0, 1.5, 3.0] {
-                    for inspecting in [false, true] {
-                        let l = ExplorerLayout(width: w, height: h, view: view, imageAspect: aspect, inspecting: inspecting)
-                        let tag = "\(w)x\(h) \(view) aspect \(aspect) inspect \(inspecting)"
+                    for inspecting in [false, true] { for truth in [false, true] {
+                        let l = ExplorerLayout(width: w, height: h, view: view, imageAspect: aspect, inspecting: inspecting,
+                                               groundTruth: truth)
+                        let tag = "\(w)x\(h) \(view) aspect \(aspect) inspect \(inspecting) truth \(truth)"
                         if l.isTooSmall { continue }
                         let screen = Rect(x: 0, y: 0, width: w, height: h)
                         var regions = [l.title, l.list, l.legend, l.status, l.main]
                         for r in regions { XCTAssertTrue(screen.encloses(r), "\(tag): \(r) off screen") }
-                        XCTAssertEqual(l.panels.count, view.panelCount, tag)
+                        XCTAssertEqual(l.panels.count, view.panelCount(groundTruth: truth), tag)
                         for p in l.panels {
                             XCTAssertTrue(l.main.encloses(p.picture), "\(tag): picture \(p.picture) outside main \(l.main)")
                             XCTAssertTrue(l.main.encloses(p.caption), "\(tag): caption outside main")
@@ -33,13 +34,13 @@ final class ExplorerLayoutTests: XCTestCase {
                             XCTAssertGreaterThan(p.picture.height, 0, tag)
                             XCTAssertFalse(p.caption.overlaps(p.picture), tag)
                         }
-                        if l.panels.count == 2 {
-                            XCTAssertFalse(l.panels[0].picture.overlaps(l.panels[1].picture), tag)
-                            XCTAssertFalse(l.panels[0].caption.overlaps(l.panels[1].picture), tag)
-                            XCTAssertFalse(l.panels[1].caption.overlaps(l.panels[0].picture), tag)
-                            XCTAssertEqual(l.panels[0].picture.width, l.panels[1].picture.width, "\(tag): same scale")
-                            XCTAssertEqual(l.panels[0].picture.height, l.panels[1].picture.height, "\(tag): same scale")
-                        }
+                        for i in l.panels.indices { for j in l.panels.indices where i != j {
+                            XCTAssertFalse(l.panels[i].picture.overlaps(l.panels[j].picture), tag)
+                            XCTAssertFalse(l.panels[i].caption.overlaps(l.panels[j].picture), tag)
+                            XCTAssertFalse(l.panels[i].caption.overlaps(l.panels[j].caption), tag)
+                            XCTAssertEqual(l.panels[i].picture.width, l.panels[j].picture.width, "\(tag): same scale")
+                            XCTAssertEqual(l.panels[i].picture.height, l.panels[j].picture.height, "\(tag): same scale")
+                        } }
                         if let bar = l.colourBar {
                             XCTAssertTrue(l.main.encloses(bar), "\(tag): colour bar outside main")
                             for p in l.panels { XCTAssertFalse(bar.overlaps(p.picture), tag) }
@@ -56,7 +57,7 @@ final class ExplorerLayoutTests: XCTestCase {
                             XCTAssertFalse(regions[i].overlaps(regions[j]), "\(tag): \(regions[i]) overlaps \(regions[j])")
                         } }
                         XCTAssertFalse(l.legend.overlaps(l.main), "\(tag): legend overlaps main")
-                    }
+                    } }
                 }
             }
         }
@@ -71,6 +72,34 @@ final class ExplorerLayoutTests: XCTestCase {
                 XCTAssertEqual(shown, aspect, accuracy: aspect * 0.1, "\(w)x\(h) aspect \(aspect)")
             }
         }
+    }
+
+    /// View 1 is the paper's figure: image | ground truth | raw | rectified at one scale, filling
+    /// the main area: at least 90 % of its height, unless the panels are as wide as their grid
+    /// cells allow (then the aspect is what stops them).
+    func testPaperFigureFillsTheMainArea() {
+        for (w, h) in Self.sizes {
+            for aspect in [0.75, 1.0, 1.33, 2.0] {
+                for truth in [false, true] {
+                    let l = ExplorerLayout(width: w, height: h, view: .compare, imageAspect: aspect, groundTruth: truth)
+                    if l.isTooSmall { continue }
+                    let tag = "\(w)x\(h) aspect \(aspect) truth \(truth)"
+                    let top = l.panels.map(\.caption.y).min()!, bottom = l.panels.map { $0.picture.y + $0.picture.height }.max()!
+                    let columns = Set(l.panels.map(\.picture.x)).count
+                    let cellWidth = (l.main.width - ExplorerLayout.panelGap * (columns - 1)) / columns
+                    let widthBound = l.panels[0].picture.width >= cellWidth - 1
+                    XCTAssertTrue(Double(bottom - top) >= 0.9 * Double(l.main.height) || widthBound,
+                                  "\(tag): panels use \(bottom - top) of \(l.main.height) rows, \(l.panels[0].picture.width) of \(cellWidth) columns")
+                }
+            }
+        }
+        // 200x60 with square scenes and ground truth: a 2 x 2 grid, not a thin row of four.
+        let grid = ExplorerLayout(width: 200, height: 60, view: .compare, imageAspect: 1, groundTruth: true)
+        XCTAssertEqual(Set(grid.panels.map(\.picture.x)).count, 2)
+        XCTAssertEqual(Set(grid.panels.map(\.picture.y)).count, 2)
+        // A very wide terminal puts all four side by side.
+        let row = ExplorerLayout(width: 300, height: 40, view: .compare, imageAspect: 1, groundTruth: true)
+        XCTAssertEqual(Set(row.panels.map(\.picture.y)).count, 1)
     }
 
     func testTallTerminalsStackWideOnesSideBySide() {

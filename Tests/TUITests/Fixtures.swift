@@ -29,13 +29,13 @@ enum Fixture {
     }
 
     /// A 40x20 picture: blue on the left half, green on the right.
-    static var picture: Picture {
-        Picture(width: 40, height: 20, pixels: (0..<800).map { $0 % 40 < 20 ? RGB(40, 80, 220) : RGB(30, 160, 40) })
+    static var picture: RGBImage {
+        RGBImage(width: 40, height: 20, colors: (0..<800).map { $0 % 40 < 20 ? RGB(40, 80, 220) : RGB(30, 160, 40) })
     }
 
     /// Ground truth matching the raw mask: sky on the left half, grass on the right.
-    static var truth: LabelMap {
-        LabelMap(width: 40, height: 20, labels: (0..<800).map { $0 % 40 < 20 ? Int32(0) : Int32(2) })
+    static var truth: ClassMask {
+        ClassMask(width: 40, height: 20, labels: (0..<800).map { $0 % 40 < 20 ? Int32(0) : Int32(2) })
     }
 
     static let model = ModelInfo(name: "test-model", variant: "ReCLIP", hasRectifier: true)
@@ -46,10 +46,13 @@ enum Fixture {
 
     /// A state with `n` images, the first decoded and (with a model) segmented.
     static func state(images n: Int = 3, model: ModelInfo? = Fixture.model, maps: SegmentationMaps? = Fixture.maps,
-                      truth: LabelMap? = nil, width: Int = 122, height: Int = 40) -> ExplorerState {
+                      truth: ClassMask? = nil, width: Int = 122, height: Int = 40) -> ExplorerState {
         var s = ExplorerState(entries: entries(n), classes: classes, model: model, width: width, height: height)
         s.pictures[0] = picture
-        if let truth { s.groundTruths[0] = truth }
+        if let truth {
+            s.groundTruths[0] = truth
+            s.entries[0] = ImageEntry(url: s.entries[0].url, groundTruth: URL(fileURLWithPath: "/images/img0.mask.png"))
+        }
         if model != nil, let maps { s.segmentations[0] = .done(maps, seconds: 0.25) }
         return s
     }

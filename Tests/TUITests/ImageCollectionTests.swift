@@ -1,5 +1,6 @@
 import Foundation
 import Render
+import Segmentation
 import XCTest
 @testable import TUI
 
@@ -63,13 +64,13 @@ final class ImageCollectionTests: XCTestCase {
     }
 
     func testGroundTruthMaskIsReadAsClassIndices() throws {
-        let mask = try PictureFile.loadMask(Self.fixtures.appendingPathComponent("voc/SegmentationClass/scene-1.png"))
+        let mask = try ImageFile.readMask(path: Self.fixtures.appendingPathComponent("voc/SegmentationClass/scene-1.png").path)
         XCTAssertEqual(mask.width, 96)
         XCTAssertEqual(mask.height, 64)
         XCTAssertEqual(mask.labels[0], 1, "sky at the top-left")
         XCTAssertEqual(mask.labels[63 * 96], 2, "grass at the bottom-left")
         XCTAssertEqual(mask.labels[42 * 96 + 40], 3, "the cat disc's centre")
-        XCTAssertTrue(mask.labels.contains(LabelMap.ignore), "VOC's boundary")
+        XCTAssertTrue(mask.labels.contains(ClassMask.ignore), "VOC's boundary")
     }
 
     func testSavedViewRoundTrips() throws {
@@ -77,15 +78,17 @@ final class ImageCollectionTests: XCTestCase {
         let image = temp.appendingPathComponent("voc/JPEGImages/scene-1.png")
         var s = Fixture.state(width: 100, height: 30)
         s.entries[0] = ImageEntry(url: image)
-        s.pictures[0] = try PictureFile.load(image)
+        s.pictures[0] = try ImageFile.read(path: image.path)
         let paths = try ViewExport(state: s).write()
         XCTAssertEqual(paths.map { URL(fileURLWithPath: $0).lastPathComponent }, ["scene-1.compare.png", "scene-1.compare.ans"])
         let png = try ImageFile.read(path: paths[0])
-        XCTAssertEqual(png.width, 2 * 96 + 8, "raw and rectified side by side, 8 pixels apart")
+        XCTAssertEqual(png.width, 3 * 96 + 2 * 8, "image, raw and rectified side by side, 8 pixels apart")
         XCTAssertEqual(png.height, 64)
-        // Raw mask's left column is sky; the gap is white.
-        XCTAssertEqual(png[0, 0], ClassColours(classes: Fixture.classes)[0])
+        // The image first, then the raw mask, whose left column is sky; the gaps are white.
+        XCTAssertEqual(png[0, 0], s.pictures[0]![0, 0])
+        XCTAssertEqual(png[96 + 8, 0], ClassPalette.forClasses(Fixture.classes)[0])
         XCTAssertEqual(png[96 + 3, 10], RGB(255, 255, 255))
+        XCTAssertEqual(png[2 * 96 + 8 + 3, 10], RGB(255, 255, 255))
         let ansi = try String(contentsOfFile: paths[1], encoding: .utf8)
         XCTAssertTrue(ansi.contains("raw CLIP"))
         XCTAssertTrue(ansi.contains("\u{1b}["))
@@ -96,14 +99,24 @@ final class ImageCollectionTests: XCTestCase {
 
 /// Scores, colours on the terminal, and picture helpers.
 final class ExplorerPartsTests: XCTestCase {
+    /// The explorer's per-image mIoU is `reclip eval`'s: one image's confusion matrix.
     func testMeanIoUByHand() {
-        let truth = LabelMap(width: 4, height: 1, labels: [0, 0, 1, LabelMap.ignore])
+        func miou(_ prediction: [Int32], _ truth: [UInt8], classes: Int) -> Double {
+            var m = ConfusionMatrix(classCount: classes)
+            m.add(prediction: prediction, groundTruth: truth, reduceZeroLabel: false)
+            return m.meanIoU
+        }
+        let truth: [UInt8] = [0, 0, 1, 255]
         // Class 0: I=1 (pixel 0), U=2 (pixels 0,1) -> 0.5. Class 1: I=1, U=2 (pixels 1,2) -> 0.5.
-        XCTAssertEqual(MaskScore.meanIoU(prediction: [0, 1, 1, 0], truth: truth, classes: 2)!, 0.5, accuracy: 1e-12)
-        XCTAssertEqual(MaskScore.meanIoU(prediction: [0, 0, 1, 1], truth: truth, classes: 2)!, 1, accuracy: 1e-12, "ignored pixels do not count")
-        XCTAssertNil(MaskScore.meanIoU(prediction: [0], truth: LabelMap(width: 1, height: 1, labels: [LabelMap.ignore]), classes: 2))
+        XCTAssertEqual(miou([0, 1, 1, 0], truth, classes: 2), 0.5, accuracy: 1e-12)
+        XCTAssertEqual(miou([0, 0, 1, 1], truth, classes: 2), 1, accuracy: 1e-12, "ignored pixels do not count")
+        XCTAssertTrue(miou([0], [255], classes: 2).isNaN, "no pixel counts: no score")
         // A class only predicted counts with IoU 0.
-        XCTAssertEqual(MaskScore.meanIoU(prediction: [0, 0, 2, 0], truth: truth, classes: 3)!, (2.0 / 2 + 0 + 0) / 3, accuracy: 1e-12)
+        XCTAssertEqual(miou([0, 0, 2, 0], truth, classes: 3), (2.0 / 2 + 0 + 0) / 3, accuracy: 1e-12)
+        // The compare view's caption is that figure.
+        var s = Fixture.state(truth: Fixture.truth)
+        s.groundTruthClasses = Fixture.classes
+        XCTAssertTrue(ExplorerFrame(state: s.typing("0")).grid.text.contains("raw CLIP  mIoU"), ExplorerFrame(state: s).grid.text)
     }
 
     func testTerminalColoursPickPaletteEntries() {
@@ -120,27 +133,33 @@ final class ExplorerPartsTests: XCTestCase {
     }
 
     func testResizeAveragesAndHalfBlocksStackPixels() {
-        let p = Picture(width: 2, height: 2, pixels: [RGB(0, 0, 0), RGB(200, 0, 0), RGB(0, 100, 0), RGB(0, 0, 40)])
+        let p = RGBImage(width: 2, height: 2, colors: [RGB(0, 0, 0), RGB(200, 0, 0), RGB(0, 100, 0), RGB(0, 0, 40)])
         // The mean of the four pixels in linear light, back in sRGB: brighter than the sRGB mean.
-        let mean = p.resized(width: 1, height: 1).pixels[0]
+        let mean = AreaResampler.resample(p, width: 1, height: 1)[0, 0]
         XCTAssertGreaterThan(mean.r, 50)
         XCTAssertGreaterThan(mean.g, 25)
         XCTAssertGreaterThan(mean.r, mean.g)
         XCTAssertGreaterThan(mean.g, mean.b)
-        let cells = p.cells(halfBlocks: true)
+        let cells = CellCanvas.cells(from: p, config: CanvasConfig(colorMode: .truecolor, cellMode: .halfBlock))
         XCTAssertEqual(cells.width, 2)
         XCTAssertEqual(cells.height, 1)
         XCTAssertEqual(cells[1, 0], Cell(glyph: "\u{2580}", foreground: .rgb(RGB(200, 0, 0)), background: .rgb(RGB(0, 0, 40))))
-        XCTAssertEqual(p.cells(halfBlocks: false)[0, 0].background, .rgb(RGB(0, 50, 0)))
+        let oneColour = CellCanvas.cells(from: AreaResampler.resample(p, width: 2, height: 1),
+                                         config: CanvasConfig(colorMode: .truecolor, cellMode: .background))
+        XCTAssertEqual(oneColour[0, 0].background, .rgb(AreaResampler.resample(p, width: 2, height: 1)[0, 0]))
     }
 
     func testDivergingScaleIsWhiteAtZeroAndSymmetric() {
-        let s = DivergingScale(covering: [-0.5, 2, 1])
-        XCTAssertEqual(s.limit, 2)
-        let white = s.colour(0)
+        let (low, high) = HeatmapRange.symmetric.resolve([-0.5, 2, 1])
+        XCTAssertEqual(low, -2)
+        XCTAssertEqual(high, 2)
+        func colour(_ v: Float) -> RGB {
+            Heatmap(width: 1, height: 1, values: [v]).image(colorMap: .rdBuR, range: .fixed(low: low, high: high))[0, 0]
+        }
+        let white = colour(0)
         XCTAssertGreaterThan(Int(white.r) + Int(white.g) + Int(white.b), 3 * 200)
-        XCTAssertGreaterThan(s.colour(2).r, s.colour(2).b, "positive is red")
-        XCTAssertGreaterThan(s.colour(-2).b, s.colour(-2).r, "negative is blue")
-        XCTAssertEqual(s.colour(5), s.colour(2), "saturates at the limit")
+        XCTAssertGreaterThan(colour(2).r, colour(2).b, "positive is red")
+        XCTAssertGreaterThan(colour(-2).b, colour(-2).r, "negative is blue")
+        XCTAssertEqual(colour(5), colour(2), "saturates at the limit")
     }
 }
