@@ -29,10 +29,12 @@ let package = Package(
         // Vector kernels (exp, softmax rows, QuickGELU, LayerNorm rows) in C, so that they can use AVX2 + FMA
         // where the CPU has them and portable code elsewhere, chosen at run time.
         .target(name: "CVectorMath"),
+        // SHA-256 through OpenSSL's libcrypto (Debian: libssl-dev).
+        .target(name: "CSHA256", linkerSettings: [.linkedLibrary("crypto")]),
         .target(name: "Math", dependencies: ["CBLAS", "CVectorMath"]),
         .target(
             name: "Segmentation",
-            dependencies: ["Math", "CZlib"],
+            dependencies: ["Math", "CZlib", "CSHA256"],
             resources: [.copy("Resources")]),
         // libjpeg reports fatal errors through a longjmp that Swift frames cannot survive:
         // this small C target holds the setjmp guard around the decoder.

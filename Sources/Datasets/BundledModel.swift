@@ -26,6 +26,21 @@ public struct BundledModel: Sendable, Equatable {
     /// The small CLIP's weights.
     public var weights: URL { folder.appendingPathComponent("mini-clip.safetensors") }
 
+    /// `figures.json`: the held-out figures `scripts/make_default_model.sh` measured.
+    public var figuresFile: URL { folder.appendingPathComponent("figures.json") }
+
+    /// The bundled model's held-out figures, when `figures.json` is there and readable.
+    public var figures: BundledModelFigures? {
+        guard let data = FileManager.default.contents(atPath: figuresFile.path) else { return nil }
+        return try? JSONDecoder().decode(BundledModelFigures.self, from: data)
+    }
+
+    /// The rectifier the explorer uses by default: the one `figures.json` names (chosen on a
+    /// validation world), else ReCLIP++.
+    public var defaultVariant: RectifierVariant {
+        figures.flatMap { RectifierVariant(rawValue: $0.default_variant) } ?? .reclipPlusPlus
+    }
+
     /// The rectifier file of `variant`.
     public func rectifier(_ variant: RectifierVariant) -> URL {
         folder.appendingPathComponent(variant == .reclip ? "rectifier-reclip.safetensors" : "rectifier-reclip++.safetensors")
@@ -50,5 +65,25 @@ public struct BundledModel: Sendable, Equatable {
     public static func isWorldImage(_ image: URL) -> Bool {
         let root = image.deletingLastPathComponent().deletingLastPathComponent()
         return FileManager.default.fileExists(atPath: root.appendingPathComponent("world.json").path)
+    }
+}
+
+/// What `scripts/make_default_model.sh` measured on the bundled model and wrote to
+/// `models/world/figures.json`: mIoU (fractions) of raw MaskCLIP and both rectifiers at alpha 1
+/// on held-out scenes of a test world, and which variant validation chose as the default.
+public struct BundledModelFigures: Codable, Sendable, Equatable {
+    /// The test world's seed and its scene count.
+    public var test_seed: UInt64
+    public var test_scenes: Int
+    public var raw: Double
+    public var reclip: Double
+    public var reclip_plus_plus: Double
+    /// `reclip` or `reclip++`: the better on the validation world.
+    public var default_variant: String
+
+    /// "held-out mIoU: raw 41% | ReCLIP 46% | ReCLIP++ 53% (200 scenes of world 31337)".
+    public var summary: String {
+        func p(_ x: Double) -> String { String(format: "%.0f%%", 100 * x) }
+        return "held-out mIoU: raw \(p(raw)) | ReCLIP \(p(reclip)) | ReCLIP++ \(p(reclip_plus_plus)) (\(test_scenes) scenes of world \(test_seed))"
     }
 }

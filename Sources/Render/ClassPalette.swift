@@ -74,10 +74,34 @@ public enum ClassPalette {
     }()
 
     /// The palette for a class list: VOC's when the list is VOC's (21 classes, background
-    /// first), distinct colours otherwise.
+    /// first); otherwise each class with a familiar colour (`familiar`: sky blue, grass green,
+    /// road purple as in Cityscapes, ...) takes it, and the others take the `distinct` colours
+    /// that are not too close to any familiar one in use (OKLab distance over 0.08), in order.
     public static func forClasses(_ names: [String]) -> [RGB] {
-        names.count == 21 && names.first?.lowercased() == "background" ? voc(count: 21) : distinct(count: names.count)
+        if names.count == 21 && names.first?.lowercased() == "background" { return voc(count: 21) }
+        let known = names.map { familiar[$0.lowercased()] }
+        let taken = known.compactMap { $0 }.map(ColorDistance.oklab.point)
+        let needed = known.filter { $0 == nil }.count
+        let pool = distinct(count: needed + 4 * taken.count)
+        let apart = pool.filter { c in taken.allSatisfy { distance2($0, ColorDistance.oklab.point(c)) > 0.08 * 0.08 } }
+        let spare = Array((apart + pool.filter { !apart.contains($0) }).prefix(needed))
+        var next = 0
+        return known.map { colour in
+            if let colour { return colour }
+            defer { next += 1 }
+            return spare[next]
+        }
     }
+
+    /// Colours people know these classes by in segmentation figures (Cityscapes' road, sky,
+    /// vegetation, car; ADE20K-like for the rest), tuned to stay apart from each other.
+    public static let familiar: [String: RGB] = [
+        "sky": RGB(70, 130, 180), "cloud": RGB(205, 215, 235), "mountain": RGB(130, 95, 60),
+        "snow": RGB(250, 250, 250), "tree": RGB(35, 105, 35), "grass": RGB(140, 215, 90),
+        "water": RGB(25, 80, 230), "sand": RGB(235, 205, 135), "road": RGB(128, 64, 128),
+        "building": RGB(130, 130, 130), "car": RGB(220, 20, 60), "boat": RGB(255, 200, 0),
+        "person": RGB(255, 140, 200), "background": RGB(0, 0, 0),
+    ]
 
     /// OKLab to linear sRGB (Ottosson's inverse matrices).
     static func okLabToLinearSRGB(l: Double, a: Double, b: Double) -> (Double, Double, Double) {

@@ -255,6 +255,7 @@ public struct ExplorerFrame {
         if let model = state.model {
             parts.append(state.alphaIsActive ? "alpha \(Format.alpha(state.alpha))" : "alpha off")
             parts.append("model \(model.name) (\(model.variant))")
+            if let figures = model.figures { parts.append(figures) }
         } else {
             parts.append(state.modelProblem.map { "model: \($0)" } ?? ExplorerState.noModelHint)
         }

@@ -29,12 +29,16 @@ public struct ModelInfo: Sendable, Equatable {
     /// Whether the model knows only the generated scene world (the bundled small CLIP): the
     /// status line then says so when an image from outside a world dataset is selected.
     public let knowsOnlyTheWorld: Bool
+    /// The model's measured figures on held-out data, for the status line, so that one scene
+    /// is seen in context (the bundled model's `figures.json`).
+    public let figures: String?
 
-    public init(name: String, variant: String, hasRectifier: Bool, knowsOnlyTheWorld: Bool = false) {
+    public init(name: String, variant: String, hasRectifier: Bool, knowsOnlyTheWorld: Bool = false, figures: String? = nil) {
         self.name = name
         self.variant = variant
         self.hasRectifier = hasRectifier
         self.knowsOnlyTheWorld = knowsOnlyTheWorld
+        self.figures = figures
     }
 }
 

@@ -29,8 +29,8 @@ struct Explore: ParsableCommand {
     @Option(help: "A trained rectifier (.safetensors from `reclip train`, or the authors' .pth); without, raw MaskCLIP (the bundled rectifier with the bundled model).")
     var rectifier: String?
 
-    @Option(help: "Which bundled rectifier the bundled model uses: reclip or reclip++.")
-    var variant: String = "reclip"
+    @Option(help: "Which bundled rectifier the bundled model uses: reclip or reclip++ (default: the one chosen on a validation world, in models/world/figures.json).")
+    var variant: String?
 
     @Option(help: "Short side in pixels the image is resized to before the ViT (default 448; 96 with the bundled model).")
     var size: Int?
@@ -39,7 +39,7 @@ struct Explore: ParsableCommand {
     var noModel = false
 
     func validate() throws {
-        guard RectifierVariant(rawValue: variant) != nil else { throw ValidationError("--variant \(variant): use reclip or reclip++") }
+        if let variant, RectifierVariant(rawValue: variant) == nil { throw ValidationError("--variant \(variant): use reclip or reclip++") }
     }
 
     func run() throws {
@@ -47,7 +47,7 @@ struct Explore: ParsableCommand {
             ? ImageCollection.samples(executable: CommandLine.arguments[0])
             : ImageCollection(paths: paths)
         let (engine, problem, trainedClasses) = noModel ? (nil, nil, nil) : ExplorerEngine.load(weights: weights, rectifier: rectifier, size: size,
-                                                                    bundledVariant: RectifierVariant(rawValue: variant) ?? .reclip)
+                                                                    bundledVariant: variant.flatMap(RectifierVariant.init(rawValue:)))
         let names = try ExplorerClasses.resolve(option: classes, file: classesFile, rectifier: trainedClasses,
                                                 dataset: collection.classes)
         let options = ExplorerOptions(entries: collection.entries, classes: names, engine: engine, modelProblem: problem,

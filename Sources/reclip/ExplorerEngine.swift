@@ -45,10 +45,10 @@ struct SegmenterEngine: SegmentationEngine {
     /// Short side of the image fed to the ViT.
     let size: Int
 
-    init(weights: URL, rectifier: URL?, rectifierVariant: String?, size: Int, bundled: Bool = false) {
+    init(weights: URL, rectifier: URL?, rectifierVariant: String?, size: Int, bundled: Bool = false, figures: String? = nil) {
         let variant = rectifier == nil ? "MaskCLIP only" : (rectifierVariant ?? "rectified")
         info = ModelInfo(name: bundled ? BundledModel.displayName : weights.deletingPathExtension().lastPathComponent,
-                         variant: variant, hasRectifier: rectifier != nil, knowsOnlyTheWorld: bundled)
+                         variant: variant, hasRectifier: rectifier != nil, knowsOnlyTheWorld: bundled, figures: figures)
         builder = SegmenterBuilder(weights: weights, rectifier: rectifier)
         self.size = size
     }
@@ -101,11 +101,12 @@ enum ExplorerEngine {
     /// file, or the reason there is none. The rectifier file is read here only for its variant
     /// and classes; the weights are loaded later, in the background.
     static func load(weights: String?, rectifier: String?, size: Int?,
-                     bundledVariant: RectifierVariant) -> (engine: (any SegmentationEngine)?, problem: String?, classes: [String]?) {
+                     bundledVariant: RectifierVariant?) -> (engine: (any SegmentationEngine)?, problem: String?, classes: [String]?) {
         let selection: ModelSelection
         do {
+            let fallback = weights == nil ? (try? BundledModel.locate(executable: CommandLine.arguments[0]))?.defaultVariant : nil
             selection = try ModelSelection.resolve(weights: weights, rectifier: rectifier, size: size, defaultSize: 448,
-                                                   bundledRectifier: bundledVariant)
+                                                   bundledRectifier: bundledVariant ?? fallback ?? .reclipPlusPlus)
         } catch {
             // Kept short: the status line has room for one clause.
             return (nil, weights == nil ? "bundled model missing (models/world) - images only; use --weights W" : "\(error) - images only", nil)
@@ -127,7 +128,8 @@ enum ExplorerEngine {
         }
         let engine = SegmenterEngine(weights: file, rectifier: rectifier.map { URL(fileURLWithPath: $0) },
                                      rectifierVariant: trained.map { $0.variant == .reclip ? "ReCLIP" : "ReCLIP++" },
-                                     size: selection.size, bundled: selection.bundled != nil)
+                                     size: selection.size, bundled: selection.bundled != nil,
+                                     figures: selection.bundled?.figures?.summary)
         return (engine, nil, trained?.classNames)
     }
 }

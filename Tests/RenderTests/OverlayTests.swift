@@ -29,6 +29,12 @@ final class OverlayTests: XCTestCase {
         // OKLab distances: 0.02 is about a just-noticeable difference.
         XCTAssertGreaterThan(closest, 0.04)
         XCTAssertEqual(ClassPalette.forClasses(["background"] + (1...20).map { "c\($0)" }), ClassPalette.voc(count: 21))
+        // Familiar names keep their familiar colours; the others get distinct ones, all different.
+        let mixed = ClassPalette.forClasses(["sky", "widget", "grass", "gadget"])
+        XCTAssertEqual(mixed[0], ClassPalette.familiar["sky"])
+        XCTAssertEqual(mixed[2], ClassPalette.familiar["grass"])
+        XCTAssertEqual(Set(mixed).count, 4)
+        XCTAssertEqual(ClassPalette.forClasses(["widget", "gadget"]), ClassPalette.distinct(count: 2))
     }
 
     func testMaskBlendsAtOpacityAndLeavesIgnoreTransparent() {
