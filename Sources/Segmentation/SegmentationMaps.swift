@@ -96,28 +96,32 @@ public struct SegmentationMaps: Sendable {
     /// Per-pixel class index at `width` x `height`: the output logits (`output(alpha:)`),
     /// optionally with absent classes suppressed (`presence`: softmax scale and threshold),
     /// bilinearly upsampled (half-pixel centres, as PyTorch's `align_corners=False`), then the
-    /// arg-max over classes.
+    /// arg-max over classes; classes in `hidden` take no part in the arg-max (what the mask
+    /// would be without them), unless every class is hidden.
     public func labels(alpha: Float, width: Int, height: Int,
-                       presence: (scale: Float, threshold: Float)? = nil) -> [Int32] {
+                       presence: (scale: Float, threshold: Float)? = nil, hidden: Set<Int> = []) -> [Int32] {
         var logits = output(alpha: alpha)
         if let presence {
             logits = Self.suppressingAbsentClasses(logits, classes: classCount, scale: presence.scale,
                                                    threshold: presence.threshold)
         }
         return Self.upsampledArgmax(logits, classes: classCount, gridWidth: gridWidth,
-                                    gridHeight: gridHeight, width: width, height: height)
+                                    gridHeight: gridHeight, width: width, height: height,
+                                    skipping: hidden.count < classCount ? hidden : [])
     }
 
-    /// Bilinear upsampling of class-major logits followed by a per-pixel arg-max.
+    /// Bilinear upsampling of class-major logits followed by a per-pixel arg-max over the
+    /// classes not in `skipping`.
     public static func upsampledArgmax(_ logits: [Float], classes: Int, gridWidth: Int,
-                                       gridHeight: Int, width: Int, height: Int) -> [Int32] {
+                                       gridHeight: Int, width: Int, height: Int, skipping: Set<Int> = []) -> [Int32] {
         let plane = gridWidth * gridHeight
         let xs = bilinearTaps(outSize: width, inSize: gridWidth)
         let ys = bilinearTaps(outSize: height, inSize: gridHeight)
         var best = [Float](repeating: -.infinity, count: width * height)
-        var label = [Int32](repeating: 0, count: width * height)
+        let first = Int32((0..<classes).first { !skipping.contains($0) } ?? 0)
+        var label = [Int32](repeating: first, count: width * height)
         logits.withUnsafeBufferPointer { l in
-            for k in 0..<classes {
+            for k in 0..<classes where !skipping.contains(k) {
                 let base = k * plane
                 for (oy, (y0, y1, wy)) in ys.enumerated() {
                     let r0 = base + y0 * gridWidth

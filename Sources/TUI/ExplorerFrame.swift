@@ -38,6 +38,7 @@ public struct ExplorerFrame {
         if state.inspecting { drawInspector(&grid, contents: contents) }
         drawStatus(&grid)
         if state.showHelp { drawHelp(&grid) }
+        if state.showProtocol { drawProtocol(&grid) }
         return grid
     }
 
@@ -159,14 +160,18 @@ public struct ExplorerFrame {
         }
         guard let maps = state.currentMaps, let panel = layout.panels.first, !panel.picture.isEmpty else { return nil }
         let w = panel.picture.width, h = panel.picture.height * 2
-        let rect = ClassMask(width: w, height: h, labels: maps.labels(alpha: state.alpha, width: w, height: h)).shares(classCount: maps.classCount)
-        let raw = ClassMask(width: w, height: h, labels: maps.labels(alpha: 0, width: w, height: h)).shares(classCount: maps.classCount)
+        let hidden = state.hiddenClasses
+        let rect = ClassMask(width: w, height: h, labels: maps.labels(alpha: state.alpha, width: w, height: h, hidden: hidden))
+            .shares(classCount: maps.classCount)
+        let raw = ClassMask(width: w, height: h, labels: maps.labels(alpha: 0, width: w, height: h, hidden: hidden))
+            .shares(classCount: maps.classCount)
         let deltas = zip(rect, raw).map { Int(($0 * 100).rounded()) - Int(($1 * 100).rounded()) }
         return (rect, deltas)
     }
 
     func legendLabel(_ k: Int, shares: (shares: [Double], deltas: [Int])?) -> String {
         var label = state.classes[k]
+        if state.hiddenClasses.contains(k) { return label + " (hidden)" }
         if let shares, k < shares.shares.count {
             label += " " + Format.percent(shares.shares[k])
             if state.alpha != 0 && shares.deltas[k] != 0 { label += " (\(Format.signed(shares.deltas[k])))" }
@@ -299,14 +304,33 @@ public struct ExplorerFrame {
         "< / >           mask opacity down / up",
         "c / C           next / previous focus class",
         "i               inspect cursor (arrows move it)",
+        "Space           leave the focus class out of the masks",
         "mouse click     pick image, class, or cell",
         "s               save view as PNG and ANSI text",
+        "P               the protocol: weights, hash, size, templates, rectifier",
         "?               this help (any key closes)",
         "q               quit",
     ]
 
-    func drawHelp(_ grid: inout CellGrid) {
-        let lines = Self.helpLines
+    /// The settings behind the numbers on screen (`P`), with the live alpha and hidden classes.
+    public var protocolLines: [String] {
+        var rows = state.model?.protocolRows ?? [("model", state.modelProblem ?? "none loaded")]
+        rows.append(("alpha", state.alphaIsActive ? Format.alpha(state.alpha) : "off (no rectifier)"))
+        rows.append(("classes", "\(state.classes.count): " + state.classes.joined(separator: ", ")))
+        if !state.hiddenClasses.isEmpty {
+            rows.append(("left out", state.hiddenClasses.sorted().map { state.classes[$0] }.joined(separator: ", ")))
+        }
+        let width = rows.map(\.0.count).max() ?? 0
+        return ["protocol - the settings behind the numbers", ""]
+            + rows.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }
+    }
+
+    func drawProtocol(_ grid: inout CellGrid) { drawBox(protocolLines, &grid) }
+
+    func drawHelp(_ grid: inout CellGrid) { drawBox(Self.helpLines, &grid) }
+
+    /// A centred box of text lines over the frame.
+    func drawBox(_ lines: [String], _ grid: inout CellGrid) {
         let w = min(grid.width - 2, (lines.map(\.count).max() ?? 0) + 4)
         let h = min(grid.height - 2, lines.count + 2)
         let box = Rect(x: (grid.width - w) / 2, y: (grid.height - h) / 2, width: w, height: h)

@@ -32,13 +32,23 @@ public struct ModelInfo: Sendable, Equatable {
     /// The model's measured figures on held-out data, for the status line, so that one scene
     /// is seen in context (the bundled model's `figures.json`).
     public let figures: String?
+    /// The settings behind the numbers, as (setting, value) rows for the protocol panel (`P`):
+    /// weights file and hash, input size, templates, head, rectifier and its training metadata.
+    public let protocolRows: [(String, String)]
 
-    public init(name: String, variant: String, hasRectifier: Bool, knowsOnlyTheWorld: Bool = false, figures: String? = nil) {
+    public init(name: String, variant: String, hasRectifier: Bool, knowsOnlyTheWorld: Bool = false, figures: String? = nil,
+                protocolRows: [(String, String)] = []) {
         self.name = name
         self.variant = variant
         self.hasRectifier = hasRectifier
         self.knowsOnlyTheWorld = knowsOnlyTheWorld
         self.figures = figures
+        self.protocolRows = protocolRows
+    }
+
+    public static func == (a: ModelInfo, b: ModelInfo) -> Bool {
+        a.name == b.name && a.variant == b.variant && a.hasRectifier == b.hasRectifier && a.knowsOnlyTheWorld == b.knowsOnlyTheWorld
+            && a.figures == b.figures && a.protocolRows.map { [$0.0, $0.1] } == b.protocolRows.map { [$0.0, $0.1] }
     }
 }
 
@@ -108,12 +118,16 @@ public struct ExplorerState: Sendable {
     public var alpha: Float = ExplorerState.paperAlpha
     /// The class whose bias maps the bias view shows.
     public var focusClass = 0
+    /// Classes left out of the arg-max (Space on the focus class), to see the mask without them.
+    public var hiddenClasses: Set<Int> = []
     /// Whether the inspect cursor is on.
     public var inspecting = false
     /// Where the inspect cursor is.
     public var cursor = CursorPosition(u: 0.5, v: 0.5)
     /// Whether the help overlay is open.
     public var showHelp = false
+    /// Whether the protocol panel (`P`) is open.
+    public var showProtocol = false
     /// Terminal columns.
     public var width: Int
     /// Terminal rows.

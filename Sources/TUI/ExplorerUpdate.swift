@@ -131,11 +131,17 @@ extension ExplorerState {
             showHelp = false
             if key == .character("?") || key == .escape { return [] }
         }
+        if showProtocol {
+            showProtocol = false
+            if key == .character("P") || key == .escape { return [] }
+        }
         switch key {
         case .character("q"), .character("Q"):
             quitting = true
         case .character("?"):
             showHelp = true
+        case .character("P"):
+            showProtocol = true
         case .escape:
             inspecting = false
         case .character("j"):
@@ -180,6 +186,8 @@ extension ExplorerState {
             if !classes.isEmpty { focusClass = (focusClass + classes.count - 1) % classes.count }
         case .character("i"):
             inspecting.toggle()
+        case .character(" "):
+            toggleFocusClass()
         case .character("s"):
             guard currentPicture != nil else {
                 message = "nothing to save yet: the image is still loading"
@@ -191,6 +199,20 @@ extension ExplorerState {
             break
         }
         return []
+    }
+
+    /// Leaves the focus class out of the arg-max, or takes it back; the last class shown stays.
+    mutating func toggleFocusClass() {
+        guard classes.indices.contains(focusClass) else { return }
+        if hiddenClasses.contains(focusClass) {
+            hiddenClasses.remove(focusClass)
+            message = "\(classes[focusClass]) back in the masks"
+        } else if hiddenClasses.count + 1 < classes.count {
+            hiddenClasses.insert(focusClass)
+            message = "\(classes[focusClass]) left out of the masks (Space again to bring it back)"
+        } else {
+            message = "at least one class must stay in the masks"
+        }
     }
 
     /// Moves alpha to `value` (rounded to the step, clamped), or explains why it cannot move.

@@ -122,7 +122,8 @@ struct ViewPanels {
 
     /// The arg-max mask at `alpha`, at `width` x `height`.
     func mask(_ maps: SegmentationMaps, alpha: Float, _ width: Int, _ height: Int) -> ClassMask {
-        ClassMask(width: width, height: height, labels: maps.labels(alpha: alpha, width: width, height: height))
+        ClassMask(width: width, height: height, labels: maps.labels(alpha: alpha, width: width, height: height,
+                                                                    hidden: state.hiddenClasses))
     }
 
     /// `mask` in class colours over `image`.
@@ -159,7 +160,7 @@ struct ViewPanels {
         guard let truth = state.currentGroundTruth, truth.width > 0, truth.height > 0,
               state.groundTruthClasses.map({ $0 == maps.classNames }) ?? true else { return nil }
         var matrix = ConfusionMatrix(classCount: maps.classCount)
-        matrix.add(prediction: maps.labels(alpha: alpha, width: truth.width, height: truth.height),
+        matrix.add(prediction: maps.labels(alpha: alpha, width: truth.width, height: truth.height, hidden: state.hiddenClasses),
                    groundTruth: truth.labels.map { $0 < 0 || $0 > 255 ? 255 : UInt8($0) }, reduceZeroLabel: false)
         let miou = matrix.meanIoU
         return miou.isNaN ? nil : miou

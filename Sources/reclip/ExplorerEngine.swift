@@ -45,10 +45,12 @@ struct SegmenterEngine: SegmentationEngine {
     /// Short side of the image fed to the ViT.
     let size: Int
 
-    init(weights: URL, rectifier: URL?, rectifierVariant: String?, size: Int, bundled: Bool = false, figures: String? = nil) {
+    init(weights: URL, rectifier: URL?, rectifierVariant: String?, size: Int, bundled: Bool = false, figures: String? = nil,
+         protocolRows: [(String, String)] = []) {
         let variant = rectifier == nil ? "MaskCLIP only" : (rectifierVariant ?? "rectified")
         info = ModelInfo(name: bundled ? BundledModel.displayName : weights.deletingPathExtension().lastPathComponent,
-                         variant: variant, hasRectifier: rectifier != nil, knowsOnlyTheWorld: bundled, figures: figures)
+                         variant: variant, hasRectifier: rectifier != nil, knowsOnlyTheWorld: bundled, figures: figures,
+                         protocolRows: protocolRows)
         builder = SegmenterBuilder(weights: weights, rectifier: rectifier)
         self.size = size
     }
@@ -97,6 +99,26 @@ actor SegmenterBuilder {
 
 /// Finds the engine the explorer runs, or says why there is none.
 enum ExplorerEngine {
+    /// The protocol panel's rows: what a reproduction needs to know about the numbers shown.
+    static func protocolRows(weights: URL, rectifier: String?, trained: Rectifier?, size: Int) -> [(String, String)] {
+        let hash = (try? WeightsIdentity.contentHash(of: weights, memo: ClassifierCache.defaultFolder)) ?? "unreadable"
+        var rows: [(String, String)] = [
+            ("weights", weights.path), ("sha-256", hash), ("input", "short side \(size) px, whole image (no sliding window)"),
+            ("head", "MaskCLIP (value path of the last block)"),
+            ("templates", "ReCLIP's 85 (each normalised, averaged, normalised)"),
+        ]
+        if let rectifier, let trained {
+            rows.append(("rectifier", "\(rectifier) (\(trained.variant == .reclip ? "ReCLIP" : "ReCLIP++"))"))
+            let keys = ["pseudo_labels", "epochs", "step", "batch", "size", "seed", "lr"]
+            let meta = keys.compactMap { k in trained.metadata[k].map { (key: k, value: $0) } }
+            rows.append(("trained on", meta.isEmpty ? "no training metadata (an authors' checkpoint?)"
+                                                    : meta.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))
+        } else {
+            rows.append(("rectifier", "none: raw MaskCLIP"))
+        }
+        return rows
+    }
+
     /// The engine for `weights` (a file or an installed model name) and an optional rectifier
     /// file, or the reason there is none. The rectifier file is read here only for its variant
     /// and classes; the weights are loaded later, in the background.
@@ -129,7 +151,8 @@ enum ExplorerEngine {
         let engine = SegmenterEngine(weights: file, rectifier: rectifier.map { URL(fileURLWithPath: $0) },
                                      rectifierVariant: trained.map { $0.variant == .reclip ? "ReCLIP" : "ReCLIP++" },
                                      size: selection.size, bundled: selection.bundled != nil,
-                                     figures: selection.bundled?.figures?.summary)
+                                     figures: selection.bundled?.figures?.summary,
+                                     protocolRows: protocolRows(weights: file, rectifier: rectifier, trained: trained, size: selection.size))
         return (engine, nil, trained?.classNames)
     }
 }

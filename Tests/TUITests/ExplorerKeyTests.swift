@@ -201,3 +201,38 @@ final class ExplorerKeyTests: XCTestCase {
         XCTAssertFalse(nowhere.inspecting)
     }
 }
+
+/// Space leaves the focus class out of the masks; P shows the protocol.
+final class ExplorerInstrumentKeyTests: XCTestCase {
+    func testSpaceHidesTheFocusClassFromTheMasks() {
+        let s = Fixture.state()
+        // At alpha 1 the second quarter is cat; hiding cat gives it back to the next best class.
+        let hidden = s.typing("c ")
+        XCTAssertEqual(hidden.focusClass, 1)
+        XCTAssertEqual(hidden.hiddenClasses, [1])
+        let text = ExplorerFrame(state: hidden).grid.text
+        XCTAssertTrue(text.contains("cat (hidden)"), text)
+        XCTAssertFalse(text.contains("cat 25%"), text)
+        let maps = Fixture.maps
+        let labels = maps.labels(alpha: 1, width: 8, height: 1, hidden: [1])
+        XCTAssertFalse(labels.contains(1))
+        XCTAssertTrue(maps.labels(alpha: 1, width: 8, height: 1).contains(1))
+        // Space again brings it back; the last visible class cannot be hidden.
+        XCTAssertEqual(hidden.typing(" ").hiddenClasses, [])
+        var all = s
+        all.hiddenClasses = Set(1..<s.classes.count)
+        let refused = all.typing(" ")
+        XCTAssertEqual(refused.hiddenClasses.count, s.classes.count - 1)
+        XCTAssertTrue(refused.message?.contains("at least one class") ?? false)
+    }
+
+    func testProtocolPanelShowsTheSettingsAndAnyKeyClosesIt() {
+        let model = ModelInfo(name: "m", variant: "ReCLIP", hasRectifier: true,
+                              protocolRows: [("weights", "/w.safetensors"), ("sha-256", "abc123")])
+        let s = Fixture.state(model: model).typing("P")
+        XCTAssertTrue(s.showProtocol)
+        let text = ExplorerFrame(state: s).grid.text
+        for part in ["protocol", "/w.safetensors", "abc123", "alpha", "1.0"] { XCTAssertTrue(text.contains(part), "\(part): \(text)") }
+        XCTAssertFalse(s.typing("x").showProtocol)
+    }
+}
