@@ -1,19 +1,33 @@
 import Foundation
 import Math
 
-/// Reading and writing rectifiers under the authors' state-dict names (`text_encoder.prompt_token`,
-/// `proj_net.{0,3,6}.*` convs and `proj_net.{1,4,7}.*` BatchNorms for ReCLIP; `pe_proj.*`,
-/// `decoder_conv2.*`, `decoder_norm2.*` for ReCLIP++), with or without the `module.` prefix
-/// their DistributedDataParallel checkpoints carry. Other keys (the frozen CLIP) are ignored.
+// Reading and writing rectifiers under the authors' state-dict names (`text_encoder.prompt_token`,
+// `proj_net.{0,3,6}.*` convs and `proj_net.{1,4,7}.*` BatchNorms for ReCLIP; `pe_proj.*`,
+// `decoder_conv2.*`, `decoder_norm2.*` for ReCLIP++), with or without the `module.` prefix
+// their DistributedDataParallel checkpoints carry. Other keys (the frozen CLIP) are ignored.
+//
+// Our files are safetensors with these names plus JSON metadata: `variant`, `classes` (a JSON
+// array), `weights_hash` (of the CLIP weights the rectifier was trained with) and training settings.
+
+/// A rectifier file that cannot be used, phrased for the person at the keyboard: the file and,
+/// when one is at fault, the tensor (as the file names it). Names taken from the file reach
+/// the terminal through `terminalSafe` (control characters as `\xNN`).
 ///
-/// Our files are safetensors with these names plus JSON metadata: `variant`, `classes` (a JSON
-/// array), `weights_hash` (of the CLIP weights the rectifier was trained with) and training settings.
-/// A rectifier file that cannot be used, phrased for the person at the keyboard.
+/// ```
+/// reclip.pth: tensor 'module.proj_net.4.running_var': shape [11], expected [12] (the output channels of proj_net.3.weight)
+/// ```
 public struct RectifierFileError: Error, CustomStringConvertible, Sendable {
     public let file: String
+    /// The tensor at fault, when the problem is about one tensor.
+    public let tensor: String?
     public let problem: String
-    public init(file: String, problem: String) { self.file = file; self.problem = problem }
-    public var description: String { "\(file): \(problem)" }
+    public init(file: String, tensor: String? = nil, problem: String) {
+        self.file = file; self.tensor = tensor; self.problem = problem
+    }
+    public var description: String {
+        if let tensor { return terminalSafe("\(file): tensor '\(tensor)': \(problem)") }
+        return terminalSafe("\(file): \(problem)")
+    }
 }
 
 extension Rectifier {

@@ -136,6 +136,15 @@ final class SafeTensorsTests: XCTestCase {
     func testMissingFile() {
         assertError(directory.appendingPathComponent("absent.safetensors").path, contains: "cannot open")
     }
+
+    /// Tensor names and dtype strings from the header reach the terminal escaped.
+    func testNamesFromTheFileAreEscaped() {
+        let path = craft(#"{"w\u001b[31m":{"dtype":"Q\u0007","shape":[1],"data_offsets":[0,4]}}"#, [0, 0, 0, 0])
+        assertError(path, contains: "tensor 'w\\x1B[31m': unknown dtype Q\\x07", tensor: "w\u{1B}[31m")
+        XCTAssertThrowsError(try SafeTensorsFile(path: path)) { error in
+            XCTAssertFalse("\(error)".unicodeScalars.contains { $0.value < 0x20 }, "\(error)")
+        }
+    }
 }
 
 final class HalfConversionTests: XCTestCase {

@@ -1,10 +1,14 @@
 import Foundation
 import Math
 
-/// A `.pth` file written by `torch.save` that could not be read.
+/// A `.pth` file written by `torch.save` that could not be read, in one line naming the file
+/// (and the tensor, when one is at fault). Names taken from the file reach the terminal
+/// through `terminalSafe` (control characters as `\xNN`).
 public struct TorchCheckpointError: Error, CustomStringConvertible, Sendable {
     /// The file and what is wrong with it.
     public let description: String
+
+    public init(description: String) { self.description = terminalSafe(description) }
 }
 
 /// The tensors of a PyTorch checkpoint (`torch.save` of a state dict, as the ReCLIP authors
