@@ -82,3 +82,22 @@ public struct CLIPArchitecture: Sendable, Equatable {
         visionGrid: 14, textWidth: 512, textLayers: 12, textHeads: 8, contextLength: 77,
         vocabularySize: 49408)
 }
+
+extension CLIPArchitecture {
+    /// Transformer widths and the joint embedding size a checkpoint may declare. Loading refuses
+    /// sizes outside these ranges before any buffer is allocated (ViT-bigG, the largest CLIP,
+    /// is 1664 wide with MLPs of 8192 and 48 blocks).
+    public static let widthRange = 1...8192
+    /// MLP hidden widths (4 x the width in CLIP).
+    public static let hiddenWidthRange = 1...32768
+    /// Transformer blocks per tower.
+    public static let layerRange = 1...96
+    /// Patch sizes in pixels.
+    public static let patchSizeRange = 1...512
+    /// Patches per side of the native positional-embedding grid.
+    public static let gridRange = 1...256
+    /// Text context lengths in tokens.
+    public static let contextRange = 1...1024
+    /// Token vocabulary sizes.
+    public static let vocabularyRange = 1...(1 << 20)
+}

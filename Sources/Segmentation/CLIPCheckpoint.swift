@@ -121,7 +121,53 @@ struct CheckpointReader {
         guard !seen.isEmpty, seen == Set(0..<seen.count) else {
             throw error(nil, "blocks \(stem)N are missing or not numbered 0..<N")
         }
+        let range = CLIPArchitecture.layerRange
+        guard range.contains(seen.count) else {
+            throw error(nil, "\(seen.count) blocks \(stem)N, outside \(range.lowerBound)...\(range.upperBound)")
+        }
         return seen.count
+    }
+
+    /// `value`, read off the shape of `tensor` as `what`, if it lies in `range`.
+    func bounded(_ value: Int, _ what: String, _ range: ClosedRange<Int>, _ tensor: String) throws -> Int {
+        guard range.contains(value) else {
+            throw error(tensor, "\(what) \(value) is outside \(range.lowerBound)...\(range.upperBound)")
+        }
+        return value
+    }
+
+    /// Patches per side of the grid of a positional embedding `[1 + grid², C]`.
+    func grid(_ name: String) throws -> Int {
+        let positions = try shape(name, rank: 2)[0]
+        let largest = CLIPArchitecture.gridRange.upperBound
+        guard positions >= 2, positions <= largest * largest + 1 else {
+            throw error(name, "\(positions) positions is not 1 + a square grid of 1...\(largest) patches per side")
+        }
+        let grid = Int(Double(positions - 1).squareRoot().rounded())
+        guard grid * grid + 1 == positions else { throw error(name, "\(positions) positions is not 1 + a square grid") }
+        return grid
+    }
+
+    /// The MLP hidden width H of the blocks `<stem>0.` ..< `<stem>layers.` of width `c`, from the
+    /// shapes alone (nothing is read): every block's `fc1` is `[H, ...]` and its `fc2` `[c, H]`,
+    /// the same H > 0 in every block (the blocks share one scratch buffer of that width).
+    func mlpHiddenWidth(_ stem: String, layers: Int, fc1: String, fc2: String, width c: Int) throws -> Int {
+        var hidden: Int?
+        for i in 0..<layers {
+            let up = "\(stem)\(i).\(fc1).weight", down = "\(stem)\(i).\(fc2).weight"
+            let h = try shape(up, rank: 2)[0]
+            if let hidden {
+                guard h == hidden else {
+                    throw error(up, "MLP hidden width \(h) differs from block 0's \(hidden); every block must have the same")
+                }
+            } else {
+                hidden = try bounded(h, "MLP hidden width", CLIPArchitecture.hiddenWidthRange, up)
+            }
+            let d = try shape(down, rank: 2)
+            guard d == [c, h] else { throw error(down, "shape \(d), expected [\(c), \(h)] (the MLP back from its hidden width)") }
+        }
+        guard let hidden else { throw error(nil, "blocks \(stem)N are missing") }
+        return hidden
     }
 
     func layerNorm(_ stem: String, _ width: Int) throws -> LayerNormWeights {
@@ -141,47 +187,56 @@ struct CheckpointReader {
 
     // MARK: OpenAI / open_clip
 
-    func openAIBlock(_ stem: String, _ c: Int) throws -> TransformerBlockWeights {
+    func openAIBlock(_ stem: String, _ c: Int, hidden: Int) throws -> TransformerBlockWeights {
         TransformerBlockWeights(
             ln1: try layerNorm(stem + "ln_1", c),
             qkv: LinearWeights(weight: try read(stem + "attn.in_proj_weight", [3 * c, c]),
                                bias: try read(stem + "attn.in_proj_bias", [3 * c]), inFeatures: c, outFeatures: 3 * c),
             out: try linear(stem + "attn.out_proj", c, c),
             ln2: try layerNorm(stem + "ln_2", c),
-            fc1: try linear(stem + "mlp.c_fc", c, try shape(stem + "mlp.c_fc.weight", rank: 2)[0]),
-            fc2: try linear(stem + "mlp.c_proj", try shape(stem + "mlp.c_proj.weight", rank: 2)[1], c))
+            fc1: try linear(stem + "mlp.c_fc", c, hidden),
+            fc2: try linear(stem + "mlp.c_proj", hidden, c))
     }
 
+    /// Every size is read off the shapes and checked (`CLIPArchitecture`'s ranges, heads
+    /// dividing widths, one MLP width per tower) before any tensor is read.
     func openAI(visionHeads: (Int) throws -> Int, textHeads: (Int) throws -> Int,
                 activation: Activation) throws -> CLIPModel {
-        let conv = try shape("visual.conv1.weight", rank: 4)
-        let (vw, patch) = (conv[0], conv[3])
-        guard conv[1] == 3, conv[2] == patch else { throw error("visual.conv1.weight", "shape \(conv) is not [width, 3, P, P]") }
-        let positions = try shape("visual.positional_embedding", rank: 2)[0]
-        let grid = Int(Double(positions - 1).squareRoot().rounded())
-        guard grid * grid + 1 == positions else { throw error("visual.positional_embedding", "\(positions) positions is not 1 + a square grid") }
-        let embedDim = try shape("text_projection", rank: 2)[1]
+        let convName = "visual.conv1.weight"
+        let conv = try shape(convName, rank: 4)
+        guard conv[1] == 3, conv[2] == conv[3] else { throw error(convName, "shape \(conv) is not [width, 3, P, P]") }
+        let vw = try bounded(conv[0], "vision width", CLIPArchitecture.widthRange, convName)
+        let patch = try bounded(conv[3], "patch size", CLIPArchitecture.patchSizeRange, convName)
+        let grid = try grid("visual.positional_embedding")
+        let positions = grid * grid + 1
+        let embedDim = try bounded(try shape("text_projection", rank: 2)[1], "joint embedding size",
+                                   CLIPArchitecture.widthRange, "text_projection")
         let tokenShape = try shape("token_embedding.weight", rank: 2)
-        let (vocab, tw) = (tokenShape[0], tokenShape[1])
-        let context = try shape("positional_embedding", rank: 2)[0]
+        let vocab = try bounded(tokenShape[0], "vocabulary size", CLIPArchitecture.vocabularyRange, "token_embedding.weight")
+        let tw = try bounded(tokenShape[1], "text width", CLIPArchitecture.widthRange, "token_embedding.weight")
+        let context = try bounded(try shape("positional_embedding", rank: 2)[0], "context length",
+                                  CLIPArchitecture.contextRange, "positional_embedding")
+        let (visionStem, textStem) = ("visual.transformer.resblocks.", "transformer.resblocks.")
         let arch = CLIPArchitecture(
-            embedDim: embedDim, visionWidth: vw, visionLayers: try layerCount("visual.transformer.resblocks."),
+            embedDim: embedDim, visionWidth: vw, visionLayers: try layerCount(visionStem),
             visionHeads: try visionHeads(vw), patchSize: patch, visionGrid: grid, textWidth: tw,
-            textLayers: try layerCount("transformer.resblocks."), textHeads: try textHeads(tw),
+            textLayers: try layerCount(textStem), textHeads: try textHeads(tw),
             contextLength: context, vocabularySize: vocab, activation: activation)
+        let visionHidden = try mlpHiddenWidth(visionStem, layers: arch.visionLayers, fc1: "mlp.c_fc", fc2: "mlp.c_proj", width: vw)
+        let textHidden = try mlpHiddenWidth(textStem, layers: arch.textLayers, fc1: "mlp.c_fc", fc2: "mlp.c_proj", width: tw)
         let vision = VisionTowerWeights(
-            patchEmbedding: try read("visual.conv1.weight", conv),
+            patchEmbedding: try read(convName, conv),
             classEmbedding: try read("visual.class_embedding", [vw]),
             positionalEmbedding: try read("visual.positional_embedding", [positions, vw]),
             lnPre: try layerNorm("visual.ln_pre", vw),
-            blocks: try (0..<arch.visionLayers).map { try openAIBlock("visual.transformer.resblocks.\($0).", vw) },
+            blocks: try (0..<arch.visionLayers).map { try openAIBlock("\(visionStem)\($0).", vw, hidden: visionHidden) },
             lnPost: try layerNorm("visual.ln_post", vw),
             projection: LinearWeights(weight: try readTransposed("visual.proj", vw, embedDim), bias: nil,
                                       inFeatures: vw, outFeatures: embedDim))
         let text = TextTowerWeights(
             tokenEmbedding: try read("token_embedding.weight", tokenShape),
             positionalEmbedding: try read("positional_embedding", [context, tw]),
-            blocks: try (0..<arch.textLayers).map { try openAIBlock("transformer.resblocks.\($0).", tw) },
+            blocks: try (0..<arch.textLayers).map { try openAIBlock("\(textStem)\($0).", tw, hidden: textHidden) },
             lnFinal: try layerNorm("ln_final", tw),
             projection: LinearWeights(weight: try readTransposed("text_projection", tw, embedDim), bias: nil,
                                       inFeatures: tw, outFeatures: embedDim))
@@ -190,7 +245,7 @@ struct CheckpointReader {
 
     // MARK: HuggingFace transformers
 
-    func huggingFaceBlock(_ stem: String, _ c: Int) throws -> TransformerBlockWeights {
+    func huggingFaceBlock(_ stem: String, _ c: Int, hidden: Int) throws -> TransformerBlockWeights {
         var weight = try read(stem + "self_attn.q_proj.weight", [c, c])
         weight += try read(stem + "self_attn.k_proj.weight", [c, c])
         weight += try read(stem + "self_attn.v_proj.weight", [c, c])
@@ -202,44 +257,50 @@ struct CheckpointReader {
             qkv: LinearWeights(weight: weight, bias: bias, inFeatures: c, outFeatures: 3 * c),
             out: try linear(stem + "self_attn.out_proj", c, c),
             ln2: try layerNorm(stem + "layer_norm2", c),
-            fc1: try linear(stem + "mlp.fc1", c, try shape(stem + "mlp.fc1.weight", rank: 2)[0]),
-            fc2: try linear(stem + "mlp.fc2", try shape(stem + "mlp.fc2.weight", rank: 2)[1], c))
+            fc1: try linear(stem + "mlp.fc1", c, hidden),
+            fc2: try linear(stem + "mlp.fc2", hidden, c))
     }
 
+    /// As `openAI`: every size checked before any tensor is read.
     func huggingFace(visionHeads: (Int) throws -> Int, textHeads: (Int) throws -> Int,
                      activation: Activation) throws -> CLIPModel {
-        let conv = try shape("vision_model.embeddings.patch_embedding.weight", rank: 4)
-        let (vw, patch) = (conv[0], conv[3])
-        guard conv[1] == 3, conv[2] == patch else {
-            throw error("vision_model.embeddings.patch_embedding.weight", "shape \(conv) is not [width, 3, P, P]")
-        }
-        let positions = try shape("vision_model.embeddings.position_embedding.weight", rank: 2)[0]
-        let grid = Int(Double(positions - 1).squareRoot().rounded())
-        guard grid * grid + 1 == positions else {
-            throw error("vision_model.embeddings.position_embedding.weight", "\(positions) positions is not 1 + a square grid")
-        }
-        let embedDim = try shape("text_projection.weight", rank: 2)[0]
-        let tokenShape = try shape("text_model.embeddings.token_embedding.weight", rank: 2)
-        let (vocab, tw) = (tokenShape[0], tokenShape[1])
-        let context = try shape("text_model.embeddings.position_embedding.weight", rank: 2)[0]
+        let convName = "vision_model.embeddings.patch_embedding.weight"
+        let conv = try shape(convName, rank: 4)
+        guard conv[1] == 3, conv[2] == conv[3] else { throw error(convName, "shape \(conv) is not [width, 3, P, P]") }
+        let vw = try bounded(conv[0], "vision width", CLIPArchitecture.widthRange, convName)
+        let patch = try bounded(conv[3], "patch size", CLIPArchitecture.patchSizeRange, convName)
+        let positionName = "vision_model.embeddings.position_embedding.weight"
+        let grid = try grid(positionName)
+        let positions = grid * grid + 1
+        let embedDim = try bounded(try shape("text_projection.weight", rank: 2)[0], "joint embedding size",
+                                   CLIPArchitecture.widthRange, "text_projection.weight")
+        let tokenName = "text_model.embeddings.token_embedding.weight"
+        let tokenShape = try shape(tokenName, rank: 2)
+        let vocab = try bounded(tokenShape[0], "vocabulary size", CLIPArchitecture.vocabularyRange, tokenName)
+        let tw = try bounded(tokenShape[1], "text width", CLIPArchitecture.widthRange, tokenName)
+        let contextName = "text_model.embeddings.position_embedding.weight"
+        let context = try bounded(try shape(contextName, rank: 2)[0], "context length", CLIPArchitecture.contextRange, contextName)
+        let (visionStem, textStem) = ("vision_model.encoder.layers.", "text_model.encoder.layers.")
         let arch = CLIPArchitecture(
-            embedDim: embedDim, visionWidth: vw, visionLayers: try layerCount("vision_model.encoder.layers."),
+            embedDim: embedDim, visionWidth: vw, visionLayers: try layerCount(visionStem),
             visionHeads: try visionHeads(vw), patchSize: patch, visionGrid: grid, textWidth: tw,
-            textLayers: try layerCount("text_model.encoder.layers."), textHeads: try textHeads(tw),
+            textLayers: try layerCount(textStem), textHeads: try textHeads(tw),
             contextLength: context, vocabularySize: vocab, activation: activation)
+        let visionHidden = try mlpHiddenWidth(visionStem, layers: arch.visionLayers, fc1: "mlp.fc1", fc2: "mlp.fc2", width: vw)
+        let textHidden = try mlpHiddenWidth(textStem, layers: arch.textLayers, fc1: "mlp.fc1", fc2: "mlp.fc2", width: tw)
         let vision = VisionTowerWeights(
-            patchEmbedding: try read("vision_model.embeddings.patch_embedding.weight", conv),
+            patchEmbedding: try read(convName, conv),
             classEmbedding: try read("vision_model.embeddings.class_embedding", [vw]),
-            positionalEmbedding: try read("vision_model.embeddings.position_embedding.weight", [positions, vw]),
+            positionalEmbedding: try read(positionName, [positions, vw]),
             lnPre: try layerNorm("vision_model.pre_layrnorm", vw),
-            blocks: try (0..<arch.visionLayers).map { try huggingFaceBlock("vision_model.encoder.layers.\($0).", vw) },
+            blocks: try (0..<arch.visionLayers).map { try huggingFaceBlock("\(visionStem)\($0).", vw, hidden: visionHidden) },
             lnPost: try layerNorm("vision_model.post_layernorm", vw),
             projection: LinearWeights(weight: try read("visual_projection.weight", [embedDim, vw]), bias: nil,
                                       inFeatures: vw, outFeatures: embedDim))
         let text = TextTowerWeights(
-            tokenEmbedding: try read("text_model.embeddings.token_embedding.weight", tokenShape),
-            positionalEmbedding: try read("text_model.embeddings.position_embedding.weight", [context, tw]),
-            blocks: try (0..<arch.textLayers).map { try huggingFaceBlock("text_model.encoder.layers.\($0).", tw) },
+            tokenEmbedding: try read(tokenName, tokenShape),
+            positionalEmbedding: try read(contextName, [context, tw]),
+            blocks: try (0..<arch.textLayers).map { try huggingFaceBlock("\(textStem)\($0).", tw, hidden: textHidden) },
             lnFinal: try layerNorm("text_model.final_layer_norm", tw),
             projection: LinearWeights(weight: try read("text_projection.weight", [embedDim, tw]), bias: nil,
                                       inFeatures: tw, outFeatures: embedDim))

@@ -82,14 +82,17 @@ public struct Rectifier: Sendable {
     public var decoder: ConvNormLayer?
     /// Provenance stored in the rectifier file (weights hash, settings).
     public var metadata: [String: String]
+    /// The file the rectifier was read from ("rectifier" for one built in memory); errors name it.
+    public var source: String
 
     /// Builds a rectifier from parts.
     public init(variant: RectifierVariant, classNames: [String], prompt: [Float], promptLength: Int, textWidth: Int,
                 spaceLayers: [ConvNormLayer] = [], peProjWeight: [Float] = [], peProjBias: [Float] = [],
-                decoder: ConvNormLayer? = nil, metadata: [String: String] = [:]) {
+                decoder: ConvNormLayer? = nil, metadata: [String: String] = [:], source: String = "rectifier") {
         self.variant = variant; self.classNames = classNames; self.prompt = prompt
         self.promptLength = promptLength; self.textWidth = textWidth; self.spaceLayers = spaceLayers
         self.peProjWeight = peProjWeight; self.peProjBias = peProjBias; self.decoder = decoder; self.metadata = metadata
+        self.source = source
     }
 
     /// An untrained rectifier initialised as the authors' training does: prompt = 73 copies of

@@ -1,67 +1,127 @@
 import Foundation
 import Math
 
-/// Reading and writing rectifiers under the authors' state-dict names (`text_encoder.prompt_token`,
-/// `proj_net.{0,3,6}.*` convs and `proj_net.{1,4,7}.*` BatchNorms for ReCLIP; `pe_proj.*`,
-/// `decoder_conv2.*`, `decoder_norm2.*` for ReCLIP++), with or without the `module.` prefix
-/// their DistributedDataParallel checkpoints carry. Other keys (the frozen CLIP) are ignored.
+// Reading and writing rectifiers under the authors' state-dict names (`text_encoder.prompt_token`,
+// `proj_net.{0,3,6}.*` convs and `proj_net.{1,4,7}.*` BatchNorms for ReCLIP; `pe_proj.*`,
+// `decoder_conv2.*`, `decoder_norm2.*` for ReCLIP++), with or without the `module.` prefix
+// their DistributedDataParallel checkpoints carry. Other keys (the frozen CLIP) are ignored.
+//
+// Our files are safetensors with these names plus JSON metadata: `variant`, `classes` (a JSON
+// array), `weights_hash` (of the CLIP weights the rectifier was trained with) and training settings.
+
+/// A rectifier file that cannot be used, phrased for the person at the keyboard: the file and,
+/// when one is at fault, the tensor (as the file names it). Names taken from the file reach
+/// the terminal through `terminalSafe` (control characters as `\xNN`).
 ///
-/// Our files are safetensors with these names plus JSON metadata: `variant`, `classes` (a JSON
-/// array), `weights_hash` (of the CLIP weights the rectifier was trained with) and training settings.
-/// A rectifier file that cannot be used, phrased for the person at the keyboard.
+/// ```
+/// reclip.pth: tensor 'module.proj_net.4.running_var': shape [11], expected [12] (the output channels of proj_net.3.weight)
+/// ```
 public struct RectifierFileError: Error, CustomStringConvertible, Sendable {
     public let file: String
+    /// The tensor at fault, when the problem is about one tensor.
+    public let tensor: String?
     public let problem: String
-    public init(file: String, problem: String) { self.file = file; self.problem = problem }
-    public var description: String { "\(file): \(problem)" }
+    public init(file: String, tensor: String? = nil, problem: String) {
+        self.file = file; self.tensor = tensor; self.problem = problem
+    }
+    public var description: String {
+        if let tensor { return terminalSafe("\(file): tensor '\(tensor)': \(problem)") }
+        return terminalSafe("\(file): \(problem)")
+    }
 }
 
 extension Rectifier {
     /// Builds a rectifier from authors'-layout tensors; the variant is read off the keys.
+    ///
+    /// Every shape is checked before use: the prompt is `[1, L, W]` or `[L, W]`; each conv is
+    /// `[out, in, k, k]` with an odd kernel, its bias and its BatchNorm's weight, bias,
+    /// running_mean and running_var hold `out` values and `num_batches_tracked` one integer;
+    /// ReCLIP's three convs chain (each one's input is the previous one's output) and end in
+    /// one channel per class; ReCLIP++'s `pe_proj` is `[D, Cv, 1, 1]` with a `[D]` bias and its
+    /// decoder maps `D + K` channels to `K`. How the shapes must fit a CLIP is checked by
+    /// `checkCompatible(with:)` once the CLIP is known.
     public init(authorsTensors raw: [String: Tensor], classNames: [String], file: String,
                 metadata: [String: String] = [:]) throws {
         var t: [String: Tensor] = [:]
-        for (k, v) in raw { t[k.hasPrefix("module.") ? String(k.dropFirst(7)) : k] = v }
+        var stored: [String: String] = [:]   // authors' name -> the name in the file
+        for (k, v) in raw {
+            let name = k.hasPrefix("module.") ? String(k.dropFirst(7)) : k
+            t[name] = v
+            stored[name] = k
+        }
+        func fail(_ k: String, _ problem: String) -> RectifierFileError {
+            RectifierFileError(file: file, tensor: stored[k] ?? k, problem: problem)
+        }
         func get(_ k: String) throws -> Tensor {
             guard let v = t[k] else { throw RectifierFileError(file: file, problem: "missing rectifier tensor \(k)") }
             return v
         }
-        func norm(_ p: String) throws -> BatchNormParameters {
-            var bn = BatchNormParameters(channels: try get(p + ".weight").count)
-            bn.weight = try get(p + ".weight").data; bn.bias = try get(p + ".bias").data
-            bn.runningMean = try get(p + ".running_mean").data; bn.runningVar = try get(p + ".running_var").data
-            bn.batchesTracked = Int(t[p + ".num_batches_tracked"]?.data.first ?? 0)
+        /// The `count` values of a 1-D tensor, `why` saying where the count comes from.
+        func vector(_ k: String, _ count: Int, _ why: String) throws -> [Float] {
+            let v = try get(k)
+            guard v.shape == [count] else { throw fail(k, "shape \(v.shape), expected [\(count)] (\(why))") }
+            return v.data
+        }
+        func norm(_ p: String, channels: Int, after conv: String) throws -> BatchNormParameters {
+            let why = "the output channels of \(conv)"
+            var bn = BatchNormParameters(channels: channels)
+            bn.weight = try vector(p + ".weight", channels, why)
+            bn.bias = try vector(p + ".bias", channels, why)
+            bn.runningMean = try vector(p + ".running_mean", channels, why)
+            bn.runningVar = try vector(p + ".running_var", channels, why)
+            if let n = t[p + ".num_batches_tracked"] {
+                guard n.count == 1, let count = Int(exactly: n.data[0]), count >= 0 else {
+                    throw fail(p + ".num_batches_tracked", "expected one non-negative integer, found "
+                               + (n.count == 1 ? "\(n.data[0])" : "shape \(n.shape)"))
+                }
+                bn.batchesTracked = count
+            }
             return bn
         }
         func conv(_ c: String, _ n: String) throws -> ConvNormLayer {
             let w = try get(c + ".weight")
-            guard w.rank == 4, w.shape[2] == w.shape[3] else {
-                throw RectifierFileError(file: file, problem: "\(c).weight has shape \(w.shape), expected [out, in, k, k]")
+            guard w.rank == 4, w.shape[0] > 0, w.shape[1] > 0, w.shape[2] == w.shape[3], w.shape[2] % 2 == 1 else {
+                throw fail(c + ".weight", "shape \(w.shape), expected [out, in, k, k] with out, in > 0 and an odd kernel k")
             }
-            return ConvNormLayer(weight: w.data, bias: try get(c + ".bias").data, inChannels: w.shape[1],
-                                 outChannels: w.shape[0], kernel: w.shape[2], norm: try norm(n))
+            let (outChannels, inChannels, kernel) = (w.shape[0], w.shape[1], w.shape[2])
+            return ConvNormLayer(weight: w.data, bias: try vector(c + ".bias", outChannels, "the output channels of \(c).weight"),
+                                 inChannels: inChannels, outChannels: outChannels, kernel: kernel,
+                                 norm: try norm(n, channels: outChannels, after: c + ".weight"))
         }
         let prompt = try get("text_encoder.prompt_token")
-        guard prompt.rank == 3 || prompt.rank == 2 else {
-            throw RectifierFileError(file: file, problem: "text_encoder.prompt_token has shape \(prompt.shape)")
+        guard (prompt.rank == 3 && prompt.shape[0] == 1) || prompt.rank == 2, prompt.shape.allSatisfy({ $0 > 0 }) else {
+            throw fail("text_encoder.prompt_token", "shape \(prompt.shape), expected [1, L, W] or [L, W] with L, W > 0")
         }
         let L = prompt.shape[prompt.rank - 2], W = prompt.shape[prompt.rank - 1]
         let K = classNames.count
         if t["proj_net.0.weight"] != nil {
             let layers = try [(0, 1), (3, 4), (6, 7)].map { try conv("proj_net.\($0.0)", "proj_net.\($0.1)") }
+            for i in 1..<layers.count where layers[i].inChannels != layers[i - 1].outChannels {
+                throw fail("proj_net.\(3 * i).weight",
+                           "\(layers[i].inChannels) input channels, but proj_net.\(3 * (i - 1)).weight gives \(layers[i - 1].outChannels)")
+            }
             guard layers[2].outChannels == K else {
-                throw RectifierFileError(file: file, problem: "rectifier has \(layers[2].outChannels) classes, the class list has \(K)")
+                throw fail("proj_net.6.weight", "rectifier has \(layers[2].outChannels) classes, the class list has \(K)")
             }
             self.init(variant: .reclip, classNames: classNames, prompt: prompt.data, promptLength: L, textWidth: W,
-                      spaceLayers: layers, metadata: metadata)
+                      spaceLayers: layers, metadata: metadata, source: file)
         } else if t["pe_proj.weight"] != nil {
             let pe = try get("pe_proj.weight")
+            guard (pe.rank == 4 && pe.shape[2] == 1 && pe.shape[3] == 1) || pe.rank == 2, pe.shape[0] > 0, pe.shape[1] > 0 else {
+                throw fail("pe_proj.weight", "shape \(pe.shape), expected [D, Cv, 1, 1] with D, Cv > 0")
+            }
+            let D = pe.shape[0]
+            let peBias = try vector("pe_proj.bias", D, "the output channels of pe_proj.weight")
             let dec = try conv("decoder_conv2", "decoder_norm2")
             guard dec.outChannels == K else {
-                throw RectifierFileError(file: file, problem: "rectifier has \(dec.outChannels) classes, the class list has \(K)")
+                throw fail("decoder_conv2.weight", "rectifier has \(dec.outChannels) classes, the class list has \(K)")
+            }
+            guard dec.inChannels == D + K else {
+                throw fail("decoder_conv2.weight",
+                           "\(dec.inChannels) input channels, expected \(D + K) (the \(D) of pe_proj.weight and \(K) classes)")
             }
             self.init(variant: .reclipPlusPlus, classNames: classNames, prompt: prompt.data, promptLength: L, textWidth: W,
-                      peProjWeight: pe.data, peProjBias: try get("pe_proj.bias").data, decoder: dec, metadata: metadata)
+                      peProjWeight: pe.data, peProjBias: peBias, decoder: dec, metadata: metadata, source: file)
         } else {
             throw RectifierFileError(file: file, problem: "neither proj_net.* (ReCLIP) nor pe_proj.* (ReCLIP++) tensors found")
         }

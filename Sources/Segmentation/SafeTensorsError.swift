@@ -1,5 +1,6 @@
 /// Why a safetensors file could not be read or written, in one line naming the file and, when
-/// one is at fault, the tensor.
+/// one is at fault, the tensor. Names and values taken from the file reach the terminal
+/// through `terminalSafe` (control characters as `\xNN`).
 ///
 /// ```
 /// model.safetensors: tensor 'visual.proj': data_offsets [0, 12] hold 12 bytes but F32 [2, 3] needs 24
@@ -19,7 +20,7 @@ public struct SafeTensorsError: Error, CustomStringConvertible, Sendable, Equata
     }
 
     public var description: String {
-        if let tensor { return "\(file): tensor '\(tensor)': \(problem)" }
-        return "\(file): \(problem)"
+        if let tensor { return terminalSafe("\(file): tensor '\(tensor)': \(problem)") }
+        return terminalSafe("\(file): \(problem)")
     }
 }

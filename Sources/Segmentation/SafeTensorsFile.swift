@@ -54,6 +54,9 @@ public final class SafeTensorsFile {
     private let mappedLength: Int
     private let dataStart: Int
 
+    /// The longest JSON header accepted, in bytes (the safetensors format's own limit).
+    public static let maximumHeaderLength = 100_000_000
+
     /// Tensor names, sorted.
     public var names: [String] { entries.keys.sorted() }
 
@@ -77,6 +80,9 @@ public final class SafeTensorsFile {
             let headerLength = base.loadUnaligned(as: UInt64.self).littleEndian
             guard headerLength <= UInt64(size - 8) else {
                 throw fail("truncated: header claims \(headerLength) bytes but only \(size - 8) follow")
+            }
+            guard headerLength <= UInt64(Self.maximumHeaderLength) else {
+                throw fail("header of \(headerLength) bytes exceeds the format's limit of \(Self.maximumHeaderLength)")
             }
             let header = Data(bytes: base + 8, count: Int(headerLength))
             let dataStart = 8 + Int(headerLength)

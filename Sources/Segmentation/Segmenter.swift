@@ -26,12 +26,14 @@ public struct Segmenter: Sendable {
     public let classifierCache: ClassifierCache?
 
     /// Builds the classifier (from `classifierCache` when it holds one, storing it otherwise)
-    /// and the reference embeddings. A rectifier trained for other classes is an error.
+    /// and the reference embeddings. A rectifier trained for other classes, or whose tensors do
+    /// not fit the model (`Rectifier.checkCompatible(with:)`), is an error.
     public init(model: CLIPModel, classes: [String], rectifier: Rectifier?, classifierCache: ClassifierCache?) throws {
         if let rectifier, rectifier.classNames != classes {
-            throw RectifierFileError(file: "rectifier", problem:
+            throw RectifierFileError(file: rectifier.source, problem:
                 "trained for classes \(rectifier.classNames.joined(separator: ",")), not \(classes.joined(separator: ","))")
         }
+        try rectifier?.checkCompatible(with: model)
         let tokenizer = try CLIPTokenizer()
         if let cached = classifierCache?.load(classes: classes), cached.embedDim == model.architecture.embedDim {
             classifier = cached

@@ -141,7 +141,10 @@ public struct TrainingRun {
     func loadCached(_ key: URL) -> TrainingImage? {
         guard let file = try? SafeTensorsFile(path: key.path), let f = try? file.tensor("features"),
               let text = file.metadata["pseudo_labels"],
-              let labels = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [Int] else { return nil }
+              let labels = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [Int],
+              // A cached sample of another shape or with labels outside the class list is recomputed.
+              f.count == model.architecture.embedDim * gridSide * gridSide,
+              labels.allSatisfy({ classes.indices.contains($0) }) else { return nil }
         return TrainingImage(features: f.data, pseudoLabels: labels)
     }
 
@@ -161,6 +164,10 @@ public struct TrainingRun {
         let c = configuration
         guard !samples.isEmpty else { throw TrainingError("no training images") }
         guard c.epochs > 0, c.batchSize > 0 else { throw TrainingError("epochs and batch size must be positive") }
+        guard model.architecture.contextLength > 4 else {
+            throw TrainingError("the CLIP's context of \(model.architecture.contextLength) tokens leaves no room for a Reference prompt "
+                                + "(start-of-text and three name tokens take 4)")
+        }
         let tower = TextTransformer(model: model)
         let tokenizer = try CLIPTokenizer()
         let tokens = classes.map { referenceNameTokens(bpe: tokenizer.encode($0).map(Int.init)) }
@@ -177,9 +184,19 @@ public struct TrainingRun {
             guard rectifier.variant == c.variant else {
                 throw TrainingError("\(output.path): holds a \(rectifier.variant.rawValue) rectifier, not \(c.variant.rawValue)")
             }
-            startStep = Int(file.metadata["step"] ?? "0") ?? 0
+            try rectifier.checkCompatible(with: model)
+            let stepText = file.metadata["step"] ?? "0"
+            guard let stored = Int(stepText), stored >= 0 else {
+                throw RectifierFileError(file: output.path, problem: "metadata step = '\(stepText)' is not a non-negative integer")
+            }
+            startStep = stored
             for name in rectifier.parameterNames where file.entries["momentum.\(name)"] != nil {
-                velocity[name] = try file.tensor("momentum.\(name)").data
+                let v = try file.tensor("momentum.\(name)").data
+                guard v.count == rectifier.parameter(name).count else {
+                    throw RectifierFileError(file: output.path, tensor: "momentum.\(name)",
+                                             problem: "\(v.count) values, the parameter \(name) has \(rectifier.parameter(name).count)")
+                }
+                velocity[name] = v
             }
         }
         rectifier.metadata = metadata(step: startStep)

@@ -13,9 +13,12 @@ final class TransformerWorkspace {
     let attended: UnsafeMutablePointer<Float>
     /// Linear output before the residual add [rows, C].
     let projected: UnsafeMutablePointer<Float>
-    /// MLP hidden activations [rows, 4C].
+    /// MLP hidden activations [rows, H] (H = 4C in CLIP), or the class token's attention
+    /// scores [heads, rows] (heads divide C, so at most C); room for the larger of the two.
     let hidden: UnsafeMutablePointer<Float>
 
+    /// Buffers for `rows` tokens of width `width` and MLPs of `hiddenWidth` (every block of a
+    /// tower has the same, as the loaders check).
     init(rows: Int, width: Int, hiddenWidth: Int) {
         self.rows = rows
         self.width = width
@@ -23,7 +26,7 @@ final class TransformerWorkspace {
         qkv = .allocate(capacity: rows * 3 * width)
         attended = .allocate(capacity: rows * width)
         projected = .allocate(capacity: rows * width)
-        hidden = .allocate(capacity: rows * hiddenWidth)
+        hidden = .allocate(capacity: rows * max(hiddenWidth, width))
     }
 
     deinit {

@@ -30,7 +30,7 @@ struct FeaturesCommand: ParsableCommand {
     @OptionGroup var heads: HeadOverrides
 
     func validate() throws {
-        if let size, size <= 0 { throw ValidationError("--size must be positive") }
+        try ModelSelection.checkSize(size)
     }
 
     func run() throws {

@@ -17,6 +17,17 @@ struct ModelSelection {
     /// The bundled model, when it is the one used.
     let bundled: BundledModel?
 
+    /// Short sides `--size` accepts, in pixels.
+    static let sizeRange = 1...4096
+
+    /// Refuses a `--size` outside `sizeRange` (0 would resize to nothing; a huge one asks for
+    /// more memory than any machine has).
+    static func checkSize(_ size: Int?) throws {
+        if let size, !sizeRange.contains(size) {
+            throw RectifierCommandError("--size \(size): use \(sizeRange.lowerBound)...\(sizeRange.upperBound) pixels")
+        }
+    }
+
     /// Names `--rectifier` accepts for the bundled rectifiers.
     static let bundledRectifierNames: [String: RectifierVariant] = ["bundled": .reclip, "reclip": .reclip, "reclip++": .reclipPlusPlus]
 
@@ -24,6 +35,7 @@ struct ModelSelection {
     /// when `--rectifier` is absent (the explorer wants one, `eval` and `segment` do not).
     static func resolve(weights: String?, rectifier: String?, size: Int?, defaultSize: Int,
                         bundledRectifier: RectifierVariant? = nil) throws -> ModelSelection {
+        try checkSize(size)
         let named = rectifier.flatMap { bundledRectifierNames[$0] }
         guard weights == nil || named != nil else {
             return ModelSelection(weights: weights!, rectifier: rectifier, size: size ?? defaultSize, bundled: nil)

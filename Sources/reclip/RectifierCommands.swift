@@ -145,7 +145,9 @@ struct TrainCommand: ParsableCommand {
         config.checkpointEvery = checkpointEvery; config.optimiser.learningRate = lr
         config.labelThreshold = labelThreshold; config.labelTopK = labelTopK
         config.cropWindow = cropWindow; config.cropStep = cropStep
-        guard epochs > 0, batch > 0, size >= 16 else { throw RectifierCommandError("--epochs, --batch must be positive and --size at least 16") }
+        guard epochs > 0, batch > 0, (16...ModelSelection.sizeRange.upperBound).contains(size) else {
+            throw RectifierCommandError("--epochs, --batch must be positive and --size 16...\(ModelSelection.sizeRange.upperBound)")
+        }
         guard labelTopK > 0, cropWindow >= 8, cropStep > 0 else {
             throw RectifierCommandError("--label-top-k and --crop-step must be positive and --crop-window at least 8")
         }

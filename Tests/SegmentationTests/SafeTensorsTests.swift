@@ -136,6 +136,33 @@ final class SafeTensorsTests: XCTestCase {
     func testMissingFile() {
         assertError(directory.appendingPathComponent("absent.safetensors").path, contains: "cannot open")
     }
+
+    /// Tensor names and dtype strings from the header reach the terminal escaped.
+    func testNamesFromTheFileAreEscaped() {
+        let path = craft(#"{"w\u001b[31m":{"dtype":"Q\u0007","shape":[1],"data_offsets":[0,4]}}"#, [0, 0, 0, 0])
+        assertError(path, contains: "tensor 'w\\x1B[31m': unknown dtype Q\\x07", tensor: "w\u{1B}[31m")
+        XCTAssertThrowsError(try SafeTensorsFile(path: path)) { error in
+            XCTAssertFalse("\(error)".unicodeScalars.contains { $0.value < 0x20 }, "\(error)")
+        }
+    }
+
+    /// The element count of every tensor must be what its byte range holds, whatever the dtype.
+    func testDataOffsetsMustHoldTheShapeInEveryDType() {
+        for (dtype, size) in [("F16", 2), ("BF16", 2), ("I64", 8), ("U8", 1)] {
+            let path = craft(#"{"w":{"dtype":"\#(dtype)","shape":[3],"data_offsets":[0,\#(3 * size - 1)]}}"#,
+                             [UInt8](repeating: 0, count: 3 * size))
+            assertError(path, contains: "data_offsets [0, \(3 * size - 1)] hold \(3 * size - 1) bytes but \(dtype) [3] needs \(3 * size)", tensor: "w")
+        }
+    }
+
+    /// A header longer than the format allows is refused before it is copied or parsed (the
+    /// file is sparse: nothing is written past the length).
+    func testHeaderPastTheFormatLimit() throws {
+        let length = UInt64(SafeTensorsFile.maximumHeaderLength + 1)
+        let path = craft("", [], length: length)
+        XCTAssertEqual(truncate(path, off_t(8 + length)), 0)
+        assertError(path, contains: "header of \(length) bytes exceeds the format's limit of \(SafeTensorsFile.maximumHeaderLength)")
+    }
 }
 
 final class HalfConversionTests: XCTestCase {

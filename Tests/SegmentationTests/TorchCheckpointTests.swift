@@ -1,6 +1,7 @@
 import Foundation
 import Math
 import XCTest
+import TestSupport
 @testable import Segmentation
 
 /// Reads checkpoints written by torch.save (scripts/fixtures/make_pth_fixtures.py) and
@@ -148,5 +149,104 @@ final class TorchCheckpointTests: XCTestCase {
             if (try? TorchCheckpoint(data: copy, name: "flip")) == nil { flipped += 1 }
         }
         XCTAssertGreaterThan(flipped, 0)
+    }
+
+    // MARK: Hostile views, built by hand (TorchFixtureWriter)
+
+    /// Reading `writer`'s archive fails with `message` after the file name, in one line.
+    func assertRefused(_ writer: TorchFixtureWriter, maximumBytes: Int = TorchCheckpoint.maximumBytes, _ message: String,
+                       file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertThrowsError(try TorchCheckpoint(data: writer.archive(), name: "hostile.pth", maximumBytes: maximumBytes),
+                             file: file, line: line) { error in
+            XCTAssertTrue(error is TorchCheckpointError, "\(type(of: error))", file: file, line: line)
+            XCTAssertEqual("\(error)", "hostile.pth: \(message)", file: file, line: line)
+            XCTAssertFalse("\(error)".contains("\n"), file: file, line: line)
+        }
+    }
+
+    func testHandBuiltCheckpointLoads() throws {
+        var w = TorchFixtureWriter()
+        w.storage("0", floats: [1, 2, 3, 4, 5, 6])
+        w.view("w", storage: "0", count: 6, shape: [2, 3], strides: [3, 1])
+        w.view("t", storage: "0", count: 6, shape: [3, 2], strides: [1, 3])
+        w.view("tail", storage: "0", count: 6, offset: 4, shape: [2], strides: [1])
+        w.view("repeat", storage: "0", count: 6, offset: 1, shape: [2, 3], strides: [0, 2])
+        let checkpoint = try TorchCheckpoint(data: w.archive(), name: "hand.pth")
+        XCTAssertEqual(checkpoint.keys, ["w", "t", "tail", "repeat"])
+        assertClose(try XCTUnwrap(checkpoint.tensors["w"]), Tensor(shape: [2, 3], data: [1, 2, 3, 4, 5, 6]), tolerance: 0, "w")
+        assertClose(try XCTUnwrap(checkpoint.tensors["t"]), Tensor(shape: [3, 2], data: [1, 4, 2, 5, 3, 6]), tolerance: 0, "t")
+        assertClose(try XCTUnwrap(checkpoint.tensors["tail"]), Tensor(shape: [2], data: [5, 6]), tolerance: 0, "tail")
+        assertClose(try XCTUnwrap(checkpoint.tensors["repeat"]), Tensor(shape: [2, 3], data: [2, 4, 6, 2, 4, 6]), tolerance: 0, "repeat")
+    }
+
+    /// A second tensor naming an already-decoded storage with a larger element count read past it.
+    func testStorageRedeclaredWithMoreElementsIsRefused() {
+        var w = TorchFixtureWriter()
+        w.storage("0", floats: [1, 2, 3, 4])
+        w.view("a", storage: "0", count: 4, shape: [4], strides: [1])
+        w.view("b", storage: "0", count: 1000, shape: [1000], strides: [1])
+        assertRefused(w, "tensor 'b': storage 0 is declared as 1000 FloatStorage elements, but an earlier tensor declared it as 4 FloatStorage elements")
+        var typed = TorchFixtureWriter()
+        typed.storage("0", floats: [1, 2, 3, 4])
+        typed.view("a", storage: "0", count: 4, shape: [4], strides: [1])
+        typed.views.append(.init(key: "b", storage: "0", count: 4, type: "DoubleStorage", shape: [4], strides: [1]))
+        assertRefused(typed, "tensor 'b': storage 0 is declared as 4 DoubleStorage elements, but an earlier tensor declared it as 4 FloatStorage elements")
+    }
+
+    /// Zero strides let a 16-byte storage ask for 16 GB; huge sizes or strides overflowed.
+    func testViewsAreBoundedByTheirStorage() {
+        func refused(shape: [Int], strides: [Int], offset: Int = 0, _ problem: String, line: UInt = #line) {
+            var w = TorchFixtureWriter()
+            w.storage("0", floats: [1, 2, 3, 4])
+            w.view("v", storage: "0", count: 4, offset: offset, shape: shape, strides: strides)
+            assertRefused(w, "tensor 'v': view of shape \(shape) (strides \(strides), offset \(offset)) \(problem)", line: line)
+        }
+        refused(shape: [65536, 65536], strides: [0, 0], "addresses 4294967296 elements, more than 16 times its storage's 4")
+        refused(shape: [65], strides: [0], "addresses 65 elements, more than 16 times its storage's 4")
+        refused(shape: [1 << 40, 1 << 40], strides: [0, 0], "has sizes whose product overflows")
+        refused(shape: [1 << 40, 1 << 40, 0], strides: [0, 0, 0], "has sizes whose product overflows")
+        refused(shape: [2], strides: [1], offset: 3, "reaches past its storage of 4 elements")
+        refused(shape: [2], strides: [Int(Int64.max)], "reaches past its storage of 4 elements")
+        refused(shape: [2, 2], strides: [3, 1], "reaches past its storage of 4 elements")
+        // Up to 16 repeats of every element is accepted, and an empty view anywhere.
+        var w = TorchFixtureWriter()
+        w.storage("0", floats: [1, 2, 3, 4])
+        w.view("v", storage: "0", count: 4, shape: [16, 4], strides: [0, 1])
+        w.view("e", storage: "0", count: 4, offset: 99, shape: [0, 1 << 40], strides: [7, 7])
+        XCTAssertNoThrow(try TorchCheckpoint(data: w.archive(), name: "fine.pth"))
+    }
+
+    /// Decoding stops at the stated limit, before allocating past it; a storage member of
+    /// another size than its elements need is refused before it is read.
+    func testDecodedDataIsLimited() {
+        var w = TorchFixtureWriter()
+        w.storage("0", floats: [Float](repeating: 1, count: 1000))
+        w.storage("1", floats: [Float](repeating: 2, count: 1000))
+        w.view("a", storage: "0", count: 1000, shape: [1000], strides: [1])
+        w.view("b", storage: "1", count: 1000, shape: [1000], strides: [1])
+        XCTAssertNoThrow(try TorchCheckpoint(data: w.archive(), name: "fits.pth", maximumBytes: 8000))
+        assertRefused(w, maximumBytes: 6000, "tensor 'b': storage archive/data/1 needs 1000 more Float32 elements, past the limit of 6000 bytes of decoded tensor data per checkpoint")
+        // A copied (strided) view counts too; one sharing its storage does not.
+        w.view("c", storage: "0", count: 1000, shape: [500], strides: [2])
+        assertRefused(w, maximumBytes: 8000, "tensor 'c' needs 500 more Float32 elements, past the limit of 8000 bytes of decoded tensor data per checkpoint")
+        var short = TorchFixtureWriter()
+        short.storage("0", bytes: [UInt8](repeating: 0, count: 8))
+        short.view("a", storage: "0", count: 4, shape: [4], strides: [1])
+        assertRefused(short, "archive/data/0: storage holds 8 bytes, 4 FloatStorage elements need 16")
+        var long = TorchFixtureWriter()
+        long.storage("0", bytes: [UInt8](repeating: 0, count: 20))
+        long.view("a", storage: "0", count: 4, shape: [4], strides: [1])
+        assertRefused(long, "archive/data/0: storage holds 20 bytes, 4 FloatStorage elements need 16")
+    }
+
+    /// Names from the file reach the terminal escaped.
+    func testNamesFromTheFileAreEscaped() {
+        var w = TorchFixtureWriter()
+        w.storage("0", floats: [1, 2, 3, 4])
+        w.view("evil\u{1B}]0;owned\u{07}", storage: "0", count: 4, offset: 3, shape: [2], strides: [1])
+        assertRefused(w, "tensor 'evil\\x1B]0;owned\\x07': view of shape [2] (strides [1], offset 3) reaches past its storage of 4 elements")
+        var storage = TorchFixtureWriter()
+        storage.view("a", storage: "\u{1B}[2J", count: 4, shape: [4], strides: [1])
+        assertRefused(storage, "storage archive/data/\\x1B[2J of tensor 'a' is missing from the archive")
     }
 }

@@ -1,10 +1,14 @@
 import Foundation
 import Math
 
-/// A `.pth` file written by `torch.save` that could not be read.
+/// A `.pth` file written by `torch.save` that could not be read, in one line naming the file
+/// (and the tensor, when one is at fault). Names taken from the file reach the terminal
+/// through `terminalSafe` (control characters as `\xNN`).
 public struct TorchCheckpointError: Error, CustomStringConvertible, Sendable {
     /// The file and what is wrong with it.
     public let description: String
+
+    public init(description: String) { self.description = terminalSafe(description) }
 }
 
 /// The tensors of a PyTorch checkpoint (`torch.save` of a state dict, as the ReCLIP authors
@@ -47,8 +51,17 @@ public struct TorchCheckpoint: Sendable {
         try self.init(data: data, name: url.path)
     }
 
-    /// Reads a checkpoint from its bytes; `name` is used in errors.
-    public init(data: Data, name: String) throws {
+    /// Decoded tensor data a checkpoint may produce, storages and copied views together:
+    /// 4 GiB of Float32 (a ViT-L/14 CLIP with its rectifier needs under 2).
+    public static let maximumBytes = 4 << 30
+
+    /// Elements a view may address per element of its storage: views with zero strides
+    /// repeat elements (an expanded tensor), but no state dict repeats them more than this.
+    public static let maximumViewExpansion = 16
+
+    /// Reads a checkpoint from its bytes; `name` is used in errors. Decoding stops with an
+    /// error before it would exceed `maximumBytes` (a smaller limit can be given).
+    public init(data: Data, name: String, maximumBytes: Int = TorchCheckpoint.maximumBytes) throws {
         let zip = try ZipArchive(data: data, name: name)
         guard let pickleMember = zip.member(endingWith: "data.pkl") else {
             throw TorchCheckpointError(description: "\(name): no data.pkl in the archive: not a torch.save file")
@@ -80,20 +93,40 @@ public struct TorchCheckpoint: Sendable {
                 if case .string(let key) = k, let ref = v.tensorReference { named.append((key, ref)) }
             }
         }
-        var storages = [String: [Float]]()
+        var storages = [String: (reference: TorchStorageReference, values: [Float])]()
         var tensors = [String: Tensor]()
         var keys = [String]()
+        var budget = maximumBytes / 4
+        func limit(_ what: String, _ elements: Int) -> TorchCheckpointError {
+            TorchCheckpointError(description: "\(what) needs \(elements) more Float32 elements, past the limit of "
+                                 + "\(maximumBytes) bytes of decoded tensor data per checkpoint")
+        }
         for (key, ref) in named {
+            let what = "\(name): tensor '\(key)'"
             let storage: [Float]
             if let cached = storages[ref.storage.key] {
-                storage = cached
+                // A storage is decoded once, with the count and type of the first tensor naming it.
+                guard cached.reference.count == ref.storage.count, cached.reference.type == ref.storage.type else {
+                    throw TorchCheckpointError(description: "\(what): storage \(ref.storage.key) is declared as "
+                        + "\(ref.storage.count) \(ref.storage.type.rawValue) elements, but an earlier tensor declared it as "
+                        + "\(cached.reference.count) \(cached.reference.type.rawValue) elements")
+                }
+                storage = cached.values
             } else {
                 let memberName = prefix + "data/" + ref.storage.key
                 guard let member = zip.members.first(where: { $0.name == memberName }) else {
                     throw TorchCheckpointError(description: "\(name): storage \(memberName) of tensor '\(key)' is missing from the archive")
                 }
+                guard ref.storage.count <= budget else { throw limit("\(what): storage \(memberName)", ref.storage.count) }
+                try Self.checkSize(of: member, ref.storage, name: "\(name): \(memberName)")
                 storage = try Self.decode(try zip.contents(of: member), ref.storage, name: "\(name): \(memberName)")
-                storages[ref.storage.key] = storage
+                storages[ref.storage.key] = (ref.storage, storage)
+                budget -= storage.count
+            }
+            let count = try Self.checkView(ref, storageCount: storage.count, what: what)
+            if !Self.sharesStorage(ref, count: count, storageCount: storage.count) {
+                guard count <= budget else { throw limit(what, count) }
+                budget -= count
             }
             if tensors[key] == nil { keys.append(key) }
             tensors[key] = Self.gather(storage, ref)
@@ -129,6 +162,59 @@ public struct TorchCheckpoint: Sendable {
             for (name, v) in named where !preferredKeys.contains(name) { queue.append((v, path + [name])) }
         }
         return nil
+    }
+
+    /// Checks, before the member is read (and inflated), that it holds exactly the bytes its
+    /// storage's elements need, as `torch.save` writes them.
+    static func checkSize(of member: ZipArchive.Member, _ storage: TorchStorageReference, name: String) throws {
+        let (needed, overflow) = storage.count.multipliedReportingOverflow(by: storage.type.byteCount)
+        guard !overflow, member.size == needed else {
+            throw TorchCheckpointError(description: "\(name): storage holds \(member.size) bytes, \(storage.count) "
+                                       + "\(storage.type.rawValue) elements need \(overflow ? "more than Int.max" : "\(needed)")")
+        }
+    }
+
+    /// The number of elements of a view, after checking that it lies inside a storage of
+    /// `storageCount` elements: sizes whose product does not overflow (an empty view is then
+    /// fine wherever it points), at most `maximumViewExpansion` elements per storage element,
+    /// and every element addressed (offset + Σ (size - 1) · stride) inside the storage.
+    static func checkView(_ ref: TorchTensorReference, storageCount: Int, what: String) throws -> Int {
+        func fail(_ problem: String) -> TorchCheckpointError {
+            TorchCheckpointError(description: "\(what): view of shape \(ref.shape) (strides \(ref.strides), offset \(ref.offset)) \(problem)")
+        }
+        // The product of the non-zero sizes bounds every partial product, so `Tensor` can
+        // multiply the sizes in any order, even for an empty view.
+        var count = 1
+        for n in ref.shape where n > 0 {
+            let (product, overflow) = count.multipliedReportingOverflow(by: n)
+            guard !overflow else { throw fail("has sizes whose product overflows") }
+            count = product
+        }
+        if ref.shape.contains(0) { return 0 }
+        let (bound, overflow) = storageCount.multipliedReportingOverflow(by: maximumViewExpansion)
+        guard overflow || count <= bound else {
+            throw fail("addresses \(count) elements, more than \(maximumViewExpansion) times its storage's \(storageCount)")
+        }
+        var last = ref.offset
+        for (n, stride) in zip(ref.shape, ref.strides) {
+            let (step, o1) = (n - 1).multipliedReportingOverflow(by: stride)
+            let (sum, o2) = last.addingReportingOverflow(step)
+            guard !o1 && !o2 else { throw fail("reaches past its storage of \(storageCount) elements") }
+            last = sum
+        }
+        guard ref.offset >= 0, last < storageCount else { throw fail("reaches past its storage of \(storageCount) elements") }
+        return count
+    }
+
+    /// Whether `gather` returns the decoded storage itself (shared, copy-on-write) rather than a copy.
+    static func sharesStorage(_ ref: TorchTensorReference, count: Int, storageCount: Int) -> Bool {
+        count > 0 && ref.offset == 0 && count == storageCount && isRowMajor(ref)
+    }
+
+    /// Whether the view's strides are the row-major ones (dimensions of size 1 never move the
+    /// index, so their stride does not matter).
+    static func isRowMajor(_ ref: TorchTensorReference) -> Bool {
+        zip(ref.shape, zip(ref.strides, rowMajorStrides(ref.shape))).allSatisfy { size, strides in size == 1 || strides.0 == strides.1 }
     }
 
     /// Converts a raw little-endian storage to Float.
@@ -186,15 +272,12 @@ public struct TorchCheckpoint: Sendable {
     }
 
     /// The elements a (possibly strided) view addresses, in row-major order.
-    /// Bounds were checked when the view was read from the pickle.
+    /// The view must have passed `checkView` against this storage.
     static func gather(_ storage: [Float], _ ref: TorchTensorReference) -> Tensor {
         let count = ref.shape.reduce(1, *)
-        // Dimensions of size 1 never move the index, so their stride does not matter.
-        let rowMajor = zip(ref.shape, zip(ref.strides, Self.rowMajorStrides(ref.shape)))
-            .allSatisfy { size, strides in size == 1 || strides.0 == strides.1 }
-        if rowMajor && count > 0 {
+        if isRowMajor(ref) && count > 0 {
             // Contiguous views share the decoded storage (copy-on-write) or slice it.
-            if ref.offset == 0 && count == storage.count { return Tensor(shape: ref.shape, data: storage) }
+            if sharesStorage(ref, count: count, storageCount: storage.count) { return Tensor(shape: ref.shape, data: storage) }
             return Tensor(shape: ref.shape, data: Array(storage[ref.offset..<(ref.offset + count)]))
         }
         var out = [Float](repeating: 0, count: count)

@@ -332,26 +332,8 @@ struct Unpickler {
             guard shape.count == strides.count, offset >= 0 else {
                 throw fail("tensor with \(shape.count) sizes, \(strides.count) strides, offset \(offset)", at: at)
             }
-            // Views with zero strides may repeat elements; refuse sizes no real checkpoint has.
-            var elements = 1
-            for n in shape {
-                let (product, overflow) = elements.multipliedReportingOverflow(by: n)
-                guard !overflow, product <= 1 << 32 else { throw fail("tensor of shape \(shape) is implausibly large", at: at) }
-                elements = product
-            }
-            // The last element addressed must lie inside the storage.
-            if !shape.contains(0) {
-                var last = offset
-                for (n, s) in zip(shape, strides) {
-                    let (step, o1) = (n - 1).multipliedReportingOverflow(by: s)
-                    let (sum, o2) = last.addingReportingOverflow(step)
-                    guard !o1 && !o2 else { throw fail("tensor strides overflow", at: at) }
-                    last = sum
-                }
-                guard last < storage.count else {
-                    throw fail("tensor of shape \(shape) (strides \(strides), offset \(offset)) reaches past its storage of \(storage.count) elements", at: at)
-                }
-            }
+            // Whether the view lies inside its storage is checked against the decoded storage
+            // (`TorchCheckpoint.checkView`), where the tensor's key is known.
             return .tensor(TorchTensorReference(storage: storage, offset: offset, shape: shape, strides: strides))
         case ("torch._utils", "_rebuild_parameter"), ("torch._utils", "_rebuild_parameter_with_state"):
             guard let data = a.first, case .tensor = data else { throw fail("\(module).\(name) without a tensor", at: at) }

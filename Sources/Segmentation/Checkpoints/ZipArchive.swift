@@ -117,7 +117,11 @@ struct ZipArchive {
             }
             return body
         case 8:
-            return try Inflate.rawDeflate(body, expectedSize: member.size, what: "\(name): member \(member.name)")
+            do {
+                return try Inflate.rawDeflate(body, expectedSize: member.size, what: "\(name): member \(member.name)")
+            } catch let failure as Inflate.Failure {
+                throw TorchCheckpointError(description: failure.description)   // the member's name escaped
+            }
         default:
             throw reader.failure("member \(member.name): compression method \(member.method) is not supported (only stored and deflate)")
         }
