@@ -40,6 +40,8 @@ public final class Explorer {
     let worker: SegmentationWorker?
     var state: ExplorerState
     var tasks: [Int: Task<Void, Never>] = [:]
+    /// The dataset view's background sweep, if one runs.
+    var sweep: Task<Void, Never>?
 
     public init(options: ExplorerOptions) {
         self.options = options
@@ -66,6 +68,7 @@ public final class Explorer {
             terminal.end()
             SignalFlags.restoreDefaults()
             for task in tasks.values { task.cancel() }
+            sweep?.cancel()
         }
         SignalFlags.installAll()
         state.halfBlocks = terminal.unicode
@@ -157,6 +160,31 @@ public final class Explorer {
             case .cancelSegmentation(let index):
                 tasks[index]?.cancel()
                 tasks[index] = nil
+            case .sweepDataset(let alpha):
+                sweep?.cancel()
+                guard let worker else { continue }
+                let entries = state.entries, classes = state.classes
+                let truthMatches = state.groundTruthClasses.map { $0 == classes } ?? true
+                let mailbox = self.mailbox
+                sweep = Task.detached(priority: .utility) {
+                    for (index, entry) in entries.enumerated() {
+                        if Task.isCancelled { return }
+                        do {
+                            let picture = try ImageFile.read(path: entry.url.path)
+                            let truth = truthMatches ? try entry.groundTruth.map { try ImageFile.readMask(path: $0.path) } : nil
+                            let (maps, _) = try await worker.segment(url: entry.url, picture: picture, classes: classes) { _ in }
+                            let scores = ImageScores.measure(maps, alpha: alpha, truth: truth.flatMap { t in
+                                t.width > 0 && t.height > 0 ? t : nil
+                            }, width: picture.width, height: picture.height)
+                            mailbox.post(.datasetScored(index: index, alpha: alpha, classes: classes, scores: scores))
+                        } catch is CancellationError {
+                            return
+                        } catch {
+                            continue  // an unreadable image is left out of the summary (the list marks it when visited)
+                        }
+                    }
+                    mailbox.post(.datasetSwept(alpha: alpha))
+                }
             case .save:
                 let snapshot = state
                 let mailbox = self.mailbox

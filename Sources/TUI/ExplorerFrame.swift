@@ -103,6 +103,10 @@ public struct ExplorerFrame {
     /// Draws the view's panels; returns their contents (the inspector reads the first).
     @discardableResult
     func drawPanels(_ grid: inout CellGrid) -> [PanelContent] {
+        if state.view == .dataset {
+            drawDataset(&grid)
+            return []
+        }
         guard let first = layout.panels.first else { return [] }
         let config = state.canvas
         let contents = ViewPanels(state: state).panels(width: first.picture.width, height: first.picture.height * config.pixelsPerCell)
@@ -297,7 +301,8 @@ public struct ExplorerFrame {
         "j / k, arrows   next / previous image",
         "g / G           first / last image",
         "Tab, Shift-Tab  next / previous view",
-        "1 2 3 4         compare, bias, difference, overlay",
+        "1 2 3 4 5       compare, bias, difference, overlay, dataset",
+        "  in dataset    j / k choose an image, Enter opens it, m raw / rectified matrix",
         "- / +  [ / ]    alpha down / up by 0.1",
         "0 / p           alpha 0 (raw) / paper value 1.0",
         "o               overlay: image, mask, ground truth",

@@ -128,6 +128,16 @@ public struct ExplorerState: Sendable {
     public var showHelp = false
     /// Whether the protocol panel (`P`) is open.
     public var showProtocol = false
+    /// The dataset view's scores per entry, for `datasetAlpha` and the current classes.
+    public var datasetScores: [Int: ImageScores] = [:]
+    /// The alpha of the dataset sweep under way or done (nil: none asked for yet).
+    public var datasetAlpha: Float?
+    /// Whether the dataset sweep is still going.
+    public var datasetSweeping = false
+    /// The highlighted row of the dataset view's image list.
+    public var datasetCursor = 0
+    /// Whether the dataset view's confusion matrix is the rectified one (else raw).
+    public var datasetMatrixRectified = true
     /// Terminal columns.
     public var width: Int
     /// Terminal rows.

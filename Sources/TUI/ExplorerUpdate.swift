@@ -23,6 +23,10 @@ public enum ExplorerEvent: Sendable {
     /// Maps for `classes`; ignored if the class list has changed since it was asked for.
     case segmented(index: Int, classes: [String], maps: SegmentationMaps, seconds: Double)
     case segmentationFailed(index: Int, problem: String)
+    /// The dataset sweep scored an image (for `classes` at `alpha`; ignored if either changed).
+    case datasetScored(index: Int, alpha: Float, classes: [String], scores: ImageScores)
+    /// The dataset sweep went through every image.
+    case datasetSwept(alpha: Float)
     /// The view was saved to these files.
     case saved(paths: [String])
     case saveFailed(problem: String)
@@ -38,6 +42,8 @@ public enum ExplorerEffect: Equatable, Sendable {
     case cancelSegmentation(Int)
     /// Write the current view as PNG and ANSI text.
     case save
+    /// Score every image raw against rectified at `alpha`, in the background (the dataset view).
+    case sweepDataset(alpha: Float)
 }
 
 extension ExplorerState {
@@ -115,6 +121,13 @@ extension ExplorerState {
         case .segmentationFailed(let index, let problem):
             segmentations[index] = .failed(problem)
             return []
+        case .datasetScored(let index, let a, let forClasses, let scores):
+            guard a == datasetAlpha, forClasses == classes else { return [] }
+            datasetScores[index] = scores
+            return []
+        case .datasetSwept(let a):
+            if a == datasetAlpha { datasetSweeping = false }
+            return []
         case .saved(let paths):
             message = "saved " + paths.joined(separator: " and ")
             return []
@@ -127,6 +140,40 @@ extension ExplorerState {
     // MARK: keys
 
     mutating func press(_ key: Key) -> [ExplorerEffect] {
+        let effects = pressKey(key)
+        return effects + datasetSweepIfNeeded()
+    }
+
+    /// A new sweep when the dataset view is on screen and its scores are not for the current
+    /// alpha (the engine's maps are cached, so a new alpha costs only the arg-max).
+    mutating func datasetSweepIfNeeded() -> [ExplorerEffect] {
+        guard view == .dataset, model != nil, datasetAlpha != alpha, !entries.isEmpty else { return [] }
+        datasetAlpha = alpha
+        datasetScores = [:]
+        datasetSweeping = true
+        return [.sweepDataset(alpha: alpha)]
+    }
+
+    /// Keys of the dataset view: the list of images moves, Enter opens one, m switches the matrix.
+    mutating func pressInDataset(_ key: Key) -> [ExplorerEffect]? {
+        guard view == .dataset else { return nil }
+        let order = DatasetSummary(classes: classes, scores: datasetScores).imagesWorstFirst
+        switch key {
+        case .character("j"), .down: datasetCursor = min(max(0, order.count - 1), datasetCursor + 1)
+        case .character("k"), .up: datasetCursor = max(0, datasetCursor - 1)
+        case .character("g"), .home: datasetCursor = 0
+        case .character("G"), .end: datasetCursor = max(0, order.count - 1)
+        case .character("m"): datasetMatrixRectified.toggle()
+        case .enter:
+            guard order.indices.contains(datasetCursor) else { return [] }
+            view = .compare
+            return select(order[datasetCursor])
+        default: return nil
+        }
+        return []
+    }
+
+    mutating func pressKey(_ key: Key) -> [ExplorerEffect] {
         if showHelp {
             showHelp = false
             if key == .character("?") || key == .escape { return [] }
@@ -135,6 +182,7 @@ extension ExplorerState {
             showProtocol = false
             if key == .character("P") || key == .escape { return [] }
         }
+        if let effects = pressInDataset(key) { return effects }
         switch key {
         case .character("q"), .character("Q"):
             quitting = true
@@ -164,7 +212,7 @@ extension ExplorerState {
             view = view.next
         case .backTab:
             view = view.previous
-        case .character(let c) where ("1"..."4").contains(c):
+        case .character(let c) where ("1"..."5").contains(c):
             view = ExplorerView(rawValue: Int(String(c))!)!
         case .character("-"), .character("["), .character("_"):
             setAlpha(alpha - Self.alphaStep)
@@ -307,7 +355,7 @@ extension ExplorerState {
             switch effect {
             case .loadImage(let i): loading.insert(i)
             case .segment(let i): segmentations[i] = .computing(progress: 0)
-            case .cancelSegmentation, .save: break
+            case .cancelSegmentation, .save, .sweepDataset: break
             }
         }
     }

@@ -8,6 +8,9 @@ public enum ExplorerView: Int, CaseIterable, Sendable {
     case difference = 3
     /// Image only, mask over image, or ground truth.
     case overlay = 4
+    /// The whole folder: per-class IoU raw against rectified, the confusion matrix, and the
+    /// images where rectification hurts most.
+    case dataset = 5
 
     /// The view after this one, wrapping around.
     public var next: ExplorerView {
@@ -26,6 +29,7 @@ public enum ExplorerView: Int, CaseIterable, Sendable {
         case .bias: return "bias"
         case .difference: return "difference"
         case .overlay: return "overlay"
+        case .dataset: return "dataset"
         }
     }
 
@@ -36,6 +40,7 @@ public enum ExplorerView: Int, CaseIterable, Sendable {
         case .compare: return groundTruth ? 4 : 3
         case .bias: return 2
         case .difference, .overlay: return 1
+        case .dataset: return 0
         }
     }
 }

@@ -37,6 +37,8 @@ struct ViewPanels {
         let image = photo ?? AreaResampler.resample(original, width: width, height: height)
         let maps = state.currentMaps
         switch state.view {
+        case .dataset:
+            return []   // drawn as text and bars, not pictures (DatasetViewDrawing)
         case .compare:
             var out = [PanelContent(caption: "image", pixels: image, message: nil)]
             if state.currentEntry?.groundTruth != nil {

@@ -79,8 +79,10 @@ final class ExplorerKeyTests: XCTestCase {
         let s = Fixture.state()
         XCTAssertEqual(s.view, .compare)
         XCTAssertEqual(s.pressing(.tab).view, .bias)
-        XCTAssertEqual(s.pressing(.tab, .tab, .tab, .tab).view, .compare)
-        XCTAssertEqual(s.pressing(.backTab).view, .overlay)
+        // Five views (the dataset view is the fifth): Tab wraps after it, Shift-Tab reaches it first.
+        XCTAssertEqual(s.pressing(.tab, .tab, .tab, .tab, .tab).view, .compare)
+        XCTAssertEqual(s.pressing(.backTab).view, .dataset)
+        XCTAssertEqual(s.pressing(.backTab, .backTab).view, .overlay)
         XCTAssertEqual(s.typing("2").view, .bias)
         XCTAssertEqual(s.typing("3").view, .difference)
         XCTAssertEqual(s.typing("4").view, .overlay)

@@ -1,0 +1,81 @@
+import XCTest
+import Render
+import Segmentation
+@testable import TUI
+
+/// View 5: scores per image, their sums, the orderings, the keys and the sweep's effects.
+final class DatasetViewTests: XCTestCase {
+    /// The fixture maps against the fixture truth: raw is exact (mIoU 1); at alpha 1 the second
+    /// quarter turns to cat (sky 1/2, cat 0, grass 1: mIoU 1/2).
+    func testImageScoresAgreeWithTheConfusionMatrix() {
+        let s = ImageScores.measure(Fixture.maps, alpha: 1, truth: Fixture.truth, width: 40, height: 20)
+        XCTAssertEqual(s.raw?.meanIoU ?? .nan, 1, accuracy: 1e-12)
+        XCTAssertEqual(s.rectified?.meanIoU ?? .nan, 0.5, accuracy: 1e-12)
+        XCTAssertEqual(s.meanIoUChange ?? .nan, -0.5, accuracy: 1e-12)
+        XCTAssertEqual(s.changed, 0.25, accuracy: 1e-12)
+        XCTAssertEqual(s.rawShares, [0.5, 0, 0.5])
+        XCTAssertEqual(s.rectifiedShares, [0.25, 0.25, 0.5])
+        let none = ImageScores.measure(Fixture.maps, alpha: 1, truth: nil, width: 40, height: 20)
+        XCTAssertNil(none.raw)
+        XCTAssertNil(none.meanIoUChange)
+    }
+
+    func testSummarySumsMatricesAndOrdersWorstFirst() {
+        let bad = ImageScores.measure(Fixture.maps, alpha: 1, truth: Fixture.truth, width: 40, height: 20)
+        let same = ImageScores.measure(Fixture.maps, alpha: 0, truth: Fixture.truth, width: 40, height: 20)
+        let summary = DatasetSummary(classes: Fixture.classes, scores: [0: same, 1: bad, 2: same])
+        XCTAssertEqual(summary.imagesWorstFirst, [1, 0, 2])
+        var sum = same.raw!
+        sum.add(bad.raw!)
+        sum.add(same.raw!)
+        XCTAssertEqual(summary.raw, sum)
+        XCTAssertEqual(summary.improvedAndWorsened.worsened, 1)
+        XCTAssertEqual(summary.improvedAndWorsened.improved, 0)
+        // sky loses a quarter of one image's pixels to cat: sky's IoU drops and leads the list.
+        let rows = summary.classRows
+        XCTAssertEqual(rows.first?.index, 0)
+        XCTAssertLessThan(rows.first!.change, 0)
+        XCTAssertTrue(rows.allSatisfy { $0.raw.isFinite && $0.rectified.isFinite })
+        // Without ground truth: shares stand in, and the most changed image leads.
+        let free = DatasetSummary(classes: Fixture.classes, scores: [
+            0: ImageScores.measure(Fixture.maps, alpha: 0, truth: nil, width: 40, height: 20),
+            1: ImageScores.measure(Fixture.maps, alpha: 1, truth: nil, width: 40, height: 20)])
+        XCTAssertFalse(free.hasGroundTruth)
+        XCTAssertEqual(free.imagesWorstFirst, [1, 0])
+        XCTAssertEqual(free.classRows.first?.index, 0, "sky loses share")
+    }
+
+    func testOpeningTheViewSweepsAndEnterOpensTheWorstImage() {
+        var s = Fixture.state(images: 3)
+        let (opened, effects) = s.applying(.key(.character("5")))
+        XCTAssertEqual(opened.view, .dataset)
+        XCTAssertEqual(effects, [.sweepDataset(alpha: 1)])
+        XCTAssertTrue(opened.datasetSweeping)
+        s = opened
+        let good = ImageScores.measure(Fixture.maps, alpha: 0, truth: Fixture.truth, width: 40, height: 20)
+        let bad = ImageScores.measure(Fixture.maps, alpha: 1, truth: Fixture.truth, width: 40, height: 20)
+        s = s.applying(.datasetScored(index: 0, alpha: 1, classes: Fixture.classes, scores: good)).0
+        s = s.applying(.datasetScored(index: 2, alpha: 1, classes: Fixture.classes, scores: bad)).0
+        // Stale results (another alpha) are dropped.
+        s = s.applying(.datasetScored(index: 1, alpha: 0.5, classes: Fixture.classes, scores: bad)).0
+        XCTAssertEqual(s.datasetScores.keys.sorted(), [0, 2])
+        s = s.applying(.datasetSwept(alpha: 1)).0
+        XCTAssertFalse(s.datasetSweeping)
+        let text = ExplorerFrame(state: s).grid.text
+        XCTAssertTrue(text.contains("2/3 images at alpha 1.0"), text)
+        XCTAssertTrue(text.contains("img2.png  100 -> 50  -50"), text)
+        XCTAssertTrue(text.contains("per-class IoU"), text)
+        // j/k move in the list; Enter opens the highlighted (worst) image in view 1.
+        let (open, openEffects) = s.applying(.key(.enter))
+        XCTAssertEqual(open.view, .compare)
+        XCTAssertEqual(open.selected, 2)
+        XCTAssertTrue(openEffects.contains(.loadImage(2)))
+        XCTAssertEqual(s.typing("j").datasetCursor, 1)
+        XCTAssertEqual(s.typing("jjjk").datasetCursor, 0)
+        XCTAssertFalse(s.typing("m").datasetMatrixRectified)
+        // A new alpha in the view starts a new sweep.
+        let (_, again) = s.applying(.key(.character("-")))
+        XCTAssertEqual(again, [.sweepDataset(alpha: s.typing("-").alpha)])
+        XCTAssertEqual(s.typing("-").alpha, 0.9, accuracy: 1e-6)
+    }
+}
