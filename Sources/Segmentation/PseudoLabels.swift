@@ -20,14 +20,20 @@ public enum PseudoLabels {
         return out
     }
 
-    /// ReCLIP++ vote: each crop's top-1 class counts once; every class with a vote is kept,
-    /// in order of first appearance. `cropLogits[i]` holds crop i's K logits.
-    public static func slidingCropVote(_ cropLogits: [[Float]]) -> [Int] {
+    /// ReCLIP++ vote: each crop's top-1 class counts once; every class with at least
+    /// `minimumVotes` votes is kept (the authors: 1, any vote), in order of first appearance.
+    /// `cropLogits[i]` holds crop i's K logits. When no class reaches `minimumVotes`, the
+    /// most voted one is kept, so that an image always has a label.
+    public static func slidingCropVote(_ cropLogits: [[Float]], minimumVotes: Int = 1) -> [Int] {
         var seen: [Int] = []
+        var votes: [Int: Int] = [:]
         for l in cropLogits {
             guard let best = l.indices.max(by: { l[$0] < l[$1] || (l[$0] == l[$1] && $0 > $1) }) else { continue }
             if !seen.contains(best) { seen.append(best) }
+            votes[best, default: 0] += 1
         }
-        return seen
+        let kept = seen.filter { votes[$0, default: 0] >= minimumVotes }
+        if kept.isEmpty, let top = seen.max(by: { votes[$0, default: 0] < votes[$1, default: 0] }) { return [top] }
+        return kept
     }
 }

@@ -20,6 +20,8 @@ public struct TrainingConfiguration: Sendable {
     /// (the authors: crop size / 6 and half of that, 56 and 28 for 336).
     public var cropWindow: Int = 56
     public var cropStep: Int = 28
+    /// ReCLIP++: votes a class needs to become a pseudo label (the authors: 1).
+    public var cropMinimumVotes: Int = 1
     public init() {}
 }
 
@@ -113,7 +115,7 @@ public struct TrainingRun {
             if !origins.isEmpty {
                 return PseudoLabels.slidingCropVote(origins.map { o in
                     globalLogits(Self.crop(pixels, x: o.x, y: o.y, size: c.cropWindow), classifier: classifier)
-                })
+                }, minimumVotes: c.cropMinimumVotes)
             }
         }
         return PseudoLabels.thresholdOrTopK(globalLogits(pixels, classifier: classifier), threshold: c.labelThreshold, topK: c.labelTopK)
@@ -132,7 +134,8 @@ public struct TrainingRun {
         let mtime = (attrs[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
         let c = configuration
         var h = SHA256()
-        let labelRule = c.variant == .reclip ? "t\(c.labelThreshold)k\(c.labelTopK)" : "crops\(c.cropWindow)/\(c.cropStep)"
+        let votes = c.cropMinimumVotes == 1 ? "" : "v\(c.cropMinimumVotes)"
+        let labelRule = c.variant == .reclip ? "t\(c.labelThreshold)k\(c.labelTopK)" : "crops\(c.cropWindow)/\(c.cropStep)" + votes
         let parts: [String] = [weightsHash, url.standardizedFileURL.path, "\(size)", "\(mtime)", "\(c.size)", labelRule]
         h.update(Data((parts + classes).joined(separator: "\n").utf8))
         return cacheFolder.appendingPathComponent("features/\(h.finalize().hex.prefix(32)).safetensors")
@@ -244,6 +247,6 @@ public struct TrainingRun {
                 "momentum": "\(c.optimiser.momentum)", "weight_decay": "\(c.optimiser.weightDecay)",
                 "poly_power": "\(c.optimiser.polyPower)",
                 "pseudo_labels": c.variant == .reclip ? "threshold \(c.labelThreshold), top \(c.labelTopK)"
-                                                      : "crop vote, window \(c.cropWindow), step \(c.cropStep)"]
+                                                      : "crop vote, window \(c.cropWindow), step \(c.cropStep), at least \(c.cropMinimumVotes) vote(s)"]
     }
 }

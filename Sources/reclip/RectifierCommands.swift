@@ -136,6 +136,8 @@ struct TrainCommand: ParsableCommand {
     var cropWindow: Int = 56
     @Option(help: "ReCLIP++ pseudo labels: stride in pixels of the sliding crops.")
     var cropStep: Int = 28
+    @Option(help: "ReCLIP++ pseudo labels: crops (top-1 votes) a class needs (the authors: 1).")
+    var cropMinVotes: Int = 1
 
     func run() throws {
         let names = try RectifierInputs.classes(classes)
@@ -144,12 +146,12 @@ struct TrainCommand: ParsableCommand {
         config.epochs = epochs; config.batchSize = batch; config.size = size; config.seed = seed
         config.checkpointEvery = checkpointEvery; config.optimiser.learningRate = lr
         config.labelThreshold = labelThreshold; config.labelTopK = labelTopK
-        config.cropWindow = cropWindow; config.cropStep = cropStep
+        config.cropWindow = cropWindow; config.cropStep = cropStep; config.cropMinimumVotes = cropMinVotes
         guard epochs > 0, batch > 0, (16...ModelSelection.sizeRange.upperBound).contains(size) else {
             throw RectifierCommandError("--epochs, --batch must be positive and --size 16...\(ModelSelection.sizeRange.upperBound)")
         }
-        guard labelTopK > 0, cropWindow >= 8, cropStep > 0 else {
-            throw RectifierCommandError("--label-top-k and --crop-step must be positive and --crop-window at least 8")
+        guard labelTopK > 0, cropWindow >= 8, cropStep > 0, cropMinVotes > 0 else {
+            throw RectifierCommandError("--label-top-k, --crop-step and --crop-min-votes must be positive and --crop-window at least 8")
         }
         let files = try ImageFolder.list(images)
         let model = try RectifierInputs.model(weights)

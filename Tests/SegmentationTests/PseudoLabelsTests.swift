@@ -18,5 +18,10 @@ final class PseudoLabelsTests: XCTestCase {
 
     func testSlidingCropVoteKeepsFirstAppearanceOrder() {
         XCTAssertEqual(PseudoLabels.slidingCropVote([[0, 1, 0], [5, 1, 0], [0, 2, 1], [0, 0, 3]]), [1, 0, 2])
+        // Votes: class 1 twice (crops 0, 2), class 0 once, class 2 once.
+        let crops: [[Float]] = [[0, 1, 0], [5, 1, 0], [0, 2, 1], [0, 0, 3]]
+        XCTAssertEqual(PseudoLabels.slidingCropVote(crops, minimumVotes: 2), [1])
+        // No class with three votes: the most voted one is kept, so every image has a label.
+        XCTAssertEqual(PseudoLabels.slidingCropVote(crops, minimumVotes: 3), [1])
     }
 }
