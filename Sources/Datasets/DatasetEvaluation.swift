@@ -66,13 +66,21 @@ public enum DatasetEvaluation {
     public static func run(dataset: VOCDataset, split: String,
                            predict: (RGBImage) throws -> [Int32],
                            progress: ((Int, Int) -> Void)? = nil) throws -> EvaluationReport {
+        try run(dataset: dataset, split: split, predictWithTruth: { image, _ in try predict(image) }, progress: progress)
+    }
+
+    /// The same with the ground truth handed to the predictor too: for upper bounds that choose
+    /// with the labels (the per-image oracle alpha), never for a method.
+    public static func run(dataset: VOCDataset, split: String,
+                           predictWithTruth predict: (RGBImage, [UInt8]) throws -> [Int32],
+                           progress: ((Int, Int) -> Void)? = nil) throws -> EvaluationReport {
         let ids = try dataset.layout.imageIDs(split: split)
         guard !ids.isEmpty else { throw DatasetError(file: dataset.layout.splitFile(split).path, problem: "the split is empty") }
         var matrix = ConfusionMatrix(classCount: dataset.classes.count)
         var perImage: [(id: String, meanIoU: Double)] = []
         for (i, id) in ids.enumerated() {
             let (image, labels) = try dataset.sample(id)
-            let prediction = try predict(image)
+            let prediction = try predict(image, labels)
             guard prediction.count == labels.count else {
                 throw DatasetError(file: id, problem: "prediction has \(prediction.count) pixels, the mask \(labels.count)")
             }

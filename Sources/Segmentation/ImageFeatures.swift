@@ -1,3 +1,4 @@
+import Foundation
 import Math
 
 /// What `CLIPModel.features(of:size:)` computes for one image.
@@ -17,5 +18,15 @@ extension CLIPModel {
                                   includePositionalEmbedding: includePositionalEmbedding)
         let global = encodeImage(ImagePreprocessing.normalized(ImagePreprocessing.centerCropped(resized, size: size)))
         return ImageFeatures(dense: dense, global: global)
+    }
+
+    /// The image-level zero-shot logits [K]: logit scale x cos(global embedding, class
+    /// embedding), the global embedding of the image's centre crop at the native resolution
+    /// (as CLIP classifies, and as ReCLIP's pseudo labels are made).
+    public func zeroShotLogits(_ pixels: RGBPixels, classifier: TextClassifier) -> [Float] {
+        let g = encodeImage(ImagePreprocessing.globalInput(pixels, size: architecture.visionGrid * architecture.patchSize))
+        let e = l2NormalizeForward(g.data, N: 1, C: g.count).y
+        let scale = expf(logitScale)
+        return matrixProduct(classifier.weights, e, M: classifier.classCount, K: classifier.embedDim, N: 1).map { $0 * scale }
     }
 }

@@ -30,6 +30,9 @@ public struct SegmentationMaps: Sendable {
     /// `output(alpha:) = decoderBase - alpha * decoderSlope` (see `BiasMaps`); `nil` otherwise.
     public let decoderBase: [Float]?
     public let decoderSlope: [Float]?
+    /// The image-level zero-shot logits [K] (logit scale x cosine of the global embedding with
+    /// each class), when computed: what `AutomaticAlpha` compares masks with.
+    public var imageLogits: [Float]?
 
     public init(classNames: [String], gridWidth: Int, gridHeight: Int, raw: [Float],
                 classBias: [Float]? = nil, spaceBias: [Float]? = nil, bias: [Float]? = nil,

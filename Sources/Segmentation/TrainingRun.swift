@@ -100,10 +100,7 @@ public struct TrainingRun {
 
     /// logit_scale.exp() * cos(global image embedding, t_k) for one image.
     func globalLogits(_ pixels: RGBPixels, classifier: TextClassifier) -> [Float] {
-        let g = model.encodeImage(ImagePreprocessing.globalInput(pixels, size: model.architecture.visionGrid * model.architecture.patchSize))
-        let e = l2NormalizeForward(g.data, N: 1, C: g.count).y
-        let scale = expf(model.logitScale)
-        return matrixProduct(classifier.weights, e, M: classifier.classCount, K: classifier.embedDim, N: 1).map { $0 * scale }
+        model.zeroShotLogits(pixels, classifier: classifier)
     }
 
     /// ReCLIP: threshold / top-K on the global logits. ReCLIP++: the sliding-crop vote

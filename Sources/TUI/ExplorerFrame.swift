@@ -165,7 +165,7 @@ public struct ExplorerFrame {
         guard let maps = state.currentMaps, let panel = layout.panels.first, !panel.picture.isEmpty else { return nil }
         let w = panel.picture.width, h = panel.picture.height * 2
         let hidden = state.hiddenClasses
-        let rect = ClassMask(width: w, height: h, labels: maps.labels(alpha: state.alpha, width: w, height: h, hidden: hidden))
+        let rect = ClassMask(width: w, height: h, labels: maps.labels(alpha: state.shownAlpha, width: w, height: h, hidden: hidden))
             .shares(classCount: maps.classCount)
         let raw = ClassMask(width: w, height: h, labels: maps.labels(alpha: 0, width: w, height: h, hidden: hidden))
             .shares(classCount: maps.classCount)
@@ -178,7 +178,7 @@ public struct ExplorerFrame {
         if state.hiddenClasses.contains(k) { return label + " (hidden)" }
         if let shares, k < shares.shares.count {
             label += " " + Format.percent(shares.shares[k])
-            if state.alpha != 0 && shares.deltas[k] != 0 { label += " (\(Format.signed(shares.deltas[k])))" }
+            if state.shownAlpha != 0 && shares.deltas[k] != 0 { label += " (\(Format.signed(shares.deltas[k])))" }
         }
         return label
     }
@@ -234,7 +234,7 @@ public struct ExplorerFrame {
         let gy = min(maps.gridHeight - 1, Int(state.cursor.v * Double(maps.gridHeight)))
         let plane = maps.gridWidth * maps.gridHeight
         let p = gy * maps.gridWidth + gx
-        let rect = maps.rectified(alpha: state.alpha)
+        let rect = maps.rectified(alpha: state.shownAlpha)
         let order = (0..<maps.classCount).sorted { rect[$0 * plane + p] > rect[$1 * plane + p] }
         grid.write("inspect cell \(gx),\(gy) of \(maps.gridWidth)x\(maps.gridHeight)", x: box.x + 1, y: box.y,
                    maxWidth: box.width - 1, foreground: Palette.dimText)
@@ -262,7 +262,8 @@ public struct ExplorerFrame {
     public var statusText: String {
         var parts: [String] = []
         if let model = state.model {
-            parts.append(state.alphaIsActive ? "alpha \(Format.alpha(state.alpha))" : "alpha off")
+            parts.append(state.alphaIsActive ? (state.automaticAlpha ? "alpha auto \(Format.alpha(state.shownAlpha))"
+                                                                     : "alpha \(Format.alpha(state.shownAlpha))") : "alpha off")
             parts.append("model \(model.name) (\(model.variant))")
             if let figures = model.figures { parts.append(figures) }
         } else {
@@ -305,6 +306,7 @@ public struct ExplorerFrame {
         "  in dataset    j / k choose an image, Enter opens it, m raw / rectified matrix",
         "- / +  [ / ]    alpha down / up by 0.1",
         "0 / p           alpha 0 (raw) / paper value 1.0",
+        "A               automatic alpha per image (label-free), on / off",
         "o               overlay: image, mask, ground truth",
         "< / >           mask opacity down / up",
         "c / C           next / previous focus class",
@@ -320,7 +322,7 @@ public struct ExplorerFrame {
     /// The settings behind the numbers on screen (`P`), with the live alpha and hidden classes.
     public var protocolLines: [String] {
         var rows = state.model?.protocolRows ?? [("model", state.modelProblem ?? "none loaded")]
-        rows.append(("alpha", state.alphaIsActive ? Format.alpha(state.alpha) : "off (no rectifier)"))
+        rows.append(("alpha", state.alphaIsActive ? Format.alpha(state.shownAlpha) : "off (no rectifier)"))
         rows.append(("classes", "\(state.classes.count): " + state.classes.joined(separator: ", ")))
         if !state.hiddenClasses.isEmpty {
             rows.append(("left out", state.hiddenClasses.sorted().map { state.classes[$0] }.joined(separator: ", ")))

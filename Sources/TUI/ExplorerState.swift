@@ -118,6 +118,8 @@ public struct ExplorerState: Sendable {
     public var alpha: Float = ExplorerState.paperAlpha
     /// The class whose bias maps the bias view shows.
     public var focusClass = 0
+    /// Whether alpha is chosen per image without labels (`A`, `AutomaticAlpha`).
+    public var automaticAlpha = false
     /// Classes left out of the arg-max (Space on the focus class), to see the mask without them.
     public var hiddenClasses: Set<Int> = []
     /// Whether the inspect cursor is on.
@@ -175,6 +177,12 @@ public struct ExplorerState: Sendable {
     public var currentPicture: RGBImage? { pictures[selected] }
     /// The current ground truth, if the dataset has one and it is decoded.
     public var currentGroundTruth: ClassMask? { groundTruths[selected] }
+    /// The alpha the current image is shown at: the automatic choice when `A` is on and the
+    /// maps allow one, else `alpha`.
+    public var shownAlpha: Float {
+        guard automaticAlpha, let maps = currentMaps, let a = AutomaticAlpha.choose(maps, hidden: hiddenClasses) else { return alpha }
+        return a
+    }
     /// How pixels become cells on this terminal: Render's canvas, the same as `reclip render`.
     public var canvas: CanvasConfig {
         CanvasConfig(colorMode: colorMode, cellMode: halfBlocks ? .halfBlock : .background)

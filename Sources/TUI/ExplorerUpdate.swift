@@ -190,6 +190,11 @@ extension ExplorerState {
             showHelp = true
         case .character("P"):
             showProtocol = true
+        case .character("A"):
+            guard alphaIsActive else { message = Self.noBiasHint; return [] }
+            automaticAlpha.toggle()
+            message = automaticAlpha ? "alpha chosen per image without labels (A again: back to \(Format.alpha(alpha)))"
+                                     : "alpha fixed at \(Format.alpha(alpha))"
         case .escape:
             inspecting = false
         case .character("j"):
@@ -273,7 +278,10 @@ extension ExplorerState {
             message = Self.noBiasHint
             return
         }
-        let stepped = (value / Self.alphaStep).rounded() * Self.alphaStep
+        // A key that moves alpha starts from what is shown, and fixes it again.
+        let base = automaticAlpha ? shownAlpha + (value - alpha) : value
+        automaticAlpha = false
+        let stepped = (base / Self.alphaStep).rounded() * Self.alphaStep
         alpha = min(Self.alphaRange.upperBound, max(Self.alphaRange.lowerBound, stepped))
     }
 

@@ -51,10 +51,10 @@ struct ViewPanels {
                 return out
             }
             let raw = mask(maps, alpha: 0, width, height)
-            let rect = mask(maps, alpha: state.alpha, width, height)
+            let rect = mask(maps, alpha: state.shownAlpha, width, height)
             let rawScore = score(maps: maps, alpha: 0).map { "  mIoU " + Format.percent($0) } ?? ""
-            let rectScore = score(maps: maps, alpha: state.alpha).map { "  mIoU " + Format.percent($0) } ?? ""
-            let rectCaption = maps.hasBias ? "rectified (alpha \(Format.alpha(state.alpha)))" : "rectified: no rectifier"
+            let rectScore = score(maps: maps, alpha: state.shownAlpha).map { "  mIoU " + Format.percent($0) } ?? ""
+            let rectCaption = maps.hasBias ? "rectified (alpha \(Format.alpha(state.shownAlpha)))" : "rectified: no rectifier"
             out += [PanelContent(caption: "raw CLIP" + rawScore, pixels: painted(raw, over: image, opacity: 1), message: nil),
                     PanelContent(caption: rectCaption + rectScore, pixels: painted(rect, over: image, opacity: 1), message: nil)]
             return out
@@ -83,8 +83,8 @@ struct ViewPanels {
             }
             var out = image
             let share = DifferenceView(palette: palette).draw(before: mask(maps, alpha: 0, width, height),
-                                                              after: mask(maps, alpha: state.alpha, width, height), onto: &out)
-            return [PanelContent(caption: "changed by rectifying (alpha 0 -> \(Format.alpha(state.alpha))): \(Format.percent(share)) of pixels",
+                                                              after: mask(maps, alpha: state.shownAlpha, width, height), onto: &out)
+            return [PanelContent(caption: "changed by rectifying (alpha 0 -> \(Format.alpha(state.shownAlpha))): \(Format.percent(share)) of pixels",
                                  pixels: out, message: nil)]
         case .overlay:
             switch state.overlay {
@@ -93,7 +93,7 @@ struct ViewPanels {
             case .mask:
                 guard let maps else { return [PanelContent(caption: "mask over image", pixels: image, message: nil)] }
                 return [PanelContent(caption: "mask over image (opacity \(Format.percent(state.opacity)))",
-                                     pixels: painted(mask(maps, alpha: state.alpha, width, height), over: image, opacity: state.opacity),
+                                     pixels: painted(mask(maps, alpha: state.shownAlpha, width, height), over: image, opacity: state.opacity),
                                      message: nil)]
             case .groundTruth:
                 guard let panel = groundTruthPanel(over: image, opacity: state.opacity) else {

@@ -200,7 +200,8 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Dataset root (JPEGImages/, SegmentationClass/, ImageSets/Segmentation/, optional classes.txt).") var dataset: String
     @Option(help: "Dataset format (voc).") var format: String = "voc"
     @Option(help: "A trained rectifier (.safetensors or .pth), or reclip / reclip++ / bundled for the bundled model's.") var rectifier: String?
-    @Option(help: "Rectification strength.") var alpha: Float = 1
+    @Option(help: "Rectification strength: a number, auto (chosen per image without labels, AutomaticAlpha), or oracle (the per-image best against the ground truth: an upper bound, not a method).")
+    var alpha: AlphaSetting = .fixed(1)
     @Option(help: "Split list name.") var split: String = "val"
     @Option(help: "Short side in pixels the images are resized to (default 336; 96 with the bundled model).") var size: Int?
     @Option(help: "Presence detection threshold (tools/test.py); off when absent.") var presence: Float?
@@ -218,11 +219,33 @@ struct EvalCommand: ParsableCommand {
                                       classifierCache: ClassifierCache(weightsHash: hash))
         let presenceRule = presence.map { (scale: r?.variant.presenceScale ?? 100, threshold: $0) }
         let evaluating = ProgressLine()
-        let report = try DatasetEvaluation.run(dataset: data, split: split, predict: { image in
+        var chosen: [Float] = []
+        let report = try DatasetEvaluation.run(dataset: data, split: split, predictWithTruth: { image, truth in
             let maps = try segmenter.segment(RGBPixels(width: image.width, height: image.height, data: image.pixels), size: selection.size)
-            return maps.labels(alpha: alpha, width: image.width, height: image.height, presence: presenceRule)
+            func labels(_ a: Float) -> [Int32] { maps.labels(alpha: a, width: image.width, height: image.height, presence: presenceRule) }
+            switch alpha {
+            case .fixed(let a): return labels(a)
+            case .automatic:
+                let a = AutomaticAlpha.choose(maps) ?? 0
+                chosen.append(a)
+                return labels(a)
+            case .oracle:
+                var best: (alpha: Float, miou: Double, labels: [Int32])?
+                for a in AutomaticAlpha.candidates {
+                    var m = ConfusionMatrix(classCount: data.classes.count)
+                    let l = labels(a)
+                    m.add(prediction: l, groundTruth: truth, reduceZeroLabel: data.reduceZeroLabel)
+                    if best == nil || m.meanIoU > best!.miou { best = (a, m.meanIoU, l) }
+                }
+                chosen.append(best?.alpha ?? 0)
+                return best?.labels ?? labels(0)
+            }
         }, progress: { done, total in evaluating.update("\(done)/\(total) images", done: done, total: total) })
         evaluating.finish()
+        if !chosen.isEmpty {
+            RectifierInputs.stderr(String(format: "alpha %@: mean %.2f, from %.1f to %.1f over %d images\n", "\(alpha)",
+                                          chosen.reduce(0, +) / Float(chosen.count), chosen.min()!, chosen.max()!, chosen.count))
+        }
         print(json ? report.json : report.table)
     }
 }
@@ -255,5 +278,31 @@ struct BenchTrain: ParsableCommand {
         let s = RectifierBenchmark.trainingStepSeconds(variant: v, classes: classes)
         print(String(format: "training step (%@, %d classes, ViT-B/16 sizes, 21x21 grid, batch 1): %.2f s wall, %.2f s CPU (median of 3)",
                      v.rawValue, classes, s.wall, s.cpu))
+    }
+}
+
+/// `--alpha`: a fixed strength, `auto` (chosen per image without labels) or `oracle` (the
+/// per-image best against the ground truth, an upper bound for `reclip eval` only).
+enum AlphaSetting: ExpressibleByArgument, CustomStringConvertible {
+    case fixed(Float)
+    case automatic
+    case oracle
+
+    init?(argument: String) {
+        switch argument {
+        case "auto": self = .automatic
+        case "oracle": self = .oracle
+        default:
+            guard let a = Float(argument), a.isFinite, (0...10).contains(a) else { return nil }
+            self = .fixed(a)
+        }
+    }
+
+    var description: String {
+        switch self {
+        case .fixed(let a): return String(format: "%g", a)
+        case .automatic: return "auto"
+        case .oracle: return "oracle"
+        }
     }
 }

@@ -79,3 +79,32 @@ final class DatasetViewTests: XCTestCase {
         XCTAssertEqual(s.typing("-").alpha, 0.9, accuracy: 1e-6)
     }
 }
+
+/// `A`: alpha chosen per image by the label-free rule; alpha keys fix it again.
+final class AutomaticAlphaKeyTests: XCTestCase {
+    func testAutomaticAlphaFollowsTheImageLevelPrediction() {
+        // The image-level prediction says sky and grass, not cat: rectifying (which paints cat)
+        // scores worse than raw, so the rule keeps alpha 0.
+        var maps = Fixture.maps
+        maps.imageLogits = [5, -5, 5]
+        XCTAssertEqual(AutomaticAlpha.choose(maps), 0)
+        // If the image-level prediction believes in cat, full rectification is chosen.
+        maps.imageLogits = [5, 8, 5]
+        let chosen = AutomaticAlpha.choose(maps)
+        XCTAssertNotNil(chosen)
+        XCTAssertGreaterThan(chosen ?? 0, 0)
+        XCTAssertNil(AutomaticAlpha.choose(Fixture.rawOnlyMaps), "no bias, nothing to choose")
+
+        var s = Fixture.state(maps: { var m = Fixture.maps; m.imageLogits = [5, -5, 5]; return m }())
+        let auto = s.typing("A")
+        XCTAssertTrue(auto.automaticAlpha)
+        XCTAssertEqual(auto.shownAlpha, 0)
+        XCTAssertTrue(ExplorerFrame(state: auto).statusText.contains("alpha auto 0.0"), ExplorerFrame(state: auto).statusText)
+        // + starts from the shown alpha and fixes it.
+        let fixed = auto.typing("+")
+        XCTAssertFalse(fixed.automaticAlpha)
+        XCTAssertEqual(fixed.alpha, 0.1, accuracy: 1e-6)
+        s = Fixture.state(maps: Fixture.rawOnlyMaps)
+        XCTAssertFalse(s.typing("A").automaticAlpha, "no rectifier: nothing to choose")
+    }
+}
