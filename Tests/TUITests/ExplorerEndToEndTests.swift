@@ -37,6 +37,38 @@ final class ExplorerEndToEndTests: XCTestCase {
         XCTAssertEqual(try tmux.pane("alternate_on"), "0", "still on the alternate screen", file: file, line: line)
     }
 
+    /// The instrument on the bundled model and the 24 world samples: the paper's figure, the
+    /// dataset view and its worst image, hiding a class, automatic alpha, the protocol panel.
+    func testDatasetViewWorstImageHiddenClassAutoAlphaAndProtocol() throws {
+        let samples = URL(fileURLWithPath: Self.dataset).appendingPathComponent("../../../../samples/world").standardizedFileURL.path
+        try tmux.type("\(reclip) \(samples); " + Self.reportModes)
+        var screen = try tmux.waitFor("the first scene's masks", seconds: 60) { $0.contains("engine") && $0.contains("1/24") }
+        for caption in ["image", "ground truth", "raw CLIP  mIoU", "rectified (alpha 1.0)  mIoU"] {
+            XCTAssertTrue(screen.contains(caption), "view 1 lacks \(caption): \(screen)")
+        }
+        try tmux.press("5")
+        screen = try tmux.waitFor("every sample scored", seconds: 120) { $0.contains("24/24 images at alpha 1.0") }
+        XCTAssertTrue(screen.contains("per-class IoU"), screen)
+        XCTAssertTrue(screen.contains("images by mIoU change"), screen)
+        // Enter opens the image at the top of the list (the worst change) in view 1.
+        let lines = screen.split(separator: "\n").map(String.init)
+        let listTitle = try XCTUnwrap(lines.firstIndex { $0.contains("images by mIoU change") })
+        let worst = try XCTUnwrap(lines[listTitle + 1].range(of: #"world_\d{6}\.png"#, options: .regularExpression).map { String(lines[listTitle + 1][$0]) })
+        try tmux.press("Enter")
+        screen = try tmux.waitFor("the worst image in view 1", seconds: 30) { $0.contains(worst) && $0.contains("raw CLIP") }
+        // Space hides the focus class (sky) from the masks; A turns automatic alpha on.
+        try tmux.press("Space")
+        try tmux.waitFor("sky (hidden)")
+        try tmux.press("A")
+        try tmux.waitFor("alpha auto")
+        try tmux.press("P")
+        screen = try tmux.waitFor("protocol - the settings behind the numbers")
+        XCTAssertTrue(screen.contains("sha-256"), screen)
+        try tmux.press("Escape")
+        try tmux.press("q")
+        try assertRestored(exit: 0)
+    }
+
     func testBrowseViewsGroundTruthHelpAndQuit() throws {
         try launch()
         var screen = try tmux.screen()
