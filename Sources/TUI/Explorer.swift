@@ -64,13 +64,13 @@ public final class Explorer {
 
     func loop() throws -> Int32 {
         let terminal = try Terminal()
+        let signals = SignalEvents(SignalEvents.explorerSignals)
         defer {
             terminal.end()
-            SignalFlags.restoreDefaults()
+            signals.cancel()
             for task in tasks.values { task.cancel() }
             sweep?.cancel()
         }
-        SignalFlags.installAll()
         state.halfBlocks = terminal.unicode
         state.colorMode = terminal.colours.mode
         (state.width, state.height) = terminal.size
@@ -78,26 +78,24 @@ public final class Explorer {
         var dirty = true
         var lastTick = DispatchTime.now().uptimeNanoseconds
         while !state.quitting {
-            for s in [SIGINT, SIGTERM, SIGHUP] where SignalFlags.take(s) { return 128 + s }
-            if SignalFlags.take(SIGTSTP) {
-                terminal.suspend()
-                signal(SIGTSTP, SIG_DFL)
-                var stop = sigset_t(), previous = sigset_t()
-                sigemptyset(&stop)
-                sigaddset(&stop, SIGTSTP)
-                pthread_sigmask(SIG_UNBLOCK, &stop, &previous)
-                raise(SIGTSTP)
-                pthread_sigmask(SIG_SETMASK, &previous, nil)
-                // Execution continues here after `fg`.
-                SignalFlags.install(SIGTSTP)
-                _ = SignalFlags.take(SIGCONT)
-                terminal.resume()
-                (state.width, state.height) = terminal.size
-                dirty = true
-            }
-            if SignalFlags.take(SIGCONT) {
-                terminal.resume()
-                dirty = true
+            for s in signals.drain() {
+                switch s {
+                case SIGTSTP:
+                    // Suspend: hand the terminal back, then stop with SIGSTOP (which cannot be
+                    // caught, so the Dispatch source that caught SIGTSTP stays in place); the
+                    // shell's `fg` sends SIGCONT and execution continues here.
+                    terminal.suspend()
+                    raise(SIGSTOP)
+                    _ = signals.take(SIGCONT)
+                    terminal.resume()
+                    (state.width, state.height) = terminal.size
+                    dirty = true
+                case SIGCONT:
+                    terminal.resume()
+                    dirty = true
+                default:
+                    return 128 + s   // SIGINT, SIGTERM, SIGHUP, SIGQUIT: the deferred cleanup restores the terminal
+                }
             }
             if dirty {
                 terminal.draw(ExplorerFrame(state: state).grid)

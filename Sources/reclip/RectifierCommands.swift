@@ -165,13 +165,14 @@ struct TrainCommand: ParsableCommand {
         }
         let run = TrainingRun(model: model, classes: names, configuration: config, weightsHash: hash,
                               cacheFolder: ClassifierCache.defaultFolder, output: URL(fileURLWithPath: out))
-        SignalFlags.install(SIGINT)
+        let signals = SignalEvents([SIGINT])
+        defer { signals.cancel() }
         var interrupted = false
         let preparing = ProgressLine()
         let prepared = try run.prepare(images: files, load: { try RectifierInputs.pixels($0.path) }, classifier: classifier,
                                        progress: { p in
             preparing.update("features and pseudo labels: \(p.done)/\(p.total) (\(p.cached) cached)", done: p.done, total: p.total)
-        }, shouldStop: { SignalFlags.take(SIGINT) })
+        }, shouldStop: { signals.take(SIGINT) })
         preparing.finish()
         guard let samples = prepared else {
             print("interrupted while preparing: features computed so far are cached; run again to continue")
@@ -181,7 +182,7 @@ struct TrainCommand: ParsableCommand {
         let steps = try run.train(samples: samples, classifier: classifier, resume: resume, progress: { p in
             training.update(TrainingProgressBar(p).line, done: p.step, total: p.totalSteps)
         }, shouldStop: {
-            if SignalFlags.take(SIGINT) { interrupted = true }
+            if signals.take(SIGINT) { interrupted = true }
             return interrupted
         })
         training.finish()

@@ -217,6 +217,15 @@ final class ExplorerEndToEndTests: XCTestCase {
         try assertRestored(exit: 0)
     }
 
+    /// SIGQUIT used to end the process with the terminal left in the alternate screen.
+    func testQuitSignalRestoresTheTerminal() throws {
+        try launch()
+        let shell = try tmux.pane("pane_pid")
+        let child = try childProcess(of: shell)
+        XCTAssertEqual(kill(child, SIGQUIT), 0)
+        try assertRestored(exit: 128 + SIGQUIT)
+    }
+
     func testHangupRestoresTheTerminal() throws {
         try launch()
         let shell = try tmux.pane("pane_pid")
