@@ -23,31 +23,22 @@ struct Explore: ParsableCommand {
     @Option(help: "A file with one class name per line.")
     var classesFile: String?
 
-    @Option(help: "CLIP weights: a .safetensors file or an installed model name (reclip weights list); without, the bundled world model (models/world).")
-    var weights: String?
-
-    @Option(help: "A trained rectifier (.safetensors from `reclip train`, or the authors' .pth); without, raw MaskCLIP (the bundled rectifier with the bundled model).")
-    var rectifier: String?
+    @OptionGroup var model: ModelOptions
 
     @Option(help: "Which bundled rectifier the bundled model uses: reclip or reclip++ (default: the one chosen on a validation world, in models/world/figures.json).")
-    var variant: String?
+    var variant: RectifierVariant?
 
-    @Option(help: "Short side in pixels the image is resized to before the ViT (default 448; 96 with the bundled model).")
-    var size: Int?
 
     @Flag(help: "Images and ground truth only: load no model, not even the bundled one.")
     var noModel = false
 
-    func validate() throws {
-        if let variant, RectifierVariant(rawValue: variant) == nil { throw ValidationError("--variant \(variant): use reclip or reclip++") }
-    }
 
     func run() throws {
         let collection = try paths.isEmpty
             ? ImageCollection.samples(executable: CommandLine.arguments[0])
             : ImageCollection(paths: paths)
-        let (engine, problem, trainedClasses) = noModel ? (nil, nil, nil) : ExplorerEngine.load(weights: weights, rectifier: rectifier, size: size,
-                                                                    bundledVariant: variant.flatMap(RectifierVariant.init(rawValue:)))
+        let (engine, problem, trainedClasses) = noModel ? (nil, nil, nil) : ExplorerEngine.load(weights: model.weights, rectifier: model.rectifier, size: model.size,
+                                                                    bundledVariant: variant)
         let names = try ExplorerClasses.resolve(option: classes, file: classesFile, rectifier: trainedClasses,
                                                 dataset: collection.classes)
         let options = ExplorerOptions(entries: collection.entries, classes: names, engine: engine, modelProblem: problem,

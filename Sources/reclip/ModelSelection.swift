@@ -1,3 +1,4 @@
+import ArgumentParser
 import Datasets
 import Foundation
 import Segmentation
@@ -45,5 +46,30 @@ struct ModelSelection {
         return ModelSelection(weights: weights ?? model.weights.path, rectifier: variant.map { model.rectifier($0).path } ?? rectifier,
                               size: size ?? (weights == nil ? BundledModel.imageSize : defaultSize),
                               bundled: weights == nil ? model : nil)
+    }
+}
+
+/// The model options `explore`, `segment` and `eval` share: the CLIP weights, the rectifier and
+/// the input size, each defaulting to the bundled world model's.
+struct ModelOptions: ParsableArguments {
+    @Option(help: "CLIP weights: a .safetensors file (OpenAI or HuggingFace layout) or an installed model name (reclip weights list); without, the bundled world model (models/world).")
+    var weights: String?
+
+    @Option(help: "A trained rectifier: .safetensors from `reclip train` or the authors' .pth, or reclip / reclip++ / bundled for the bundled model's.")
+    var rectifier: String?
+
+    @Option(help: "Short side in pixels the image is resized to before the ViT (1...4096; default 448 for explore and segment, 336 for eval, 96 with the bundled model).")
+    var size: Int?
+
+    func validate() throws {
+        if let size, !ModelSelection.sizeRange.contains(size) {
+            throw ValidationError("--size \(size): use \(ModelSelection.sizeRange.lowerBound)...\(ModelSelection.sizeRange.upperBound) pixels")
+        }
+    }
+
+    /// The selection, with `defaultSize` for weights that are not the bundled model's.
+    func resolve(defaultSize: Int, bundledRectifier: RectifierVariant? = nil) throws -> ModelSelection {
+        try ModelSelection.resolve(weights: weights, rectifier: rectifier, size: size, defaultSize: defaultSize,
+                                   bundledRectifier: bundledRectifier)
     }
 }

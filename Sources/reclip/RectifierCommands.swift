@@ -38,22 +38,16 @@ enum RectifierInputs {
     }
 
     /// The rectifier (checked against classes, weights and the requested variant), or nil.
-    static func rectifier(_ path: String?, classes: [String], weightsHash: String, variant: String?) throws -> Rectifier? {
+    static func rectifier(_ path: String?, classes: [String], weightsHash: String, variant: RectifierVariant?) throws -> Rectifier? {
         guard let path else { return nil }
         guard FileManager.default.fileExists(atPath: path) else { throw RectifierCommandError("\(path): no such rectifier file") }
         let r = try Rectifier.load(from: URL(fileURLWithPath: path), classes: classes, weightsHash: weightsHash)
-        if let variant, variant != r.variant.rawValue {
-            throw RectifierCommandError("\(path): holds a \(r.variant.rawValue) rectifier, not \(variant)")
+        if let variant, variant != r.variant {
+            throw RectifierCommandError("\(path): holds a \(r.variant.rawValue) rectifier, not \(variant.rawValue)")
         }
         return r
     }
 
-    static func variant(_ text: String) throws -> RectifierVariant {
-        guard let v = RectifierVariant(rawValue: text) else {
-            throw RectifierCommandError("--variant \(text): use reclip or reclip++")
-        }
-        return v
-    }
 
     static func weightsHash(_ path: String) throws -> String {
         try WeightsIdentity.contentHash(of: URL(fileURLWithPath: path), memo: ClassifierCache.defaultFolder)
@@ -68,24 +62,21 @@ struct SegmentCommand: ParsableCommand {
         commandName: "segment",
         abstract: "Segment one image with MaskCLIP and, given a rectifier, ReCLIP / ReCLIP++ rectification.")
 
-    @Option(help: "CLIP weights (.safetensors, OpenAI or HuggingFace layout); without, the bundled world model (models/world).") var weights: String?
+    @OptionGroup var model: ModelOptions
     @Option(help: "The image (PNG or JPEG).") var image: String
     @Option(help: "Class names, comma-separated, in logit order (default with the bundled model: the world's 12 classes).") var classes: String?
-    @Option(help: "A trained rectifier: .safetensors from `reclip train` or the authors' .pth, or reclip / reclip++ / bundled for the bundled model's.") var rectifier: String?
-    @Option(help: "Expected rectifier variant: reclip or reclip++ (checked against the file).") var variant: String?
+    @Option(help: "Expected rectifier variant: reclip or reclip++ (checked against the file).") var variant: RectifierVariant?
     @Option(help: "Rectification strength: logits = raw - alpha * bias.") var alpha: Float = 1
-    @Option(help: "Short side in pixels the image is resized to before the ViT (default 448; 96 with the bundled model).") var size: Int?
     @Option(help: "Presence detection threshold (tools/test.py); off when absent.") var presence: Float?
     @Option(help: "Write the label mask as a palette PNG.") var maskOut: String?
     @Option(help: "Write raw, class_bias, space_bias, bias, rectified, output [K,h,w] and classifier [K,D].") var dump: String?
 
     func run() throws {
-        let selection = try ModelSelection.resolve(weights: weights, rectifier: rectifier, size: size, defaultSize: 448)
+        let selection = try self.model.resolve(defaultSize: 448)
         guard let classList = classes ?? selection.bundled.map({ _ in BundledModel.classes.joined(separator: ",") }) else {
             throw RectifierCommandError("--classes is required with --weights")
         }
         let names = try RectifierInputs.classes(classList)
-        if let variant { _ = try RectifierInputs.variant(variant) }
         let model = try RectifierInputs.model(selection.weights)
         let hash = try RectifierInputs.weightsHash(selection.weights)
         let r = try RectifierInputs.rectifier(selection.rectifier, classes: names, weightsHash: hash, variant: variant)
@@ -119,7 +110,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "CLIP weights (.safetensors).") var weights: String
     @Option(help: "Folder of training images (PNG/JPEG, any sizes; JPEGImages/ inside is used if present).") var images: String
     @Option(help: "Class names, comma-separated.") var classes: String
-    @Option(help: "reclip or reclip++.") var variant: String = "reclip"
+    @Option(help: "reclip or reclip++.") var variant: RectifierVariant = .reclip
     @Option(help: "Epochs.") var epochs: Int = 10
     @Option(help: "Images per step.") var batch: Int = 1
     @Option(help: "Training crop size in pixels.") var size: Int = 336
@@ -142,7 +133,7 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         let names = try RectifierInputs.classes(classes)
         var config = TrainingConfiguration()
-        config.variant = try RectifierInputs.variant(variant)
+        config.variant = variant
         config.epochs = epochs; config.batchSize = batch; config.size = size; config.seed = seed
         config.checkpointEvery = checkpointEvery; config.optimiser.learningRate = lr
         config.labelThreshold = labelThreshold; config.labelTopK = labelTopK
@@ -197,21 +188,19 @@ struct EvalCommand: ParsableCommand {
         commandName: "eval",
         abstract: "mIoU, per-class IoU and pixel accuracy on a VOC-layout dataset (mmsegmentation semantics).")
 
-    @Option(help: "CLIP weights (.safetensors); without, the bundled world model (models/world).") var weights: String?
+    @OptionGroup var model: ModelOptions
     @Option(help: "Dataset root (JPEGImages/, SegmentationClass/, ImageSets/Segmentation/, optional classes.txt).") var dataset: String
     @Option(help: "Dataset format (voc).") var format: String = "voc"
-    @Option(help: "A trained rectifier (.safetensors or .pth), or reclip / reclip++ / bundled for the bundled model's.") var rectifier: String?
     @Option(help: "Rectification strength: a number, auto (chosen per image without labels, AutomaticAlpha), or oracle (the per-image best against the ground truth: an upper bound, not a method).")
     var alpha: AlphaSetting = .fixed(1)
     @Option(help: "Split list name.") var split: String = "val"
-    @Option(help: "Short side in pixels the images are resized to (default 336; 96 with the bundled model).") var size: Int?
     @Option(help: "Presence detection threshold (tools/test.py); off when absent.") var presence: Float?
     @Flag(help: "Print a JSON object (mIoU, per_class, pixel_accuracy) instead of a table.") var json = false
 
     func run() throws {
         guard format == "voc" else { throw RectifierCommandError("--format \(format): only voc is supported") }
         let data = try VOCDataset(root: URL(fileURLWithPath: dataset))
-        let selection = try ModelSelection.resolve(weights: weights, rectifier: rectifier, size: size, defaultSize: 336)
+        let selection = try self.model.resolve(defaultSize: 336)
         let model = try RectifierInputs.model(selection.weights)
         let hash = try RectifierInputs.weightsHash(selection.weights)
         let r = try RectifierInputs.rectifier(selection.rectifier, classes: data.classes, weightsHash: hash, variant: nil)
@@ -272,10 +261,10 @@ struct BenchTrain: ParsableCommand {
         abstract: "Time one unsupervised rectifier training step with ViT-B/16 sizes (the text tower's forward and backward dominate).")
 
     @Option(help: "Number of classes.") var classes: Int = 20
-    @Option(help: "Rectifier variant: reclip or reclip++.") var variant: String = "reclip"
+    @Option(help: "Rectifier variant: reclip or reclip++.") var variant: RectifierVariant = .reclip
 
     func run() throws {
-        let v = try RectifierInputs.variant(variant)
+        let v = variant
         let s = RectifierBenchmark.trainingStepSeconds(variant: v, classes: classes)
         print(String(format: "training step (%@, %d classes, ViT-B/16 sizes, 21x21 grid, batch 1): %.2f s wall, %.2f s CPU (median of 3)",
                      v.rawValue, classes, s.wall, s.cpu))
@@ -307,3 +296,6 @@ enum AlphaSetting: ExpressibleByArgument, CustomStringConvertible {
         }
     }
 }
+
+/// `--variant reclip|reclip++` parsed by the argument parser, which lists the values in errors.
+extension RectifierVariant: ExpressibleByArgument {}
