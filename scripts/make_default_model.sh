@@ -97,6 +97,7 @@ other = "reclip" if default == "reclip++" else "reclip++"
 test = {s: {v: load(f"eval-test-{s}-{v}") for v in variants} for s in test_seeds}
 zs = {s: load(f"zeroshot-{s}") for s in test_seeds}
 pct = lambda x: "-" if x is None else f"{100 * x:.1f}"
+auc = lambda x: "-" if x is None else f"{x:.3f}"
 
 def improved(s, v):
     """Share of scenes whose own mIoU rises with rectifier v (ties count as not improved)."""
@@ -124,7 +125,7 @@ sep = "|---" * (2 + 3 * len(test_seeds)) + "|"
 classes = "sky cloud mountain snow tree grass water sand road building car boat".split()
 per_class = "\n".join(
     f"| {c} | {pct(test[first]['raw']['per_class'][c])} | {pct(test[first]['reclip']['per_class'][c])} | "
-    f"{pct(test[first]['reclip++']['per_class'][c])} | {zs[first]['presence_auc'][c]:.3f} |" for c in classes)
+    f"{pct(test[first]['reclip++']['per_class'][c])} | {auc(zs[first]['presence_auc'][c])} |" for c in classes)
 zero = "; ".join(f"world {s}: top-1 class present in {pct(zs[s]['top1'])} % of scenes, mean presence AUC {zs[s]['mean_presence_auc']:.3f}"
                  for s in test_seeds)
 sp = lambda a: (" " + a) if a else ""

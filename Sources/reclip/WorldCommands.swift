@@ -217,12 +217,23 @@ struct WorldZeroShotCommand: ParsableCommand {
         let model = try RectifierInputs.model(path)
         let report = try WorldZeroShot.evaluate(model: model, world: WorldGenerator(seed: seed, size: size), count: count, size: size)
         if json {
-            let perClass = zip(WorldClass.allCases, report.presenceAUC)
-                .map { "\"\($0.0.name)\":" + ($0.1.isNaN ? "null" : String(format: "%.4f", $0.1)) }.joined(separator: ",")
-            print(String(format: "{\"images\":%d,\"top1\":%.4f,\"mean_presence_auc\":%.4f,", report.images, report.topOneAccuracy,
-                         report.meanPresenceAUC) + "\"presence_auc\":{\(perClass)}}")
+            func finite(_ x: Double) -> Double? { x.isFinite ? x : nil }
+            let object = ZeroShotJSON(images: report.images, top1: finite(report.topOneAccuracy),
+                                      mean_presence_auc: finite(report.meanPresenceAUC),
+                                      presence_auc: Dictionary(uniqueKeysWithValues: zip(WorldClass.allCases.map(\.name), report.presenceAUC.map(finite))))
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(object), as: UTF8.self))
         } else {
             print(report.table)
         }
     }
+}
+
+/// What `reclip world-zeroshot --json` prints: fractions, null where undefined.
+struct ZeroShotJSON: Codable {
+    var images: Int
+    var top1: Double?
+    var mean_presence_auc: Double?
+    var presence_auc: [String: Double?]
 }
