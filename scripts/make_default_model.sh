@@ -14,9 +14,10 @@
 #
 # Usage: scripts/make_default_model.sh CKPT_DIR [OUT_DIR]
 # Environment: RECLIP (binary, default .build/release/reclip); CLIP_ARGS (train-clip options,
-# default the bundled model's recipe); IMAGES (rectifier training scenes, 1000); EPOCHS (4);
-# ARGS_RECLIP / ARGS_RECLIPPP (extra `reclip train` options per variant: the pseudo-label
-# settings chosen on the validation world); WORK (scratch folder, /tmp/reclip-default).
+# default the bundled model's recipe); IMAGES (rectifier training scenes, 1000);
+# EPOCHS_RECLIP / EPOCHS_RECLIPPP (4 and 1); ARGS_RECLIP / ARGS_RECLIPPP (extra `reclip train`
+# options per variant); the defaults are the settings chosen on the validation world
+# (docs/world.md has the grid); WORK (scratch folder, /tmp/reclip-default).
 set -euo pipefail
 
 CKPT_DIR=${1:?usage: scripts/make_default_model.sh CKPT_DIR [OUT_DIR]}
@@ -24,9 +25,10 @@ OUT=${2:-models/world}
 RECLIP=${RECLIP:-.build/release/reclip}
 CLIP_ARGS=${CLIP_ARGS:---world 2024 --steps 2500 --salient-captions 0.5 --crop-captions 0.5 --pooling avg}
 IMAGES=${IMAGES:-1000}
-EPOCHS=${EPOCHS:-4}
-ARGS_RECLIP=${ARGS_RECLIP:---label-top-k 3}
-ARGS_RECLIPPP=${ARGS_RECLIPPP:---crop-window 24 --crop-step 12}
+EPOCHS_RECLIP=${EPOCHS_RECLIP:-4}
+EPOCHS_RECLIPPP=${EPOCHS_RECLIPPP:-1}
+ARGS_RECLIP=${ARGS_RECLIP:---label-top-k 5}
+ARGS_RECLIPPP=${ARGS_RECLIPPP:---crop-window 24 --crop-step 12 --crop-min-votes 3}
 WORK=${WORK:-/tmp/reclip-default}
 CLASSES=sky,cloud,mountain,snow,tree,grass,water,sand,road,building,car,boat
 TRAIN_SEED=10
@@ -61,11 +63,32 @@ SECONDS_FOR[worlds]=$(( $(now) - t ))
 
 for v in reclip reclip++; do
   t=$(now)
-  if [ $v = reclip ]; then extra=$ARGS_RECLIP; else extra=$ARGS_RECLIPPP; fi
+  if [ $v = reclip ]; then extra=$ARGS_RECLIP; epochs=$EPOCHS_RECLIP; else extra=$ARGS_RECLIPPP; epochs=$EPOCHS_RECLIPPP; fi
   # shellcheck disable=SC2086
   "$RECLIP" train --weights "$OUT/mini-clip.safetensors" --images "$WORK/train" --classes "$CLASSES" --size 96 \
-    --variant $v --epochs "$EPOCHS" --seed 0 $extra --out "$WORK/rectifier-$v.safetensors"
-  mv "$WORK/rectifier-$v.safetensors" "$OUT/rectifier-$v.safetensors"
+    --variant $v --epochs "$epochs" --seed 0 $extra --out "$WORK/rectifier-$v.safetensors"
+  # The bundled file keeps the learned tensors only: the SGD momentum buffers that `reclip train`
+  # stores for --resume (half the file) are dropped; loading ignores them anyway.
+  python3 - "$WORK/rectifier-$v.safetensors" "$OUT/rectifier-$v.safetensors" <<'PY'
+import json, struct, sys
+src, dst = sys.argv[1:]
+data = open(src, "rb").read()
+n = struct.unpack("<Q", data[:8])[0]
+header = json.loads(data[8:8 + n])
+body = data[8 + n:]
+kept, parts, offset = {"__metadata__": header.get("__metadata__", {})}, [], 0
+for name, entry in sorted(header.items()):
+    if name == "__metadata__" or name.startswith("momentum."):
+        continue
+    a, b = entry["data_offsets"]
+    parts.append(body[a:b])
+    kept[name] = {"dtype": entry["dtype"], "shape": entry["shape"], "data_offsets": [offset, offset + b - a]}
+    offset += b - a
+text = json.dumps(kept, separators=(",", ":")).encode()
+text += b" " * (-len(text) % 8)
+open(dst + ".tmp", "wb").write(struct.pack("<Q", len(text)) + text + b"".join(parts))
+PY
+  mv "$OUT/rectifier-$v.safetensors.tmp" "$OUT/rectifier-$v.safetensors"
   SECONDS_FOR[train-$v]=$(( $(now) - t ))
 done
 
@@ -85,9 +108,10 @@ done
 SECONDS_FOR[eval]=$(( $(now) - t ))
 
 TIMES="train-clip ${SECONDS_FOR[train-clip]} s, export ${SECONDS_FOR[export]} s, worlds ${SECONDS_FOR[worlds]} s, ReCLIP ${SECONDS_FOR[train-reclip]} s, ReCLIP++ ${SECONDS_FOR[train-reclip++]} s, evaluation ${SECONDS_FOR[eval]} s"
-python3 - "$WORK" "$OUT" "$CKPT_DIR" "$STEP" "$IMAGES" "$EPOCHS" "$ARGS_RECLIP" "$ARGS_RECLIPPP" "$CLIP_ARGS" "$TEST_SEEDS" "$TIMES" <<'PY'
+python3 - "$WORK" "$OUT" "$CKPT_DIR" "$STEP" "$IMAGES" "$EPOCHS_RECLIP $EPOCHS_RECLIPPP" "$ARGS_RECLIP" "$ARGS_RECLIPPP" "$CLIP_ARGS" "$TEST_SEEDS" "$TIMES" <<'PY'
 import json, sys
 work, out, ckpt, step, images, epochs, args_reclip, args_reclippp, clip_args, test_seeds, times = sys.argv[1:]
+epochs_reclip, epochs_reclippp = epochs.split()
 test_seeds = test_seeds.split()
 load = lambda name: json.load(open(f"{work}/{name}.json"))
 variants = ["raw", "reclip", "reclip++"]
@@ -151,8 +175,8 @@ reclip export-clip {ckpt}/checkpoint.safetensors --out models/world/mini-clip.sa
 reclip world --seed 10 --count {images} --out W/train                 # unlabelled: only JPEGImages are read
 reclip train --weights models/world/mini-clip.safetensors --images W/train \\
   --classes sky,cloud,mountain,snow,tree,grass,water,sand,road,building,car,boat --size 96 \\
-  --variant reclip --epochs {epochs} --seed 0{sp(args_reclip)} --out models/world/rectifier-reclip.safetensors
-reclip train ... --variant reclip++ --epochs {epochs} --seed 0{sp(args_reclippp)} --out models/world/rectifier-reclip++.safetensors
+  --variant reclip --epochs {epochs_reclip} --seed 0{sp(args_reclip)} --out models/world/rectifier-reclip.safetensors
+reclip train ... --variant reclip++ --epochs {epochs_reclippp} --seed 0{sp(args_reclippp)} --out models/world/rectifier-reclip++.safetensors
 reclip world --seed S --count 200 --val-fraction 1 --out W/S           # S = 11 (validation), {", ".join(test_seeds)} (test)
 reclip eval --weights models/world/mini-clip.safetensors --dataset W/S --size 96 [--rectifier R --alpha 1] --json
 reclip world-zeroshot --weights models/world/mini-clip.safetensors --seed S --count 200 --json
