@@ -46,11 +46,11 @@ public struct BundledModel: Sendable, Equatable {
         folder.appendingPathComponent(variant == .reclip ? "rectifier-reclip.safetensors" : "rectifier-reclip++.safetensors")
     }
 
-    /// The bundled model, or an error saying which file is missing and how to get a model.
-    public static func locate(executable: String,
-                              currentDirectory: String = FileManager.default.currentDirectoryPath) throws -> BundledModel {
-        guard let folder = BundledFolder.locate("models/world", executable: executable, currentDirectory: currentDirectory) else {
-            throw DatasetError(file: "models/world/", problem: "no bundled model found here or beside the reclip binary; pass --weights FILE (or a name from `reclip weights list`)")
+    /// The bundled model beside the installation (the executable's folder and those above it,
+    /// never the current directory), or an error saying which file is missing and how to get a model.
+    public static func locate(executable: String) throws -> BundledModel {
+        guard let folder = BundledFolder.locate("models/world", executable: executable, searchCurrentDirectory: false) else {
+            throw DatasetError(file: "models/world/", problem: "no bundled model found beside the reclip binary; pass --weights FILE (or a name from `reclip weights list`)")
         }
         let model = BundledModel(folder: folder)
         for file in [model.weights, model.rectifier(.reclip), model.rectifier(.reclipPlusPlus)]

@@ -126,7 +126,7 @@ enum ExplorerEngine {
                      bundledVariant: RectifierVariant?) -> (engine: (any SegmentationEngine)?, problem: String?, classes: [String]?) {
         let selection: ModelSelection
         do {
-            let fallback = weights == nil ? (try? BundledModel.locate(executable: CommandLine.arguments[0]))?.defaultVariant : nil
+            let fallback = weights == nil ? (try? BundledModel.locate(executable: BundledFolder.currentExecutable))?.defaultVariant : nil
             selection = try ModelSelection.resolve(weights: weights, rectifier: rectifier, size: size, defaultSize: 448,
                                                    bundledRectifier: bundledVariant ?? fallback ?? .reclipPlusPlus)
         } catch {

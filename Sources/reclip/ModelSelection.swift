@@ -41,7 +41,7 @@ struct ModelSelection {
         guard weights == nil || named != nil else {
             return ModelSelection(weights: weights!, rectifier: rectifier, size: size ?? defaultSize, bundled: nil)
         }
-        let model = try BundledModel.locate(executable: CommandLine.arguments[0])
+        let model = try BundledModel.locate(executable: BundledFolder.currentExecutable)
         let variant = rectifier == nil ? bundledRectifier : named
         return ModelSelection(weights: weights ?? model.weights.path, rectifier: variant.map { model.rectifier($0).path } ?? rectifier,
                               size: size ?? (weights == nil ? BundledModel.imageSize : defaultSize),

@@ -213,7 +213,7 @@ struct WorldZeroShotCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let path = try weights ?? BundledModel.locate(executable: CommandLine.arguments[0]).weights.path
+        let path = try weights ?? BundledModel.locate(executable: BundledFolder.currentExecutable).weights.path
         let model = try RectifierInputs.model(path)
         let report = try WorldZeroShot.evaluate(model: model, world: WorldGenerator(seed: seed, size: size), count: count, size: size)
         if json {

@@ -12,9 +12,9 @@ final class DefaultModelTests: XCTestCase {
     static let samples = repository.appendingPathComponent("samples/world")
     static let classes = BundledModel.classes
 
-    /// The bundled model as the commands find it from the repository root.
+    /// The bundled model as a build of this repository finds it (beside `.build/<config>/reclip`).
     static func bundled() throws -> BundledModel {
-        try BundledModel.locate(executable: "/nonexistent/reclip", currentDirectory: repository.path)
+        try BundledModel.locate(executable: repository.appendingPathComponent(".build/release/reclip").path)
     }
 
     static func segmenter(_ variant: RectifierVariant?) throws -> Segmenter {
