@@ -213,6 +213,11 @@ final class ExplorerEndToEndTests: XCTestCase {
         try tmux.waitFor("scene-2.png  2/3")
         try tmux.press("q")
         try tmux.waitFor("the main screen") { _ in (try? self.tmux.pane("alternate_on")) == "0" }
+        // The shell's prompt, not only the main screen: keys typed while the explorer is still
+        // between leaving the alternate screen and restoring the modes would be flushed.
+        try tmux.waitFor("the shell's prompt") { screen in
+            screen.split(separator: "\n").last { !$0.trimmingCharacters(in: .whitespaces).isEmpty }?.trimmingCharacters(in: .whitespaces) == "$"
+        }
         try tmux.type(Self.reportModes)
         try assertRestored(exit: 0)
     }
