@@ -265,7 +265,6 @@ public struct ExplorerFrame {
             parts.append(state.alphaIsActive ? (state.automaticAlpha ? "alpha auto \(Format.alpha(state.shownAlpha))"
                                                                      : "alpha \(Format.alpha(state.shownAlpha))") : "alpha off")
             parts.append("model \(model.name) (\(model.variant))")
-            if let figures = model.figures { parts.append(figures) }
         } else {
             parts.append(state.modelProblem.map { "model: \($0)" } ?? ExplorerState.noModelHint)
         }
@@ -283,6 +282,8 @@ public struct ExplorerFrame {
         if let error = state.imageErrors[state.selected] { parts.append(error) }
         if state.view == .overlay { parts.append("overlay: \(state.overlay.title)") }
         parts.append("? help")
+        // Last, so that a narrow terminal cuts the figures before the live state.
+        if let figures = state.model?.figures { parts.append(figures) }
         let line = parts.joined(separator: " | ")
         if let message = state.message { return message + " | " + line }
         return line
