@@ -32,7 +32,7 @@ extension ExplorerFrame {
         // Three columns: classes | matrix | images (the matrix only with ground truth and room).
         let K = state.classes.count
         let matrixWidth = summary.hasGroundTruth ? 12 + 2 * K : 0
-        let showMatrix = summary.hasGroundTruth && area.width >= 40 + matrixWidth + 30 && rows >= K + 2
+        let showMatrix = summary.hasGroundTruth && area.width >= 30 + matrixWidth + 2 + 30 && rows >= K + 2
         let classWidth = min(44, max(30, (area.width - (showMatrix ? matrixWidth + 2 : 0)) / 2))
         drawClassRows(summary, &grid, Rect(x: area.x, y: top, width: classWidth, height: rows))
         var x = area.x + classWidth + 2

@@ -71,6 +71,13 @@ struct SegmentCommand: ParsableCommand {
     @Option(help: "Write the label mask as a palette PNG.") var maskOut: String?
     @Option(help: "Write raw, class_bias, space_bias, bias, rectified, output [K,h,w] and classifier [K,D].") var dump: String?
 
+    func validate() throws {
+        guard alpha.isFinite, (0...10).contains(alpha) else { throw ValidationError("--alpha \(alpha): use 0...10") }
+        if let presence, !(presence.isFinite && (0...1).contains(presence)) {
+            throw ValidationError("--presence \(presence): a probability, 0...1")
+        }
+    }
+
     func run() throws {
         let selection = try self.model.resolve(defaultSize: 448)
         guard let classList = classes ?? selection.bundled.map({ _ in BundledModel.classes.joined(separator: ",") }) else {
