@@ -61,11 +61,7 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Short side in pixels the image is resized to before the ViT (1...4096; default 448 for explore and segment, 336 for eval, 96 with the bundled model).")
     var size: Int?
 
-    func validate() throws {
-        if let size, !ModelSelection.sizeRange.contains(size) {
-            throw ValidationError("--size \(size): use \(ModelSelection.sizeRange.lowerBound)...\(ModelSelection.sizeRange.upperBound) pixels")
-        }
-    }
+    func validate() throws { try ModelSelection.checkSize(size) }
 
     /// The selection, with `defaultSize` for weights that are not the bundled model's.
     func resolve(defaultSize: Int, bundledRectifier: RectifierVariant? = nil) throws -> ModelSelection {
