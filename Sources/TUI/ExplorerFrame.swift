@@ -292,6 +292,14 @@ public struct ExplorerFrame {
     func drawStatus(_ grid: inout CellGrid) {
         let bar = Cell(glyph: " ", foreground: Palette.titleText, background: Palette.titleBackground)
         grid.fill(layout.status, with: bar)
+        if let p = state.prompt {
+            let line = " " + p.label + p.text
+            grid.write(line, x: 0, y: layout.status.y, maxWidth: grid.width, foreground: Palette.highlightText,
+                       background: Palette.highlightBackground)
+            let x = min(grid.width - 1, 1 + p.label.count + p.cursor)
+            grid[x, layout.status.y] = Cell(glyph: "_", foreground: .rgb(RGB(0, 0, 0)), background: .rgb(RGB(255, 255, 255)))
+            return
+        }
         grid.write(" " + statusText, x: 0, y: layout.status.y, maxWidth: grid.width,
                    foreground: Palette.titleText, background: Palette.titleBackground)
     }
@@ -313,6 +321,7 @@ public struct ExplorerFrame {
         "c / C           next / previous focus class",
         "i               inspect cursor (arrows move it)",
         "Space           leave the focus class out of the masks",
+        "a / e / x       add classes, edit the list, remove the focus class",
         "mouse click     pick image, class, or cell",
         "s               save view as PNG and ANSI text",
         "P               the protocol: weights, hash, size, templates, rectifier",

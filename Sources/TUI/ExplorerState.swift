@@ -130,6 +130,8 @@ public struct ExplorerState: Sendable {
     public var showHelp = false
     /// Whether the protocol panel (`P`) is open.
     public var showProtocol = false
+    /// The class prompt, while it is open (`a` adds, `e` edits).
+    public var prompt: ClassPrompt?
     /// The dataset view's scores per entry, for `datasetAlpha` and the current classes.
     public var datasetScores: [Int: ImageScores] = [:]
     /// The alpha of the dataset sweep under way or done (nil: none asked for yet).

@@ -6,6 +6,8 @@ public enum Key: Equatable, Sendable {
     case character(Character)
     case up, down, left, right
     case tab, backTab, escape, enter, home, end
+    /// Backspace, Delete, and Ctrl-U (kill the line), for the class prompt.
+    case backspace, deleteForward, killLine
 }
 
 /// Something that happened: a key, a click, a new terminal size, a timer tick, or a result
@@ -182,6 +184,7 @@ extension ExplorerState {
             showProtocol = false
             if key == .character("P") || key == .escape { return [] }
         }
+        if prompt != nil { return pressInPrompt(key) }
         if let effects = pressInDataset(key) { return effects }
         switch key {
         case .character("q"), .character("Q"):
@@ -241,6 +244,18 @@ extension ExplorerState {
             inspecting.toggle()
         case .character(" "):
             toggleFocusClass()
+        case .character("a"):
+            prompt = ClassPrompt(kind: .add, text: "")
+        case .character("e"):
+            prompt = ClassPrompt(kind: .edit, text: classes.joined(separator: ", "))
+        case .character("x"):
+            guard classes.indices.contains(focusClass) else { return [] }
+            guard classes.count > 1 else { message = "the last class cannot be removed"; return [] }
+            var names = classes
+            let removed = names.remove(at: focusClass)
+            let effects = setClasses(names)
+            message = "removed \(removed)"
+            return effects
         case .character("s"):
             guard currentPicture != nil else {
                 message = "nothing to save yet: the image is still loading"
@@ -252,6 +267,48 @@ extension ExplorerState {
             break
         }
         return []
+    }
+
+    /// Keys while the class prompt is open: editing, Enter applies, Esc cancels.
+    mutating func pressInPrompt(_ key: Key) -> [ExplorerEffect] {
+        guard var p = prompt else { return [] }
+        switch key {
+        case .escape:
+            prompt = nil
+            message = "classes unchanged"
+            return []
+        case .enter:
+            prompt = nil
+            let typed = p.text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            var names = p.kind == .add ? classes : []
+            for name in typed where !names.contains(name) { names.append(name) }
+            guard !names.isEmpty else { message = "no classes given: unchanged"; return [] }
+            guard names != classes else { message = "classes unchanged"; return [] }
+            let effects = setClasses(names)
+            if p.kind == .add, let first = typed.first, let k = classes.firstIndex(of: first) { focusClass = k }
+            return effects
+        default:
+            p.edit(key)
+            prompt = p
+            return []
+        }
+    }
+
+    /// A new class list: the engine runs again for it (its text classifier is built in the
+    /// background), results for the old list are dropped, hidden classes and the dataset view reset.
+    mutating func setClasses(_ names: [String]) -> [ExplorerEffect] {
+        var effects: [ExplorerEffect] = []
+        for (index, status) in segmentations {
+            if case .computing = status { effects.append(.cancelSegmentation(index)) }
+        }
+        classes = names
+        segmentations = [:]
+        hiddenClasses = []
+        focusClass = min(focusClass, names.count - 1)
+        datasetScores = [:]
+        datasetAlpha = nil
+        message = "classes: \(names.joined(separator: ", "))"
+        return effects + requestsForSelection()
     }
 
     /// Leaves the focus class out of the arg-max, or takes it back; the last class shown stays.
@@ -374,5 +431,41 @@ extension ExplorerState {
             pictures[far] = nil
             groundTruths[far] = nil
         }
+    }
+}
+
+/// The one-line class prompt: `a` adds classes (comma separated), `e` edits the whole list.
+/// Editing keys: characters insert at the cursor, left / right / Home / End move, Backspace and
+/// Delete remove, Ctrl-U clears; Enter applies, Esc cancels.
+public struct ClassPrompt: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable { case add, edit }
+    public var kind: Kind
+    public var text: String
+    /// Insertion point, in characters from the start.
+    public var cursor: Int
+
+    public init(kind: Kind, text: String) {
+        self.kind = kind
+        self.text = text
+        cursor = text.count
+    }
+
+    /// The label before the text.
+    public var label: String { kind == .add ? "add classes (comma separated): " : "classes: " }
+
+    mutating func edit(_ key: Key) {
+        var chars = Array(text)
+        switch key {
+        case .character(let c): chars.insert(c, at: cursor); cursor += 1
+        case .backspace: if cursor > 0 { chars.remove(at: cursor - 1); cursor -= 1 }
+        case .deleteForward: if cursor < chars.count { chars.remove(at: cursor) }
+        case .killLine: chars = []; cursor = 0
+        case .left: cursor = max(0, cursor - 1)
+        case .right: cursor = min(chars.count, cursor + 1)
+        case .home: cursor = 0
+        case .end: cursor = chars.count
+        default: break
+        }
+        text = String(chars)
     }
 }

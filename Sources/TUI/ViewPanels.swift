@@ -54,7 +54,8 @@ struct ViewPanels {
             let rect = mask(maps, alpha: state.shownAlpha, width, height)
             let rawScore = score(maps: maps, alpha: 0).map { "  mIoU " + Format.percent($0) } ?? ""
             let rectScore = score(maps: maps, alpha: state.shownAlpha).map { "  mIoU " + Format.percent($0) } ?? ""
-            let rectCaption = maps.hasBias ? "rectified (alpha \(Format.alpha(state.shownAlpha)))" : "rectified: no rectifier"
+            let rectCaption = maps.hasBias ? "rectified (alpha \(Format.alpha(state.shownAlpha)))"
+                : (state.model?.hasRectifier ?? false) ? "not rectified: other classes" : "rectified: no rectifier"
             out += [PanelContent(caption: "raw CLIP" + rawScore, pixels: painted(raw, over: image, opacity: 1), message: nil),
                     PanelContent(caption: rectCaption + rectScore, pixels: painted(rect, over: image, opacity: 1), message: nil)]
             return out

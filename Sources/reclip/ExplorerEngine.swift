@@ -89,7 +89,11 @@ actor SegmenterBuilder {
         let hash = try self.hash ?? WeightsIdentity.contentHash(of: weights, memo: ClassifierCache.defaultFolder)
         self.hash = hash
         progress(0.3)
-        let rectifier = try rectifierFile.map { try Rectifier.load(from: $0, classes: classes, weightsHash: hash) }
+        // A rectifier knows the classes it was trained for: ReCLIP's space bias and ReCLIP++'s
+        // decoder have one output per trained class, so another class list runs raw MaskCLIP.
+        let trained = try rectifierFile.map { try Rectifier.load(from: $0) }
+        let rectifier = try trained?.classNames == classes
+            ? rectifierFile.map { try Rectifier.load(from: $0, classes: classes, weightsHash: hash) } : nil
         let s = try Segmenter(model: model, classes: classes, rectifier: rectifier,
                               classifierCache: ClassifierCache(weightsHash: hash))
         built[classes] = s

@@ -108,3 +108,46 @@ final class AutomaticAlphaKeyTests: XCTestCase {
         XCTAssertFalse(s.typing("A").automaticAlpha, "no rectifier: nothing to choose")
     }
 }
+
+/// The live vocabulary: `a` adds classes, `e` edits the list, `x` removes the focus class.
+final class ClassPromptTests: XCTestCase {
+    func type(_ s: ExplorerState, _ text: String) -> ExplorerState {
+        var state = s
+        for c in text { state = state.applying(.key(.character(c))).0 }
+        return state
+    }
+
+    func testAddingClassesRunsTheEngineForTheNewList() {
+        var s = Fixture.state().typing("a")
+        XCTAssertEqual(s.prompt?.kind, .add)
+        s = type(s, "dog, sky,  boat ")
+        XCTAssertTrue(ExplorerFrame(state: s).grid.text.contains("add classes (comma separated): dog, sky,  boat"))
+        let (next, effects) = s.applying(.key(.enter))
+        XCTAssertNil(next.prompt)
+        XCTAssertEqual(next.classes, Fixture.classes + ["dog", "boat"], "sky was there already")
+        XCTAssertEqual(next.classes[next.focusClass], "dog", "the first added class gets the focus")
+        XCTAssertTrue(effects.contains(.segment(0)), "\(effects)")
+        XCTAssertNil(next.currentMaps, "the old list's maps are dropped")
+        // Maps for the old list that arrive late are ignored.
+        let late = next.applying(.segmented(index: 0, classes: Fixture.classes, maps: Fixture.maps, seconds: 1)).0
+        XCTAssertNil(late.currentMaps)
+    }
+
+    func testEditingKeysEscapeAndRemoval() {
+        var s = Fixture.state().typing("e")
+        XCTAssertEqual(s.prompt?.text, Fixture.classes.joined(separator: ", "))
+        s = s.applying(.key(.killLine)).0
+        s = type(s, "road, car")
+        s = s.applying(.key(.home)).0
+        s = type(s, "x")
+        s = s.applying(.key(.deleteForward)).0   // "xroad, car": Delete takes the r after the cursor
+        s = s.applying(.key(.backspace)).0       // and Backspace the x before it
+        XCTAssertEqual(s.prompt?.text, "oad, car")
+        XCTAssertEqual(s.applying(.key(.escape)).0.classes, Fixture.classes, "Esc changes nothing")
+        let edited = s.applying(.key(.enter)).0
+        XCTAssertEqual(edited.classes, ["oad", "car"])
+        let removed = edited.typing("x")
+        XCTAssertEqual(removed.classes, ["car"])
+        XCTAssertEqual(removed.typing("x").classes, ["car"], "the last class stays")
+    }
+}
