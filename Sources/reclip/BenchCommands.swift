@@ -7,8 +7,8 @@ import Segmentation
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmarks: engine (CLIP towers), render (cells, PSNR), alpha, train (rectifier step), text (tokenizer, SHA-256).",
-        subcommands: [BenchEngine.self, BenchRender.self, BenchAlpha.self, BenchTrain.self, BenchText.self],
+        abstract: "Benchmarks: engine (CLIP towers), render (cells, PSNR), alpha, train (rectifier step), text (tokenizer, SHA-256), dataset (the dataset view).",
+        subcommands: [BenchEngine.self, BenchRender.self, BenchAlpha.self, BenchTrain.self, BenchText.self, BenchDataset.self],
         defaultSubcommand: BenchEngine.self)
 }
 
