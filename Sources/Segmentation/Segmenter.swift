@@ -63,15 +63,15 @@ public struct Segmenter: Sendable {
     }
 
     /// Segments an image resized so its short side is `size` pixels (then padded to the patch size).
-    /// With a rectifier, the image-level logits are computed too (the global embedding of the
-    /// centre crop, as CLIP classifies), for `AutomaticAlpha`.
-    public func segment(_ image: RGBPixels, size: Int) throws -> SegmentationMaps {
+    /// With `imageLogits` and a rectifier, the image-level logits are computed too (one more
+    /// forward: the global embedding of the centre crop, as CLIP classifies), for `AutomaticAlpha`.
+    public func segment(_ image: RGBPixels, size: Int, imageLogits: Bool = false) throws -> SegmentationMaps {
         let input = ImagePreprocessing.denseInput(image, shortSide: size)
         let dense = model.denseFeatures(input, includePositionalEmbedding: rectifier != nil)
         let f = Self.normalizedChannelMajor(dense.features)
         var out = maps(features: f, positional: dense.positionalEmbedding?.data, gridHeight: dense.gridHeight,
                        gridWidth: dense.gridWidth)
-        if rectifier != nil { out.imageLogits = model.zeroShotLogits(image, classifier: classifier) }
+        if imageLogits && rectifier != nil { out.imageLogits = model.zeroShotLogits(image, classifier: classifier) }
         return out
     }
 

@@ -26,6 +26,14 @@ public struct ImageScores: Sendable, Equatable {
         self.changed = changed
     }
 
+    /// One image's confusion matrix: the mask of `labels` (at the truth's size) against `truth`,
+    /// as `reclip eval` counts it for that image.
+    public static func confusion(_ labels: [Int32], truth: ClassMask, classes: Int) -> ConfusionMatrix {
+        var m = ConfusionMatrix(classCount: classes)
+        m.add(prediction: labels, groundTruth: truth.labels.map { $0 < 0 || $0 > 255 ? 255 : UInt8($0) }, reduceZeroLabel: false)
+        return m
+    }
+
     /// Scores `maps` at `alpha` (and 0) against `truth`, if given and of the maps' classes;
     /// the masks are taken at the truth's size, else at `width` x `height`.
     public static func measure(_ maps: SegmentationMaps, alpha: Float, truth: ClassMask?, width: Int, height: Int) -> ImageScores {
@@ -34,15 +42,8 @@ public struct ImageScores: Sendable, Equatable {
         let rect = maps.labels(alpha: alpha, width: w, height: h)
         let K = maps.classCount
         func shares(_ labels: [Int32]) -> [Double] { ClassMask(width: w, height: h, labels: labels).shares(classCount: K) }
-        var rawMatrix: ConfusionMatrix?, rectMatrix: ConfusionMatrix?
-        if let truth {
-            let gt = truth.labels.map { $0 < 0 || $0 > 255 ? UInt8(255) : UInt8($0) }
-            var a = ConfusionMatrix(classCount: K), b = ConfusionMatrix(classCount: K)
-            a.add(prediction: raw, groundTruth: gt, reduceZeroLabel: false)
-            b.add(prediction: rect, groundTruth: gt, reduceZeroLabel: false)
-            rawMatrix = a
-            rectMatrix = b
-        }
+        let rawMatrix = truth.map { confusion(raw, truth: $0, classes: K) }
+        let rectMatrix = truth.map { confusion(rect, truth: $0, classes: K) }
         let changed = zip(raw, rect).filter { $0 != $1 }.count
         return ImageScores(alpha: alpha, raw: rawMatrix, rectified: rectMatrix, rawShares: shares(raw),
                            rectifiedShares: shares(rect), changed: Double(changed) / Double(max(1, raw.count)))

@@ -77,10 +77,11 @@ extension ExplorerFrame {
             let initial = String(state.classes[p].prefix(1))
             grid.write(initial, x: box.x + label + 2 * p, y: box.y + 1, foreground: .rgb(colour(p)))
         }
+        let totals = matrix.groundTruthArea
         for g in 0..<min(K, box.height - 2) {
             let y = box.y + 2 + g
             grid.write(String(state.classes[g].prefix(label - 1)), x: box.x, y: y, maxWidth: label - 1)
-            let total = (0..<K).reduce(0) { $0 + matrix.counts[g * K + $1] }
+            let total = totals[g]
             for p in 0..<K {
                 let share = total > 0 ? Double(matrix.counts[g * K + p]) / Double(total) : 0
                 let c = ColorMap.viridis.color(at: share)
@@ -111,9 +112,4 @@ extension ExplorerFrame {
                        background: on ? Palette.highlightBackground : .terminalDefault)
         }
     }
-}
-
-extension String {
-    /// The string right-aligned in `width` columns (unchanged when longer).
-    func leftPadded(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
 }

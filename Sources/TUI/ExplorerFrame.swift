@@ -242,7 +242,7 @@ public struct ExplorerFrame {
         let places = compact ? 2 : 3
         let nameWidth = compact ? 7 : 10
         let column = places + 4
-        func right(_ text: String) -> String { String(repeating: " ", count: max(0, column - text.count)) + text }
+        func right(_ text: String) -> String { text.leftPadded(column) }
         let header = "class".padding(toLength: nameWidth, withPad: " ", startingAt: 0) + ["raw", "cls", "spc", "rect"].map(right).joined()
         grid.write("   " + header, x: box.x + 1, y: box.y + 1, maxWidth: box.width - 1, foreground: Palette.dimText)
         for (row, k) in order.prefix(box.height - 2).enumerated() {

@@ -50,6 +50,11 @@ extension CellGrid {
 }
 
 /// Formats for numbers on screen.
+extension String {
+    /// The string right-aligned in `width` columns (unchanged when longer).
+    func leftPadded(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
+}
+
 enum Format {
     static func percent(_ x: Double) -> String { "\(Int((x * 100).rounded()))%" }
     static func signed(_ x: Int) -> String { x > 0 ? "+\(x)" : "\(x)" }

@@ -162,10 +162,8 @@ struct ViewPanels {
     func score(maps: SegmentationMaps, alpha: Float) -> Double? {
         guard let truth = state.currentGroundTruth, truth.width > 0, truth.height > 0,
               state.groundTruthClasses.map({ $0 == maps.classNames }) ?? true else { return nil }
-        var matrix = ConfusionMatrix(classCount: maps.classCount)
-        matrix.add(prediction: maps.labels(alpha: alpha, width: truth.width, height: truth.height, hidden: state.hiddenClasses),
-                   groundTruth: truth.labels.map { $0 < 0 || $0 > 255 ? 255 : UInt8($0) }, reduceZeroLabel: false)
-        let miou = matrix.meanIoU
+        let labels = maps.labels(alpha: alpha, width: truth.width, height: truth.height, hidden: state.hiddenClasses)
+        let miou = ImageScores.confusion(labels, truth: truth, classes: maps.classCount).meanIoU
         return miou.isNaN ? nil : miou
     }
 }

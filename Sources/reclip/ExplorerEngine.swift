@@ -62,7 +62,8 @@ struct SegmenterEngine: SegmentationEngine {
         try Task.checkCancellation()
         progress(0.6)
         let pixels = RGBPixels(width: picture.width, height: picture.height, data: picture.pixels)
-        let maps = try segmenter.segment(pixels, size: size)
+        // The explorer can switch to automatic alpha at any time, so it always wants the image logits.
+        let maps = try segmenter.segment(pixels, size: size, imageLogits: true)
         progress(1)
         return maps
     }

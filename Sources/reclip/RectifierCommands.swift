@@ -218,7 +218,10 @@ struct EvalCommand: ParsableCommand {
         let evaluating = ProgressLine()
         var chosen: [Float] = []
         let report = try DatasetEvaluation.run(dataset: data, split: split, predictWithTruth: { image, truth in
-            let maps = try segmenter.segment(RGBPixels(width: image.width, height: image.height, data: image.pixels), size: selection.size)
+            let pixels = RGBPixels(width: image.width, height: image.height, data: image.pixels)
+            let automatic: Bool
+            if case .automatic = alpha { automatic = true } else { automatic = false }
+            let maps = try segmenter.segment(pixels, size: selection.size, imageLogits: automatic)
             func labels(_ a: Float) -> [Int32] { maps.labels(alpha: a, width: image.width, height: image.height, presence: presenceRule) }
             switch alpha {
             case .fixed(let a): return labels(a)

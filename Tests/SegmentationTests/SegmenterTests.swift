@@ -29,6 +29,13 @@ final class SegmenterTests: XCTestCase {
             assertClose(maps.bias!, e["\(stem)_bias"]!.data, tol: 1e-4, "\(stem) bias")
             assertClose(maps.rectified(alpha: 1), e["\(stem)_rectified"]!.data, tol: 1e-4, "\(stem) rectified")
             assertClose(maps.output(alpha: 1), e["\(stem)_output"]!.data, tol: 1e-4, "\(stem) output")
+            // The image-level logits (for automatic alpha) cost a forward, so only on request;
+            // they are the zero-shot logits the pseudo labels use, and the maps are the same.
+            XCTAssertNil(maps.imageLogits)
+            let asked = try s.segment(try image(), size: 32, imageLogits: true)
+            assertClose(try XCTUnwrap(asked.imageLogits), model.zeroShotLogits(try image(), classifier: s.classifier), tol: 0,
+                        "\(stem) image logits")
+            XCTAssertEqual(asked.raw, maps.raw)
         }
     }
 
