@@ -51,11 +51,19 @@ final class ExplorerEndToEndTests: XCTestCase {
         XCTAssertTrue(screen.contains("per-class IoU"), screen)
         XCTAssertTrue(screen.contains("images by mIoU change"), screen)
         // Enter opens the image at the top of the list (the worst change) in view 1.
+        // (The side list of images is on the left of the same rows: read from the column where
+        // the dataset view's list starts.)
         let lines = screen.split(separator: "\n").map(String.init)
         let listTitle = try XCTUnwrap(lines.firstIndex { $0.contains("images by mIoU change") })
-        let worst = try XCTUnwrap(lines[listTitle + 1].range(of: #"world_\d{6}\.png"#, options: .regularExpression).map { String(lines[listTitle + 1][$0]) })
+        let column = try XCTUnwrap(lines[listTitle].range(of: "images by mIoU change")).lowerBound
+        let row = lines[listTitle + 1]
+        let tail = String(row[row.index(row.startIndex, offsetBy: min(row.count, lines[listTitle].distance(from: lines[listTitle].startIndex, to: column)))...])
+        let worst = try XCTUnwrap(tail.range(of: #"world_\d{6}\.png"#, options: .regularExpression).map { String(tail[$0]) })
         try tmux.press("Enter")
-        screen = try tmux.waitFor("the worst image in view 1", seconds: 30) { $0.contains(worst) && $0.contains("raw CLIP") }
+        // The title bar names the image on screen: the worst one, in view 1.
+        screen = try tmux.waitFor("the worst image in view 1", seconds: 30) { screen in
+            screen.split(separator: "\n").first.map { $0.contains(worst + "  ") } == true && screen.contains("raw CLIP")
+        }
         // Space hides the focus class (sky) from the masks; A turns automatic alpha on.
         try tmux.press("Space")
         try tmux.waitFor("sky (hidden)")
