@@ -1,8 +1,18 @@
 // swift-tools-version:6.0
 //
 // reclip: CLIP segmentation, its biases, and their rectification, in a terminal.
-// Dependencies flow one way: TUI -> Render, Segmentation -> Math;
-// Datasets (dataset folders on disk) -> Render, Segmentation.
+// Dependencies flow one way, towards Math and FileIO:
+//   FileIO                         bounded reads, atomic writes, escaping text from files, RECLIP_HOME
+//   Math                           tensors, BLAS-backed kernels and their backward passes, optimisers
+//   ModelFiles   -> Math, FileIO   safetensors, torch zip + pickle, inflate, SHA-256
+//   ModelStore   -> ModelFiles     the weights registry, resumable downloads, published hashes
+//   CLIP         -> ModelFiles     preprocessing, tokenizer, the towers, the text classifier
+//   ReCLIP       -> CLIP           rectifiers, bias maps, the segmenter, training, evaluation
+//   SceneWorld   -> ReCLIP         the procedural scene world and the small CLIP's training
+//   Render       -> FileIO         decoding, resampling, colour, cells: the one place pixels become cells
+//   Datasets     -> Render, ReCLIP, SceneWorld   every dataset folder on disk
+//   TUI          -> Render, ReCLIP, Datasets     the explorer
+//   reclip       -> everything     the command line
 import PackageDescription
 
 let package = Package(
@@ -11,7 +21,12 @@ let package = Package(
     products: [
         .executable(name: "reclip", targets: ["reclip"]),
         .library(name: "Math", targets: ["Math"]),
-        .library(name: "Segmentation", targets: ["Segmentation"]),
+        .library(name: "FileIO", targets: ["FileIO"]),
+        .library(name: "ModelFiles", targets: ["ModelFiles"]),
+        .library(name: "ModelStore", targets: ["ModelStore"]),
+        .library(name: "CLIP", targets: ["CLIP"]),
+        .library(name: "ReCLIP", targets: ["ReCLIP"]),
+        .library(name: "SceneWorld", targets: ["SceneWorld"]),
         .library(name: "Render", targets: ["Render"]),
         .library(name: "TUI", targets: ["TUI"]),
     ],
@@ -31,31 +46,37 @@ let package = Package(
         .target(name: "CVectorMath"),
         // SHA-256 through OpenSSL's libcrypto (Debian: libssl-dev).
         .target(name: "CSHA256", linkerSettings: [.linkedLibrary("crypto")]),
+        .target(name: "FileIO"),
         .target(name: "Math", dependencies: ["CBLAS", "CVectorMath"]),
-        .target(
-            name: "Segmentation",
-            dependencies: ["Math", "CZlib", "CSHA256"],
-            resources: [.copy("Resources")]),
+        .target(name: "ModelFiles", dependencies: ["Math", "FileIO", "CZlib", "CSHA256"]),
+        .target(name: "ModelStore", dependencies: ["ModelFiles", "FileIO"]),
+        .target(name: "CLIP", dependencies: ["Math", "ModelFiles", "FileIO"], resources: [.copy("Resources")]),
+        .target(name: "ReCLIP", dependencies: ["Math", "ModelFiles", "CLIP", "FileIO"]),
+        .target(name: "SceneWorld", dependencies: ["Math", "ModelFiles", "CLIP", "ReCLIP", "FileIO"]),
         // libjpeg reports fatal errors through a longjmp that Swift frames cannot survive:
         // this small C target holds the setjmp guard around the decoder.
         .target(name: "CJPEGShim", dependencies: ["CJPEG"], linkerSettings: [.linkedLibrary("jpeg")]),
-        .target(name: "Render", dependencies: ["CPNG", "CJPEGShim", "CZlib"]),
-        .target(name: "Datasets", dependencies: ["Render", "Segmentation"]),
-        .target(name: "TUI", dependencies: ["Render", "Segmentation", "Datasets", "CNCurses"]),
+        .target(name: "Render", dependencies: ["FileIO", "CPNG", "CJPEGShim", "CZlib"]),
+        .target(name: "Datasets", dependencies: ["FileIO", "Render", "CLIP", "ReCLIP", "SceneWorld"]),
+        .target(name: "TUI", dependencies: ["FileIO", "Render", "CLIP", "ReCLIP", "Datasets", "CNCurses"]),
         .executableTarget(
             name: "reclip",
             dependencies: [
-                "Math", "Segmentation", "Render", "Datasets", "TUI",
+                "FileIO", "Math", "ModelFiles", "ModelStore", "CLIP", "ReCLIP", "SceneWorld", "Render", "Datasets", "TUI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         // The test suite's one NaN-strict numeric comparison, shared by every test target.
         .target(name: "TestSupport", dependencies: ["Math"], path: "Tests/TestSupport"),
+        .testTarget(name: "FileIOTests", dependencies: ["FileIO"]),
         .testTarget(name: "MathTests", dependencies: ["Math", "TestSupport"]),
-        .testTarget(name: "SegmentationTests", dependencies: ["Segmentation", "Math", "TestSupport"]),
+        .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles", "ModelStore", "FileIO", "Math", "TestSupport"]),
+        .testTarget(name: "CLIPTests", dependencies: ["CLIP", "ModelFiles", "Math", "TestSupport"]),
+        .testTarget(name: "ReCLIPTests", dependencies: ["ReCLIP", "CLIP", "ModelFiles", "Math", "TestSupport"]),
+        .testTarget(name: "SceneWorldTests", dependencies: ["SceneWorld", "ReCLIP", "CLIP", "ModelFiles", "Math", "TestSupport"]),
         .testTarget(name: "RenderTests", dependencies: ["Render", "TestSupport"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Render", "Segmentation", "TestSupport"]),
-        .testTarget(name: "TUITests", dependencies: ["TUI", "Render", "Segmentation", "TestSupport"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Render", "CLIP", "ReCLIP", "SceneWorld", "TestSupport"]),
+        .testTarget(name: "TUITests", dependencies: ["TUI", "Datasets", "Render", "CLIP", "ReCLIP", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

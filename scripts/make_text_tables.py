@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes Sources/Segmentation/Resources/text_cleaning_tables.txt.
+"""Writes Sources/CLIP/Resources/text_cleaning_tables.txt.
 
 The tables CLIP's tokenizer needs for its text clean-up, dumped from Python's own data so
 the Swift port decodes exactly the same things:
@@ -18,7 +18,7 @@ def hexs(s):
     return " ".join("%X" % ord(c) for c in s)
 
 root = os.path.join(os.path.dirname(__file__), "..")
-out = os.path.join(root, "Sources/Segmentation/Resources/text_cleaning_tables.txt")
+out = os.path.join(root, "Sources/CLIP/Resources/text_cleaning_tables.txt")
 lines = []
 for name, value in sorted(html.entities.html5.items()):
     lines.append("html5\t%s\t%s" % (name, hexs(value)))

@@ -1,5 +1,8 @@
 import Foundation
-import Segmentation
+import FileIO
+import CLIP
+import ReCLIP
+import SceneWorld
 
 /// The default model bundled in `models/world/`: the small CLIP trained on the scene world
 /// (`mini-clip.safetensors`, F16) and a ReCLIP and a ReCLIP++ rectifier trained on it for the

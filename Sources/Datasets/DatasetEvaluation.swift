@@ -1,6 +1,9 @@
 import Foundation
 import Render
-import Segmentation
+import FileIO
+import CLIP
+import ReCLIP
+import SceneWorld
 
 /// The result of evaluating a segmenter on a dataset split (mmsegmentation semantics, see
 /// `ConfusionMatrix`), with the two ways `reclip eval` prints it.

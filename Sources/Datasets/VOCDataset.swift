@@ -1,6 +1,9 @@
 import Foundation
 import Render
-import Segmentation
+import FileIO
+import CLIP
+import ReCLIP
+import SceneWorld
 
 /// A VOC-layout segmentation dataset ready for evaluation: its class list, whether VOC's
 /// "reduce zero label" applies, and its (image, ground truth) pairs for a split.
@@ -20,10 +23,8 @@ public struct VOCDataset: Sendable {
     public let classes: [String]
     public let reduceZeroLabel: Bool
 
-    /// PASCAL VOC's 20 object classes as the authors prompt them (utils/prompt_engineering.py).
-    public static let vocClasses = ["airplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow",
-                                    "dining table", "dog", "horse", "motorbike", "person", "potted plant", "sheep",
-                                    "sofa", "train", "tv monitor"]
+    /// PASCAL VOC's 20 object classes as the authors prompt them (`VOCClasses.objects`).
+    public static var vocClasses: [String] { VOCClasses.objects }
 
     public init(root: URL) throws {
         layout = VOCLayout(root: root)
@@ -33,11 +34,7 @@ public struct VOCDataset: Sendable {
         }
         let list = root.appendingPathComponent("classes.txt")
         if FileManager.default.fileExists(atPath: list.path) {
-            guard let text = try? String(contentsOf: list, encoding: .utf8) else {
-                throw DatasetError(file: list.path, problem: "cannot read the class list")
-            }
-            let names = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
-                .filter { !$0.isEmpty }
+            let names = try TextLines.read(list, what: "class list")
             guard !names.isEmpty else { throw DatasetError(file: list.path, problem: "the class list is empty") }
             guard names.count <= 255 else { throw DatasetError(file: list.path, problem: "more than 255 classes") }
             classes = names

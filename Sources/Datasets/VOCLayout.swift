@@ -25,12 +25,7 @@ public struct VOCLayout: Sendable, Equatable {
     /// The image ids of a split, in file order, blank lines skipped.
     public func imageIDs(split: String) throws -> [String] {
         let file = splitFile(split)
-        guard let text = try? String(contentsOf: file, encoding: .utf8) else {
-            throw DatasetError(file: file.path, problem: "cannot read the \(split) split list")
-        }
-        return text.split(whereSeparator: \.isNewline)
-            .map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty }
+        return try TextLines.read(file, what: "\(split) split list")
     }
 }
 

@@ -1,6 +1,9 @@
 import Foundation
 import Render
-import Segmentation
+import FileIO
+import CLIP
+import ReCLIP
+import SceneWorld
 
 /// Writes scenes of a `WorldGenerator` as a PASCAL VOC-layout dataset that `reclip eval`
 /// and the explorer read like any other:
@@ -107,11 +110,9 @@ public enum WorldDataset {
     /// Reads `captions.txt` of a world dataset: id to caption.
     public static func captions(in root: URL) throws -> [String: String] {
         let file = root.appendingPathComponent("captions.txt")
-        guard let text = try? String(contentsOf: file, encoding: .utf8) else {
-            throw DatasetError(file: file.path, problem: "cannot read the captions file")
-        }
+        let lines = try TextLines.read(file, what: "captions file")
         var captions: [String: String] = [:]
-        for (number, line) in text.split(whereSeparator: \.isNewline).enumerated() {
+        for (number, line) in lines.enumerated() {
             let parts = line.split(separator: "\t", maxSplits: 1)
             guard parts.count == 2 else {
                 throw DatasetError(file: file.path, problem: "line \(number + 1) is not 'id<TAB>caption'")
@@ -124,7 +125,7 @@ public enum WorldDataset {
     /// Writes UTF-8 text atomically (temporary file, then rename).
     static func writeText(_ text: String, to url: URL) throws {
         do {
-            try Data(text.utf8).write(to: url, options: .atomic)
+            try AtomicFile.write(Array(text.utf8), to: url.path)
         } catch {
             throw DatasetError(file: url.path, problem: "cannot write the file (\(error.localizedDescription))")
         }

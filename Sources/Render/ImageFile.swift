@@ -1,3 +1,5 @@
+import FileIO
+
 /// Reads image files of any supported kind (PNG or JPEG, told apart by their first bytes).
 ///
 /// ```swift
@@ -7,12 +9,20 @@
 public enum ImageFile {
     /// Images over this many pixels are refused before any pixel buffer is allocated.
     public static let defaultMaxPixels = 100_000_000
+    /// Image files over this many bytes are refused before they are read.
+    public static let maxFileBytes = 1 << 30
+
+    /// The whole file, with failures as `RenderError`s.
+    static func bytes(_ path: String) throws -> [UInt8] {
+        do { return try FileBytes.read(path, limit: maxFileBytes) }
+        catch let error as FileError { throw RenderError(file: path, .unreadable(error.reason)) }
+    }
 
     /// Reads a PNG or JPEG as upright 8-bit sRGB. With `minimumSize`, a JPEG may come back
     /// reduced (see `JPEGCodec.decode`), never below the size it asks for.
     public static func read(path: String, maxPixels: Int = defaultMaxPixels,
                             minimumSize: ((_ width: Int, _ height: Int) -> (width: Int, height: Int))? = nil) throws -> RGBImage {
-        try decode(try FileBytes.read(path), name: path, maxPixels: maxPixels, minimumSize: minimumSize)
+        try decode(try bytes(path), name: path, maxPixels: maxPixels, minimumSize: minimumSize)
     }
 
     /// Decodes PNG or JPEG bytes; `name` labels errors.
@@ -30,7 +40,7 @@ public enum ImageFile {
 
     /// Reads a palette (or 8-bit grey) PNG keeping its stored indices, as for class masks.
     public static func readIndexed(path: String, maxPixels: Int = defaultMaxPixels) throws -> IndexedImage {
-        try PNGCodec.decodeIndexed(try FileBytes.read(path), name: path, maxPixels: maxPixels)
+        try PNGCodec.decodeIndexed(try bytes(path), name: path, maxPixels: maxPixels)
     }
 
     /// Reads a class mask from a palette or grey PNG (index = class, 255 = ignore).

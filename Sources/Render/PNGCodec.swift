@@ -1,4 +1,5 @@
 import CPNG
+import FileIO
 
 /// PNG reading and writing through libpng's simplified API (`png_image`), which reports
 /// errors through return codes rather than longjmp, so Swift can call it safely.
@@ -140,12 +141,17 @@ public enum PNGCodec {
 
     /// Writes an RGB image as a PNG file, atomically.
     public static func write(_ rgb: RGBImage, to path: String) throws {
-        try FileBytes.writeAtomically(try encode(rgb, name: path), to: path)
+        try writeFile(try encode(rgb, name: path), to: path)
     }
 
     /// Writes a palette image as a palette PNG file, atomically.
     public static func write(_ indexed: IndexedImage, to path: String) throws {
-        try FileBytes.writeAtomically(try encode(indexed, name: path), to: path)
+        try writeFile(try encode(indexed, name: path), to: path)
+    }
+
+    private static func writeFile(_ bytes: [UInt8], to path: String) throws {
+        do { try AtomicFile.write(bytes, to: path) }
+        catch let error as FileError { throw RenderError(file: path, .unwritable(error.reason)) }
     }
 
     // MARK: - libpng plumbing

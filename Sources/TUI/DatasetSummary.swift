@@ -1,5 +1,7 @@
 import Render
-import Segmentation
+import FileIO
+import CLIP
+import ReCLIP
 
 /// One image's scores for the dataset view, raw (alpha 0) against rectified (the view's
 /// alpha): confusion matrices against its ground truth when it has one, and what needs no

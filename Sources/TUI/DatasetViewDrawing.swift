@@ -1,5 +1,7 @@
 import Render
-import Segmentation
+import FileIO
+import CLIP
+import ReCLIP
 
 /// View 5: the folder as a whole, raw against rectified at the current alpha.
 ///

@@ -1,8 +1,11 @@
 import Foundation
+import Datasets
 import Render
-import Segmentation
 #if canImport(Glibc)
 import Glibc
+import FileIO
+import CLIP
+import ReCLIP
 #endif
 
 /// Everything the explorer starts with.

@@ -1,6 +1,8 @@
 import Datasets
 import Render
-import Segmentation
+import FileIO
+import CLIP
+import ReCLIP
 
 /// A frame of the explorer drawn from a state alone: the grid of cells the terminal should
 /// show. One place (`Terminal`) turns it into ncurses calls; tests read it directly.

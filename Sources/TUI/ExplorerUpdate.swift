@@ -1,5 +1,7 @@
 import Render
-import Segmentation
+import FileIO
+import CLIP
+import ReCLIP
 
 /// A key the explorer reacts to, already decoded from the terminal.
 public enum Key: Equatable, Sendable {

@@ -1,6 +1,8 @@
 import Foundation
 import Render
-import Segmentation
+import FileIO
+import CLIP
+import ReCLIP
 
 /// What the explorer needs from a segmentation engine: maps for one picture and class list.
 /// The executable adapts the real engine (CLIP + rectifier) to this; tests use their own.

@@ -1,5 +1,6 @@
 import Foundation
 import Render
+import FileIO
 
 /// The current view written to disk: a PNG of its pictures at the image's own resolution and
 /// an ANSI text file of the panels as they are on screen.
@@ -56,18 +57,10 @@ public struct ViewExport {
         return [png.path, ans.path]
     }
 
-    /// Runs `body` on a temporary file beside `url`, then renames it over `url`.
+    /// Runs `body` on a temporary file beside `url`, then moves it over `url` (`AtomicFile`).
     static func atomically(_ url: URL, _ body: (URL) throws -> Void) throws {
-        let temp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
-        do {
-            try body(temp)
-            guard rename(temp.path, url.path) == 0 else {
-                throw TerminalError("\(url.path): cannot rename into place (\(String(cString: strerror(errno))))")
-            }
-        } catch {
-            try? FileManager.default.removeItem(at: temp)
-            throw error
-        }
+        do { try AtomicFile.write(to: url.path) { try body(URL(fileURLWithPath: $0)) } }
+        catch let error as FileError { throw TerminalError(error.description) }
     }
 
     static func writePNG(_ picture: RGBImage, to url: URL) throws {

@@ -1,5 +1,7 @@
 import Render
-import Segmentation
+import FileIO
+import CLIP
+import ReCLIP
 
 /// What one panel of a view shows: a caption and its pixels, or a message where the picture
 /// would be (no model, still computing, no rectifier).

@@ -1,7 +1,12 @@
 import ArgumentParser
 import Foundation
 import Math
-import Segmentation
+import FileIO
+import ModelFiles
+import ModelStore
+import CLIP
+import ReCLIP
+import SceneWorld
 
 /// `reclip bench engine`: times the CLIP towers on ViT-B/16-sized random weights.
 struct BenchEngine: ParsableCommand {
@@ -20,7 +25,7 @@ struct BenchEngine: ParsableCommand {
     }
 
     func run() throws {
-        let tokenizer = try CLIPTokenizer()
+        let tokenizer = try CLIPTokenizer.shared()
         let prompts = try EngineBenchmark.prompts { try tokenizer.tokenize($0) }
         let measure = {
             try EngineBenchmark.run(prompts: prompts, repetitions: repetitions) { line in

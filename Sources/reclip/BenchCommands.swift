@@ -1,6 +1,12 @@
 import ArgumentParser
 import Foundation
-import Segmentation
+import FileIO
+import Math
+import ModelFiles
+import ModelStore
+import CLIP
+import ReCLIP
+import SceneWorld
 
 /// `reclip bench ...`: every benchmark of the program under one command, each printing its
 /// figures (seconds per call, throughput, memory) for the machine it runs on.
@@ -27,13 +33,11 @@ struct BenchText: ParsableCommand {
 
     func run() throws {
         let loadStart = Date()
-        let tokenizer = try CLIPTokenizer()
+        let tokenizer = try CLIPTokenizer.shared()
         let load = Date().timeIntervalSince(loadStart)
         // The 85 templates x 21 VOC classes of the text classifier, each made unique so the
         // tokenizer's word cache cannot serve it whole.
-        let classes = ["background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat",
-                       "chair", "cow", "dining table", "dog", "horse", "motorbike", "person",
-                       "potted plant", "sheep", "sofa", "train", "tv monitor"]
+        let classes = VOCClasses.withBackground
         let start = cpuSeconds()
         var prompts = 0
         for name in classes {

@@ -2,8 +2,14 @@ import ArgumentParser
 import Datasets
 import Foundation
 import Render
-import Segmentation
 import TUI
+import FileIO
+import Math
+import ModelFiles
+import ModelStore
+import CLIP
+import ReCLIP
+import SceneWorld
 
 /// `reclip bench dataset`: what the explorer's dataset view (view 5) costs with the bundled
 /// model: the model and text classifier ready, then every scene segmented and scored raw

@@ -1,7 +1,14 @@
 import ArgumentParser
 import Foundation
-import Segmentation
+import Datasets
 import TUI
+import FileIO
+import Math
+import ModelFiles
+import ModelStore
+import CLIP
+import ReCLIP
+import SceneWorld
 
 extension Reclip {
     /// Subcommands of the explorer area; the first is the default (`reclip` alone opens it).

@@ -1,16 +1,20 @@
 import Foundation
 import Datasets
 import Render
-import Segmentation
 import TUI
+import FileIO
+import Math
+import ModelFiles
+import ModelStore
+import CLIP
+import ReCLIP
+import SceneWorld
 
 /// Where the explorer's class list comes from: `--classes`, `--classes-file`, the rectifier's
 /// own classes, the dataset's `classes.txt`, or the PASCAL VOC classes.
 enum ExplorerClasses {
-    /// The 21 PASCAL VOC classes, the benchmark ReCLIP reports on.
-    static let voc = ["background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat",
-                      "chair", "cow", "dining table", "dog", "horse", "motorbike", "person", "potted plant",
-                      "sheep", "sofa", "train", "tv monitor"]
+    /// The 21 PASCAL VOC classes, the benchmark ReCLIP reports on (`VOCClasses`).
+    static var voc: [String] { VOCClasses.withBackground }
 
     static func resolve(option: String?, file: String?, rectifier: [String]?, dataset: [String]?) throws -> [String] {
         if let option {

@@ -2,7 +2,12 @@ import ArgumentParser
 import Foundation
 import Math
 import Render
-import Segmentation
+import FileIO
+import ModelFiles
+import ModelStore
+import CLIP
+import ReCLIP
+import SceneWorld
 
 /// `reclip features`: MaskCLIP dense features and the global embedding of one image.
 struct FeaturesCommand: ParsableCommand {

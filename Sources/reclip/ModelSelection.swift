@@ -1,7 +1,13 @@
 import ArgumentParser
 import Datasets
 import Foundation
-import Segmentation
+import FileIO
+import Math
+import ModelFiles
+import ModelStore
+import CLIP
+import ReCLIP
+import SceneWorld
 
 /// The CLIP weights, rectifier and input size a command runs with: those given on the command
 /// line, or the bundled world model (`models/world/`) when `--weights` is absent.

@@ -3,8 +3,13 @@ import Datasets
 import Foundation
 import Math
 import Render
-import Segmentation
 import TUI
+import FileIO
+import ModelFiles
+import ModelStore
+import CLIP
+import ReCLIP
+import SceneWorld
 
 extension Reclip {
     /// Subcommands of the rectifier area.
@@ -158,7 +163,7 @@ struct TrainCommand: ParsableCommand {
         let classifier: TextClassifier
         if let c = cache.load(classes: names) { classifier = c } else {
             RectifierInputs.stderr("building the text classifier (85 templates x \(names.count) classes)...\n")
-            classifier = try TextClassifier(model: model, classes: names, tokenizer: CLIPTokenizer())
+            classifier = try TextClassifier(model: model, classes: names, tokenizer: CLIPTokenizer.shared())
             try? cache.store(classifier, classes: names)
         }
         let run = TrainingRun(model: model, classes: names, configuration: config, weightsHash: hash,

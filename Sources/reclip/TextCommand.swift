@@ -1,7 +1,12 @@
 import ArgumentParser
 import Foundation
 import Math
-import Segmentation
+import FileIO
+import ModelFiles
+import ModelStore
+import CLIP
+import ReCLIP
+import SceneWorld
 
 /// `reclip text`: CLIP text embeddings of prompts.
 struct TextCommand: ParsableCommand {
@@ -26,7 +31,7 @@ struct TextCommand: ParsableCommand {
 
     func run() throws {
         let model = try heads.loadModel(weights)
-        let tokens = try CLIPTokenizer().tokenize(texts, contextLength: model.architecture.contextLength)
+        let tokens = try CLIPTokenizer.shared().tokenize(texts, contextLength: model.architecture.contextLength)
         let embeddings = try model.encodeText(tokens: tokens)
         try SafeTensorsWriter.write([("embeddings", embeddings)], metadata: ["prompts": texts.joined(separator: "\n")],
                                     to: out)

@@ -1,5 +1,11 @@
 import ArgumentParser
-import Segmentation
+import FileIO
+import Math
+import ModelFiles
+import ModelStore
+import CLIP
+import ReCLIP
+import SceneWorld
 
 /// `reclip tokenize TEXT...`: CLIP token ids of each text, as `clip.tokenize` gives them.
 struct Tokenize: ParsableCommand {

@@ -1,6 +1,12 @@
 import ArgumentParser
 import Foundation
-import Segmentation
+import FileIO
+import Math
+import ModelFiles
+import ModelStore
+import CLIP
+import ReCLIP
+import SceneWorld
 
 extension Reclip {
     /// Subcommands of the weights area.

@@ -1,7 +1,13 @@
 import ArgumentParser
 import Datasets
 import Foundation
-import Segmentation
+import FileIO
+import Math
+import ModelFiles
+import ModelStore
+import CLIP
+import ReCLIP
+import SceneWorld
 
 extension Reclip {
     /// Subcommands of the world area.

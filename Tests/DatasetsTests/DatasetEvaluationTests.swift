@@ -1,7 +1,9 @@
 import XCTest
 import Render
-import Segmentation
 @testable import Datasets
+import CLIP
+import ReCLIP
+import SceneWorld
 
 /// Evaluation on two tiny committed datasets whose scores are worked out by hand
 /// (scripts/fixtures/make_eval_fixtures.py). The stand-in segmenter reads the class off the

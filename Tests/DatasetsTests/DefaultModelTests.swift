@@ -1,6 +1,8 @@
 import XCTest
 import Datasets
-import Segmentation
+import CLIP
+import ReCLIP
+import SceneWorld
 
 /// The committed default model (`models/world/`) shows the biases its world was built with,
 /// its rectifier corrects where they pull the raw masks wrong, and raw MaskCLIP with it segments

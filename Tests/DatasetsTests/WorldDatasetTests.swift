@@ -1,7 +1,9 @@
 import XCTest
 import Render
-import Segmentation
 @testable import Datasets
+import CLIP
+import ReCLIP
+import SceneWorld
 
 final class WorldDatasetTests: XCTestCase {
     func temporaryFolder() -> URL {

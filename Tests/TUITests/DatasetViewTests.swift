@@ -1,7 +1,8 @@
 import XCTest
 import Render
-import Segmentation
 @testable import TUI
+import CLIP
+import ReCLIP
 
 /// View 5: scores per image, their sums, the orderings, the keys and the sweep's effects.
 final class DatasetViewTests: XCTestCase {

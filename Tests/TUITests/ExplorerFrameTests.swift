@@ -1,6 +1,7 @@
 import Render
 import XCTest
 @testable import TUI
+import Datasets
 
 /// Frames drawn from states: what a person would read on screen.
 final class ExplorerFrameTests: XCTestCase {

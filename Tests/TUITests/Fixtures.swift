@@ -1,7 +1,9 @@
 import Foundation
 import Render
-import Segmentation
 @testable import TUI
+import Datasets
+import CLIP
+import ReCLIP
 
 /// Small, hand-made inputs for the explorer's tests.
 enum Fixture {

@@ -1,8 +1,10 @@
 import Foundation
 import Render
-import Segmentation
 import XCTest
 @testable import TUI
+@testable import Datasets
+import CLIP
+import ReCLIP
 
 /// Finding images, ground truth and class names on disk; saving a view.
 final class ImageCollectionTests: XCTestCase {

@@ -1,7 +1,9 @@
 import XCTest
 import Render
-import Segmentation
 @testable import TUI
+import Datasets
+import CLIP
+import ReCLIP
 
 /// The explorer draws its pictures through Render, so its overlay panel and `reclip render`
 /// (`AnnotatedImage`) give the same cells for the same image, mask, opacity and colour mode.

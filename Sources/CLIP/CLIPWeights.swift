@@ -1,0 +1,156 @@
+import Math
+import FileIO
+import ModelFiles
+
+/// A linear layer in PyTorch's layout: y = x Wᵀ + b, `weight` [outFeatures, inFeatures].
+public struct LinearWeights: Sendable {
+    public var weight: [Float]
+    public var bias: [Float]?
+    public let inFeatures: Int
+    public let outFeatures: Int
+
+    public init(weight: [Float], bias: [Float]?, inFeatures: Int, outFeatures: Int) {
+        precondition(weight.count == inFeatures * outFeatures, "linear weight size mismatch")
+        precondition(bias.map { $0.count == outFeatures } ?? true, "linear bias size mismatch")
+        self.weight = weight
+        self.bias = bias
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
+    }
+
+    /// out[rows, outFeatures] = inp[rows, inFeatures] Wᵀ + b.
+    public func forward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, rows: Int) {
+        weight.withUnsafeBufferPointer { w in
+            if let bias {
+                bias.withUnsafeBufferPointer { b in
+                    matmulForward(out: out, inp: inp, weight: w.baseAddress!, bias: b.baseAddress!,
+                                  rows: rows, inFeatures: inFeatures, outFeatures: outFeatures)
+                }
+            } else {
+                matmulForward(out: out, inp: inp, weight: w.baseAddress!, bias: nil,
+                              rows: rows, inFeatures: inFeatures, outFeatures: outFeatures)
+            }
+        }
+    }
+}
+
+/// LayerNorm affine parameters over `weight.count` channels.
+public struct LayerNormWeights: Sendable {
+    public var weight: [Float]
+    public var bias: [Float]
+
+    public init(weight: [Float], bias: [Float]) {
+        precondition(weight.count == bias.count, "LayerNorm weight and bias sizes differ")
+        self.weight = weight
+        self.bias = bias
+    }
+
+    /// Normalises `rows` rows of `weight.count` channels from `inp` into `out` (may alias).
+    public func forward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, rows: Int, eps: Float) {
+        weight.withUnsafeBufferPointer { w in
+            bias.withUnsafeBufferPointer { b in
+                layerNormForward(out: out, mean: nil, rstd: nil, inp: inp, weight: w.baseAddress!,
+                                 bias: b.baseAddress!, rows: rows, channels: w.count, eps: eps)
+            }
+        }
+    }
+}
+
+/// One pre-LayerNorm residual attention block:
+/// x = x + out_proj(attention(qkv(ln_1(x)))); x = x + fc2(act(fc1(ln_2(x)))).
+public struct TransformerBlockWeights: Sendable {
+    public var ln1: LayerNormWeights
+    /// Fused q, k, v projection [3C, C] (PyTorch's `in_proj_weight` order).
+    public var qkv: LinearWeights
+    public var out: LinearWeights
+    public var ln2: LayerNormWeights
+    /// MLP expansion [4C, C] (`c_fc`, `fc1`).
+    public var fc1: LinearWeights
+    /// MLP contraction [C, 4C] (`c_proj`, `fc2`).
+    public var fc2: LinearWeights
+
+    public init(ln1: LayerNormWeights, qkv: LinearWeights, out: LinearWeights, ln2: LayerNormWeights,
+                fc1: LinearWeights, fc2: LinearWeights) {
+        self.ln1 = ln1
+        self.qkv = qkv
+        self.out = out
+        self.ln2 = ln2
+        self.fc1 = fc1
+        self.fc2 = fc2
+    }
+
+    /// Width C.
+    public var width: Int { out.outFeatures }
+}
+
+/// The image tower's weights (a ViT with a class token).
+public struct VisionTowerWeights: Sendable {
+    /// Patch-embedding convolution [C, 3, P, P], no bias.
+    public var patchEmbedding: [Float]
+    /// Class token embedding [C].
+    public var classEmbedding: [Float]
+    /// Positional embedding [1 + grid², C]; row 0 is the class token's.
+    public var positionalEmbedding: [Float]
+    public var lnPre: LayerNormWeights
+    public var blocks: [TransformerBlockWeights]
+    public var lnPost: LayerNormWeights
+    /// Projection to the joint space [D, C] (`visual.proj` transposed).
+    public var projection: LinearWeights
+
+    public init(patchEmbedding: [Float], classEmbedding: [Float], positionalEmbedding: [Float],
+                lnPre: LayerNormWeights, blocks: [TransformerBlockWeights], lnPost: LayerNormWeights,
+                projection: LinearWeights) {
+        self.patchEmbedding = patchEmbedding
+        self.classEmbedding = classEmbedding
+        self.positionalEmbedding = positionalEmbedding
+        self.lnPre = lnPre
+        self.blocks = blocks
+        self.lnPost = lnPost
+        self.projection = projection
+    }
+}
+
+/// The text tower's weights (a causal transformer over token embeddings).
+public struct TextTowerWeights: Sendable {
+    /// Token embedding [vocabulary, W].
+    public var tokenEmbedding: [Float]
+    /// Positional embedding [context, W].
+    public var positionalEmbedding: [Float]
+    public var blocks: [TransformerBlockWeights]
+    public var lnFinal: LayerNormWeights
+    /// Projection to the joint space [D, W] (`text_projection` transposed).
+    public var projection: LinearWeights
+
+    public init(tokenEmbedding: [Float], positionalEmbedding: [Float], blocks: [TransformerBlockWeights],
+                lnFinal: LayerNormWeights, projection: LinearWeights) {
+        self.tokenEmbedding = tokenEmbedding
+        self.positionalEmbedding = positionalEmbedding
+        self.blocks = blocks
+        self.lnFinal = lnFinal
+        self.projection = projection
+    }
+}
+
+/// A CLIP model: both towers, their sizes, and the contrastive logit scale, whichever
+/// checkpoint layout it was loaded from.
+///
+/// ```swift
+/// let model = try CLIPModel(contentsOf: "ViT-B-16.safetensors")
+/// let text = try model.encodeText(tokens: ids)          // [n, D]
+/// let dense = model.denseFeatures(image: input)         // [h, w, D]
+/// ```
+public struct CLIPModel: Sendable {
+    public var architecture: CLIPArchitecture
+    public var vision: VisionTowerWeights
+    public var text: TextTowerWeights
+    /// log of the logit scale (CLIP's `logit_scale` parameter; multiply cosines by its exp).
+    public var logitScale: Float
+
+    public init(architecture: CLIPArchitecture, vision: VisionTowerWeights, text: TextTowerWeights,
+                logitScale: Float) {
+        self.architecture = architecture
+        self.vision = vision
+        self.text = text
+        self.logitScale = logitScale
+    }
+}

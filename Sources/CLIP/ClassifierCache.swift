@@ -1,0 +1,88 @@
+import Foundation
+import Math
+import FileIO
+import ModelFiles
+
+/// The on-disk cache of text classifiers, so that the 85 x K prompts run through the text
+/// tower once per (weights, class list).
+///
+/// Key: SHA-256 of the weights file's *content* (`WeightsIdentity`), the class list and the
+/// template list. The content hash itself is memoised in the cache folder keyed by the file's
+/// path, size and modification time, so a second run costs a `stat`; a changed file (new size
+/// or mtime) is hashed again, so changed weights never reuse a stale classifier.
+///
+/// Folder: `$RECLIP_HOME/cache`, else `~/.cache/reclip/cache` (`ReclipHome`).
+///
+/// ```swift
+/// let cache = try ClassifierCache(weightsFile: url)           // default folder
+/// let segmenter = try Segmenter(model: m, classes: c, rectifier: nil, classifierCache: cache)
+/// ```
+public struct ClassifierCache: Sendable {
+    public let folder: URL
+    /// Content hash (hex SHA-256) of the CLIP weights the classifiers belong to.
+    public let weightsHash: String
+
+    public init(folder: URL = ClassifierCache.defaultFolder, weightsHash: String) {
+        self.folder = folder
+        self.weightsHash = weightsHash
+    }
+
+    /// A cache for the weights in `weightsFile` (hashing it on first use).
+    public init(weightsFile: URL, folder: URL = ClassifierCache.defaultFolder) throws {
+        self.init(folder: folder, weightsHash: try WeightsIdentity.contentHash(of: weightsFile, memo: folder))
+    }
+
+    /// `ReclipHome.cache()`: `$RECLIP_HOME/cache`, else `~/.cache/reclip/cache`.
+    public static var defaultFolder: URL { ReclipHome.cache() }
+
+    /// The cache file for a class list.
+    public func file(classes: [String]) -> URL {
+        var h = SHA256()
+        let key = ([weightsHash] + classes + ["--templates--"] + promptTemplates).joined(separator: "\n")
+        h.update(Data(key.utf8))
+        return folder.appendingPathComponent("classifier-\(h.finalize().hex.prefix(32)).safetensors")
+    }
+
+    /// The cached classifier, if present and well-formed.
+    public func load(classes: [String]) -> TextClassifier? {
+        guard let file = try? SafeTensorsFile(path: file(classes: classes).path),
+              let t = try? file.tensor("classifier"), t.rank == 2, t.shape[0] == classes.count,
+              file.metadata["weights_hash"] == weightsHash else { return nil }
+        return TextClassifier(weights: t.data, classCount: t.shape[0], embedDim: t.shape[1])
+    }
+
+    /// Stores a classifier (atomically; failures to write are reported, not fatal to callers
+    /// that choose to ignore them).
+    public func store(_ c: TextClassifier, classes: [String]) throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let names = String(data: try JSONSerialization.data(withJSONObject: classes), encoding: .utf8) ?? ""
+        try SafeTensorsWriter.write([("classifier", Tensor(shape: [c.classCount, c.embedDim], data: c.weights))],
+                                    metadata: ["weights_hash": weightsHash, "classes": names],
+                                    to: file(classes: classes).path)
+    }
+}
+
+/// The identity of a weights file: the hex SHA-256 of its bytes, memoised by (path, size, mtime).
+public enum WeightsIdentity {
+    /// Content hash of `file`; `memo` is a folder holding `weights-hashes.json`.
+    public static func contentHash(of file: URL, memo: URL?) throws -> String {
+        let attrs = try FileManager.default.attributesOfItem(atPath: file.path)
+        let size = (attrs[.size] as? NSNumber)?.intValue ?? -1
+        let mtime = (attrs[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        let key = "\(file.standardizedFileURL.path)|\(size)|\(mtime)"
+        let memoFile = memo?.appendingPathComponent("weights-hashes.json")
+        var table: [String: String] = [:]
+        if let memoFile, let data = try? Data(contentsOf: memoFile),
+           let t = try? JSONSerialization.jsonObject(with: data) as? [String: String] { table = t }
+        if let known = table[key] { return known }
+        let hash = try SHA256.hex(ofFileAt: file)
+        if let memo, let memoFile {
+            table[key] = hash
+            try? FileManager.default.createDirectory(at: memo, withIntermediateDirectories: true)
+            if let data = try? JSONSerialization.data(withJSONObject: table, options: [.sortedKeys]) {
+                try? AtomicFile.write(data, to: memoFile.path)
+            }
+        }
+        return hash
+    }
+}

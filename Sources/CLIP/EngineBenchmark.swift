@@ -1,0 +1,111 @@
+import Foundation
+import Math
+import FileIO
+import ModelFiles
+
+/// Timings of the CLIP towers on ViT-B/16-sized random weights (no download), and the
+/// process's peak resident memory.
+///
+/// ```swift
+/// let report = EngineBenchmark.run()
+/// print(report)        // seconds per call for dense 224 / 448 px and 20 prompts
+/// ```
+public struct EngineBenchmark: Sendable, CustomStringConvertible {
+    /// One measured operation.
+    public struct Timing: Sendable {
+        public let name: String
+        /// Best and median wall-clock seconds per call over the repetitions.
+        public let best: Double
+        public let median: Double
+        /// Median CPU seconds (user + system, all threads) per call.
+        public let cpu: Double
+    }
+
+    public let timings: [Timing]
+    /// Peak resident set size in bytes (VmHWM), when /proc is available.
+    public let peakResidentBytes: Int?
+    /// Cores the GEMMs and other kernels are spread over.
+    public let workers: Int
+    /// Instruction set of the vector kernels (exp, softmax, QuickGELU, LayerNorm).
+    public let vectorKernels: String
+
+    /// The twenty PASCAL VOC class names the text benchmark builds its prompts from.
+    public static var vocClasses: [String] { VOCClasses.objects }
+
+    /// Token rows for "a photo of a {class}." with `tokenize` (e.g. the CLIP tokenizer), or, when
+    /// it is nil, stand-ins of the same shape: SOT, "a photo of a", one id per 5 letters of the
+    /// class name, ".", EOT, padded to 77.
+    public static func prompts(tokenize: (([String]) throws -> [[Int32]])? = nil) throws -> [[Int32]] {
+        if let tokenize { return try tokenize(vocClasses.map { "a photo of a \($0)." }) }
+        return vocClasses.enumerated().map { i, name in
+            let nameTokens = (0..<max(1, (name.count + 4) / 5)).map { Int32(1000 + 10 * i + $0) }
+            let row: [Int32] = [49406, 320, 1125, 539, 320] + nameTokens + [269, 49407]
+            return row + [Int32](repeating: 0, count: 77 - row.count)
+        }
+    }
+
+    /// Builds ViT-B/16-sized random weights and times dense features at 224 and 448 px and the
+    /// text tower on `prompts` (20 rows of 77 ids), `repetitions` calls each after one warm-up.
+    public static func run(prompts: [[Int32]] = try! prompts(), repetitions: Int = 5,
+                           log: (String) -> Void = { _ in }) throws -> EngineBenchmark {
+        log("building ViT-B/16-sized random weights")
+        let model = CLIPModel.random(.vitB16, seed: 1)
+        var g = WeightGenerator(state: 2)
+        var timings: [Timing] = []
+        func time(_ name: String, _ body: () throws -> Void) rethrows {
+            try body()  // warm-up
+            var seconds: [Double] = []
+            var cpu: [Double] = []
+            for _ in 0..<repetitions {
+                let start = DispatchTime.now().uptimeNanoseconds
+                let cpuStart = cpuSeconds()
+                try body()
+                cpu.append(cpuSeconds() - cpuStart)
+                seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            }
+            seconds.sort()
+            cpu.sort()
+            let t = Timing(name: name, best: seconds[0], median: seconds[seconds.count / 2], cpu: cpu[cpu.count / 2])
+            log(String(format: "%@: %.3f s", name, t.median))
+            timings.append(t)
+        }
+        for size in [224, 448] {
+            let image = Tensor(shape: [3, size, size], data: g.uniform(3 * size * size, bound: 2))
+            time("dense features \(size) px") { _ = model.denseFeatures(image) }
+        }
+        let image = Tensor(shape: [3, 224, 224], data: g.uniform(3 * 224 * 224, bound: 2))
+        time("global embedding 224 px") { _ = model.encodeImage(image) }
+        try time("text tower, \(prompts.count) prompts") { _ = try model.encodeText(tokens: prompts) }
+        return EngineBenchmark(timings: timings, peakResidentBytes: peakResidentBytes(), workers: parallelWorkerCount,
+                               vectorKernels: VectorKernels.instructionSet)
+    }
+
+    /// CPU time of the process so far (user + system), in seconds.
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+
+    /// VmHWM from /proc/self/status, in bytes.
+    public static func peakResidentBytes() -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            let kb = line.split(separator: " ").compactMap { Int($0) }.first
+            return kb.map { $0 * 1024 }
+        }
+        return nil
+    }
+
+    public var description: String {
+        var lines = timings.map {
+            String(format: "%-28@ %.3f s/call (best %.3f, CPU %.3f s)", $0.name as NSString, $0.median, $0.best, $0.cpu)
+        }
+        if let peak = peakResidentBytes {
+            lines.append(String(format: "%-28@ %.2f GB", "peak resident memory" as NSString, Double(peak) / 1e9))
+        }
+        lines.append("cores used: \(workers) (GEMMs split over them, OpenBLAS single-threaded); vector kernels: \(vectorKernels)")
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+
+/// Atomic whole-file writes: readers see the old file or the new one, never half of either.
+///
+/// The new contents go to a temporary file in the destination's folder, are flushed to disk,
+/// and are renamed over the destination. What the user had is kept: a destination that is a
+/// symbolic link is written through (its target is replaced, the link stays), and a replaced
+/// file keeps its permission bits (a new file gets 0666 less the umask, as `open` would).
+///
+/// ```swift
+/// try AtomicFile.write(Array(text.utf8), to: "classes.txt")
+/// try AtomicFile.write(to: "view.png") { temporary in try encoder.write(to: temporary) }
+/// ```
+public enum AtomicFile {
+    /// Writes `bytes` to `path` atomically.
+    public static func write(_ bytes: [UInt8], to path: String) throws {
+        try write(to: path) { temporary in
+            let fd = open(temporary, O_WRONLY | O_TRUNC | O_CLOEXEC)
+            guard fd >= 0 else { throw FileError(file: path, FileBytes.reason(errno)) }
+            defer { close(fd) }
+            var done = 0
+            while done < bytes.count {
+                let n = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + done, bytes.count - done) }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw FileError(file: path, FileBytes.reason(errno))
+                }
+                done += n
+            }
+            guard fsync(fd) == 0 else { throw FileError(file: path, FileBytes.reason(errno)) }
+        }
+    }
+
+    /// Writes `data` to `path` atomically.
+    public static func write(_ data: Data, to path: String) throws {
+        try write([UInt8](data), to: path)
+    }
+
+    /// Runs `body` with the path of an empty temporary file beside the destination, then moves
+    /// the temporary file over `path` (the temporary file is removed if anything fails).
+    public static func write(to path: String, _ body: (String) throws -> Void) throws {
+        let destination = resolvingLinks(path)
+        let url = URL(fileURLWithPath: destination)
+        let folder = url.deletingLastPathComponent().path
+        var template = Array((folder + "/." + url.lastPathComponent + ".XXXXXX").utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else {
+            throw FileError(file: path, "cannot create a file in \(terminalSafe(folder)) (\(FileBytes.reason(errno)))")
+        }
+        let temporary = String(cString: template)
+        // mkstemp creates 0600; give the new file the mode the user would expect.
+        let mode = existingMode(destination) ?? (0o666 & ~currentUmask())
+        let chmodded = fchmod(fd, mode)
+        close(fd)
+        do {
+            guard chmodded == 0 else { throw FileError(file: path, FileBytes.reason(errno)) }
+            try body(temporary)
+            guard rename(temporary, destination) == 0 else {
+                throw FileError(file: path, "cannot move the new file into place (\(FileBytes.reason(errno)))")
+            }
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+    }
+
+    /// The file a chain of symbolic links ends at (a dangling link's target path), or `path`.
+    static func resolvingLinks(_ path: String) -> String {
+        var current = path
+        for _ in 0..<40 {  // as the kernel's own limit on nested links
+            var info = stat()
+            guard lstat(current, &info) == 0, info.st_mode & S_IFMT == S_IFLNK else { return current }
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            let n = readlink(current, &buffer, buffer.count - 1)
+            guard n > 0 else { return current }
+            let target = String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            current = target.hasPrefix("/") ? target
+                : URL(fileURLWithPath: current).deletingLastPathComponent().appendingPathComponent(target).path
+        }
+        return current
+    }
+
+    /// The permission bits of an existing file.
+    static func existingMode(_ path: String) -> mode_t? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return info.st_mode & 0o7777
+    }
+
+    /// The process's umask: Linux reports it in /proc/self/status, which reads it without
+    /// changing it; elsewhere it is set and restored (a brief window another thread could see).
+    static func currentUmask() -> mode_t {
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Umask:") }),
+           let mask = mode_t(line.dropFirst(6).trimmingCharacters(in: .whitespaces), radix: 8) {
+            return mask
+        }
+        let mask = umask(0o022)
+        umask(mask)
+        return mask
+    }
+}

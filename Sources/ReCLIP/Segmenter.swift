@@ -1,0 +1,103 @@
+import Foundation
+import Math
+import FileIO
+import ModelFiles
+import CLIP
+
+/// One image in, every map the explorer and the commands need out: raw MaskCLIP logits and,
+/// with a trained rectifier, the class- and space-preference biases (and the ReCLIP++ decoder).
+/// Everything image-independent (text classifier, Reference-prompt embeddings) is computed once
+/// in `init`; `segment` runs the image tower and cheap per-image maths. A value type, `Sendable`:
+/// build it once per (weights, classes, rectifier) and call it from a background task.
+///
+/// ```swift
+/// let model = try CLIPModel(contentsOf: "ViT-B-16.safetensors")
+/// let cache = try ClassifierCache(weightsFile: URL(fileURLWithPath: "ViT-B-16.safetensors"))
+/// let segmenter = try Segmenter(model: model, classes: ["cat", "dog"], rectifier: nil, classifierCache: cache)
+/// let maps = try segmenter.segment(pixels, size: 448)      // maps.bias == nil: raw MaskCLIP
+/// ```
+public struct Segmenter: Sendable {
+    public let model: CLIPModel
+    public let classes: [String]
+    /// The trained rectifier, or nil for raw MaskCLIP.
+    public let rectifier: Rectifier?
+    /// The 85-template text classifier T `[K, D]`.
+    public let classifier: TextClassifier
+    /// Frobenius-normalised reference embeddings R `[K, D]` (nil without a rectifier).
+    public let reference: [Float]?
+    /// Where text classifiers are cached (nil: not cached).
+    public let classifierCache: ClassifierCache?
+
+    /// Builds the classifier (from `classifierCache` when it holds one, storing it otherwise)
+    /// and the reference embeddings. A rectifier trained for other classes, or whose tensors do
+    /// not fit the model (`Rectifier.checkCompatible(with:)`), is an error.
+    public init(model: CLIPModel, classes: [String], rectifier: Rectifier?, classifierCache: ClassifierCache?) throws {
+        if let rectifier, rectifier.classNames != classes {
+            throw RectifierFileError(file: rectifier.source, problem:
+                "trained for classes \(rectifier.classNames.joined(separator: ",")), not \(classes.joined(separator: ","))")
+        }
+        try rectifier?.checkCompatible(with: model)
+        let tokenizer = try CLIPTokenizer.shared()
+        if let cached = classifierCache?.load(classes: classes), cached.embedDim == model.architecture.embedDim {
+            classifier = cached
+        } else {
+            classifier = try TextClassifier(model: model, classes: classes, tokenizer: tokenizer)
+            try? classifierCache?.store(classifier, classes: classes)
+        }
+        self.model = model
+        self.classes = classes
+        self.rectifier = rectifier
+        self.classifierCache = classifierCache
+        if let rectifier {
+            let tokens = classes.map { referenceNameTokens(bpe: tokenizer.encode($0).map(Int.init)) }
+            reference = rectifier.referenceEmbeddings(nameTokens: tokens, model: model)
+        } else {
+            reference = nil
+        }
+    }
+
+    /// The same model and cache for another class list. The rectifier is kept only if it was
+    /// trained for exactly those classes; otherwise the result is raw MaskCLIP (no bias), never
+    /// a rectifier applied to classes it was not trained for.
+    public func with(classes newClasses: [String]) throws -> Segmenter {
+        if newClasses == classes { return self }
+        let r = rectifier.flatMap { $0.classNames == newClasses ? $0 : nil }
+        return try Segmenter(model: model, classes: newClasses, rectifier: r, classifierCache: classifierCache)
+    }
+
+    /// Segments an image resized so its short side is `size` pixels (then padded to the patch size).
+    /// With `imageLogits` and a rectifier, the image-level logits are computed too (one more
+    /// forward: the global embedding of the centre crop, as CLIP classifies), for `AutomaticAlpha`.
+    public func segment(_ image: RGBPixels, size: Int, imageLogits: Bool = false) throws -> SegmentationMaps {
+        let input = ImagePreprocessing.denseInput(image, shortSide: size)
+        let dense = model.denseFeatures(input, includePositionalEmbedding: rectifier != nil)
+        let f = Self.normalizedChannelMajor(dense.features)
+        var out = maps(features: f, positional: dense.positionalEmbedding?.data, gridHeight: dense.gridHeight,
+                       gridWidth: dense.gridWidth)
+        if imageLogits && rectifier != nil { out.imageLogits = model.zeroShotLogits(image, classifier: classifier) }
+        return out
+    }
+
+    /// The maps from normalised features `[D, P]` and (with a rectifier) positional embeddings `[Cv, P]`.
+    public func maps(features f: [Float], positional: [Float]?, gridHeight h: Int, gridWidth w: Int) -> SegmentationMaps {
+        let K = classes.count, P = h * w, D = f.count / P
+        guard let rectifier, let reference, let positional else {
+            let raw = BiasMaps.rawLogits(features: f, classifier: classifier.weights, K: K, D: D, P: P)
+            return SegmentationMaps(classNames: classes, gridWidth: w, gridHeight: h, raw: raw)
+        }
+        let b = BiasMaps(features: f, classifier: classifier.weights, reference: reference, positional: positional,
+                         rectifier: rectifier, h: h, w: w)
+        return SegmentationMaps(classNames: classes, gridWidth: w, gridHeight: h, raw: b.raw, classBias: b.classBias,
+                                spaceBias: b.spaceBias, bias: b.bias, decoderBase: b.decoderBase,
+                                decoderSlope: b.decoderSlope)
+    }
+
+    /// `[h, w, D]` features to unit-length channel-major `[D, h*w]`.
+    public static func normalizedChannelMajor(_ features: Tensor) -> [Float] {
+        let h = features.shape[0], w = features.shape[1], D = features.shape[2], P = h * w
+        let n = l2NormalizeForward(features.data, N: P, C: D).y
+        var out = [Float](repeating: 0, count: D * P)
+        for p in 0..<P { for d in 0..<D { out[d * P + p] = n[p * D + d] } }
+        return out
+    }
+}

@@ -1,0 +1,252 @@
+import Foundation
+import Math
+import FileIO
+import ModelFiles
+import CLIP
+
+/// Settings of a `reclip train` run.
+public struct TrainingConfiguration: Sendable {
+    public var variant: RectifierVariant = .reclip
+    public var epochs: Int = 10
+    public var batchSize: Int = 1
+    /// Training images are resized (short side) and centre-cropped to `size` x `size`
+    /// (the authors train on 336 x 336 crops: a 21 x 21 grid for ViT-B/16).
+    public var size: Int = 336
+    public var seed: UInt64 = 0
+    /// Write a checkpoint every this many steps (0: only at the end and on interruption).
+    public var checkpointEvery: Int = 50
+    public var optimiser = TrainingSettings()
+    /// ReCLIP pseudo labels: global logit threshold and the top-K fallback (VOC: 23, 2).
+    public var labelThreshold: Float = 23
+    public var labelTopK: Int = 2
+    /// ReCLIP++ sliding-crop vote: window and step in pixels of the original image
+    /// (the authors: crop size / 6 and half of that, 56 and 28 for 336).
+    public var cropWindow: Int = 56
+    public var cropStep: Int = 28
+    /// ReCLIP++: votes a class needs to become a pseudo label (the authors: 1).
+    public var cropMinimumVotes: Int = 1
+    public init() {}
+}
+
+/// What a training run reports after each step.
+public struct TrainingProgress: Sendable {
+    public let epoch: Int, epochs: Int
+    public let step: Int, totalSteps: Int
+    public let loss: Float
+    public let secondsPerStep: Double
+    public var etaSeconds: Double { Double(totalSteps - step) * secondsPerStep }
+}
+
+/// Where preparation stands (features and pseudo labels, once per image).
+public struct PreparationProgress: Sendable {
+    public let done: Int, total: Int, cached: Int
+}
+
+/// A problem that stops training, phrased for the person at the keyboard.
+public struct TrainingError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// A complete unsupervised training run: frozen CLIP features and pseudo labels computed once
+/// per image (and cached on disk), then epochs of `RectifierTrainer` steps over seeded shuffles
+/// with seeded Gumbel noise, poly learning-rate decay per epoch, atomic checkpoints (the
+/// rectifier plus momentum buffers and the step count), resumption, and a clean stop on request.
+public struct TrainingRun {
+    public let model: CLIPModel
+    public let classes: [String]
+    public let configuration: TrainingConfiguration
+    public let weightsHash: String
+    public let cacheFolder: URL?
+    public let output: URL
+
+    public init(model: CLIPModel, classes: [String], configuration: TrainingConfiguration, weightsHash: String,
+                cacheFolder: URL?, output: URL) {
+        self.model = model; self.classes = classes; self.configuration = configuration
+        self.weightsHash = weightsHash; self.cacheFolder = cacheFolder; self.output = output
+    }
+
+    var gridSide: Int { (configuration.size + model.architecture.patchSize - 1) / model.architecture.patchSize }
+
+    /// Features `[D, P]` and pseudo labels for every image (from the cache when present).
+    /// Returns nil when `shouldStop` asks to stop (what was computed so far stays cached).
+    public func prepare(images: [URL], load: (URL) throws -> RGBPixels, classifier: TextClassifier,
+                        progress: (PreparationProgress) -> Void,
+                        shouldStop: () -> Bool = { false }) throws -> [TrainingImage]? {
+        var out: [TrainingImage] = []
+        var cached = 0
+        for (i, url) in images.enumerated() {
+            if shouldStop() { return nil }
+            let key = cacheKey(url)
+            if let key, let hit = loadCached(key) {
+                out.append(hit); cached += 1
+            } else {
+                let pixels = try load(url)
+                guard pixels.width >= 1, pixels.height >= 1 else { throw TrainingError("\(url.path): empty image") }
+                let sample = features(pixels, classifier: classifier)
+                if let key { try? store(sample, key: key) }
+                out.append(sample)
+            }
+            progress(PreparationProgress(done: i + 1, total: images.count, cached: cached))
+        }
+        return out
+    }
+
+    /// Dense features of the training crop and the image's pseudo labels.
+    public func features(_ pixels: RGBPixels, classifier: TextClassifier) -> TrainingImage {
+        let s = configuration.size
+        let crop = ImagePreprocessing.centerCropped(ImagePreprocessing.resizedShortSide(pixels, to: s), size: s)
+        let dense = model.denseFeatures(ImagePreprocessing.normalized(crop))
+        let f = Segmenter.normalizedChannelMajor(dense.features)
+        return TrainingImage(features: f, pseudoLabels: pseudoLabels(pixels, classifier: classifier))
+    }
+
+    /// logit_scale.exp() * cos(global image embedding, t_k) for one image.
+    func globalLogits(_ pixels: RGBPixels, classifier: TextClassifier) -> [Float] {
+        model.zeroShotLogits(pixels, classifier: classifier)
+    }
+
+    /// ReCLIP: threshold / top-K on the global logits. ReCLIP++: the sliding-crop vote
+    /// (falling back to top-K when the image is smaller than one window).
+    public func pseudoLabels(_ pixels: RGBPixels, classifier: TextClassifier) -> [Int] {
+        let c = configuration
+        if c.variant == .reclipPlusPlus {
+            let origins = PseudoLabels.cropOrigins(width: pixels.width, height: pixels.height, window: c.cropWindow, step: c.cropStep)
+            if !origins.isEmpty {
+                return PseudoLabels.slidingCropVote(origins.map { o in
+                    globalLogits(Self.crop(pixels, x: o.x, y: o.y, size: c.cropWindow), classifier: classifier)
+                }, minimumVotes: c.cropMinimumVotes)
+            }
+        }
+        return PseudoLabels.thresholdOrTopK(globalLogits(pixels, classifier: classifier), threshold: c.labelThreshold, topK: c.labelTopK)
+    }
+
+    static func crop(_ p: RGBPixels, x: Int, y: Int, size: Int) -> RGBPixels {
+        var data = [UInt8](); data.reserveCapacity(size * size * 3)
+        for row in y..<(y + size) { data += p.data[((row * p.width + x) * 3)..<((row * p.width + x + size) * 3)] }
+        return RGBPixels(width: size, height: size, data: data)
+    }
+
+    func cacheKey(_ url: URL) -> URL? {
+        guard let cacheFolder,
+              let attrs = try? FileManager.default.attributesOfItem(atPath: url.path) else { return nil }
+        let size = (attrs[.size] as? NSNumber)?.intValue ?? -1
+        let mtime = (attrs[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        let c = configuration
+        var h = SHA256()
+        let votes = c.cropMinimumVotes == 1 ? "" : "v\(c.cropMinimumVotes)"
+        let labelRule = c.variant == .reclip ? "t\(c.labelThreshold)k\(c.labelTopK)" : "crops\(c.cropWindow)/\(c.cropStep)" + votes
+        let parts: [String] = [weightsHash, url.standardizedFileURL.path, "\(size)", "\(mtime)", "\(c.size)", labelRule]
+        h.update(Data((parts + classes).joined(separator: "\n").utf8))
+        return cacheFolder.appendingPathComponent("features/\(h.finalize().hex.prefix(32)).safetensors")
+    }
+
+    func loadCached(_ key: URL) -> TrainingImage? {
+        guard let file = try? SafeTensorsFile(path: key.path), let f = try? file.tensor("features"),
+              let text = file.metadata["pseudo_labels"],
+              let labels = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [Int],
+              // A cached sample of another shape or with labels outside the class list is recomputed.
+              f.count == model.architecture.embedDim * gridSide * gridSide,
+              labels.allSatisfy({ classes.indices.contains($0) }) else { return nil }
+        return TrainingImage(features: f.data, pseudoLabels: labels)
+    }
+
+    func store(_ sample: TrainingImage, key: URL) throws {
+        try FileManager.default.createDirectory(at: key.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let labels = String(data: try JSONSerialization.data(withJSONObject: sample.pseudoLabels), encoding: .utf8) ?? "[]"
+        try SafeTensorsWriter.write([("features", Tensor(shape: [sample.features.count], data: sample.features))],
+                                    metadata: ["pseudo_labels": labels], to: key.path)
+    }
+
+    /// Trains on prepared samples. Resumes from `output` when `resume` is set and it holds a
+    /// checkpoint of this run's settings. Calls `progress` after each step; when `shouldStop`
+    /// returns true the run saves a checkpoint and returns early. Returns the steps done in total.
+    @discardableResult
+    public func train(samples: [TrainingImage], classifier: TextClassifier, resume: Bool,
+                      progress: (TrainingProgress) -> Void, shouldStop: () -> Bool) throws -> Int {
+        let c = configuration
+        guard !samples.isEmpty else { throw TrainingError("no training images") }
+        guard c.epochs > 0, c.batchSize > 0 else { throw TrainingError("epochs and batch size must be positive") }
+        guard model.architecture.contextLength > 4 else {
+            throw TrainingError("the CLIP's context of \(model.architecture.contextLength) tokens leaves no room for a Reference prompt "
+                                + "(start-of-text and three name tokens take 4)")
+        }
+        let tower = TextTransformer(model: model)
+        let tokenizer = try CLIPTokenizer.shared()
+        let tokens = classes.map { referenceNameTokens(bpe: tokenizer.encode($0).map(Int.init)) }
+        let g = gridSide
+        let pos = model.patchPositionalEmbedding(gridHeight: g, gridWidth: g).data
+        var rng = SplitMix64(seed: c.seed)
+        var rectifier = Rectifier(untrained: c.variant, classNames: classes, tower: tower,
+                                  visualWidth: model.architecture.visionWidth, using: &rng)
+        var velocity: [String: [Float]] = [:]
+        var startStep = 0
+        if resume, FileManager.default.fileExists(atPath: output.path) {
+            let file = try SafeTensorsFile(path: output.path)
+            rectifier = try Rectifier.load(from: output, classes: classes, weightsHash: weightsHash)
+            guard rectifier.variant == c.variant else {
+                throw TrainingError("\(output.path): holds a \(rectifier.variant.rawValue) rectifier, not \(c.variant.rawValue)")
+            }
+            try rectifier.checkCompatible(with: model)
+            let stepText = file.metadata["step"] ?? "0"
+            guard let stored = Int(stepText), stored >= 0 else {
+                throw RectifierFileError(file: output.path, problem: "metadata step = '\(stepText)' is not a non-negative integer")
+            }
+            startStep = stored
+            for name in rectifier.parameterNames where file.entries["momentum.\(name)"] != nil {
+                let v = try file.tensor("momentum.\(name)").data
+                guard v.count == rectifier.parameter(name).count else {
+                    throw RectifierFileError(file: output.path, tensor: "momentum.\(name)",
+                                             problem: "\(v.count) values, the parameter \(name) has \(rectifier.parameter(name).count)")
+                }
+                velocity[name] = v
+            }
+        }
+        rectifier.metadata = metadata(step: startStep)
+        var trainer = RectifierTrainer(rectifier: rectifier, tower: tower, classifier: classifier.weights, nameTokens: tokens,
+                                       positional: pos, gridHeight: g, gridWidth: g, logitScale: expf(model.logitScale),
+                                       settings: c.optimiser)
+        trainer.velocity = velocity
+        let stepsPerEpoch = (samples.count + c.batchSize - 1) / c.batchSize
+        let total = stepsPerEpoch * c.epochs
+        var step = startStep
+        let started = DispatchTime.now().uptimeNanoseconds
+        func save() throws {
+            var r = trainer.rectifier
+            r.metadata = metadata(step: step)
+            var extra: [String: Tensor] = [:]
+            for (name, v) in trainer.velocity { extra["momentum.\(name)"] = Tensor(shape: [v.count], data: v) }
+            try r.save(to: output, extra: extra)
+        }
+        while step < total {
+            let epoch = step / stepsPerEpoch
+            // The order of an epoch depends only on (seed, epoch): resuming mid-epoch continues it.
+            var order = Array(samples.indices)
+            var shuffler = SplitMix64(seed: c.seed &+ 0x5EED &* UInt64(epoch + 1))
+            order.shuffle(using: &shuffler)
+            let b = step % stepsPerEpoch
+            let batch = order[(b * c.batchSize)..<min((b + 1) * c.batchSize, order.count)].map { samples[$0] }
+            var noiseRNG = SplitMix64(seed: c.seed ^ (UInt64(step) &* 0x9E37_79B9_7F4A_7C15))
+            let noise = batch.map { _ in gumbelNoise(count: trainer.noiseCount(), using: &noiseRNG) }
+            let loss = trainer.step(batch: batch, noise: noise, learningRate: c.optimiser.learningRate(epoch: epoch, of: c.epochs))
+            step += 1
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+            progress(TrainingProgress(epoch: epoch, epochs: c.epochs, step: step, totalSteps: total, loss: loss,
+                                      secondsPerStep: elapsed / Double(step - startStep)))
+            if shouldStop() { try save(); return step }
+            if c.checkpointEvery > 0 && step % c.checkpointEvery == 0 { try save() }
+        }
+        try save()
+        return step
+    }
+
+    func metadata(step: Int) -> [String: String] {
+        let c = configuration
+        return ["weights_hash": weightsHash, "step": "\(step)", "epochs": "\(c.epochs)", "batch": "\(c.batchSize)",
+                "size": "\(c.size)", "seed": "\(c.seed)", "lr": "\(c.optimiser.learningRate)",
+                "momentum": "\(c.optimiser.momentum)", "weight_decay": "\(c.optimiser.weightDecay)",
+                "poly_power": "\(c.optimiser.polyPower)",
+                "pseudo_labels": c.variant == .reclip ? "threshold \(c.labelThreshold), top \(c.labelTopK)"
+                                                      : "crop vote, window \(c.cropWindow), step \(c.cropStep), at least \(c.cropMinimumVotes) vote(s)"]
+    }
+}

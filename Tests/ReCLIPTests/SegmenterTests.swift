@@ -1,0 +1,74 @@
+import XCTest
+import TestSupport
+import Math
+@testable import ModelFiles
+@testable import CLIP
+@testable import ReCLIP
+
+/// An image through the tiny CLIP (MaskCLIP) and both rectifiers, against PyTorch.
+final class SegmenterTests: XCTestCase {
+    static let classes = ["cat", "potted plant", "chest of drawers"]
+
+    func image() throws -> RGBPixels {
+        let t = try fixture("end_to_end.safetensors")["image"]!
+        return RGBPixels(width: t.shape[1], height: t.shape[0], data: t.data.map { UInt8($0) })
+    }
+
+    func testEndToEndMatchesPyTorch() throws {
+        let model = try tinyCLIP(), e = try fixture("end_to_end.safetensors")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("reclip-cache-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let cache = try ClassifierCache(weightsFile: reclipFixtures.appendingPathComponent("tiny_clip.safetensors"),
+                                        folder: folder)
+        for stem in ["reclip", "reclippp"] {
+            let r = try Rectifier.load(from: reclipFixtures.appendingPathComponent("\(stem).pth"), classes: Self.classes)
+            let s = try Segmenter(model: model, classes: Self.classes, rectifier: r, classifierCache: cache)
+            let maps = try s.segment(try image(), size: 32)
+            XCTAssertEqual(maps.gridHeight, 4); XCTAssertEqual(maps.gridWidth, 5)
+            assertClose(maps.raw, e["\(stem)_raw"]!.data, tol: 1e-4, "\(stem) raw")
+            assertClose(maps.classBias!, e["\(stem)_class_bias"]!.data, tol: 1e-4, "\(stem) class bias")
+            assertClose(maps.spaceBias!, e["\(stem)_space_bias"]!.data, tol: 1e-4, "\(stem) space bias")
+            assertClose(maps.bias!, e["\(stem)_bias"]!.data, tol: 1e-4, "\(stem) bias")
+            assertClose(maps.rectified(alpha: 1), e["\(stem)_rectified"]!.data, tol: 1e-4, "\(stem) rectified")
+            assertClose(maps.output(alpha: 1), e["\(stem)_output"]!.data, tol: 1e-4, "\(stem) output")
+            // The image-level logits (for automatic alpha) cost a forward, so only on request;
+            // they are the zero-shot logits the pseudo labels use, and the maps are the same.
+            XCTAssertNil(maps.imageLogits)
+            let asked = try s.segment(try image(), size: 32, imageLogits: true)
+            assertClose(try XCTUnwrap(asked.imageLogits), model.zeroShotLogits(try image(), classifier: s.classifier), tol: 0,
+                        "\(stem) image logits")
+            XCTAssertEqual(asked.raw, maps.raw)
+        }
+    }
+
+    func testWithoutRectifierThereIsNoBiasAndTheClassifierIsCached() throws {
+        let model = try tinyCLIP()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("reclip-cache-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let cache = ClassifierCache(folder: folder, weightsHash: "w1")
+        let a = try Segmenter(model: model, classes: Self.classes, rectifier: nil, classifierCache: cache)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: cache.file(classes: Self.classes).path))
+        XCTAssertEqual(cache.load(classes: Self.classes)?.weights, a.classifier.weights)
+        // Other weights or another class list: another key.
+        XCTAssertNil(ClassifierCache(folder: folder, weightsHash: "w2").load(classes: Self.classes))
+        XCTAssertNil(cache.load(classes: ["cat", "dog", "chest of drawers"]))
+        let b = try a.with(classes: ["cat", "dog"])
+        XCTAssertEqual(b.classifier.classCount, 2)
+        XCTAssertEqual(Array(b.classifier.weights.prefix(16)), Array(a.classifier.weights.prefix(16)))
+        let maps = try a.segment(try image(), size: 32)
+        XCTAssertNil(maps.bias); XCTAssertNil(maps.classBias); XCTAssertFalse(maps.hasBias)
+        XCTAssertEqual(maps.rectified(alpha: 1), maps.raw)
+        let e = try fixture("end_to_end.safetensors")
+        assertClose(maps.raw, e["reclip_raw"]!.data, tol: 1e-4, "raw without rectifier")
+    }
+
+    func testRectifierForOtherClassesIsRefused() throws {
+        let model = try tinyCLIP()
+        let r = try Rectifier.load(from: reclipFixtures.appendingPathComponent("reclip.safetensors"))
+        XCTAssertThrowsError(try Segmenter(model: model, classes: ["a", "b", "c"], rectifier: r, classifierCache: nil))
+        // Switching classes drops the rectifier instead of misapplying it.
+        let s = try Segmenter(model: model, classes: Self.classes, rectifier: r, classifierCache: nil)
+        XCTAssertNil(try s.with(classes: ["cat", "dog", "cow"]).rectifier)
+        XCTAssertNotNil(try s.with(classes: Self.classes).rectifier)
+    }
+}

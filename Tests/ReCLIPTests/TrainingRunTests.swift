@@ -1,0 +1,103 @@
+import XCTest
+import Math
+@testable import ModelFiles
+@testable import CLIP
+@testable import ReCLIP
+
+/// Whole training runs on the tiny CLIP: reproducible, and a stopped-then-resumed run ends
+/// where an uninterrupted one does.
+final class TrainingRunTests: XCTestCase {
+    static let classes = ["cat", "potted plant", "chest of drawers"]
+
+    /// The text classifier, built once for all runs of the test.
+    nonisolated(unsafe) static var cachedClassifier: TextClassifier?   // test-only memo, used from one thread
+    static func classifier(_ model: CLIPModel) throws -> TextClassifier {
+        if let c = cachedClassifier { return c }
+        let c = try TextClassifier(model: model, prompts: TextClassifier.prompts(classes: classes, tokenizer: CLIPTokenizer()))
+        cachedClassifier = c
+        return c
+    }
+
+    func images() -> [URL: RGBPixels] {
+        var rng = SplitMix64(seed: 9)
+        var out: [URL: RGBPixels] = [:]
+        for i in 0..<3 {
+            let w = 40 + 8 * i, h = 36
+            out[URL(fileURLWithPath: "/images/\(i).png")] =
+                RGBPixels(width: w, height: h, data: (0..<(w * h * 3)).map { _ in UInt8.random(in: 0...255, using: &rng) })
+        }
+        return out
+    }
+
+    func run(_ variant: RectifierVariant, output: URL, resume: Bool, stopAfter: Int?) throws -> (Int, [Float]) {
+        let model = try tinyCLIP()
+        var c = TrainingConfiguration()
+        c.variant = variant; c.epochs = 2; c.batchSize = 2; c.size = 32; c.seed = 4; c.checkpointEvery = 1
+        c.cropWindow = 16; c.cropStep = 8
+        c.optimiser.learningRate = 0.05
+        let run = TrainingRun(model: model, classes: Self.classes, configuration: c, weightsHash: "tiny",
+                              cacheFolder: nil, output: output)
+        let imgs = images()
+        let classifier = try Self.classifier(model)
+        let urls = imgs.keys.sorted { $0.path < $1.path }
+        let samples = try run.prepare(images: urls, load: { imgs[$0]! }, classifier: classifier, progress: { _ in })!
+        XCTAssertTrue(samples.allSatisfy { !$0.pseudoLabels.isEmpty })
+        var losses: [Float] = []
+        let steps = try run.train(samples: samples, classifier: classifier, resume: resume,
+                                  progress: { losses.append($0.loss) },
+                                  shouldStop: { stopAfter.map { losses.count >= $0 } ?? false })
+        return (steps, losses)
+    }
+
+    func testStoppedAndResumedRunMatchesUninterruptedRun() throws {
+        for variant in RectifierVariant.allCases {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("train-\(UUID())")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let a = dir.appendingPathComponent("a.safetensors"), b = dir.appendingPathComponent("b.safetensors")
+            let (stepsA, lossesA) = try run(variant, output: a, resume: false, stopAfter: nil)
+            XCTAssertEqual(stepsA, 4)   // 3 images, batch 2: 2 steps per epoch, 2 epochs
+            let (stopped, first) = try run(variant, output: b, resume: false, stopAfter: 1)
+            XCTAssertEqual(stopped, 1)
+            XCTAssertEqual(try Rectifier.load(from: b).metadata["step"], "1")
+            let (stepsB, rest) = try run(variant, output: b, resume: true, stopAfter: nil)
+            XCTAssertEqual(stepsB, 4)
+            XCTAssertEqual(first + rest, lossesA, "\(variant) losses")
+            let ra = try Rectifier.load(from: a, classes: Self.classes, weightsHash: "tiny")
+            let rb = try Rectifier.load(from: b, classes: Self.classes, weightsHash: "tiny")
+            for name in ra.parameterNames { XCTAssertEqual(ra.parameter(name), rb.parameter(name), "\(variant) \(name)") }
+            XCTAssertThrowsError(try Rectifier.load(from: a, weightsHash: "other weights"))
+        }
+    }
+
+    func testFeaturesAndPseudoLabelsAreCachedPerImage() throws {
+        let model = try tinyCLIP()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("prep-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var c = TrainingConfiguration(); c.size = 32
+        let run = TrainingRun(model: model, classes: Self.classes, configuration: c, weightsHash: "tiny",
+                              cacheFolder: dir.appendingPathComponent("cache"), output: dir.appendingPathComponent("r.safetensors"))
+        let imgs = images()
+        // The cache key needs real files (path, size, mtime); the loader supplies the pixels.
+        var files: [URL: RGBPixels] = [:]
+        for (i, (_, p)) in imgs.sorted(by: { $0.key.path < $1.key.path }).enumerated() {
+            let f = dir.appendingPathComponent("\(i).png")
+            try Data([UInt8(i)]).write(to: f)
+            files[f] = p
+        }
+        let urls = files.keys.sorted { $0.path < $1.path }
+        let classifier = try Self.classifier(model)
+        var loads = 0, last: PreparationProgress?
+        let first = try run.prepare(images: urls, load: { loads += 1; return files[$0]! }, classifier: classifier,
+                                    progress: { last = $0 })!
+        XCTAssertEqual(loads, 3); XCTAssertEqual(last?.cached, 0)
+        let second = try run.prepare(images: urls, load: { loads += 1; return files[$0]! }, classifier: classifier,
+                                     progress: { last = $0 })!
+        XCTAssertEqual(loads, 3); XCTAssertEqual(last?.cached, 3)
+        XCTAssertEqual(first.map(\.features), second.map(\.features))
+        XCTAssertEqual(first.map(\.pseudoLabels), second.map(\.pseudoLabels))
+        XCTAssertNil(try run.prepare(images: urls, load: { files[$0]! }, classifier: classifier, progress: { _ in },
+                                     shouldStop: { true }))
+    }
+}

@@ -1,0 +1,105 @@
+import XCTest
+import Math
+@testable import ModelFiles
+@testable import CLIP
+@testable import ReCLIP
+@testable import SceneWorld
+
+/// Finite-difference checks of the small CLIP's whole backward pass (both towers, the
+/// contrastive loss and the temperature), on a model small enough to perturb every tensor.
+final class MiniCLIPGradientTests: XCTestCase {
+    static var tinyConfig: MiniCLIPConfig {
+        var c = MiniCLIPConfig()
+        c.imageSize = 16; c.patchSize = 8
+        c.visionWidth = 16; c.visionLayers = 2; c.visionHeads = 2
+        c.textWidth = 16; c.textLayers = 2; c.textHeads = 2
+        c.contextLength = 6; c.vocabularySize = 20; c.embedDim = 8
+        return c
+    }
+
+    func testEveryParameterGradientMatchesFiniteDifferences() {
+        checkEveryParameterGradient(pooling: .classToken)
+    }
+
+    func testEveryParameterGradientMatchesFiniteDifferencesWithPatchMeanPooling() {
+        checkEveryParameterGradient(pooling: .patchMean)
+    }
+
+    func checkEveryParameterGradient(pooling: ImagePooling, file: StaticString = #filePath, line: UInt = #line) {
+        var config = Self.tinyConfig
+        config.pooling = pooling
+        var model = MiniCLIP(config: config, seed: 4)
+        // Larger-than-default draws so that every path carries signal.
+        var rng = WorldRandom(seed: 99)
+        for t in 0..<model.parameters.values.count where model.parameters.shapes[t].count >= 1 {
+            for i in 0..<model.parameters.values[t].count { model.parameters.values[t][i] += rng.normal() * 0.05 }
+        }
+        let B = 3
+        let pixels = (0..<(B * 3 * 16 * 16)).map { _ in rng.normal() }
+        let tokens: [Int32] = [18, 3, 5, 19, 0, 0,
+                               18, 7, 19, 0, 0, 0,
+                               18, 2, 2, 9, 11, 19]
+        let analytic = model.lossAndGradients(pixels: pixels, tokens: tokens, batch: B)
+        XCTAssert(analytic.loss.isFinite)
+        var checked = 0, worst: Float = 0, worstName = ""
+        for t in 0..<model.parameters.values.count {
+            let n = model.parameters.values[t].count
+            var picks = [0, n / 2, n - 1]
+            if model.parameters.names[t] == "token_embedding.weight" { picks = [18 * 16, 5 * 16 + 3, 19 * 16 + 15] }
+            for i in Set(picks) {
+                let eps: Float = 3e-3
+                var plus = model, minus = model
+                plus.parameters.values[t][i] += eps
+                minus.parameters.values[t][i] -= eps
+                let lp = plus.lossAndGradients(pixels: pixels, tokens: tokens, batch: B).loss
+                let lm = minus.lossAndGradients(pixels: pixels, tokens: tokens, batch: B).loss
+                let numeric = (lp - lm) / (2 * eps)
+                let a = analytic.grads.values[t][i]
+                let error = abs(numeric - a) / max(1e-2, abs(numeric) + abs(a))
+                XCTAssertTrue(error.isFinite, "\(model.parameters.names[t])[\(i)]: a=\(a) n=\(numeric)")
+                if error > worst { worst = error; worstName = "\(model.parameters.names[t])[\(i)] a=\(a) n=\(numeric)" }
+                checked += 1
+            }
+        }
+        XCTAssertGreaterThan(checked, 60, file: file, line: line)
+        XCTAssertLessThan(worst, 0.05, "\(pooling): \(worstName)", file: file, line: line)
+    }
+
+    func testGradientsOfUnusedTokensAreZeroAndAdamWMovesAgainstTheGradient() {
+        let config = Self.tinyConfig
+        var model = MiniCLIP(config: config, seed: 1)
+        var rng = WorldRandom(seed: 5)
+        let pixels = (0..<(2 * 3 * 16 * 16)).map { _ in rng.normal() }
+        let tokens: [Int32] = [18, 3, 19, 0, 0, 0, 18, 4, 4, 19, 0, 0]
+        let r = model.lossAndGradients(pixels: pixels, tokens: tokens, batch: 2)
+        let table = r.grads["token_embedding.weight"]
+        XCTAssertEqual(table[(10 * 16)..<(11 * 16)].map(abs).max(), 0)
+        XCTAssertGreaterThan(table[(3 * 16)..<(4 * 16)].map(abs).max()!, 0)
+        var optimiser = AdamW(like: model.parameters)
+        let before = model.parameters["visual.proj"]
+        optimiser.update(&model.parameters, grads: r.grads, lr: 1e-3)
+        let after = model.parameters["visual.proj"], g = r.grads["visual.proj"]
+        for i in 0..<g.count where abs(g[i]) > 1e-6 {
+            XCTAssertEqual((after[i] - before[i]).sign, (-g[i]).sign)
+        }
+    }
+}
+
+/// The matrix-product attention backward used in training against Math's reference kernel.
+final class AttentionGEMMTests: XCTestCase {
+    func testMatchesTheReferenceBackwardKernel() {
+        var rng = WorldRandom(seed: 8)
+        for causal in [false, true] {
+            let T = 7, C = 12, NH = 3
+            let qkv = (0..<(T * 3 * C)).map { _ in rng.normal() }
+            let dout = (0..<(T * C)).map { _ in rng.normal() }
+            let reference = attentionForward(qkv, T: T, C: C, heads: NH, causal: causal)
+            var referenceGrad = [Float](repeating: 0, count: qkv.count)
+            attentionBackward(dout: dout, qkv: qkv, att: reference.att, dqkv: &referenceGrad, T: T, C: C, heads: NH, causal: causal)
+            var grad = [Float](repeating: 0, count: qkv.count), scratch = [Float](repeating: 0, count: T * T)
+            gemmAttentionBackward(dout: dout, qkv: qkv, probs: reference.att, dqkv: &grad, scratch: &scratch, T: T, C: C, heads: NH)
+            XCTAssertGreaterThan(referenceGrad.map(abs).max()!, 0.1)
+            for i in 0..<grad.count { XCTAssertEqual(grad[i], referenceGrad[i], accuracy: 1e-4) }
+        }
+    }
+}

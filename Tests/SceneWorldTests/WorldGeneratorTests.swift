@@ -1,0 +1,132 @@
+import XCTest
+@testable import ModelFiles
+@testable import CLIP
+@testable import ReCLIP
+@testable import SceneWorld
+
+final class WorldGeneratorTests: XCTestCase {
+    func testSplitMix64MatchesTheReferenceSequence() {
+        // Reference values of SplitMix64 (Steele, Lea, Flood 2014) from seed 0.
+        var rng = WorldRandom(seed: 0)
+        XCTAssertEqual(rng.next(), 0xE220_A839_7B1D_CDAF)
+        XCTAssertEqual(rng.next(), 0x6E78_9E6A_A1B9_65F4)
+        XCTAssertEqual(rng.next(), 0x06C4_5D18_8009_454F)
+    }
+
+    func testRandomHelpersStayInRange() {
+        var rng = WorldRandom(seed: 3)
+        for _ in 0..<2000 {
+            let u = rng.uniform()
+            XCTAssert(u >= 0 && u < 1)
+            XCTAssert((2...5).contains(rng.int(2...5)))
+            XCTAssertEqual(rng.weightedIndex([0, 1, 0]), 1)
+        }
+        let noise = WorldNoise(seed: 9)
+        for i in 0..<500 {
+            let v = noise.fbm(Float(i) * 0.37 - 40, Float(i) * 0.11, octaves: 5)
+            XCTAssert(v >= 0 && v < 1, "fbm out of range: \(v)")
+        }
+    }
+
+    func testSameSeedGivesIdenticalScenesInAnyOrder() {
+        let a = WorldGenerator(seed: 11, size: 48)
+        let b = WorldGenerator(seed: 11, size: 48)
+        let forward = a.scenes(0..<6)
+        let backward = (0..<6).reversed().map { b.scene(index: $0) }.reversed()
+        XCTAssertEqual(forward, Array(backward))
+        let other = WorldGenerator(seed: 12, size: 48).scenes(0..<6)
+        XCTAssertNotEqual(forward.map(\.pixels), other.map(\.pixels))
+        XCTAssertEqual(forward[3].id, "world_000003")
+    }
+
+    func testMasksMatchImagesAndCaptionsNameExactlyTheClassesPresent() {
+        for size in [32, 64] {
+            let world = WorldGenerator(seed: 5, size: size)
+            let minimum = Int((world.biases.minimumFraction * Float(size * size)).rounded(.up))
+            for scene in world.scenes(0..<60) {
+                XCTAssertEqual(scene.width, size)
+                XCTAssertEqual(scene.pixels.count, size * size * 3)
+                XCTAssertEqual(scene.labels.count, size * size)
+                var counts = [Int](repeating: 0, count: 256)
+                for label in scene.labels { counts[Int(label)] += 1 }
+                let inMask = Set((0..<WorldClass.allCases.count).filter { counts[$0] > 0 }.map { WorldClass(rawValue: $0)! })
+                XCTAssertEqual(counts[12..<255].reduce(0, +), 0, "labels outside the vocabulary")
+                XCTAssertEqual(Set(scene.classes), inMask)
+                XCTAssertEqual(scene.classes, scene.classes.sorted())
+                XCTAssertFalse(scene.classes.isEmpty)
+                for c in scene.classes { XCTAssertGreaterThanOrEqual(counts[c.rawValue], minimum) }
+                XCTAssertEqual(scene.captionClasses, scene.classes)
+                XCTAssertEqual(WorldCaption.classesNamed(in: scene.caption), inMask,
+                               "scene \(scene.index) (\(scene.kind.name)): \(scene.caption)")
+            }
+        }
+    }
+
+    func testSalientCaptionsNameTheLargestRegionAndTheLargestThing() {
+        var biases = WorldBiases.default
+        biases.salientCaptionProbability = 1
+        let world = WorldGenerator(seed: 5, size: 48, biases: biases)
+        let plain = WorldGenerator(seed: 5, size: 48)
+        var shorter = 0
+        for index in 0..<40 {
+            let scene = world.scene(index: index)
+            XCTAssertEqual(scene.pixels, plain.scene(index: index).pixels)
+            var counts = [Int](repeating: 0, count: 256)
+            for label in scene.labels { counts[Int(label)] += 1 }
+            let largest = scene.classes.max { counts[$0.rawValue] < counts[$1.rawValue] }!
+            XCTAssert(scene.captionClasses.contains(largest))
+            XCTAssert(Set(scene.captionClasses).isSubset(of: Set(scene.classes)))
+            XCTAssert((1...2).contains(scene.captionClasses.count))
+            XCTAssertEqual(WorldCaption.classesNamed(in: scene.caption), Set(scene.captionClasses), scene.caption)
+            if scene.captionClasses.count < scene.classes.count { shorter += 1 }
+        }
+        XCTAssertGreaterThan(shorter, 30)
+    }
+
+    func testCaptionWordsNameOneClassEach() {
+        var seen: [String: WorldClass] = [:]
+        for c in WorldClass.allCases {
+            for word in c.captionWords {
+                XCTAssertNil(seen[word], "\(word) names two classes")
+                seen[word] = c
+            }
+        }
+        XCTAssertEqual(WorldCaption.classesNamed(in: "Two boats on the lake, under the sky."), [.boat, .water, .sky])
+        XCTAssertEqual(WorldGenerator.classNames.first, "sky")
+        XCTAssertEqual(WorldGenerator.classNames.count, 12)
+    }
+
+    func testDefaultBiasesShowInTheStatistics() {
+        var stats = WorldStatistics()
+        for scene in WorldGenerator(seed: 1, size: 48).scenes(0..<300) { stats.add(scene) }
+        // Space preference: sky high, ground classes low.
+        XCTAssertLessThan(stats.meanRow(.sky), 1.0 / 3)
+        XCTAssertLessThan(stats.meanRow(.cloud), 1.0 / 3)
+        XCTAssertGreaterThan(stats.meanRow(.road), 0.6)
+        XCTAssertGreaterThan(stats.meanRow(.sand), 0.6)
+        // Frequency imbalance: sky most common, snow and boats among the rarest.
+        XCTAssertEqual(stats.frequencyRanking.first, .sky)
+        XCTAssert(stats.frequencyRanking.suffix(3).contains(.snow))
+        XCTAssert(stats.frequencyRanking.suffix(3).contains(.boat))
+        XCTAssertGreaterThan(stats.frequency(.sky), 4 * stats.frequency(.snow))
+        // Co-occurrence: cars with roads, boats with water.
+        XCTAssertGreaterThan(stats.probability(of: .road, given: .car), 0.9)
+        XCTAssertGreaterThan(stats.probability(of: .water, given: .boat), 0.9)
+        XCTAssertGreaterThan(stats.probability(of: .car, given: .road), 0.6)
+        // ... and tendencies, not rules: some sky below the middle (tilts), some scenes without sky.
+        XCTAssertLessThan(stats.frequency(.sky), 0.97)
+        XCTAssertFalse(stats.table.isEmpty)
+    }
+
+    func testBalancedBiasesWeakenThePriors() {
+        var biased = WorldStatistics(), balanced = WorldStatistics()
+        let a = WorldGenerator(seed: 2, size: 40), b = WorldGenerator(seed: 2, size: 40, biases: .balanced)
+        for i in 0..<250 {
+            biased.add(a.scene(index: i))
+            balanced.add(b.scene(index: i))
+        }
+        XCTAssertGreaterThan(balanced.meanRow(.sky), biased.meanRow(.sky) + 0.03)
+        XCTAssertLessThan(balanced.probability(of: .road, given: .car), biased.probability(of: .road, given: .car) - 0.05)
+        XCTAssertGreaterThan(balanced.frequency(.snow), biased.frequency(.snow))
+    }
+}
