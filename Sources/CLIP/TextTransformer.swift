@@ -35,30 +35,12 @@ public struct TextTransformer: Sendable {
     /// The embedding row of token `id`.
     public func embedding(of id: Int) -> ArraySlice<Float> { weights.tokenEmbedding[(id * width)..<((id + 1) * width)] }
 
-    func activate(_ x: [Float]) -> [Float] {
-        activation == .quickGELU ? quickGELUForward(x) : geluForward(x)
-    }
-
-    func activateBackward(dy: [Float], x: [Float], dx: inout [Float]) {
-        if activation == .quickGELU { quickGELUBackward(dy: dy, x: x, dx: &dx) } else { geluBackward(dy: dy, x: x, dx: &dx) }
-    }
-
-    /// Activations of one block kept for the backward pass.
-    struct BlockCache {
-        var input: [Float]
-        var ln1: (y: [Float], mean: [Float], rstd: [Float])
-        var qkv: [Float], att: [Float], attnOut: [Float]
-        var mid: [Float]
-        var ln2: (y: [Float], mean: [Float], rstd: [Float])
-        var fc: [Float], gelu: [Float]
-    }
-
     /// A forward run: the projected outputs and what the backward needs.
     public struct Run {
         /// `[N, D]`: row n is `ln_final(x)[n, readAt[n]] @ text_projection`.
         public let output: [Float]
         let sequences: Int, length: Int, readAt: [Int]
-        let blocks: [BlockCache]
+        let blocks: [BlockActivations]
         let final: [Float]
         let lnFinal: (y: [Float], mean: [Float], rstd: [Float])
     }
@@ -66,28 +48,16 @@ public struct TextTransformer: Sendable {
     /// Runs `N` sequences of `T` input embeddings (`[N, T, W]`, positional embeddings not yet
     /// added) through the tower and reads sequence n at position `readAt[n]`.
     public func forward(embeddings: [Float], sequences N: Int, length T: Int, readAt: [Int]) -> Run {
-        let W = width, R = N * T
+        let W = width
         var x = embeddings
         let pos = weights.positionalEmbedding
         for n in 0..<N { for t in 0..<T { for i in 0..<W { x[(n * T + t) * W + i] += pos[t * W + i] } } }
-        var caches: [BlockCache] = []
+        var caches: [BlockActivations] = []
         caches.reserveCapacity(weights.blocks.count)
         for b in weights.blocks {
-            let H = b.fc1.outFeatures
-            let ln1 = layerNormForward(x, weight: b.ln1.weight, bias: b.ln1.bias, N: R, C: W, eps: eps)
-            let qkv = matmulForward(ln1.y, weight: b.qkv.weight, bias: b.qkv.bias, N: R, C: W, OC: 3 * W)
-            let a = attentionForward(qkv, batch: N, T: T, C: W, heads: heads, causal: true)
-            let o = matmulForward(a.out, weight: b.out.weight, bias: b.out.bias, N: R, C: W, OC: W)
-            var mid = x
-            for i in 0..<mid.count { mid[i] += o[i] }
-            let ln2 = layerNormForward(mid, weight: b.ln2.weight, bias: b.ln2.bias, N: R, C: W, eps: eps)
-            let fc = matmulForward(ln2.y, weight: b.fc1.weight, bias: b.fc1.bias, N: R, C: W, OC: H)
-            let g = activate(fc)
-            let m = matmulForward(g, weight: b.fc2.weight, bias: b.fc2.bias, N: R, C: H, OC: W)
-            caches.append(BlockCache(input: x, ln1: ln1, qkv: qkv, att: a.att, attnOut: a.out, mid: mid,
-                                     ln2: ln2, fc: fc, gelu: g))
-            x = mid
-            for i in 0..<x.count { x[i] += m[i] }
+            let (y, cache) = b.forward(x, batch: N, tokens: T, heads: heads, causal: true, activation: activation, eps: eps)
+            caches.append(cache)
+            x = y
         }
         // Only the read rows go through ln_final and the projection.
         var rows = [Float](repeating: 0, count: N * W)
@@ -112,35 +82,9 @@ public struct TextTransformer: Sendable {
                           dx: &dfinal, dweight: &dlw, dbias: &dlb, N: N, C: W)
         var dx = [Float](repeating: 0, count: R * W)
         for n in 0..<N { for i in 0..<W { dx[(n * T + run.readAt[n]) * W + i] = dfinal[n * W + i] } }
-        var dw1 = [Float](repeating: 0, count: W), db1 = dw1
+        var frozen: TransformerBlockWeights? = nil
         for (b, c) in zip(weights.blocks, run.blocks).reversed() {
-            let H = b.fc1.outFeatures
-            // x_out = mid + fc2(act(fc1(ln2(mid))))
-            var dg = [Float](repeating: 0, count: R * H)
-            matmulBackward(dout: dx, inp: c.gelu, weight: b.fc2.weight, dinp: &dg, dweight: &noWeight, dbias: &noBias,
-                           N: R, C: H, OC: W)
-            var dfc = [Float](repeating: 0, count: R * H)
-            activateBackward(dy: dg, x: c.fc, dx: &dfc)
-            var dln2 = [Float](repeating: 0, count: R * W)
-            matmulBackward(dout: dfc, inp: c.ln2.y, weight: b.fc1.weight, dinp: &dln2, dweight: &noWeight, dbias: &noBias,
-                           N: R, C: W, OC: H)
-            var dmid = dx
-            layerNormBackward(dy: dln2, x: c.mid, mean: c.ln2.mean, rstd: c.ln2.rstd, weight: b.ln2.weight,
-                              dx: &dmid, dweight: &dw1, dbias: &db1, N: R, C: W)
-            // mid = x_in + out_proj(attention(in_proj(ln1(x_in))))
-            var dattn = [Float](repeating: 0, count: R * W)
-            matmulBackward(dout: dmid, inp: c.attnOut, weight: b.out.weight, dinp: &dattn, dweight: &noWeight,
-                           dbias: &noBias, N: R, C: W, OC: W)
-            var dqkv = [Float](repeating: 0, count: R * 3 * W)
-            attentionBackward(dout: dattn, qkv: c.qkv, att: c.att, dqkv: &dqkv, batch: N, T: T, C: W, heads: heads,
-                              causal: true)
-            var dln1 = [Float](repeating: 0, count: R * W)
-            matmulBackward(dout: dqkv, inp: c.ln1.y, weight: b.qkv.weight, dinp: &dln1, dweight: &noWeight,
-                           dbias: &noBias, N: R, C: W, OC: 3 * W)
-            var dinput = dmid
-            layerNormBackward(dy: dln1, x: c.input, mean: c.ln1.mean, rstd: c.ln1.rstd, weight: b.ln1.weight,
-                              dx: &dinput, dweight: &dw1, dbias: &db1, N: R, C: W)
-            dx = dinput
+            dx = b.backward(dx, c, heads: heads, causal: true, activation: activation, gradients: &frozen)
         }
         return dx   // positional embeddings are added, so the gradient passes unchanged
     }

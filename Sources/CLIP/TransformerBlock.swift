@@ -48,20 +48,99 @@ extension Activation {
         case .gelu: geluForward(out: x, inp: x, count: count)
         }
     }
+
+    /// The activation's gradient, accumulated into `dx`.
+    func backward(dy: [Float], x: [Float], dx: inout [Float]) {
+        switch self {
+        case .quickGELU: quickGELUBackward(dy: dy, x: x, dx: &dx)
+        case .gelu: geluBackward(dy: dy, x: x, dx: &dx)
+        }
+    }
+}
+
+/// What a block's backward pass needs from its forward pass over B sequences of T tokens
+/// (rows R = B T, width C, MLP width H, NH heads): llm.c's activations, one set per block.
+public struct BlockActivations: Sendable {
+    public let batch: Int, tokens: Int
+    /// The block's input x [R, C].
+    var input: [Float]
+    /// ln_1(x) [R, C] and its statistics [R].
+    var ln1: [Float], ln1Mean: [Float], ln1Rstd: [Float]
+    /// q, k, v [R, 3C].
+    var qkv: [Float]
+    /// Attention probabilities [B, NH, T, T].
+    var probabilities: [Float]
+    /// Attention output before out_proj [R, C].
+    var attention: [Float]
+    /// x + out_proj(attention) [R, C].
+    var residual: [Float]
+    /// ln_2(residual) [R, C] and its statistics [R].
+    var ln2: [Float], ln2Mean: [Float], ln2Rstd: [Float]
+    /// fc1 output before the activation [R, H], and after it.
+    var fc: [Float], activated: [Float]
+
+    init(batch: Int, tokens: Int, width c: Int, hidden: Int, heads: Int) {
+        self.batch = batch
+        self.tokens = tokens
+        let r = batch * tokens
+        func zeros(_ n: Int) -> [Float] { [Float](repeating: 0, count: n) }
+        input = zeros(r * c); ln1 = zeros(r * c); ln1Mean = zeros(r); ln1Rstd = zeros(r)
+        qkv = zeros(r * 3 * c); probabilities = zeros(batch * heads * tokens * tokens); attention = zeros(r * c)
+        residual = zeros(r * c); ln2 = zeros(r * c); ln2Mean = zeros(r); ln2Rstd = zeros(r)
+        fc = zeros(r * hidden); activated = zeros(r * hidden)
+    }
+}
+
+extension LayerNormWeights {
+    /// `forward`, also returning each row's mean and 1/std for the backward pass.
+    func forwardKeepingStatistics(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, rows: Int,
+                                  eps: Float) -> (mean: [Float], rstd: [Float]) {
+        var mean = [Float](repeating: 0, count: rows), rstd = mean
+        layerNormForward(out: out, mean: &mean, rstd: &rstd, inp: inp, weight: weight, bias: bias, rows: rows,
+                         channels: weight.count, eps: eps)
+        return (mean, rstd)
+    }
+}
+
+extension UnsafeMutablePointer where Pointee == Float {
+    /// Copies `count` floats from here into `array` (which has that many).
+    fileprivate func copy(count: Int, into array: inout [Float]) {
+        array.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: self, count: count) }
+    }
 }
 
 extension TransformerBlockWeights {
-    /// Runs the block in place on the residual stream `x` [rows, C]:
-    /// x = x + out_proj(attention(ln_1(x) W_qkvᵀ + b_qkv))
-    /// x = x + fc2(act(fc1(ln_2(x))))
-    /// `sequenceLengths` lists the sequences packed one after another in `x` (rows = their sum).
+    // The one pre-LayerNorm residual block, shared by inference, rectifier training and the
+    // small CLIP's training:
+    //   x = x + out_proj(attention(ln_1(x) W_qkvᵀ + b_qkv))
+    //   x = x + fc2(act(fc1(ln_2(x))))
+    /// Runs the block in place on the residual stream `x` [rows, C]. `sequenceLengths` lists
+    /// the sequences packed one after another in `x` (rows = their sum). With `keep`, the
+    /// activations the backward pass needs are returned (the sequences must then have one length).
+    @discardableResult
     func forward(x: UnsafeMutablePointer<Float>, sequenceLengths: [Int], heads: Int, causal: Bool,
-                 activation: Activation, eps: Float, workspace ws: TransformerWorkspace) {
+                 activation: Activation, eps: Float, workspace ws: TransformerWorkspace,
+                 keep: Bool = false) -> BlockActivations? {
         let rows = sequenceLengths.reduce(0, +)
-        let c = width
-        ln1.forward(out: ws.normed, inp: x, rows: rows, eps: eps)
+        let c = width, hidden = fc1.outFeatures
+        let uniform = sequenceLengths.first.map { t in sequenceLengths.allSatisfy { $0 == t } } ?? true
+        precondition(!keep || uniform, "keeping activations needs sequences of one length")
+        var a = keep ? BlockActivations(batch: sequenceLengths.count, tokens: sequenceLengths.first ?? 0,
+                                        width: c, hidden: hidden, heads: heads) : nil
+        if a != nil {
+            x.copy(count: rows * c, into: &a!.input)
+            (a!.ln1Mean, a!.ln1Rstd) = ln1.forwardKeepingStatistics(out: ws.normed, inp: x, rows: rows, eps: eps)
+            ws.normed.copy(count: rows * c, into: &a!.ln1)
+        } else {
+            ln1.forward(out: ws.normed, inp: x, rows: rows, eps: eps)
+        }
         qkv.forward(out: ws.qkv, inp: ws.normed, rows: rows)
-        if let t = sequenceLengths.first, sequenceLengths.allSatisfy({ $0 == t }) {
+        if a != nil {
+            ws.qkv.copy(count: rows * 3 * c, into: &a!.qkv)
+            attentionForward(out: ws.attended, probs: &a!.probabilities, qkv: ws.qkv, batch: a!.batch, tokens: a!.tokens,
+                             channels: c, heads: heads, causal: causal)
+            ws.attended.copy(count: rows * c, into: &a!.attention)
+        } else if uniform, let t = sequenceLengths.first {
             attentionForward(out: ws.attended, probs: nil, qkv: ws.qkv, batch: sequenceLengths.count, tokens: t,
                              channels: c, heads: heads, causal: causal)
         } else {
@@ -70,7 +149,114 @@ extension TransformerBlockWeights {
         }
         out.forward(out: ws.projected, inp: ws.attended, rows: rows)
         residualForward(out: x, a: x, b: ws.projected, count: rows * c)
-        mlpForward(x: x, rows: rows, activation: activation, eps: eps, workspace: ws)
+        if a != nil {
+            x.copy(count: rows * c, into: &a!.residual)
+            (a!.ln2Mean, a!.ln2Rstd) = ln2.forwardKeepingStatistics(out: ws.normed, inp: x, rows: rows, eps: eps)
+            ws.normed.copy(count: rows * c, into: &a!.ln2)
+            fc1.forward(out: ws.hidden, inp: ws.normed, rows: rows)
+            ws.hidden.copy(count: rows * hidden, into: &a!.fc)
+            activation.forward(ws.hidden, count: rows * hidden)
+            ws.hidden.copy(count: rows * hidden, into: &a!.activated)
+            fc2.forward(out: ws.projected, inp: ws.hidden, rows: rows)
+            residualForward(out: x, a: x, b: ws.projected, count: rows * c)
+        } else {
+            mlpForward(x: x, rows: rows, activation: activation, eps: eps, workspace: ws)
+        }
+        return a
+    }
+
+    /// The array form of `forward(x:...keep: true)` for B sequences of T tokens, [B*T, C] in
+    /// and out, with the activations for `backward`.
+    public func forward(_ x: [Float], batch: Int, tokens: Int, heads: Int, causal: Bool, activation: Activation,
+                        eps: Float) -> (out: [Float], cache: BlockActivations) {
+        let ws = TransformerWorkspace(rows: batch * tokens, width: width, hiddenWidth: fc1.outFeatures)
+        var y = x
+        let cache = y.withUnsafeMutableBufferPointer {
+            forward(x: $0.baseAddress!, sequenceLengths: Array(repeating: tokens, count: batch), heads: heads,
+                    causal: causal, activation: activation, eps: eps, workspace: ws, keep: true)!
+        }
+        return (y, cache)
+    }
+
+    // Backward, in reverse: the MLP branch, ln_2, the residual, the attention branch, ln_1:
+    //   dr = dout + ln_2ᵀ(fc1ᵀ(act'(fc2ᵀ dout)));  dx = dr + ln_1ᵀ(qkvᵀ(attentionᵀ(out_projᵀ dr)))
+    /// Gradient of the block with respect to its input. Parameter gradients accumulate into
+    /// `gradients` (the block's own layout, from `TransformerBlockWeights.zeros(like:)`);
+    /// nil means the block is frozen and only the input gradient is computed.
+    public func backward(_ dout: [Float], _ a: BlockActivations, heads: Int, causal: Bool, activation: Activation,
+                         gradients g: inout TransformerBlockWeights?) -> [Float] {
+        let n = a.batch * a.tokens, c = width, hidden = fc1.outFeatures
+        func zeros(_ k: Int) -> [Float] { [Float](repeating: 0, count: k) }
+        var dactivated = zeros(n * hidden)
+        Self.linearBackward(dout: dout, inp: a.activated, layer: fc2, dinp: &dactivated, gradient: &g, \.fc2, rows: n)
+        var dfc = zeros(n * hidden)
+        activation.backward(dy: dactivated, x: a.fc, dx: &dfc)
+        var dln2 = zeros(n * c)
+        Self.linearBackward(dout: dfc, inp: a.ln2, layer: fc1, dinp: &dln2, gradient: &g, \.fc1, rows: n)
+        var dresidual = dout
+        Self.layerNormBackward(dy: dln2, x: a.residual, mean: a.ln2Mean, rstd: a.ln2Rstd, layer: ln2, dx: &dresidual,
+                               gradient: &g, \.ln2, rows: n)
+        var dattention = zeros(n * c)
+        Self.linearBackward(dout: dresidual, inp: a.attention, layer: out, dinp: &dattention, gradient: &g, \.out, rows: n)
+        var dqkv = zeros(n * 3 * c)
+        attentionBackward(dout: dattention, qkv: a.qkv, att: a.probabilities, dqkv: &dqkv, batch: a.batch, T: a.tokens,
+                          C: c, heads: heads, causal: causal)
+        var dln1 = zeros(n * c)
+        Self.linearBackward(dout: dqkv, inp: a.ln1, layer: qkv, dinp: &dln1, gradient: &g, \.qkv, rows: n)
+        var dx = dresidual
+        Self.layerNormBackward(dy: dln1, x: a.input, mean: a.ln1Mean, rstd: a.ln1Rstd, layer: ln1, dx: &dx,
+                               gradient: &g, \.ln1, rows: n)
+        return dx
+    }
+
+    /// A block of zeros shaped like `block`: the layout gradients accumulate in.
+    public static func zeros(like block: TransformerBlockWeights) -> TransformerBlockWeights {
+        func z(_ l: LinearWeights) -> LinearWeights {
+            LinearWeights(weight: [Float](repeating: 0, count: l.weight.count), bias: l.bias.map { [Float](repeating: 0, count: $0.count) },
+                          inFeatures: l.inFeatures, outFeatures: l.outFeatures)
+        }
+        func z(_ l: LayerNormWeights) -> LayerNormWeights {
+            LayerNormWeights(weight: [Float](repeating: 0, count: l.weight.count), bias: [Float](repeating: 0, count: l.bias.count))
+        }
+        return TransformerBlockWeights(ln1: z(block.ln1), qkv: z(block.qkv), out: z(block.out), ln2: z(block.ln2),
+                                       fc1: z(block.fc1), fc2: z(block.fc2))
+    }
+
+    /// `matmulBackward` for one of the block's linear layers, its gradients (if any) in `g[keyPath:]`.
+    private static func linearBackward(dout: [Float], inp: [Float], layer: LinearWeights, dinp: inout [Float],
+                                       gradient g: inout TransformerBlockWeights?,
+                                       _ path: WritableKeyPath<TransformerBlockWeights, LinearWeights>, rows: Int) {
+        var dweight: [Float]? = nil, dbias: [Float]? = nil
+        if g != nil {  // move the buffers out so that the kernel accumulates without a copy
+            dweight = g![keyPath: path].weight; g![keyPath: path].weight = []
+            dbias = g![keyPath: path].bias; g![keyPath: path].bias = nil
+        }
+        matmulBackward(dout: dout, inp: inp, weight: layer.weight, dinp: &dinp, dweight: &dweight, dbias: &dbias,
+                       N: rows, C: layer.inFeatures, OC: layer.outFeatures)
+        if g != nil {
+            g![keyPath: path].weight = dweight!
+            g![keyPath: path].bias = dbias
+        }
+    }
+
+    /// `layerNormBackward` for one of the block's LayerNorms, its gradients (if any) in `g[keyPath:]`.
+    private static func layerNormBackward(dy: [Float], x: [Float], mean: [Float], rstd: [Float], layer: LayerNormWeights,
+                                          dx: inout [Float], gradient g: inout TransformerBlockWeights?,
+                                          _ path: WritableKeyPath<TransformerBlockWeights, LayerNormWeights>, rows: Int) {
+        let c = layer.weight.count
+        var dweight: [Float], dbias: [Float]
+        if g != nil {
+            dweight = g![keyPath: path].weight; g![keyPath: path].weight = []
+            dbias = g![keyPath: path].bias; g![keyPath: path].bias = []
+        } else {
+            dweight = [Float](repeating: 0, count: c); dbias = dweight
+        }
+        Math.layerNormBackward(dy: dy, x: x, mean: mean, rstd: rstd, weight: layer.weight, dx: &dx, dweight: &dweight,
+                               dbias: &dbias, N: rows, C: c)
+        if g != nil {
+            g![keyPath: path].weight = dweight
+            g![keyPath: path].bias = dbias
+        }
     }
 
     /// MaskCLIP's last block, value path only (no query-key attention), in place on `x`:

@@ -155,50 +155,60 @@ public func attentionForward(_ qkv: [Float], batch B: Int = 1, T: Int, C: Int, h
     return (out, att)
 }
 
-// Backward (llm.c attention_backward), per sequence and head, hs = C / NH:
-//   datt[t,s] = dout[t] . v[s];          dv[s] += att[t,s] * dout[t]
-//   dpre[t,s] = att[t,s] * (datt[t,s] - sum_u att[t,u] datt[t,u])
-//   dq[t] += sum_s dpre[t,s] k[s] / sqrt(hs);  dk[s] += dpre[t,s] q[t] / sqrt(hs)
-// (masked entries have att = 0 and contribute nothing). Work is spread over (sequence, head)
-// pairs, which write disjoint columns of dqkv.
+// Backward of multi-head self-attention through matrix products, per sequence and head h,
+// with Q, K, V the [T, hs] column blocks of qkv [T, 3C] (row stride 3C), P the forward's
+// probabilities and dO the output gradient, hs = C / NH:
+//   dP = dO Vᵀ;  dV += Pᵀ dO;  dS = P ⊙ (dP - rowsum(P ⊙ dP));  dQ += dS K / √hs;  dK += dSᵀ Q / √hs
+// (masked entries have P = 0 and so contribute nothing; llm.c's attention_backward is the
+// same maths as loops). Sequences run in parallel; each worker's products stay on its thread.
 /// Gradient of `attentionForward` with respect to the fused `qkv` (accumulated into `dqkv`).
 public func attentionBackward(dout: [Float], qkv: [Float], att: [Float], dqkv: inout [Float],
                               batch B: Int = 1, T: Int, C: Int, heads NH: Int, causal: Bool) {
-    let hs = C / NH, scale = 1 / Float(hs).squareRoot(), C3 = 3 * C
-    dout.withUnsafeBufferPointer { doutB in qkv.withUnsafeBufferPointer { qkvB in
-    att.withUnsafeBufferPointer { attB in dqkv.withUnsafeMutableBufferPointer { dB in
-        let dout = doutB.baseAddress!, qkv = qkvB.baseAddress!, att = attB.baseAddress!, dqkv = dB.baseAddress!
-        parallelRanges(B * NH) { range in
-            var datt = [Float](repeating: 0, count: T)
-            for task in range {
-                let b = task / NH, h = task % NH
-                let a = att + task * T * T, base = b * T * C3
-                for t in 0..<T {
-                    let last = causal ? t : T - 1
-                    let o = (b * T + t) * C + h * hs
-                    var dot: Float = 0
-                    for s in 0...last {
-                        let v = base + s * C3 + 2 * C + h * hs
-                        let w = a[t * T + s]
-                        var d: Float = 0
-                        for i in 0..<hs {
-                            d += dout[o + i] * qkv[v + i]
-                            dqkv[v + i] += w * dout[o + i]
-                        }
-                        datt[s] = d
-                        dot += w * d
-                    }
-                    let q = base + t * C3 + h * hs
-                    for s in 0...last {
-                        let dpre = a[t * T + s] * (datt[s] - dot) * scale
-                        let k = base + s * C3 + C + h * hs
-                        for i in 0..<hs {
-                            dqkv[q + i] += dpre * qkv[k + i]
-                            dqkv[k + i] += dpre * qkv[q + i]
+    precondition(NH > 0 && C % NH == 0, "channels \(C) not divisible by heads \(NH)")
+    precondition(dout.count == B * T * C && qkv.count == B * T * 3 * C && dqkv.count == qkv.count
+                 && att.count == B * NH * T * T, "attention backward: buffer sizes do not match B, T, C, heads")
+    let perSequence = T * 3 * C, perOut = T * C, perProbabilities = NH * T * T
+    dqkv.withUnsafeMutableBufferPointer { dBuffer in
+        dout.withUnsafeBufferPointer { doutBuffer in
+            qkv.withUnsafeBufferPointer { qkvBuffer in
+                att.withUnsafeBufferPointer { attBuffer in
+                    let d = dBuffer.baseAddress!, o = doutBuffer.baseAddress!
+                    let q = qkvBuffer.baseAddress!, p = attBuffer.baseAddress!
+                    parallelRanges(B) { range in
+                        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: T * T)
+                        defer { scratch.deallocate() }
+                        for b in range {
+                            sequenceAttentionBackward(dout: o + b * perOut, qkv: q + b * perSequence,
+                                                      probs: p + b * perProbabilities, dqkv: d + b * perSequence,
+                                                      scratch: scratch, T: T, C: C, heads: NH)
                         }
                     }
                 }
             }
         }
-    } } } }
+    }
+}
+
+/// `attentionBackward` for one sequence; `scratch` holds T*T floats.
+private func sequenceAttentionBackward(dout: UnsafePointer<Float>, qkv: UnsafePointer<Float>, probs: UnsafePointer<Float>,
+                                       dqkv: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                                       T: Int, C: Int, heads NH: Int) {
+    let hs = C / NH, C3 = 3 * C, scale = 1 / Float(hs).squareRoot()
+    for h in 0..<NH {
+        let q = qkv + h * hs, k = qkv + C + h * hs, v = qkv + 2 * C + h * hs
+        let dq = dqkv + h * hs, dk = dqkv + C + h * hs, dv = dqkv + 2 * C + h * hs
+        let p = probs + h * T * T, d = dout + h * hs
+        gemm(transposeA: false, transposeB: true, m: T, n: T, k: hs, a: d, lda: C, b: v, ldb: C3, c: scratch, ldc: T)
+        gemm(transposeA: true, transposeB: false, m: T, n: hs, k: T, a: p, lda: T, b: d, ldb: C, beta: 1, c: dv, ldc: C3)
+        for t in 0..<T {
+            let pr = p + t * T, dr = scratch + t * T
+            var dot: Float = 0
+            for s in 0..<T { dot += pr[s] * dr[s] }
+            for s in 0..<T { dr[s] = pr[s] * (dr[s] - dot) }
+        }
+        gemm(transposeA: false, transposeB: false, m: T, n: hs, k: T, alpha: scale, a: scratch, lda: T, b: k, ldb: C3,
+             beta: 1, c: dq, ldc: C3)
+        gemm(transposeA: true, transposeB: false, m: T, n: hs, k: T, alpha: scale, a: scratch, lda: T, b: q, ldb: C3,
+             beta: 1, c: dk, ldc: C3)
+    }
 }

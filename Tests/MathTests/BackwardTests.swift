@@ -1,5 +1,6 @@
 import XCTest
 @testable import Math
+import TestSupport
 
 /// Every backward kernel against central finite differences of its forward.
 final class BackwardTests: XCTestCase {

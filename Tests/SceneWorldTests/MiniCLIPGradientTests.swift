@@ -1,5 +1,6 @@
 import XCTest
 import Math
+import TestSupport
 @testable import ModelFiles
 @testable import CLIP
 @testable import ReCLIP
@@ -85,21 +86,73 @@ final class MiniCLIPGradientTests: XCTestCase {
     }
 }
 
-/// The matrix-product attention backward used in training against Math's reference kernel.
+/// Math's matrix-product attention backward against llm.c's loop form.
 final class AttentionGEMMTests: XCTestCase {
     func testMatchesTheReferenceBackwardKernel() {
         var rng = WorldRandom(seed: 8)
         for causal in [false, true] {
-            let T = 7, C = 12, NH = 3
-            let qkv = (0..<(T * 3 * C)).map { _ in rng.normal() }
-            let dout = (0..<(T * C)).map { _ in rng.normal() }
-            let reference = attentionForward(qkv, T: T, C: C, heads: NH, causal: causal)
-            var referenceGrad = [Float](repeating: 0, count: qkv.count)
-            attentionBackward(dout: dout, qkv: qkv, att: reference.att, dqkv: &referenceGrad, T: T, C: C, heads: NH, causal: causal)
-            var grad = [Float](repeating: 0, count: qkv.count), scratch = [Float](repeating: 0, count: T * T)
-            gemmAttentionBackward(dout: dout, qkv: qkv, probs: reference.att, dqkv: &grad, scratch: &scratch, T: T, C: C, heads: NH)
-            XCTAssertGreaterThan(referenceGrad.map(abs).max()!, 0.1)
-            for i in 0..<grad.count { XCTAssertEqual(grad[i], referenceGrad[i], accuracy: 1e-4) }
+            for B in [1, 3] {
+                let T = 7, C = 12, NH = 3
+                let qkv = (0..<(B * T * 3 * C)).map { _ in rng.normal() }
+                let dout = (0..<(B * T * C)).map { _ in rng.normal() }
+                let reference = attentionForward(qkv, batch: B, T: T, C: C, heads: NH, causal: causal)
+                var referenceGrad = [Float](repeating: 0, count: qkv.count)
+                referenceAttentionBackward(dout: dout, qkv: qkv, att: reference.att, dqkv: &referenceGrad, batch: B,
+                                           T: T, C: C, heads: NH, causal: causal)
+                var grad = [Float](repeating: 0.5, count: qkv.count)  // accumulates
+                attentionBackward(dout: dout, qkv: qkv, att: reference.att, dqkv: &grad, batch: B, T: T, C: C, heads: NH,
+                                  causal: causal)
+                XCTAssertGreaterThan(referenceGrad.map(abs).max()!, 0.1)
+                assertClose(grad.map { $0 - 0.5 }, referenceGrad, tolerance: 1e-4)
+            }
         }
     }
+}
+
+// Backward (llm.c attention_backward), per sequence and head, hs = C / NH:
+//   datt[t,s] = dout[t] . v[s];          dv[s] += att[t,s] * dout[t]
+//   dpre[t,s] = att[t,s] * (datt[t,s] - sum_u att[t,u] datt[t,u])
+//   dq[t] += sum_s dpre[t,s] k[s] / sqrt(hs);  dk[s] += dpre[t,s] q[t] / sqrt(hs)
+// (masked entries have att = 0 and contribute nothing). Work is spread over (sequence, head)
+// pairs, which write disjoint columns of dqkv.
+/// The loop form of `attentionBackward` (llm.c), kept as the reference the GEMM form is tested against.
+func referenceAttentionBackward(dout: [Float], qkv: [Float], att: [Float], dqkv: inout [Float],
+                              batch B: Int = 1, T: Int, C: Int, heads NH: Int, causal: Bool) {
+    let hs = C / NH, scale = 1 / Float(hs).squareRoot(), C3 = 3 * C
+    dout.withUnsafeBufferPointer { doutB in qkv.withUnsafeBufferPointer { qkvB in
+    att.withUnsafeBufferPointer { attB in dqkv.withUnsafeMutableBufferPointer { dB in
+        let dout = doutB.baseAddress!, qkv = qkvB.baseAddress!, att = attB.baseAddress!, dqkv = dB.baseAddress!
+        parallelRanges(B * NH) { range in
+            var datt = [Float](repeating: 0, count: T)
+            for task in range {
+                let b = task / NH, h = task % NH
+                let a = att + task * T * T, base = b * T * C3
+                for t in 0..<T {
+                    let last = causal ? t : T - 1
+                    let o = (b * T + t) * C + h * hs
+                    var dot: Float = 0
+                    for s in 0...last {
+                        let v = base + s * C3 + 2 * C + h * hs
+                        let w = a[t * T + s]
+                        var d: Float = 0
+                        for i in 0..<hs {
+                            d += dout[o + i] * qkv[v + i]
+                            dqkv[v + i] += w * dout[o + i]
+                        }
+                        datt[s] = d
+                        dot += w * d
+                    }
+                    let q = base + t * C3 + h * hs
+                    for s in 0...last {
+                        let dpre = a[t * T + s] * (datt[s] - dot) * scale
+                        let k = base + s * C3 + C + h * hs
+                        for i in 0..<hs {
+                            dqkv[q + i] += dpre * qkv[k + i]
+                            dqkv[k + i] += dpre * qkv[q + i]
+                        }
+                    }
+                }
+            }
+        }
+    } } } }
 }

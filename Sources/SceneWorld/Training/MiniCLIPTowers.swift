@@ -103,9 +103,9 @@ public struct MiniCLIP: Sendable {
         let lnPre = layerNormForward(tokens, weight: parameters["visual.ln_pre.weight"], bias: parameters["visual.ln_pre.bias"], N: B * T, C: W)
         var x = lnPre.y
         var blocks: [BlockActivations] = []
-        let shape = BlockShape(B: B, T: T, C: W, heads: c.visionHeads, causal: false)
         for l in 0..<c.visionLayers {
-            let r = transformerBlockForward(x, parameters, BlockParameters(parameters, prefix: "visual.transformer.resblocks.\(l)."), shape)
+            let r = Self.block(parameters, prefix: "visual.transformer.resblocks.\(l).", width: W)
+                .forward(x, batch: B, tokens: T, heads: c.visionHeads, causal: false, activation: .quickGELU, eps: 1e-5)
             x = r.out
             blocks.append(r.cache)
         }
@@ -160,10 +160,9 @@ public struct MiniCLIP: Sendable {
                 for i in 0..<W { dx[dst + i] = dpooledRows[src + i] }
             }
         }
-        let shape = BlockShape(B: B, T: T, C: W, heads: c.visionHeads, causal: false)
         for l in stride(from: c.visionLayers - 1, through: 0, by: -1) {
-            dx = transformerBlockBackward(dx, a.blocks[l], parameters,
-                                          BlockParameters(parameters, prefix: "visual.transformer.resblocks.\(l)."), shape, &grads)
+            dx = Self.blockBackward(dx, a.blocks[l], parameters, &grads, prefix: "visual.transformer.resblocks.\(l).",
+                                    width: W, heads: c.visionHeads, causal: false)
         }
         var dtokens = [Float](repeating: 0, count: B * T * W)
         layerNormBackwardInto(&grads, w: grads.index("visual.ln_pre.weight"), b: grads.index("visual.ln_pre.bias"),
@@ -216,9 +215,9 @@ public struct MiniCLIP: Sendable {
             }
         }
         var blocks: [BlockActivations] = []
-        let shape = BlockShape(B: B, T: L, C: W, heads: c.textHeads, causal: true)
         for l in 0..<c.textLayers {
-            let r = transformerBlockForward(x, parameters, BlockParameters(parameters, prefix: "transformer.resblocks.\(l)."), shape)
+            let r = Self.block(parameters, prefix: "transformer.resblocks.\(l).", width: W)
+                .forward(x, batch: B, tokens: L, heads: c.textHeads, causal: true, activation: .quickGELU, eps: 1e-5)
             x = r.out
             blocks.append(r.cache)
         }
@@ -242,10 +241,9 @@ public struct MiniCLIP: Sendable {
                               dx: &dendRows, N: B, C: W)
         var dx = [Float](repeating: 0, count: B * L * W)
         for b in 0..<B { for i in 0..<W { dx[(b * L + a.ends[b]) * W + i] = dendRows[b * W + i] } }
-        let shape = BlockShape(B: B, T: L, C: W, heads: c.textHeads, causal: true)
         for l in stride(from: c.textLayers - 1, through: 0, by: -1) {
-            dx = transformerBlockBackward(dx, a.blocks[l], parameters,
-                                          BlockParameters(parameters, prefix: "transformer.resblocks.\(l)."), shape, &grads)
+            dx = Self.blockBackward(dx, a.blocks[l], parameters, &grads, prefix: "transformer.resblocks.\(l).",
+                                    width: W, heads: c.textHeads, causal: true)
         }
         let tableIndex = grads.index("token_embedding.weight"), posIndex = grads.index("positional_embedding")
         for b in 0..<B {

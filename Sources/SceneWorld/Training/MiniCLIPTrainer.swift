@@ -188,7 +188,9 @@ public struct MiniCLIPTrainer {
             tensors.append(("adamw.m." + name, Tensor(shape: p.shapes[i], data: optimiser.first.values[i])))
             tensors.append(("adamw.v." + name, Tensor(shape: p.shapes[i], data: optimiser.second.values[i])))
         }
-        let json = String(decoding: try JSONEncoder().encode(settings), as: UTF8.self)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys  // the same run writes the same bytes
+        let json = String(decoding: try encoder.encode(settings), as: UTF8.self)
         try SafeTensorsWriter.write(tensors, metadata: ["step": String(step), "settings": json], to: checkpointURL.path)
     }
 }

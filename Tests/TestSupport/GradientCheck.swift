@@ -1,15 +1,15 @@
 import XCTest
 import Math
 
-typealias SeededGenerator = SplitMix64
+public typealias SeededGenerator = SplitMix64
 
-func randomArray(_ n: Int, _ rng: inout SeededGenerator, scale: Float = 1) -> [Float] {
+public func randomArray(_ n: Int, _ rng: inout SeededGenerator, scale: Float = 1) -> [Float] {
     (0..<n).map { _ in Float.random(in: -scale...scale, using: &rng) }
 }
 
 /// Compares an analytic gradient with central finite differences of a scalar loss
 /// `loss(x)`: |analytic - numeric| <= tol * max(1, |numeric|) for every coordinate.
-func checkGradient(_ name: String, x: [Float], analytic: [Float], eps: Float = 1e-2, tol: Float = 2e-2,
+public func checkGradient(_ name: String, x: [Float], analytic: [Float], eps: Float = 1e-2, tol: Float = 2e-2,
                    file: StaticString = #filePath, line: UInt = #line, loss: ([Float]) -> Double) {
     XCTAssertEqual(x.count, analytic.count, "\(name): gradient size", file: file, line: line)
     var worst: Float = 0
@@ -29,7 +29,7 @@ func checkGradient(_ name: String, x: [Float], analytic: [Float], eps: Float = 1
 }
 
 /// sum_i out[i] * r[i] in double precision: a scalar loss whose output gradient is `r`.
-func project(_ out: [Float], _ r: [Float]) -> Double {
+public func project(_ out: [Float], _ r: [Float]) -> Double {
     var s: Double = 0
     for i in 0..<out.count { s += Double(out[i]) * Double(r[i]) }
     return s
