@@ -3,13 +3,14 @@
 // reclip: CLIP segmentation, its biases, and their rectification, in a terminal.
 // Dependencies flow one way, towards Math and FileIO:
 //   FileIO                         bounded reads, atomic writes, escaping text from files, RECLIP_HOME
+//   Pixels                         the one pixel type: RGBImage, IndexedImage, ClassMask
 //   Math                           tensors, BLAS-backed kernels and their backward passes, optimisers
 //   ModelFiles   -> Math, FileIO   safetensors, torch zip + pickle, inflate, SHA-256
 //   ModelStore   -> ModelFiles     the weights registry, resumable downloads, published hashes
-//   CLIP         -> ModelFiles     preprocessing, tokenizer, the towers, the text classifier
+//   CLIP         -> ModelFiles, Pixels   preprocessing, tokenizer, the towers, the text classifier
 //   ReCLIP       -> CLIP           rectifiers, bias maps, the segmenter, training, evaluation
 //   SceneWorld   -> ReCLIP         the procedural scene world and the small CLIP's training
-//   Render       -> FileIO         decoding, resampling, colour, cells: the one place pixels become cells
+//   Render       -> Pixels, FileIO         decoding, resampling, colour, cells: the one place pixels become cells
 //   Datasets     -> Render, ReCLIP, SceneWorld   every dataset folder on disk
 //   TUI          -> Render, ReCLIP, Datasets     the explorer
 //   reclip       -> everything     the command line
@@ -22,6 +23,7 @@ let package = Package(
         .executable(name: "reclip", targets: ["reclip"]),
         .library(name: "Math", targets: ["Math"]),
         .library(name: "FileIO", targets: ["FileIO"]),
+        .library(name: "Pixels", targets: ["Pixels"]),
         .library(name: "ModelFiles", targets: ["ModelFiles"]),
         .library(name: "ModelStore", targets: ["ModelStore"]),
         .library(name: "CLIP", targets: ["CLIP"]),
@@ -47,22 +49,25 @@ let package = Package(
         // SHA-256 through OpenSSL's libcrypto (Debian: libssl-dev).
         .target(name: "CSHA256", linkerSettings: [.linkedLibrary("crypto")]),
         .target(name: "FileIO"),
+        // The one pixel type (8-bit sRGB images, palette images, class masks), shared by the
+        // engine and the renderer.
+        .target(name: "Pixels"),
         .target(name: "Math", dependencies: ["CBLAS", "CVectorMath"]),
         .target(name: "ModelFiles", dependencies: ["Math", "FileIO", "CZlib", "CSHA256"]),
         .target(name: "ModelStore", dependencies: ["ModelFiles", "FileIO"]),
-        .target(name: "CLIP", dependencies: ["Math", "ModelFiles", "FileIO"], resources: [.copy("Resources")]),
-        .target(name: "ReCLIP", dependencies: ["Math", "ModelFiles", "CLIP", "FileIO"]),
-        .target(name: "SceneWorld", dependencies: ["Math", "ModelFiles", "CLIP", "ReCLIP", "FileIO"]),
+        .target(name: "CLIP", dependencies: ["Math", "Pixels", "ModelFiles", "FileIO"], resources: [.copy("Resources")]),
+        .target(name: "ReCLIP", dependencies: ["Math", "Pixels", "ModelFiles", "CLIP", "FileIO"]),
+        .target(name: "SceneWorld", dependencies: ["Math", "Pixels", "ModelFiles", "CLIP", "ReCLIP", "FileIO"]),
         // libjpeg reports fatal errors through a longjmp that Swift frames cannot survive:
         // this small C target holds the setjmp guard around the decoder.
         .target(name: "CJPEGShim", dependencies: ["CJPEG"], linkerSettings: [.linkedLibrary("jpeg")]),
-        .target(name: "Render", dependencies: ["FileIO", "CPNG", "CJPEGShim", "CZlib"]),
-        .target(name: "Datasets", dependencies: ["FileIO", "Render", "CLIP", "ReCLIP", "SceneWorld"]),
-        .target(name: "TUI", dependencies: ["FileIO", "Render", "CLIP", "ReCLIP", "Datasets", "CNCurses"]),
+        .target(name: "Render", dependencies: ["Pixels", "FileIO", "CPNG", "CJPEGShim", "CZlib"]),
+        .target(name: "Datasets", dependencies: ["Pixels", "FileIO", "Render", "CLIP", "ReCLIP", "SceneWorld"]),
+        .target(name: "TUI", dependencies: ["Pixels", "FileIO", "Render", "CLIP", "ReCLIP", "Datasets", "CNCurses"]),
         .executableTarget(
             name: "reclip",
             dependencies: [
-                "FileIO", "Math", "ModelFiles", "ModelStore", "CLIP", "ReCLIP", "SceneWorld", "Render", "Datasets", "TUI",
+                "FileIO", "Pixels", "Math", "ModelFiles", "ModelStore", "CLIP", "ReCLIP", "SceneWorld", "Render", "Datasets", "TUI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -71,12 +76,12 @@ let package = Package(
         .testTarget(name: "FileIOTests", dependencies: ["FileIO"]),
         .testTarget(name: "MathTests", dependencies: ["Math", "TestSupport"]),
         .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles", "ModelStore", "FileIO", "Math", "TestSupport"]),
-        .testTarget(name: "CLIPTests", dependencies: ["CLIP", "ModelFiles", "Math", "TestSupport"]),
-        .testTarget(name: "ReCLIPTests", dependencies: ["ReCLIP", "CLIP", "ModelFiles", "Math", "TestSupport"]),
-        .testTarget(name: "SceneWorldTests", dependencies: ["SceneWorld", "ReCLIP", "CLIP", "ModelFiles", "Math", "TestSupport"]),
-        .testTarget(name: "RenderTests", dependencies: ["Render", "TestSupport"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Render", "CLIP", "ReCLIP", "SceneWorld", "TestSupport"]),
-        .testTarget(name: "TUITests", dependencies: ["TUI", "Datasets", "Render", "CLIP", "ReCLIP", "TestSupport"]),
+        .testTarget(name: "CLIPTests", dependencies: ["Pixels", "CLIP", "ModelFiles", "Math", "TestSupport"]),
+        .testTarget(name: "ReCLIPTests", dependencies: ["Pixels", "ReCLIP", "CLIP", "ModelFiles", "Math", "TestSupport"]),
+        .testTarget(name: "SceneWorldTests", dependencies: ["Pixels", "SceneWorld", "ReCLIP", "CLIP", "ModelFiles", "Math", "TestSupport"]),
+        .testTarget(name: "RenderTests", dependencies: ["Pixels", "Render", "TestSupport"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Pixels", "Datasets", "Render", "CLIP", "ReCLIP", "SceneWorld", "TestSupport"]),
+        .testTarget(name: "TUITests", dependencies: ["Pixels", "TUI", "Datasets", "Render", "CLIP", "ReCLIP", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,3 +1,4 @@
+import Pixels
 import Foundation
 import Math
 import FileIO
@@ -14,7 +15,7 @@ public struct ImageFeatures: Sendable {
 extension CLIPModel {
     /// Dense features (whole image, short side resized to `size`) and the global embedding
     /// (centre `size` x `size` crop) of an 8-bit RGB image, with CLIP's preprocessing.
-    public func features(of pixels: RGBPixels, size: Int, includePositionalEmbedding: Bool = false) -> ImageFeatures {
+    public func features(of pixels: RGBImage, size: Int, includePositionalEmbedding: Bool = false) -> ImageFeatures {
         let resized = ImagePreprocessing.resizedShortSide(pixels, to: size)
         let dense = denseFeatures(ImagePreprocessing.normalized(resized),
                                   includePositionalEmbedding: includePositionalEmbedding)
@@ -25,7 +26,7 @@ extension CLIPModel {
     /// The image-level zero-shot logits [K]: logit scale x cos(global embedding, class
     /// embedding), the global embedding of the image's centre crop at the native resolution
     /// (as CLIP classifies, and as ReCLIP's pseudo labels are made).
-    public func zeroShotLogits(_ pixels: RGBPixels, classifier: TextClassifier) -> [Float] {
+    public func zeroShotLogits(_ pixels: RGBImage, classifier: TextClassifier) -> [Float] {
         let g = encodeImage(ImagePreprocessing.globalInput(pixels, size: architecture.visionGrid * architecture.patchSize))
         let e = l2NormalizeForward(g.data, N: 1, C: g.count).y
         let scale = expf(logitScale)

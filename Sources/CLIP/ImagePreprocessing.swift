@@ -1,3 +1,4 @@
+import Pixels
 import Math
 import FileIO
 import ModelFiles
@@ -20,21 +21,21 @@ public enum ImagePreprocessing {
 
     /// Resizes so the shorter side is `n` pixels (the longer one is floor(n * long / short), as
     /// torchvision's `Resize(n)`); an image whose short side is already `n` is returned as is.
-    public static func resizedShortSide(_ image: RGBPixels, to n: Int) -> RGBPixels {
+    public static func resizedShortSide(_ image: RGBImage, to n: Int) -> RGBImage {
         precondition(n > 0 && image.width > 0 && image.height > 0, "cannot resize an empty image")
         let short = min(image.width, image.height)
         let long = max(image.width, image.height)
         if short == n { return image }
         let newLong = Int(Double(n * long) / Double(short))
         let (w, h) = image.width <= image.height ? (n, newLong) : (newLong, n)
-        let data = antialiasedResize(image.data, channels: 3, inWidth: image.width, inHeight: image.height,
+        let data = antialiasedResize(image.pixels, channels: 3, inWidth: image.width, inHeight: image.height,
                                      outWidth: w, outHeight: h)
-        return RGBPixels(width: w, height: h, data: data)
+        return RGBImage(width: w, height: h, pixels: data)
     }
 
     /// The centred `size` x `size` crop (offsets round half to even, as torchvision's
     /// `CenterCrop`); the image must be at least that large.
-    public static func centerCropped(_ image: RGBPixels, size: Int) -> RGBPixels {
+    public static func centerCropped(_ image: RGBImage, size: Int) -> RGBImage {
         precondition(image.width >= size && image.height >= size, "image smaller than the crop")
         let top = Int((Double(image.height - size) / 2).rounded(.toNearestOrEven))
         let left = Int((Double(image.width - size) / 2).rounded(.toNearestOrEven))
@@ -42,30 +43,30 @@ public enum ImagePreprocessing {
         data.reserveCapacity(size * size * 3)
         for y in top..<(top + size) {
             let start = (y * image.width + left) * 3
-            data += image.data[start..<(start + size * 3)]
+            data += image.pixels[start..<(start + size * 3)]
         }
-        return RGBPixels(width: size, height: size, data: data)
+        return RGBImage(width: size, height: size, pixels: data)
     }
 
     /// Channel-major [3, H, W] input: x[c, y, x] = (pixel / 255 - mean[c]) / std[c].
-    public static func normalized(_ image: RGBPixels) -> Tensor {
+    public static func normalized(_ image: RGBImage) -> Tensor {
         let plane = image.width * image.height
         var out = [Float](repeating: 0, count: 3 * plane)
         for i in 0..<plane {
             for c in 0..<3 {
-                out[c * plane + i] = (Float(image.data[i * 3 + c]) / 255 - mean[c]) / std[c]
+                out[c * plane + i] = (Float(image.pixels[i * 3 + c]) / 255 - mean[c]) / std[c]
             }
         }
         return Tensor(shape: [3, image.height, image.width], data: out)
     }
 
     /// The input of `CLIPModel.encodeImage`: short side to `size`, centre crop, normalise.
-    public static func globalInput(_ image: RGBPixels, size: Int) -> Tensor {
+    public static func globalInput(_ image: RGBImage, size: Int) -> Tensor {
         normalized(centerCropped(resizedShortSide(image, to: size), size: size))
     }
 
     /// The input of `CLIPModel.denseFeatures`: short side to `shortSide`, normalise (no crop).
-    public static func denseInput(_ image: RGBPixels, shortSide: Int) -> Tensor {
+    public static func denseInput(_ image: RGBImage, shortSide: Int) -> Tensor {
         normalized(resizedShortSide(image, to: shortSide))
     }
 }

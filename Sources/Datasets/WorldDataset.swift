@@ -1,3 +1,4 @@
+import Pixels
 import Foundation
 import Render
 import FileIO
@@ -73,7 +74,7 @@ public enum WorldDataset {
                 DispatchQueue.concurrentPerform(iterations: n) { i in
                     let scene = world.scene(index: start + i)
                     do {
-                        try PNGCodec.write(RGBImage(width: scene.width, height: scene.height, pixels: scene.pixels),
+                        try PNGCodec.write(scene.image,
                                            to: layout.imagesFolder.appendingPathComponent(scene.id + ".png").path)
                         try PNGCodec.write(IndexedImage(width: scene.width, height: scene.height, indices: scene.labels, palette: palette),
                                            to: layout.masksFolder.appendingPathComponent(scene.id + ".png").path)

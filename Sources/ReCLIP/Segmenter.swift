@@ -1,3 +1,4 @@
+import Pixels
 import Foundation
 import Math
 import FileIO
@@ -68,7 +69,7 @@ public struct Segmenter: Sendable {
     /// Segments an image resized so its short side is `size` pixels (then padded to the patch size).
     /// With `imageLogits` and a rectifier, the image-level logits are computed too (one more
     /// forward: the global embedding of the centre crop, as CLIP classifies), for `AutomaticAlpha`.
-    public func segment(_ image: RGBPixels, size: Int, imageLogits: Bool = false) throws -> SegmentationMaps {
+    public func segment(_ image: RGBImage, size: Int, imageLogits: Bool = false) throws -> SegmentationMaps {
         let input = ImagePreprocessing.denseInput(image, shortSide: size)
         let dense = model.denseFeatures(input, includePositionalEmbedding: rectifier != nil)
         let f = Self.normalizedChannelMajor(dense.features)

@@ -1,3 +1,4 @@
+import Pixels
 import Foundation
 import Math
 import FileIO
@@ -70,7 +71,7 @@ public struct TrainingRun {
 
     /// Features `[D, P]` and pseudo labels for every image (from the cache when present).
     /// Returns nil when `shouldStop` asks to stop (what was computed so far stays cached).
-    public func prepare(images: [URL], load: (URL) throws -> RGBPixels, classifier: TextClassifier,
+    public func prepare(images: [URL], load: (URL) throws -> RGBImage, classifier: TextClassifier,
                         progress: (PreparationProgress) -> Void,
                         shouldStop: () -> Bool = { false }) throws -> [TrainingImage]? {
         var out: [TrainingImage] = []
@@ -93,7 +94,7 @@ public struct TrainingRun {
     }
 
     /// Dense features of the training crop and the image's pseudo labels.
-    public func features(_ pixels: RGBPixels, classifier: TextClassifier) -> TrainingImage {
+    public func features(_ pixels: RGBImage, classifier: TextClassifier) -> TrainingImage {
         let s = configuration.size
         let crop = ImagePreprocessing.centerCropped(ImagePreprocessing.resizedShortSide(pixels, to: s), size: s)
         let dense = model.denseFeatures(ImagePreprocessing.normalized(crop))
@@ -102,13 +103,13 @@ public struct TrainingRun {
     }
 
     /// logit_scale.exp() * cos(global image embedding, t_k) for one image.
-    func globalLogits(_ pixels: RGBPixels, classifier: TextClassifier) -> [Float] {
+    func globalLogits(_ pixels: RGBImage, classifier: TextClassifier) -> [Float] {
         model.zeroShotLogits(pixels, classifier: classifier)
     }
 
     /// ReCLIP: threshold / top-K on the global logits. ReCLIP++: the sliding-crop vote
     /// (falling back to top-K when the image is smaller than one window).
-    public func pseudoLabels(_ pixels: RGBPixels, classifier: TextClassifier) -> [Int] {
+    public func pseudoLabels(_ pixels: RGBImage, classifier: TextClassifier) -> [Int] {
         let c = configuration
         if c.variant == .reclipPlusPlus {
             let origins = PseudoLabels.cropOrigins(width: pixels.width, height: pixels.height, window: c.cropWindow, step: c.cropStep)
@@ -121,10 +122,10 @@ public struct TrainingRun {
         return PseudoLabels.thresholdOrTopK(globalLogits(pixels, classifier: classifier), threshold: c.labelThreshold, topK: c.labelTopK)
     }
 
-    static func crop(_ p: RGBPixels, x: Int, y: Int, size: Int) -> RGBPixels {
+    static func crop(_ p: RGBImage, x: Int, y: Int, size: Int) -> RGBImage {
         var data = [UInt8](); data.reserveCapacity(size * size * 3)
-        for row in y..<(y + size) { data += p.data[((row * p.width + x) * 3)..<((row * p.width + x + size) * 3)] }
-        return RGBPixels(width: size, height: size, data: data)
+        for row in y..<(y + size) { data += p.pixels[((row * p.width + x) * 3)..<((row * p.width + x + size) * 3)] }
+        return RGBImage(width: size, height: size, pixels: data)
     }
 
     func cacheKey(_ url: URL) -> URL? {

@@ -1,3 +1,5 @@
+import Pixels
+
 /// An image with an optional class mask over it: what `reclip render` and the explorer's
 /// image pane show.
 ///

@@ -1,3 +1,4 @@
+import Pixels
 import Foundation
 
 /// Reads ANSI half-block text back into pixels, to measure what a renderer (ours, chafa,

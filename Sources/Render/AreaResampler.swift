@@ -1,3 +1,5 @@
+import Pixels
+
 /// Area-averaged resampling in linear light: each output pixel is the mean of the source
 /// area it covers, with partly covered source pixels weighted by the fraction covered.
 ///

@@ -1,3 +1,5 @@
+import Pixels
+
 /// Turns pixels into a `CellGrid`: fits an image into a box of cells keeping its aspect
 /// ratio, area-averages it to the cells' pixel grid in linear light, and reduces each pixel
 /// to the colours the configuration allows.

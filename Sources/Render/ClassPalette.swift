@@ -1,3 +1,4 @@
+import Pixels
 import Foundation
 
 /// Colours for class labels: PASCAL VOC's standard colormap, or a set of perceptually

@@ -1,3 +1,5 @@
+import Pixels
+
 /// A 256-entry colour map for scalar values, with matplotlib's tables: `viridis` and
 /// `magma` (perceptually uniform, for one-signed values) and `rdBuR` (diverging
 /// blue-white-red, for signed values centred on zero).

@@ -1,3 +1,5 @@
+import Pixels
+
 /// Where two label maps disagree (e.g. before and after rectification), over a dimmed image:
 /// changed pixels take the new class's colour at full strength, unchanged pixels show the
 /// image darkened so the changes stand out.

@@ -1,3 +1,5 @@
+import Pixels
+
 /// The EXIF orientation of a photo (TIFF tag 0x0112), read from a JPEG's APP1 "Exif" segment,
 /// and the transform that makes the stored pixels upright.
 ///

@@ -1,3 +1,5 @@
+import Pixels
+
 /// An image read to be shown in a box of cells: the cell size is fitted to the image's full
 /// size, and a large JPEG is decoded reduced in the DCT, keeping at least `oversampling`
 /// image pixels per cell pixel in each direction, so area averaging still sees the detail.

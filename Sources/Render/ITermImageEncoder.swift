@@ -1,3 +1,5 @@
+import Pixels
+
 /// Encodes an image for iTerm2's inline images protocol (also WezTerm, Konsole, mintty):
 /// `ESC ] 1337 ; File = inline=1;size=N;width=W;height=H;preserveAspectRatio=0 : <base64
 /// PNG>` ended by BEL or ST, with `size` the PNG's byte count and the sizes in cells (`N`),

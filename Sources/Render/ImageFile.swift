@@ -1,3 +1,4 @@
+import Pixels
 import FileIO
 
 /// Reads image files of any supported kind (PNG or JPEG, told apart by their first bytes).

@@ -1,3 +1,4 @@
+import Pixels
 import CJPEGShim
 
 /// JPEG reading through libjpeg-turbo (baseline and progressive; greyscale, YCbCr, CMYK and

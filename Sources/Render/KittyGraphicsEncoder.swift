@@ -1,3 +1,5 @@
+import Pixels
+
 /// Where and as what a kitty image is shown: its image id (`i=`), an optional placement id
 /// (`p=`) and the size in cells it is scaled to (`c=` columns, `r=` rows; either may be left
 /// to the terminal, which keeps the aspect ratio).

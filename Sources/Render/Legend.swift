@@ -1,3 +1,5 @@
+import Pixels
+
 /// A class legend as cells: per class a colour swatch, the name, and its share of the
 /// labelled pixels.
 ///

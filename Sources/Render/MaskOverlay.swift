@@ -1,3 +1,5 @@
+import Pixels
+
 /// Draws a class mask over an image's pixel grid: each labelled pixel blended towards its
 /// class colour, ignore-labelled pixels (255) left as they are, and optionally the
 /// boundaries between classes drawn solid.

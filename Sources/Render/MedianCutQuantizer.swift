@@ -1,3 +1,5 @@
+import Pixels
+
 /// An adaptive palette for an image by median cut (Heckbert 1982), and the mapping of each
 /// pixel to its nearest palette colour, with optional ordered (Bayer 8x8) dithering.
 ///

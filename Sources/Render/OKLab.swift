@@ -1,3 +1,4 @@
+import Pixels
 import Foundation
 
 /// A colour in Björn Ottosson's OKLab space, where Euclidean distance follows perceived

@@ -1,3 +1,5 @@
+import Pixels
+
 /// Maps colours to the nearest colour a `ColorMode` can show, by OKLab or RGB distance
 /// (`ColorDistance`), with optional ordered (Bayer 8x8) dithering.
 ///

@@ -1,3 +1,4 @@
+import Pixels
 import Foundation
 
 /// Measures the renderer: the time to build a cell grid in-process, and how faithfully ANSI

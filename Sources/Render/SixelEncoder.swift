@@ -1,3 +1,5 @@
+import Pixels
+
 /// Encodes an image as DEC sixel graphics: a device control string the terminal draws at the
 /// cursor, one pixel per image pixel.
 ///

@@ -1,3 +1,5 @@
+import Pixels
+
 /// The colours terminals show for palette indices: xterm's defaults for the 16 system
 /// colours, the 6x6x6 cube (levels 0, 95, 135, 175, 215, 255) at 16-231 and the 24-step
 /// grey ramp (8, 18, ..., 238) at 232-255.

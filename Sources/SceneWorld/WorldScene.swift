@@ -1,3 +1,4 @@
+import Pixels
 import Math
 import FileIO
 import ModelFiles
@@ -29,6 +30,9 @@ public struct WorldScene: Sendable, Equatable {
     public let caption: String
     /// The layout the scene was composed from.
     public let kind: WorldSceneKind
+
+    /// The scene's pixels as the one image type (the bytes are shared, not copied).
+    public var image: RGBImage { RGBImage(width: width, height: height, pixels: pixels) }
 
     /// The dataset id of this scene, e.g. `world_000042`.
     public var id: String { WorldScene.id(index: index) }

@@ -1,3 +1,4 @@
+import Pixels
 import Foundation
 import Math
 import FileIO
@@ -40,7 +41,7 @@ public struct WorldZeroShot: Sendable {
         var correct = 0
         for index in first..<(first + count) {
             let scene = world.scene(index: index)
-            let input = ImagePreprocessing.globalInput(RGBPixels(width: scene.width, height: scene.height, data: scene.pixels), size: size)
+            let input = ImagePreprocessing.globalInput(scene.image, size: size)
             let image = l2NormalizeForward(model.encodeImage(input).data, N: 1, C: D).y
             let cosines = matrixProduct(image, classifier.weights, M: 1, K: D, N: K, transposeB: true)
             var best = 0

@@ -1,3 +1,4 @@
+import Pixels
 import Render
 import FileIO
 import CLIP

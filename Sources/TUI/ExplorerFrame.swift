@@ -1,3 +1,4 @@
+import Pixels
 import Datasets
 import Render
 import FileIO

@@ -1,3 +1,4 @@
+import Pixels
 import Render
 
 /// Colours of the explorer's text and frames (pictures bring their own).

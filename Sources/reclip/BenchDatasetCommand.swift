@@ -1,3 +1,4 @@
+import Pixels
 import ArgumentParser
 import Datasets
 import Foundation
@@ -40,7 +41,7 @@ struct BenchDataset: ParsableCommand {
         let sweep = Date()
         for i in 0..<scenes {
             let scene = world.scene(index: i)
-            let m = try segmenter.segment(RGBPixels(width: scene.width, height: scene.height, data: scene.pixels), size: BundledModel.imageSize,
+            let m = try segmenter.segment(scene.image, size: BundledModel.imageSize,
                                              imageLogits: true)   // as the explorer asks for them
             let truth = ClassMask(width: scene.width, height: scene.height, labels: scene.labels)
             _ = ImageScores.measure(m, alpha: 1, truth: truth, width: scene.width, height: scene.height)

@@ -1,3 +1,4 @@
+import Pixels
 import Foundation
 import Datasets
 import Render
@@ -65,7 +66,7 @@ struct SegmenterEngine: SegmentationEngine {
         let segmenter = try await builder.segmenter(classes: classes, progress: progress)
         try Task.checkCancellation()
         progress(0.6)
-        let pixels = RGBPixels(width: picture.width, height: picture.height, data: picture.pixels)
+        let pixels = picture
         // The explorer can switch to automatic alpha at any time, so it always wants the image logits.
         let maps = try segmenter.segment(pixels, size: size, imageLogits: true)
         progress(1)

@@ -1,3 +1,4 @@
+import Pixels
 import ArgumentParser
 import Foundation
 import Math
@@ -41,7 +42,7 @@ struct FeaturesCommand: ParsableCommand {
     func run() throws {
         let model = try heads.loadModel(weights)
         let photo = try ImageFile.read(path: image)
-        let pixels = RGBPixels(width: photo.width, height: photo.height, data: photo.pixels)
+        let pixels = photo
         let features = model.features(of: pixels, size: size ?? model.architecture.imageResolution)
         try SafeTensorsWriter.write([("dense", features.dense.features), ("global", features.global)],
                                     metadata: ["image": image, "weights": weights], to: out)

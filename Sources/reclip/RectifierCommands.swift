@@ -1,3 +1,4 @@
+import Pixels
 import ArgumentParser
 import Datasets
 import Foundation
@@ -37,9 +38,9 @@ enum RectifierInputs {
         return try CLIPModel(contentsOf: path)
     }
 
-    static func pixels(_ path: String) throws -> RGBPixels {
+    static func pixels(_ path: String) throws -> RGBImage {
         let image = try ImageFile.read(path: path)
-        return RGBPixels(width: image.width, height: image.height, data: image.pixels)
+        return image
     }
 
     /// The rectifier (checked against classes, weights and the requested variant), or nil.
@@ -223,7 +224,7 @@ struct EvalCommand: ParsableCommand {
         let evaluating = ProgressLine()
         var chosen: [Float] = []
         let report = try DatasetEvaluation.run(dataset: data, split: split, predictWithTruth: { image, truth in
-            let pixels = RGBPixels(width: image.width, height: image.height, data: image.pixels)
+            let pixels = image
             let automatic: Bool
             if case .automatic = alpha { automatic = true } else { automatic = false }
             let maps = try segmenter.segment(pixels, size: selection.size, imageLogits: automatic)

@@ -1,3 +1,4 @@
+import Pixels
 import ArgumentParser
 import Foundation
 import Render

@@ -1,3 +1,4 @@
+import Pixels
 import XCTest
 import TestSupport
 import Math
@@ -9,7 +10,7 @@ final class ImagePreprocessingTests: XCTestCase {
         for size in ["50x37", "20x27", "32x45", "37x37", "32x32"] {
             let shape = try CLIPFixture.reference.entry("rgb.\(size)").shape  // [h, w, 3]
             let bytes = try CLIPFixture.reference.int32s("rgb.\(size)").map { UInt8($0) }
-            let image = RGBPixels(width: shape[1], height: shape[0], data: bytes)
+            let image = RGBImage(width: shape[1], height: shape[0], pixels: bytes)
             let crop = ImagePreprocessing.globalInput(image, size: 32)
             let expectedCrop = CLIPFixture.tensor("rgb.\(size).crop")
             XCTAssertEqual(crop.shape, expectedCrop.shape, size)
@@ -25,7 +26,7 @@ final class ImagePreprocessingTests: XCTestCase {
         for size in ["50x37", "20x27", "32x32"] {
             let shape = try CLIPFixture.reference.entry("rgb.\(size)").shape
             let bytes = try CLIPFixture.reference.int32s("rgb.\(size)").map { UInt8($0) }
-            let features = CLIPFixture.openAI.features(of: RGBPixels(width: shape[1], height: shape[0], data: bytes), size: 32)
+            let features = CLIPFixture.openAI.features(of: RGBImage(width: shape[1], height: shape[0], pixels: bytes), size: 32)
             assertClose(features.global, CLIPFixture.tensor("rgb.\(size).global"), tolerance: 1e-4, size)
             assertClose(features.dense.features, CLIPFixture.tensor("rgb.\(size).denseFeatures"), tolerance: 1e-4, size)
         }
@@ -34,7 +35,7 @@ final class ImagePreprocessingTests: XCTestCase {
     func testImageAtTheRequestedSizeIsNotResampled() {
         var g = 0 as UInt8
         let data = (0..<(32 * 45 * 3)).map { _ in g &+= 37; return g }
-        let image = RGBPixels(width: 32, height: 45, data: data)
+        let image = RGBImage(width: 32, height: 45, pixels: data)
         XCTAssertEqual(ImagePreprocessing.resizedShortSide(image, to: 32), image)
     }
 }

@@ -1,3 +1,4 @@
+import Pixels
 import XCTest
 import Datasets
 import CLIP
@@ -28,12 +29,12 @@ final class DefaultModelTests: XCTestCase {
     }
 
     /// The bundled world samples with their ground truth.
-    static func sampleScenes() throws -> [(pixels: RGBPixels, labels: [UInt8])] {
+    static func sampleScenes() throws -> [(pixels: RGBImage, labels: [UInt8])] {
         let data = try VOCDataset(root: samples)
         XCTAssertEqual(data.classes, classes)
         return try data.layout.imageIDs(split: "val").map { id in
             let (image, labels) = try data.sample(id)
-            return (RGBPixels(width: image.width, height: image.height, data: image.pixels), labels)
+            return (image, labels)
         }
     }
 

@@ -1,3 +1,4 @@
+import Pixels
 import Foundation
 import XCTest
 import Math
@@ -175,7 +176,7 @@ final class RectifierFileErrorTests: XCTestCase {
         let key = try XCTUnwrap(run.cacheKey(image))
         try FileManager.default.createDirectory(at: key.deletingLastPathComponent(), withIntermediateDirectories: true)
         let expected = 16 * run.gridSide * run.gridSide
-        let pixels = RGBPixels(width: 32, height: 32, data: [UInt8](repeating: 128, count: 32 * 32 * 3))
+        let pixels = RGBImage(width: 32, height: 32, pixels: [UInt8](repeating: 128, count: 32 * 32 * 3))
         let classifier = TextClassifier(weights: [Float](repeating: 0.25, count: 3 * 16), classCount: 3, embedDim: 16)
         for (count, labels) in [(expected - 1, "[0]"), (expected, "[7]"), (expected, "[-1]")] {
             try SafeTensorsWriter.write([("features", Tensor(zeros: [count]))], metadata: ["pseudo_labels": labels], to: key.path)

@@ -1,3 +1,4 @@
+import Pixels
 import XCTest
 import TestSupport
 import Math
@@ -9,9 +10,9 @@ import Math
 final class SegmenterTests: XCTestCase {
     static let classes = ["cat", "potted plant", "chest of drawers"]
 
-    func image() throws -> RGBPixels {
+    func image() throws -> RGBImage {
         let t = try fixture("end_to_end.safetensors")["image"]!
-        return RGBPixels(width: t.shape[1], height: t.shape[0], data: t.data.map { UInt8($0) })
+        return RGBImage(width: t.shape[1], height: t.shape[0], pixels: t.data.map { UInt8($0) })
     }
 
     func testEndToEndMatchesPyTorch() throws {

@@ -1,3 +1,4 @@
+import Pixels
 import XCTest
 import Math
 @testable import ModelFiles
@@ -18,13 +19,13 @@ final class TrainingRunTests: XCTestCase {
         return c
     }
 
-    func images() -> [URL: RGBPixels] {
+    func images() -> [URL: RGBImage] {
         var rng = SplitMix64(seed: 9)
-        var out: [URL: RGBPixels] = [:]
+        var out: [URL: RGBImage] = [:]
         for i in 0..<3 {
             let w = 40 + 8 * i, h = 36
             out[URL(fileURLWithPath: "/images/\(i).png")] =
-                RGBPixels(width: w, height: h, data: (0..<(w * h * 3)).map { _ in UInt8.random(in: 0...255, using: &rng) })
+                RGBImage(width: w, height: h, pixels: (0..<(w * h * 3)).map { _ in UInt8.random(in: 0...255, using: &rng) })
         }
         return out
     }
@@ -80,7 +81,7 @@ final class TrainingRunTests: XCTestCase {
                               cacheFolder: dir.appendingPathComponent("cache"), output: dir.appendingPathComponent("r.safetensors"))
         let imgs = images()
         // The cache key needs real files (path, size, mtime); the loader supplies the pixels.
-        var files: [URL: RGBPixels] = [:]
+        var files: [URL: RGBImage] = [:]
         for (i, (_, p)) in imgs.sorted(by: { $0.key.path < $1.key.path }).enumerated() {
             let f = dir.appendingPathComponent("\(i).png")
             try Data([UInt8(i)]).write(to: f)

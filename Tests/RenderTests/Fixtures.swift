@@ -1,3 +1,4 @@
+import Pixels
 import Foundation
 @testable import Render
 

@@ -1,3 +1,4 @@
+import Pixels
 import XCTest
 @testable import Render
 

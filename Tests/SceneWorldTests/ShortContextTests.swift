@@ -1,3 +1,4 @@
+import Pixels
 import XCTest
 import Math
 @testable import ModelFiles
@@ -60,7 +61,7 @@ final class ShortContextTests: XCTestCase {
         let (_, engine) = try Self.models()
         var rng = SplitMix64(seed: 3)
         let w = 48, h = 40
-        let pixels = RGBPixels(width: w, height: h, data: (0..<(w * h * 3)).map { _ in UInt8.random(in: 0...255, using: &rng) })
+        let pixels = RGBImage(width: w, height: h, pixels: (0..<(w * h * 3)).map { _ in UInt8.random(in: 0...255, using: &rng) })
         let classifier = try TextClassifier(model: engine, classes: Self.classes, tokenizer: CLIPTokenizer())
         for variant in RectifierVariant.allCases {
             // A short training run: pseudo labels, Reference prompts of 28 tokens, SGD steps.

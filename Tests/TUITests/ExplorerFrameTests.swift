@@ -1,3 +1,4 @@
+import Pixels
 import Render
 import XCTest
 @testable import TUI

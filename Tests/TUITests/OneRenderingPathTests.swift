@@ -1,3 +1,4 @@
+import Pixels
 import XCTest
 import Render
 @testable import TUI

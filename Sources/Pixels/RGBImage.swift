@@ -131,7 +131,7 @@ public struct ClassMask: Hashable, Sendable {
     /// The label found at the centre of pixel (`x`, `y`) of a `width` x `height` grid laid
     /// over the same area (nearest-neighbour scaling).
     @inline(__always)
-    func label(atX x: Int, y: Int, gridWidth: Int, gridHeight: Int) -> Int32 {
+    package func label(atX x: Int, y: Int, gridWidth: Int, gridHeight: Int) -> Int32 {
         let mx = min(width - 1, (2 * x + 1) * width / (2 * gridWidth))
         let my = min(height - 1, (2 * y + 1) * height / (2 * gridHeight))
         return labels[my * width + mx]
