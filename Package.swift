@@ -62,7 +62,7 @@ let package = Package(
         // this small C target holds the setjmp guard around the decoder.
         .target(name: "CJPEGShim", dependencies: ["CJPEG"], linkerSettings: [.linkedLibrary("jpeg")]),
         .target(name: "Render", dependencies: ["Pixels", "FileIO", "CPNG", "CJPEGShim", "CZlib"]),
-        .target(name: "Datasets", dependencies: ["Pixels", "FileIO", "Render", "CLIP", "ReCLIP", "SceneWorld"]),
+        .target(name: "Datasets", dependencies: ["Pixels", "Math", "FileIO", "Render", "CLIP", "ReCLIP", "SceneWorld"]),
         .target(name: "TUI", dependencies: ["Pixels", "FileIO", "Render", "CLIP", "ReCLIP", "Datasets", "CNCurses"]),
         .executableTarget(
             name: "reclip",
@@ -83,5 +83,5 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Pixels", "Datasets", "Render", "CLIP", "ReCLIP", "SceneWorld", "TestSupport"]),
         .testTarget(name: "TUITests", dependencies: ["Pixels", "TUI", "Datasets", "Render", "CLIP", "ReCLIP", "TestSupport"]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

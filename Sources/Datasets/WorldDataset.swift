@@ -1,5 +1,6 @@
 import Pixels
 import Foundation
+import Math
 import Render
 import FileIO
 import CLIP
@@ -71,16 +72,19 @@ public enum WorldDataset {
             results.withUnsafeMutableBufferPointer { buffer in
                 let base = buffer.baseAddress!
                 let start = first
-                DispatchQueue.concurrentPerform(iterations: n) { i in
-                    let scene = world.scene(index: start + i)
-                    do {
-                        try PNGCodec.write(scene.image,
-                                           to: layout.imagesFolder.appendingPathComponent(scene.id + ".png").path)
-                        try PNGCodec.write(IndexedImage(width: scene.width, height: scene.height, indices: scene.labels, palette: palette),
-                                           to: layout.masksFolder.appendingPathComponent(scene.id + ".png").path)
-                        base[i] = .success(scene)
-                    } catch {
-                        base[i] = .failure(error)
+                // Each worker writes only the slots (and files) of its own range.
+                parallelRanges(n, minimumCount: 1) { range in
+                    for i in range {
+                        let scene = world.scene(index: start + i)
+                        do {
+                            try PNGCodec.write(scene.image,
+                                               to: layout.imagesFolder.appendingPathComponent(scene.id + ".png").path)
+                            try PNGCodec.write(IndexedImage(width: scene.width, height: scene.height, indices: scene.labels, palette: palette),
+                                               to: layout.masksFolder.appendingPathComponent(scene.id + ".png").path)
+                            base[i] = .success(scene)
+                        } catch {
+                            base[i] = .failure(error)
+                        }
                     }
                 }
             }

@@ -13,12 +13,16 @@ public func parallelRanges(_ count: Int, minimumCount: Int = 2, _ body: (Range<I
         if count > 0 { body(0..<count) }
         return
     }
+    // Safe to share across the workers: `body` is only called for the duration of this call
+    // (concurrentPerform returns after every iteration), and by its contract each call writes
+    // only memory its own range owns, so the calls do not race.
+    nonisolated(unsafe) let body = body
     DispatchQueue.concurrentPerform(iterations: workers) { w in
         let lo = count * w / workers
         let hi = count * (w + 1) / workers
         guard lo < hi else { return }
         let outer = pthread_getspecific(parallelWorkerKey)
-        pthread_setspecific(parallelWorkerKey, parallelWorkerMarker)
+        pthread_setspecific(parallelWorkerKey, UnsafeRawPointer(bitPattern: 1))  // any non-nil value
         defer { pthread_setspecific(parallelWorkerKey, outer) }
         body(lo..<hi)
     }
@@ -35,4 +39,3 @@ private let parallelWorkerKey: pthread_key_t = {
     precondition(status == 0, "pthread_key_create failed")
     return key
 }()
-private let parallelWorkerMarker = UnsafeMutableRawPointer(bitPattern: 1)

@@ -32,8 +32,10 @@ public enum SafeTensorsDType: String, Sendable, CaseIterable {
 /// let heads = file.metadata["vision_heads"]
 /// ```
 ///
-/// Not `Sendable`: it owns a mapping that is unmapped when the value is released.
-public final class SafeTensorsFile {
+/// `Sendable` by inspection (`@unchecked` because it holds a raw pointer): every stored property
+/// is a `let` set in `init`, the mapping is read-only (`PROT_READ`, private), and it is unmapped
+/// only in `deinit`, which ARC runs once, after the last reference on any thread is gone.
+public final class SafeTensorsFile: @unchecked Sendable {
     /// One tensor's header entry.
     public struct Entry: Sendable, Equatable {
         public let dtype: SafeTensorsDType

@@ -62,7 +62,10 @@ public final class Explorer {
     /// blocked, unlike the concurrency pool's threads, so suspending with SIGTSTP works.
     public func run() throws -> Int32 {
         if Thread.isMainThread { return try loop() }
-        return try DispatchQueue.main.sync { try loop() }
+        // Safe: the caller blocks in `sync` until the loop returns, so the explorer is only
+        // ever touched by the main thread while it runs (one owner, never two at once).
+        nonisolated(unsafe) let explorer = self
+        return try DispatchQueue.main.sync { try explorer.loop() }
     }
 
     func loop() throws -> Int32 {

@@ -32,21 +32,21 @@ final class Terminal {
         guard !term.isEmpty, term != "dumb" else {
             throw TerminalError("TERM=\(term.isEmpty ? "(unset)" : term) cannot draw the explorer; use `reclip render IMAGE` to print masks as ANSI text")
         }
-        guard newterm(nil, stdout, stdin) != nil else {
+        guard newterm(nil, reclip_stdout(), reclip_stdin()) != nil else {
             throw TerminalError("no terminfo entry for TERM=\(term); use `reclip render IMAGE` to print masks as ANSI text")
         }
         unicode = String(cString: nl_langinfo(nl_item(CODESET))) == "UTF-8"
         cbreak()
         noecho()
         nonl()
-        keypad(stdscr, true)
+        keypad(reclip_stdscr(), true)
         set_escdelay(25)
         curs_set(0)
         timeout(50)
         if has_colors() {
             start_color()
             use_default_colors()
-            colours = TerminalColours(colours: Int(COLORS))
+            colours = TerminalColours(colours: Int(reclip_colors()))
         } else {
             colours = TerminalColours(colours: 0)
         }
@@ -55,7 +55,7 @@ final class Terminal {
     }
 
     /// Terminal size in cells.
-    var size: (width: Int, height: Int) { (Int(getmaxx(stdscr)), Int(getmaxy(stdscr))) }
+    var size: (width: Int, height: Int) { (Int(getmaxx(reclip_stdscr())), Int(getmaxy(reclip_stdscr()))) }
 
     /// Makes the screen show `grid`, writing only the cells that changed since the last draw.
     func draw(_ grid: CellGrid) {
@@ -81,7 +81,7 @@ final class Terminal {
     /// or coming back from a suspend).
     func invalidate() {
         previous = nil
-        clearok(curscr, true)
+        clearok(reclip_curscr(), true)
     }
 
     private func pairNumber(_ cell: Cell) -> Int32 {

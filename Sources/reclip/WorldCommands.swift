@@ -166,7 +166,7 @@ struct TrainCLIPCommand: ParsableCommand {
             if let v = p.validationAccuracy { line += String(format: "  held-out acc %.3f", v) }
             if let auc = p.presenceAUC { line += String(format: "  presence AUC %.3f  (checkpoint)", auc) }
             print(line)
-            fflush(stdout)
+            fflush(nil)  // every output stream: Swift 6 refuses a reference to the global `stdout`
         }
         print("wrote \(trainer.modelURL.path)")
     }

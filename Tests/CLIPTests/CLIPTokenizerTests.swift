@@ -56,7 +56,8 @@ final class CLIPTokenizerTests: XCTestCase {
         let tokenizer = try Self.tokenizer.get()
         let texts = try loadCorpus().prefix(64).map(\.text)
         let expected = texts.map { tokenizer.encode($0) }
-        let results = UnsafeMutableBufferPointer<[Int32]>.allocate(capacity: texts.count)
+        // Safe: each iteration writes only its own slot, and the buffer outlives the loop.
+        nonisolated(unsafe) let results = UnsafeMutableBufferPointer<[Int32]>.allocate(capacity: texts.count)
         defer { results.deallocate() }
         results.initialize(repeating: [])
         let copy = tokenizer

@@ -3,7 +3,8 @@ import XCTest
 
 /// PyTorch/PIL reference values for the kernels, written by scripts/fixtures/make_math_fixtures.py.
 enum KernelFixture {
-    static let cases: [String: Any] = {
+    // Safe: written once by the lazy initialiser (which Swift runs exactly once) and only read after.
+    nonisolated(unsafe) static let cases: [String: Any] = {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../Fixtures/math/kernels.json")
         let data = try! Data(contentsOf: url)

@@ -43,12 +43,15 @@ public struct WorldCaptionBatches: Sendable {
         let world = self.world
         scenes.withUnsafeMutableBufferPointer { buffer in
             let base = buffer.baseAddress!
-            DispatchQueue.concurrentPerform(iterations: B) { i in
-                let scene = world.scene(index: first + i)
-                base[i] = scene
-                if let crops {
-                    var rng = WorldRandom(seed: world.seed ^ 0x6372_6F70_5F63_6170, index: UInt64(first + i))
-                    if rng.chance(crops.probability), let crop = scene.randomCrop(crops, rng: &rng) { base[i] = crop }
+            // Each worker writes only the slots of its own range.
+            parallelRanges(B, minimumCount: 1) { range in
+                for i in range {
+                    let scene = world.scene(index: first + i)
+                    base[i] = scene
+                    if let crops {
+                        var rng = WorldRandom(seed: world.seed ^ 0x6372_6F70_5F63_6170, index: UInt64(first + i))
+                        if rng.chance(crops.probability), let crop = scene.randomCrop(crops, rng: &rng) { base[i] = crop }
+                    }
                 }
             }
         }
