@@ -1,10 +1,10 @@
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
+#endif
 import Math
 import FileIO
 import ModelFiles
-#endif
 
 /// The SHA-256 (and size) that a download source publishes for a file, read from the answer
 /// to a `HEAD` request that does not follow redirects.

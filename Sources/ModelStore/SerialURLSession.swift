@@ -1,10 +1,10 @@
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
+#endif
 import Math
 import FileIO
 import ModelFiles
-#endif
 
 extension URLSession {
     /// An ephemeral session that never answers from a cache, with `timeout` seconds allowed

@@ -1,17 +1,25 @@
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
+#endif
 import Math
 import FileIO
 import ModelFiles
-#endif
 
 /// Downloads a weights file into the registry: resumable, verified, moved into place only
 /// when whole and correct.
 ///
-/// The bytes go to `NAME/model.safetensors.part` (its URL in `model.safetensors.part.url`). A
-/// later run from the same URL asks the server for the rest with an HTTP `Range` request (a
-/// `206` answer is appended; a `200` answer starts over); a run from another URL starts over.
+/// The bytes go to `NAME/model.safetensors.part` (its URL in `model.safetensors.part.url`, and
+/// the server's validator for the file, its strong ETag or else its Last-Modified date, in
+/// `model.safetensors.part.validator`). A later run from the same URL asks for the rest with an
+/// HTTP `Range` request carrying that validator as `If-Range`, so the server sends the rest only
+/// if the file is still the one the part came from (a `206` answer is appended; a `200` answer,
+/// the whole file, starts over). A `206` whose own validator differs is refused and the part
+/// deleted. A part with no recorded validator, or from another URL, is not resumed.
+///
+/// Work is bounded: `idleTimeout` seconds without data, `deadline` seconds in all, and a
+/// low-speed limit (less than `lowSpeedLimit` bytes a second over `lowSpeedWindow` seconds)
+/// each end the transfer with an error that says how to resume.
 ///
 /// The hash to check is the expected one when given. Otherwise, before any byte is fetched,
 /// the URL is asked with a `HEAD` request, redirects not followed, for the hash it publishes
@@ -81,6 +89,12 @@ public struct WeightsDownload: Sendable {
     public let expectedSHA256: String?
     /// Seconds without any data before the transfer is abandoned.
     public var idleTimeout: Double = 60
+    /// Seconds the whole transfer may take (a ViT-L/14 file at 2 MB/s takes under 15 minutes).
+    public var deadline: Double = 4 * 3600
+    /// The transfer is abandoned when it receives fewer than this many bytes a second...
+    public var lowSpeedLimit: Double = 1024
+    /// ...on average over this many seconds (as curl's `--speed-limit` / `--speed-time`).
+    public var lowSpeedWindow: Double = 60
 
     public init(registry: WeightsRegistry, name: String, url: URL, expectedSHA256: String?) {
         self.registry = registry
@@ -119,12 +133,33 @@ public struct WeightsDownload: Sendable {
         }
         // Without an expected hash, the one the source publishes is checked instead.
         let published = expectedSHA256 == nil ? PublishedHash.lookup(url, timeout: idleTimeout) : nil
+        // A part is resumed only with the validator of the file it came from.
+        let validatorFile = part.appendingPathExtension("validator")
+        let validator = (try? String(contentsOf: validatorFile, encoding: .utf8)).flatMap { $0.isEmpty ? nil : $0 }
+        if validator == nil, (Self.size(of: part) ?? 0) > 0 {
+            guard FileManager.default.createFile(atPath: part.path, contents: nil) else {
+                throw Failure(description: "\(part.path): cannot truncate")
+            }
+        }
         let resumedFrom = Self.size(of: part) ?? 0
 
-        let transfer = Transfer(part: part, offset: resumedFrom, progress: progress)
+        let limits = TransferLimits(idle: idleTimeout, deadline: deadline, lowSpeed: lowSpeedLimit, window: lowSpeedWindow)
+        let transfer = Transfer(part: part, offset: resumedFrom, validator: validator, limits: limits, progress: progress)
         do {
-            try transfer.perform(url: url, idleTimeout: idleTimeout)
+            try transfer.perform(url: url)
+            if let started = transfer.startedValidator {
+                try WeightsRegistry.writeAtomically(started, to: validatorFile)
+            } else if transfer.startedOver {
+                try? FileManager.default.removeItem(at: validatorFile)
+            }
         } catch {
+            // Keep what the transfer learned about the file, for the resume.
+            if let started = transfer.startedValidator {
+                try? WeightsRegistry.writeAtomically(started, to: validatorFile)
+            } else if transfer.startedOver || transfer.validatorMismatch {
+                try? FileManager.default.removeItem(at: validatorFile)
+            }
+            if transfer.validatorMismatch { try? FileManager.default.removeItem(at: part) }
             // An empty part file is not worth keeping for a resume.
             if Self.size(of: part) == 0 {
                 try? FileManager.default.removeItem(at: part)
@@ -148,10 +183,12 @@ public struct WeightsDownload: Sendable {
         }
         let destination = registry.weightsFile(for: name)
         try WeightsRegistry.moveIntoPlace(part, destination)
+        try? FileManager.default.removeItem(at: validatorFile)
         try WeightsRegistry.writeAtomically("\(digest)  \(WeightsRegistry.fileName)\n# \(verification.note)\n",
                                             to: registry.hashRecord(for: name))
         let bytes = registry.entry(name).bytes ?? 0
-        return Result(file: destination, bytes: bytes, sha256: digest, verification: verification, resumedFrom: resumedFrom)
+        return Result(file: destination, bytes: bytes, sha256: digest, verification: verification,
+                      resumedFrom: transfer.startedOver ? 0 : resumedFrom)
     }
 
     /// The SHA-256 of `part`, once its size and hash agree with what `verification` expects;
@@ -181,6 +218,11 @@ public struct WeightsDownload: Sendable {
     }
 }
 
+/// The bounds on one transfer: seconds without data, seconds in all, and the low-speed limit.
+private struct TransferLimits: Sendable {
+    let idle: Double, deadline: Double, lowSpeed: Double, window: Double
+}
+
 /// One HTTP transfer into a part file, driven by URLSession's delegate callbacks.
 ///
 /// `@unchecked Sendable`: its mutable state is touched only from the session's serial
@@ -188,7 +230,18 @@ public struct WeightsDownload: Sendable {
 private final class Transfer: NSObject, URLSessionDataDelegate, @unchecked Sendable {
     let part: URL
     let offset: Int
+    /// The validator the part file was started with (sent as If-Range), if resuming.
+    let validator: String?
+    let limits: TransferLimits
     let progress: @Sendable (TransferProgress) -> Void
+    /// The validator of a transfer that started the file from byte 0 (to record for a resume).
+    private(set) var startedValidator: String?
+    /// Whether the server sent the whole file (the part was started over).
+    private(set) var startedOver = false
+    /// Whether the server resumed a file other than the part's.
+    private(set) var validatorMismatch = false
+    /// (time, bytes received so far) samples over the low-speed window.
+    private var samples: [(Date, Int)] = []
     private var handle: FileHandle?
     private var written = 0
     private var sessionBytes = 0
@@ -199,15 +252,18 @@ private final class Transfer: NSObject, URLSessionDataDelegate, @unchecked Senda
     private var lastReport = Date.distantPast
     private let done = DispatchSemaphore(value: 0)
 
-    init(part: URL, offset: Int, progress: @escaping @Sendable (TransferProgress) -> Void) {
+    init(part: URL, offset: Int, validator: String?, limits: TransferLimits,
+         progress: @escaping @Sendable (TransferProgress) -> Void) {
         self.part = part
         self.offset = offset
+        self.validator = validator
+        self.limits = limits
         self.progress = progress
         self.written = offset
     }
 
-    func perform(url: URL, idleTimeout: Double) throws {
-        let session = URLSession.serialUncached(timeout: idleTimeout, delegate: self)
+    func perform(url: URL) throws {
+        let session = URLSession.serialUncached(timeout: limits.idle, delegate: self)
         defer { session.finishTasksAndInvalidate() }
         session.dataTask(with: request(url)).resume()
         done.wait()
@@ -217,7 +273,10 @@ private final class Transfer: NSObject, URLSessionDataDelegate, @unchecked Senda
     private func request(_ url: URL) -> URLRequest {
         var request = URLRequest(url: url)
         request.setValue("identity", forHTTPHeaderField: "Accept-Encoding")
-        if offset > 0 { request.setValue("bytes=\(offset)-", forHTTPHeaderField: "Range") }
+        if offset > 0, let validator {
+            request.setValue("bytes=\(offset)-", forHTTPHeaderField: "Range")
+            request.setValue(validator, forHTTPHeaderField: "If-Range")
+        }
         return request
     }
 
@@ -235,8 +294,13 @@ private final class Transfer: NSObject, URLSessionDataDelegate, @unchecked Senda
             return completionHandler(.cancel)
         }
         let length = response.expectedContentLength >= 0 ? Int(response.expectedContentLength) : nil
+        let answered = Self.validator(of: http)
         do {
             switch http.statusCode {
+            case 206 where answered != nil && answered != validator:
+                validatorMismatch = true
+                failure = "\(where_): the file changed on the server since the partial download began (validator \(terminalSafe(answered ?? "")), expected \(terminalSafe(validator ?? "none"))); the partial file was deleted, run again to start over"
+                return completionHandler(.cancel)
             case 206:
                 // Content-Range: bytes START-END/TOTAL must continue exactly where the part file ends.
                 let range = (http.value(forHTTPHeaderField: "Content-Range") ?? "")
@@ -252,6 +316,8 @@ private final class Transfer: NSObject, URLSessionDataDelegate, @unchecked Senda
             case 200:
                 total = length
                 written = 0
+                startedOver = true
+                startedValidator = answered
                 handle = try FileHandle(forWritingTo: part)
                 try handle?.truncate(atOffset: 0)
             case 416 where offset > 0:
@@ -271,8 +337,20 @@ private final class Transfer: NSObject, URLSessionDataDelegate, @unchecked Senda
         completionHandler(.allow)
     }
 
+    /// The response's strong ETag, else its Last-Modified date: what `If-Range` may carry.
+    static func validator(of response: HTTPURLResponse) -> String? {
+        if let etag = response.value(forHTTPHeaderField: "ETag"), !etag.hasPrefix("W/"), !etag.isEmpty { return etag }
+        return response.value(forHTTPHeaderField: "Last-Modified")
+    }
+
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
         guard failure == nil, let handle else { return }
+        let now = Date()
+        if now.timeIntervalSince(started) > limits.deadline {
+            failure = "\(dataTask.originalRequest?.url?.absoluteString ?? "download"): the transfer took longer than its \(String(format: "%g", limits.deadline)) s deadline at \(TransferProgress.bytesText(written)); run the same command again to resume"
+            dataTask.cancel()
+            return
+        }
         do {
             try handle.write(contentsOf: data)
         } catch {
@@ -282,6 +360,15 @@ private final class Transfer: NSObject, URLSessionDataDelegate, @unchecked Senda
         }
         written += data.count
         sessionBytes += data.count
+        samples.append((now, sessionBytes))
+        while let first = samples.first, now.timeIntervalSince(first.0) > limits.window { samples.removeFirst() }
+        // Below the low-speed limit for a whole window (measured from the transfer's start on).
+        if now.timeIntervalSince(started) >= limits.window, let first = samples.first,
+           Double(sessionBytes - first.1) < limits.lowSpeed * limits.window {
+            failure = "\(dataTask.originalRequest?.url?.absoluteString ?? "download"): slower than \(String(format: "%g", limits.lowSpeed)) bytes a second for \(String(format: "%g", limits.window)) s at \(TransferProgress.bytesText(written)); run the same command again to resume"
+            dataTask.cancel()
+            return
+        }
         report(force: false)
     }
 

@@ -3,10 +3,10 @@ import Datasets
 import Render
 #if canImport(Glibc)
 import Glibc
+#endif
 import FileIO
 import CLIP
 import ReCLIP
-#endif
 
 /// Everything the explorer starts with.
 public struct ExplorerOptions: Sendable {

@@ -27,6 +27,11 @@ final class LoopbackHTTPServer: @unchecked Sendable {
         case status(Int)
         /// A 302 redirect to this path on the same server.
         case redirect(String)
+        /// A 206 for the asked range whatever `If-Range` says, carrying this ETag: a server
+        /// that does not honour If-Range, whose file changed.
+        case partialWithETag(String)
+        /// The answer `serve` gives, its body sent `bytes` at a time with `interval` seconds between.
+        case trickle(bytes: Int, interval: Double)
     }
 
     /// How a HEAD request is answered (never with a body).
@@ -43,9 +48,16 @@ final class LoopbackHTTPServer: @unchecked Sendable {
     struct Request: Equatable {
         let line: String
         let range: String?
+        var ifRange: String? = nil
     }
 
-    let body: Data
+    /// The body served now (`replaceBody` changes it, as a file changing on the server).
+    var body: Data { lock.lock(); defer { lock.unlock() }; return currentBody }
+    /// The strong ETag of the current body, sent with every GET answer unless `sendsValidators` is off.
+    var etag: String { "\"" + String(Self.fnv1a(body), radix: 16) + "\"" }
+    /// Whether answers carry an ETag (off: a server that gives no validator).
+    let sendsValidators: Bool
+    private var currentBody: Data
     private(set) var port: UInt16 = 0
     private var behaviours: [Behaviour]
     private var headBehaviours: [HeadBehaviour]
@@ -60,8 +72,10 @@ final class LoopbackHTTPServer: @unchecked Sendable {
     /// The HEAD requests received, in order.
     var headRequests: [Request] { lock.lock(); defer { lock.unlock() }; return receivedHeads }
 
-    init(body: Data, behaviours: [Behaviour] = [], headBehaviours: [HeadBehaviour] = [], lifetime: Double = 30) throws {
-        self.body = body
+    init(body: Data, behaviours: [Behaviour] = [], headBehaviours: [HeadBehaviour] = [], lifetime: Double = 30,
+         sendsValidators: Bool = true) throws {
+        self.sendsValidators = sendsValidators
+        self.currentBody = body
         self.behaviours = behaviours
         self.headBehaviours = headBehaviours
         #if canImport(Glibc)
@@ -92,6 +106,16 @@ final class LoopbackHTTPServer: @unchecked Sendable {
 
     func stop() { lock.lock(); stopped = true; lock.unlock() }
 
+    /// Replaces the file the server serves.
+    func replaceBody(_ data: Data) { lock.lock(); currentBody = data; lock.unlock() }
+
+    /// FNV-1a over the bytes: a content tag for the ETag.
+    static func fnv1a(_ data: Data) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in data { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return h
+    }
+
     private func serve(until deadline: Date) {
         defer { close(socketFD) }
         while Date() < deadline {
@@ -121,7 +145,10 @@ final class LoopbackHTTPServer: @unchecked Sendable {
         let range = lines.first { $0.lowercased().hasPrefix("range:") }.map {
             $0.dropFirst("range:".count).trimmingCharacters(in: .whitespaces)
         }
-        let request = Request(line: lines.first ?? "", range: range)
+        let ifRange = lines.first { $0.lowercased().hasPrefix("if-range:") }.map {
+            $0.dropFirst("if-range:".count).trimmingCharacters(in: .whitespaces)
+        }
+        let request = Request(line: lines.first ?? "", range: range, ifRange: ifRange)
         if request.line.hasPrefix("HEAD ") { return answerHead(client, request) }
         lock.lock()
         received.append(request)
@@ -136,10 +163,20 @@ final class LoopbackHTTPServer: @unchecked Sendable {
             send(client, "HTTP/1.1 \(code) Scripted\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
             return
         }
+        let body = self.body, etag = self.etag
+        let tag = sendsValidators ? "ETag: \(etag)\r\n" : ""
         var start = 0
         if case .ignoreRange = behaviour {} else if let range, range.hasPrefix("bytes="), range.hasSuffix("-"),
                                                     let from = Int(range.dropFirst(6).dropLast()) {
             start = from
+        }
+        // RFC 9110 If-Range: the range is served only if the validator still matches.
+        if let ifRange = request.ifRange, ifRange != etag, !isPartialWithETag(behaviour) { start = 0 }
+        if case .partialWithETag(let other) = behaviour {
+            let payload = body.subdata(in: start..<body.count)
+            send(client, "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes \(start)-\(body.count - 1)/\(body.count)\r\nETag: \(other)\r\nContent-Length: \(payload.count)\r\nConnection: close\r\n\r\n")
+            send(client, payload)
+            return
         }
         if start >= body.count && start > 0 {
             send(client, "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */\(body.count)\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
@@ -150,9 +187,26 @@ final class LoopbackHTTPServer: @unchecked Sendable {
         var extra = start > 0 ? "Content-Range: bytes \(start)-\(body.count - 1)/\(body.count)\r\n" : ""
         if case .ignoreRange = behaviour { status = "200 OK"; extra = "" }
         if case .corrupt = behaviour, !payload.isEmpty { payload[payload.startIndex + payload.count / 2] ^= 0xFF }
-        send(client, "HTTP/1.1 \(status)\r\n\(extra)Content-Length: \(payload.count)\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n")
+        send(client, "HTTP/1.1 \(status)\r\n\(extra)\(tag)Content-Length: \(payload.count)\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n")
         if case .cutAfter(let n) = behaviour { payload = payload.prefix(n) }
+        if case .trickle(let bytes, let interval) = behaviour {
+            var offset = 0
+            while offset < payload.count {
+                lock.lock(); let halt = stopped; lock.unlock()
+                if halt { return }
+                let end = min(payload.count, offset + bytes)
+                send(client, payload.subdata(in: (payload.startIndex + offset)..<(payload.startIndex + end)))
+                offset = end
+                Thread.sleep(forTimeInterval: interval)
+            }
+            return
+        }
         send(client, payload)
+    }
+
+    private func isPartialWithETag(_ b: Behaviour) -> Bool {
+        if case .partialWithETag = b { return true }
+        return false
     }
 
     private func answerHead(_ client: Int32, _ request: Request) {

@@ -18,7 +18,7 @@ final class WeightsRegistryTests: XCTestCase {
     }
 
     /// A valid safetensors file: one F32 tensor of `count` values, header padded to 8 bytes.
-    static func safetensors(count: Int, headerJSON: String? = nil) -> Data {
+    static func safetensors(count: Int, headerJSON: String? = nil, seed: Int = 0) -> Data {
         var header = headerJSON ?? #"{"w":{"dtype":"F32","shape":[\#(count)],"data_offsets":[0,\#(count * 4)]},"__metadata__":{"format":"pt"}}"#
         while header.utf8.count % 8 != 0 { header += " " }
         var data = Data()
@@ -26,7 +26,7 @@ final class WeightsRegistryTests: XCTestCase {
         withUnsafeBytes(of: &n) { data.append(contentsOf: $0) }
         data.append(Data(header.utf8))
         for i in 0..<count {
-            var bits = Float(i % 977).bitPattern.littleEndian
+            var bits = Float((i + 31 * seed) % 977).bitPattern.littleEndian
             withUnsafeBytes(of: &bits) { data.append(contentsOf: $0) }
         }
         return data
@@ -184,6 +184,89 @@ final class WeightsRegistryTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: result.file), body)
         XCTAssertEqual(WeightsRegistry(root: root).entry("test/model").recordedSHA256, SHA256.hash(body).hex)
         XCTAssertNotNil(server.requests.last?.range)
+    }
+
+    func testResumeSendsTheRecordedValidatorAsIfRange() throws {
+        let body = Self.safetensors(count: 60_000)
+        let server = try LoopbackHTTPServer(body: body, behaviours: [.cutAfter(body.count / 3)])
+        defer { server.stop() }
+        let d = download(server, sha: nil)
+        XCTAssertThrowsError(try d.run())
+        let result = try d.run()
+        XCTAssertGreaterThan(result.resumedFrom, 0)
+        XCTAssertEqual(server.requests.map(\.ifRange), [nil, server.etag])
+        XCTAssertEqual(try Data(contentsOf: result.file), body)
+        let validator = WeightsRegistry(root: root).partialFile(for: "test/model").appendingPathExtension("validator")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: validator.path), "the validator goes with the part file")
+    }
+
+    /// The defect this guards against: half of one file joined to half of another, installed
+    /// unverified with exit 0, when the file changed on the server between two runs.
+    func testAFileChangedOnTheServerIsFetchedWholeNotJoined() throws {
+        let first = Self.safetensors(count: 60_000), second = Self.safetensors(count: 60_000, seed: 9)
+        XCTAssertNotEqual(first, second)
+        let server = try LoopbackHTTPServer(body: first, behaviours: [.cutAfter(first.count / 2)])
+        defer { server.stop() }
+        let d = download(server, sha: nil)
+        XCTAssertThrowsError(try d.run())
+        server.replaceBody(second)
+        let result = try d.run()
+        XCTAssertEqual(try Data(contentsOf: result.file), second)
+        XCTAssertEqual(result.resumedFrom, 0)
+        XCTAssertNotNil(server.requests.last?.ifRange)
+    }
+
+    func testAServerIgnoringIfRangeIsCaughtByItsValidator() throws {
+        let body = Self.safetensors(count: 60_000)
+        let server = try LoopbackHTTPServer(body: body, behaviours: [.cutAfter(body.count / 2), .partialWithETag("\"other\"")])
+        defer { server.stop() }
+        let d = download(server, sha: nil)
+        XCTAssertThrowsError(try d.run())
+        XCTAssertThrowsError(try d.run()) { error in
+            XCTAssertTrue("\(error)".contains("the file changed on the server"), "\(error)")
+        }
+        let registry = WeightsRegistry(root: root)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: registry.partialFile(for: "test/model").path))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: registry.weightsFile(for: "test/model").path))
+        XCTAssertEqual(try d.run().sha256, SHA256.hash(body).hex, "the next run starts over and succeeds")
+    }
+
+    func testAPartWithoutAValidatorIsNotResumed() throws {
+        let body = Self.safetensors(count: 60_000)
+        let server = try LoopbackHTTPServer(body: body, behaviours: [.cutAfter(body.count / 2)], sendsValidators: false)
+        defer { server.stop() }
+        let d = download(server, sha: nil)
+        XCTAssertThrowsError(try d.run())
+        let result = try d.run()
+        XCTAssertEqual(result.resumedFrom, 0)
+        XCTAssertEqual(server.requests.map(\.range), [nil, nil])
+        XCTAssertEqual(try Data(contentsOf: result.file), body)
+    }
+
+    func testASlowTransferHitsTheLowSpeedLimit() throws {
+        let body = Self.safetensors(count: 20_000)
+        let server = try LoopbackHTTPServer(body: body, behaviours: [.trickle(bytes: 200, interval: 0.05)])
+        defer { server.stop() }
+        var d = download(server, sha: nil)
+        d.lowSpeedLimit = 100_000
+        d.lowSpeedWindow = 0.5
+        let start = Date()
+        XCTAssertThrowsError(try d.run()) { error in
+            XCTAssertTrue("\(error)".contains("slower than 100000 bytes a second for 0.5 s"), "\(error)")
+            XCTAssertTrue("\(error)".contains("run the same command again to resume"), "\(error)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(start), 5)
+    }
+
+    func testATransferPastItsDeadlineStops() throws {
+        let body = Self.safetensors(count: 20_000)
+        let server = try LoopbackHTTPServer(body: body, behaviours: [.trickle(bytes: 2_000, interval: 0.05)])
+        defer { server.stop() }
+        var d = download(server, sha: nil)
+        d.deadline = 0.2
+        XCTAssertThrowsError(try d.run()) { error in
+            XCTAssertTrue("\(error)".contains("longer than its 0.2 s deadline"), "\(error)")
+        }
     }
 
     func testPartFromAnotherURLIsNotResumed() throws {
