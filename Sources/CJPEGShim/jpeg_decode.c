@@ -12,7 +12,24 @@ typedef struct {
     struct jpeg_error_mgr base;
     jmp_buf escape;
     int saw_eof;
+    int too_many_scans;
 } guarded_error_mgr;
+
+/* The progress monitor that bounds the scans of a progressive file (djpeg's -maxscans). */
+typedef struct {
+    struct jpeg_progress_mgr base;
+    int max_scans;
+} scan_limit_mgr;
+
+static void scan_limit_monitor(j_common_ptr cinfo) {
+    scan_limit_mgr *progress = (scan_limit_mgr *)cinfo->progress;
+    j_decompress_ptr d = (j_decompress_ptr)cinfo;
+    if (cinfo->is_decompressor && d->progressive_mode && d->input_scan_number > progress->max_scans) {
+        guarded_error_mgr *err = (guarded_error_mgr *)cinfo->err;
+        err->too_many_scans = 1;
+        longjmp(err->escape, 1);
+    }
+}
 
 static void guarded_error_exit(j_common_ptr cinfo) {
     guarded_error_mgr *err = (guarded_error_mgr *)cinfo->err;
@@ -30,9 +47,10 @@ static void guarded_emit_message(j_common_ptr cinfo, int level) {
 void reclip_jpeg_free(unsigned char *pixels) { free(pixels); }
 
 int reclip_jpeg_decode(const unsigned char *data, size_t size, unsigned long long max_pixels,
-                       int scale_denom, reclip_jpeg_result *out) {
+                       int max_scans, int scale_denom, reclip_jpeg_result *out) {
     struct jpeg_decompress_struct cinfo;
     guarded_error_mgr err;
+    scan_limit_mgr progress;
     /* volatile: these change between setjmp and a possible longjmp. */
     unsigned char *volatile pixels = NULL;
     volatile int status = RECLIP_JPEG_OK;
@@ -43,8 +61,16 @@ int reclip_jpeg_decode(const unsigned char *data, size_t size, unsigned long lon
     err.base.error_exit = guarded_error_exit;
     err.base.emit_message = guarded_emit_message;
     err.saw_eof = 0;
+    err.too_many_scans = 0;
 
     if (setjmp(err.escape)) {
+        if (err.too_many_scans) {
+            snprintf(out->message, sizeof(out->message), "a progressive JPEG with more than %d scans", max_scans);
+            free(pixels);
+            out->pixels = NULL;
+            jpeg_destroy_decompress(&cinfo);
+            return RECLIP_JPEG_TOO_MANY_SCANS;
+        }
         (*cinfo.err->format_message)((j_common_ptr)&cinfo, out->message);
         free(pixels);
         out->pixels = NULL;
@@ -53,6 +79,10 @@ int reclip_jpeg_decode(const unsigned char *data, size_t size, unsigned long lon
     }
 
     jpeg_create_decompress(&cinfo);
+    memset(&progress, 0, sizeof(progress));
+    progress.base.progress_monitor = scan_limit_monitor;
+    progress.max_scans = max_scans;
+    cinfo.progress = &progress.base;
     jpeg_mem_src(&cinfo, data, (unsigned long)size);
     jpeg_read_header(&cinfo, TRUE);
 

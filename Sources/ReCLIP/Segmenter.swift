@@ -69,7 +69,10 @@ public struct Segmenter: Sendable {
     /// Segments an image resized so its short side is `size` pixels (then padded to the patch size).
     /// With `imageLogits` and a rectifier, the image-level logits are computed too (one more
     /// forward: the global embedding of the centre crop, as CLIP classifies), for `AutomaticAlpha`.
-    public func segment(_ image: RGBImage, size: Int, imageLogits: Bool = false) throws -> SegmentationMaps {
+    /// Images whose patch grid would exceed `TokenBudget.maxPatches` are refused before any work.
+    public func segment(_ image: RGBImage, size: Int, imageLogits: Bool = false, name: String = "image") throws -> SegmentationMaps {
+        try TokenBudget.check(width: image.width, height: image.height, shortSide: size,
+                              patch: model.architecture.patchSize, name: name)
         let input = ImagePreprocessing.denseInput(image, shortSide: size)
         let dense = model.denseFeatures(input, includePositionalEmbedding: rectifier != nil)
         let f = Self.normalizedChannelMajor(dense.features)

@@ -11,6 +11,10 @@ import CJPEGShim
 /// let photo = try JPEGCodec.decode(bytes, name: "rocket.jpg")
 /// ```
 public enum JPEGCodec {
+    /// Scans a progressive JPEG may have: photographs have about ten; each scan re-decodes the
+    /// image, so a file of thousands is refused at scan 101 (libjpeg-turbo's `djpeg -maxscans`).
+    public static let maxScans = 100
+
     /// Decodes a JPEG to upright 8-bit sRGB.
     ///
     /// `minimumSize`, when given, is asked with the upright image's full size for the
@@ -35,7 +39,7 @@ public enum JPEGCodec {
         }
         var result = reclip_jpeg_result()
         let status = bytes.withUnsafeBufferPointer { buffer in
-            reclip_jpeg_decode(buffer.baseAddress, buffer.count, UInt64(maxPixels), Int32(denominator), &result)
+            reclip_jpeg_decode(buffer.baseAddress, buffer.count, UInt64(maxPixels), Int32(maxScans), Int32(denominator), &result)
         }
         defer { reclip_jpeg_free(result.pixels) }
         let message = withUnsafeBytes(of: result.message) { raw in
@@ -44,6 +48,8 @@ public enum JPEGCodec {
         switch Int(status) {
         case Int(RECLIP_JPEG_OK): break
         case Int(RECLIP_JPEG_TRUNCATED): throw RenderError(file: name, .truncated)
+        case Int(RECLIP_JPEG_TOO_MANY_SCANS):
+            throw RenderError(file: name, .corrupt("\(message); the limit is \(maxScans), as libjpeg-turbo's djpeg -maxscans"))
         case Int(RECLIP_JPEG_TOO_LARGE):
             let (w, h) = jpegDimensions(bytes) ?? (0, 0)
             throw RenderError(file: name, .tooLarge(width: w, height: h, limit: maxPixels))

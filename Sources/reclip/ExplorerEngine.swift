@@ -66,9 +66,8 @@ struct SegmenterEngine: SegmentationEngine {
         let segmenter = try await builder.segmenter(classes: classes, progress: progress)
         try Task.checkCancellation()
         progress(0.6)
-        let pixels = picture
         // The explorer can switch to automatic alpha at any time, so it always wants the image logits.
-        let maps = try segmenter.segment(pixels, size: size, imageLogits: true)
+        let maps = try segmenter.segment(picture, size: size, imageLogits: true)
         progress(1)
         return maps
     }

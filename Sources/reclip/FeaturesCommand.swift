@@ -42,8 +42,10 @@ struct FeaturesCommand: ParsableCommand {
     func run() throws {
         let model = try heads.loadModel(weights)
         let photo = try ImageFile.read(path: image)
-        let pixels = photo
-        let features = model.features(of: pixels, size: size ?? model.architecture.imageResolution)
+        let shortSide = size ?? model.architecture.imageResolution
+        try TokenBudget.check(width: photo.width, height: photo.height, shortSide: shortSide,
+                              patch: model.architecture.patchSize, name: image)
+        let features = model.features(of: photo, size: shortSide)
         try SafeTensorsWriter.write([("dense", features.dense.features), ("global", features.global)],
                                     metadata: ["image": image, "weights": weights], to: out)
         let shape = features.dense.features.shape

@@ -98,7 +98,7 @@ struct SegmentCommand: ParsableCommand {
                                       classifierCache: ClassifierCache(weightsHash: hash))
         let pixels = try RectifierInputs.pixels(image)
         let t0 = DispatchTime.now().uptimeNanoseconds
-        let maps = try segmenter.segment(pixels, size: selection.size)
+        let maps = try segmenter.segment(pixels, size: selection.size, name: image)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         let presenceRule = presence.map { (scale: r?.variant.presenceScale ?? 100, threshold: $0) }
         let labels = maps.labels(alpha: alpha, width: pixels.width, height: pixels.height, presence: presenceRule)

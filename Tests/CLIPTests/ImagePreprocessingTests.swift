@@ -39,3 +39,23 @@ final class ImagePreprocessingTests: XCTestCase {
         XCTAssertEqual(ImagePreprocessing.resizedShortSide(image, to: 32), image)
     }
 }
+
+/// The dense forward's work is bounded before it starts.
+final class TokenBudgetTests: XCTestCase {
+    func testGridFollowsTheResizeAndThePadding() {
+        XCTAssertEqual(TokenBudget.grid(width: 640, height: 480, shortSide: 448, patch: 16).rows, 28)
+        XCTAssertEqual(TokenBudget.grid(width: 640, height: 480, shortSide: 448, patch: 16).columns, 38)  // 597 px, padded
+        XCTAssertEqual(TokenBudget.grid(width: 96, height: 96, shortSide: 96, patch: 8).rows, 12)
+    }
+
+    func testAThinImageIsRefusedWithTheBoundNamed() {
+        XCTAssertThrowsError(try TokenBudget.check(width: 300, height: 1, shortSide: 448, patch: 16, name: "thin.png")) {
+            let text = "\($0)"
+            XCTAssertTrue(text.hasPrefix("thin.png: 300x1 pixels (aspect 300:1)"), text)
+            XCTAssertTrue(text.contains("the limit is 4096"), text)
+        }
+        XCTAssertNoThrow(try TokenBudget.check(width: 1024, height: 1024, shortSide: 1024, patch: 16, name: "square"))
+        XCTAssertThrowsError(try TokenBudget.check(width: 1040, height: 1024, shortSide: 1040, patch: 16, name: "just over"))
+        XCTAssertThrowsError(try TokenBudget.check(width: 0, height: 5, shortSide: 448, patch: 16, name: "empty"))
+    }
+}

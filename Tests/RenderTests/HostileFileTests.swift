@@ -46,4 +46,27 @@ final class HostileFileTests: XCTestCase {
         XCTAssertEqual(decoded + refused, 280)
         XCTAssertGreaterThan(refused, 50)
     }
+
+    /// A progressive JPEG of 310 scans (its last scan repeated) is refused at scan 101, in
+    /// milliseconds, with the bound named; the same file with 30 scans decodes.
+    func testProgressiveJPEGScansAreBounded() throws {
+        let path = Fixtures.path("many-scans.jpg")
+        let start = Date()
+        XCTAssertThrowsError(try ImageFile.read(path: path)) { error in
+            XCTAssertTrue("\(error)".contains("more than 100 scans"), "\(error)")
+            XCTAssertTrue("\(error)".contains("-maxscans"), "\(error)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(start), 2)
+        var bytes = try Array(Data(contentsOf: URL(fileURLWithPath: path)))
+        // Keep the first 30 scans: cut at the 31st start-of-scan marker and end the image.
+        var sos = 0, cut = bytes.count
+        for i in 0..<(bytes.count - 1) where bytes[i] == 0xFF && bytes[i + 1] == 0xDA {
+            sos += 1
+            if sos == 31 { cut = i; break }
+        }
+        bytes = Array(bytes[..<cut]) + [0xFF, 0xD9]
+        let image = try JPEGCodec.decode(bytes, name: "30 scans")
+        XCTAssertEqual(image.width, 64)
+        XCTAssertEqual(image.height, 48)
+    }
 }

@@ -24,15 +24,18 @@ enum {
     RECLIP_JPEG_CORRUPT = 1,     /* libjpeg refused the data; `message` says why */
     RECLIP_JPEG_TOO_LARGE = 2,   /* header dimensions over `max_pixels`; nothing allocated */
     RECLIP_JPEG_TRUNCATED = 3,   /* data ended before the image did */
-    RECLIP_JPEG_NO_MEMORY = 4
+    RECLIP_JPEG_NO_MEMORY = 4,
+    RECLIP_JPEG_TOO_MANY_SCANS = 5  /* a progressive file with more scans than `max_scans` */
 };
 
 /// Decodes a whole JPEG held in memory, reduced by `scale_denom` (1, 2, 4 or 8: libjpeg
 /// scales in the DCT, far cheaper than decoding in full). Greyscale stays one component,
 /// YCbCr becomes RGB, CMYK and YCCK become four CMYK components. The header is read and
-/// `max_pixels` checked before the pixel buffer is allocated.
+/// `max_pixels` checked before the pixel buffer is allocated. A progressive file is stopped at
+/// its scan number `max_scans + 1` (as libjpeg-turbo's `djpeg -maxscans`): each scan re-decodes
+/// the whole image, so a small file of thousands of scans could otherwise run for minutes.
 int reclip_jpeg_decode(const unsigned char *data, size_t size, unsigned long long max_pixels,
-                       int scale_denom, reclip_jpeg_result *out);
+                       int max_scans, int scale_denom, reclip_jpeg_result *out);
 
 /// Frees a pixel buffer returned in `reclip_jpeg_result`.
 void reclip_jpeg_free(unsigned char *pixels);
