@@ -143,6 +143,19 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "ReCLIP++ pseudo labels: crops (top-1 votes) a class needs (the authors: 1).")
     var cropMinVotes: Int = 1
 
+    func validate() throws {
+        try OptionRange.check(epochs, in: 1...10_000, "--epochs")
+        try OptionRange.check(batch, in: 1...256, "--batch", unit: "images")
+        try ModelSelection.checkSize(size)
+        try OptionRange.check(lr, in: 1e-8...10, "--lr")
+        try OptionRange.check(checkpointEvery, in: 0...1_000_000, "--checkpoint-every", unit: "steps")
+        try OptionRange.check(labelThreshold, in: -1000...1000, "--label-threshold")
+        try OptionRange.check(labelTopK, in: 1...1000, "--label-top-k", unit: "classes")
+        try OptionRange.check(cropWindow, in: 1...size, "--crop-window", unit: "pixels (at most --size)")
+        try OptionRange.check(cropStep, in: 1...cropWindow, "--crop-step", unit: "pixels (at most --crop-window)")
+        try OptionRange.check(cropMinVotes, in: 1...10_000, "--crop-min-votes")
+    }
+
     func run() throws {
         let names = try RectifierInputs.classes(classes)
         var config = TrainingConfiguration()
@@ -210,6 +223,10 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Presence detection threshold (tools/test.py); off when absent.") var presence: Float?
     @Flag(help: "Print a JSON object (mIoU, per_class, pixel_accuracy) instead of a table.") var json = false
 
+    func validate() throws {
+        if let presence { try OptionRange.check(presence, in: 0...1, "--presence") }
+    }
+
     func run() throws {
         guard format == "voc" else { throw RectifierCommandError("--format \(format): only voc is supported") }
         let data = try VOCDataset(root: URL(fileURLWithPath: dataset))
@@ -264,6 +281,8 @@ struct BenchAlpha: ParsableCommand {
 
     @Option(help: "Number of classes.") var classes: Int = 21
 
+    func validate() throws { try OptionRange.check(classes, in: 1...1000, "--classes") }
+
     func run() throws {
         let ms = RectifierBenchmark.alphaMilliseconds(classes: classes)
         print(String(format: "alpha change (%d classes, 28x28 grid -> 200x120 view): %.2f ms (median of 50)", classes, ms))
@@ -278,6 +297,8 @@ struct BenchTrain: ParsableCommand {
 
     @Option(help: "Number of classes.") var classes: Int = 20
     @Option(help: "Rectifier variant: reclip or reclip++.") var variant: RectifierVariant = .reclip
+
+    func validate() throws { try OptionRange.check(classes, in: 1...1000, "--classes") }
 
     func run() throws {
         let v = variant

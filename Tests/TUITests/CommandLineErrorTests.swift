@@ -1,0 +1,58 @@
+import Foundation
+import XCTest
+
+/// The real binary refuses bad inputs with one line naming the problem and a non-zero exit,
+/// before any work: numeric options out of range, a directory or a FIFO given as an image,
+/// an image whose dense forward would exceed the token budget.
+final class CommandLineErrorTests: XCTestCase {
+    func run(_ arguments: [String]) throws -> (status: Int32, stderr: String, seconds: Double) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try TmuxSession.locateReclip())
+        p.arguments = arguments
+        p.environment = ["PATH": "/usr/bin:/bin", "RECLIP_HOME": NSTemporaryDirectory() + "reclip-cli-\(UUID().uuidString)"]
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = Pipe()
+        let start = Date()
+        try p.run()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        return (p.terminationStatus, text, Date().timeIntervalSince(start))
+    }
+
+    func assertOneLineError(_ arguments: [String], contains expected: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let r = try run(arguments)
+        XCTAssertNotEqual(r.status, 0, "\(arguments)", file: file, line: line)
+        let lines = r.stderr.split(separator: "\n").filter { !$0.hasPrefix("no rectifier") && !$0.hasPrefix("Usage") && !$0.hasPrefix("  See") && !$0.isEmpty }
+        XCTAssertEqual(lines.count, 1, "one line for \(arguments): \(r.stderr)", file: file, line: line)
+        XCTAssertTrue(r.stderr.contains(expected), "\(arguments): \(r.stderr)", file: file, line: line)
+        XCTAssertLessThan(r.seconds, 20, file: file, line: line)
+    }
+
+    func testNumericOptionsAreRangeChecked() throws {
+        let train = ["train", "--weights", "w", "--images", "i", "--classes", "a", "--out", "o"]
+        try assertOneLineError(train + ["--epochs", "0"], contains: "--epochs 0: use 1...10000")
+        try assertOneLineError(train + ["--lr", "nan"], contains: "--lr nan: use a finite number")
+        try assertOneLineError(train + ["--crop-step", "100"], contains: "--crop-step 100: use 1...56")
+        try assertOneLineError(["eval", "--dataset", "d", "--presence", "inf"], contains: "--presence inf")
+        try assertOneLineError(["bench", "alpha", "--classes", "0"], contains: "--classes 0: use 1...1000")
+        try assertOneLineError(["segment", "--image", "x.png", "--alpha", "nan"], contains: "--alpha")
+    }
+
+    func testDirectoriesFIFOsAndThinImagesAreRefused() throws {
+        let folder = NSTemporaryDirectory() + "reclip-cli-files-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try assertOneLineError(["segment", "--image", folder], contains: "is a directory, not a file")
+        XCTAssertEqual(mkfifo(folder + "/pipe.png", 0o600), 0)
+        try assertOneLineError(["segment", "--image", folder + "/pipe.png"], contains: "is a FIFO, not a regular file")
+        // A 300x1 image: 43,200 patch tokens at the bundled model's 96 px; refused at once.
+        try assertOneLineError(["segment", "--image", Self.thinPNG()], contains: "the limit is 4096")
+    }
+
+    /// The committed 300x1 PNG (made by scripts/fixtures/make_render_fixtures.py).
+    static func thinPNG() -> String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../Fixtures/render/thin-300x1.png").standardized.path
+    }
+}
