@@ -204,7 +204,7 @@ kept ({seeds_text}).
 
 Time on two cores: {times}.
 
-Seeds: CLIP initialisation 1, training world 2024, rectifier images world 10, rectifier seed 0.
+Seeds: CLIP initialisation 1, training world 2024, rectifier images world 10, rectifier seeds 0, 1, 2 (the best on validation kept, above).
 Every choice (the CLIP recipe, the pseudo-label settings, the default variant) was made on the
 validation world 11; the test worlds {" and ".join(test_seeds)} were only evaluated and reported.
 The explorer's default is **{default}**, the better of the two on the validation world.
