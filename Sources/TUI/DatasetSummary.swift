@@ -4,9 +4,22 @@ import FileIO
 import CLIP
 import ReCLIP
 
+/// The alphas the curves of the dataset view are measured at: 0 to 2 in steps of 0.1.
+public enum AlphaCurve {
+    public static let alphas: [Float] = (0...20).map { Float($0) / 10 }
+
+    /// The position and value of the largest finite entry (the first of equals), if any.
+    public static func best(_ values: [Double]) -> (index: Int, value: Double)? {
+        var best: (index: Int, value: Double)?
+        for (i, v) in values.enumerated() where v.isFinite && (best == nil || v > best!.value) { best = (i, v) }
+        return best
+    }
+}
+
 /// One image's scores for the dataset view, raw (alpha 0) against rectified (the view's
 /// alpha): confusion matrices against its ground truth when it has one, and what needs no
-/// labels (class pixel shares, the share of pixels rectification changes).
+/// labels (class pixel shares, the share of pixels rectification changes); and the same at
+/// every alpha of `AlphaCurve.alphas`, for the curves.
 public struct ImageScores: Sendable, Equatable {
     /// The alpha the rectified side was measured at.
     public let alpha: Float
@@ -18,16 +31,25 @@ public struct ImageScores: Sendable, Equatable {
     public let rectifiedShares: [Double]
     /// Share of pixels whose class changes.
     public let changed: Double
+    /// The confusion matrix at each of `AlphaCurve.alphas` (nil without ground truth).
+    public let curve: [ConfusionMatrix]?
+    /// Each class's pixel share at each of `AlphaCurve.alphas`: `shareCurve[a][k]`.
+    public let shareCurve: [[Double]]
 
     public init(alpha: Float, raw: ConfusionMatrix?, rectified: ConfusionMatrix?, rawShares: [Double],
-                rectifiedShares: [Double], changed: Double) {
+                rectifiedShares: [Double], changed: Double, curve: [ConfusionMatrix]? = nil, shareCurve: [[Double]] = []) {
         self.alpha = alpha
         self.raw = raw
         self.rectified = rectified
         self.rawShares = rawShares
         self.rectifiedShares = rectifiedShares
         self.changed = changed
+        self.curve = curve
+        self.shareCurve = shareCurve
     }
+
+    /// The image's own mIoU at each of `AlphaCurve.alphas` (nil without ground truth).
+    public var meanIoUCurve: [Double]? { curve?.map(\.meanIoU) }
 
     /// One image's confusion matrix: the mask of `labels` (at the truth's size) against `truth`,
     /// as `reclip eval` counts it for that image.
@@ -39,7 +61,10 @@ public struct ImageScores: Sendable, Equatable {
 
     /// Scores `maps` at `alpha` (and 0) against `truth`, if given and of the maps' classes;
     /// the masks are taken at the truth's size, else at `width` x `height`.
-    public static func measure(_ maps: SegmentationMaps, alpha: Float, truth: ClassMask?, width: Int, height: Int) -> ImageScores {
+    /// With `curves`, also at every alpha of `AlphaCurve.alphas` (when the maps have a bias;
+    /// without one every alpha gives the raw mask, and the curve is that, flat).
+    public static func measure(_ maps: SegmentationMaps, alpha: Float, truth: ClassMask?, width: Int, height: Int,
+                               curves: Bool = true) -> ImageScores {
         let w = truth?.width ?? width, h = truth?.height ?? height
         let raw = maps.labels(alpha: 0, width: w, height: h)
         let rect = maps.labels(alpha: alpha, width: w, height: h)
@@ -48,8 +73,16 @@ public struct ImageScores: Sendable, Equatable {
         let rawMatrix = truth.map { confusion(raw, truth: $0, classes: K) }
         let rectMatrix = truth.map { confusion(rect, truth: $0, classes: K) }
         let changed = zip(raw, rect).filter { $0 != $1 }.count
+        var curve: [ConfusionMatrix]?, shareCurve: [[Double]] = []
+        if curves {
+            let biased = maps.bias != nil || maps.decoderSlope != nil
+            let masks = AlphaCurve.alphas.map { a in a == 0 || !biased ? raw : (a == alpha ? rect : maps.labels(alpha: a, width: w, height: h)) }
+            curve = truth.map { t in masks.map { confusion($0, truth: t, classes: K) } }
+            shareCurve = masks.map(shares)
+        }
         return ImageScores(alpha: alpha, raw: rawMatrix, rectified: rectMatrix, rawShares: shares(raw),
-                           rectifiedShares: shares(rect), changed: Double(changed) / Double(max(1, raw.count)))
+                           rectifiedShares: shares(rect), changed: Double(changed) / Double(max(1, raw.count)),
+                           curve: curve, shareCurve: shareCurve)
     }
 
     /// mIoU change from raw to rectified (nil without ground truth or a score).
@@ -129,6 +162,31 @@ public struct DatasetSummary: Sendable {
     public var meanIoU: (raw: Double, rectified: Double)? {
         guard let raw, let rectified else { return nil }
         return (raw.meanIoU, rectified.meanIoU)
+    }
+
+    /// The dataset's mIoU at each of `AlphaCurve.alphas`, from the confusion matrices summed
+    /// over the images (as `reclip eval --alpha A` would score the folder at each A).
+    public var meanIoUCurve: [Double]? {
+        var sums: [ConfusionMatrix]?
+        for s in scores.values {
+            guard let c = s.curve else { continue }
+            sums = sums.map { zip($0, c).map { var m = $0; m.add($1); return m } } ?? c
+        }
+        return sums?.map(\.meanIoU)
+    }
+
+    /// Each class's pixel share at each alpha, averaged over the images: `[alpha][class]`.
+    public var shareCurve: [[Double]] {
+        let curves = scores.values.map(\.shareCurve).filter { $0.count == AlphaCurve.alphas.count }
+        guard let first = curves.first else { return [] }
+        let n = Double(curves.count)
+        var mean = first.map { [Double](repeating: 0, count: $0.count) }
+        for c in curves {
+            for a in 0..<min(mean.count, c.count) {
+                for k in 0..<min(mean[a].count, c[a].count) { mean[a][k] += c[a][k] / n }
+            }
+        }
+        return mean
     }
 
     /// Images improved and worsened by rectification (by their own mIoU).

@@ -36,8 +36,20 @@ extension ExplorerFrame {
         let K = state.classes.count
         let matrixWidth = summary.hasGroundTruth ? 12 + 2 * K : 0
         let showMatrix = summary.hasGroundTruth && area.width >= 30 + matrixWidth + 2 + 30 && rows >= K + 2
-        let classWidth = min(44, max(30, (area.width - (showMatrix ? matrixWidth + 2 : 0)) / 2))
-        drawClassRows(summary, &grid, Rect(x: area.x, y: top, width: classWidth, height: rows))
+        let classWidth = min(48, max(30, (area.width - (showMatrix ? matrixWidth + 2 : 0)) / 2))
+        // The left column: the class rows, then (with room) mIoU against alpha and each
+        // class's share against alpha.
+        let classRows = min(rows, summary.classRows.count + 1)
+        drawClassRows(summary, &grid, Rect(x: area.x, y: top, width: classWidth, height: classRows))
+        var below = top + classRows + 1
+        let chartHeight = 12
+        if below + chartHeight <= top + rows {
+            drawAlphaCurve(summary, &grid, Rect(x: area.x, y: below, width: classWidth, height: chartHeight))
+            below += chartHeight + 1
+        }
+        if below + 3 <= top + rows {
+            drawShareCurves(summary, &grid, Rect(x: area.x, y: below, width: classWidth, height: top + rows - below))
+        }
         var x = area.x + classWidth + 2
         if showMatrix {
             drawMatrix(summary, &grid, Rect(x: x, y: top, width: matrixWidth, height: rows))
@@ -113,6 +125,90 @@ extension ExplorerFrame {
             grid.write(text.padding(toLength: box.width, withPad: " ", startingAt: 0), x: box.x, y: box.y + 1 + row, maxWidth: box.width,
                        foreground: on ? Palette.highlightText : .terminalDefault,
                        background: on ? Palette.highlightBackground : .terminalDefault)
+        }
+    }
+
+    /// The image under the dataset cursor (its entry index), if it has been scored.
+    var datasetCursorImage: Int? {
+        let order = DatasetSummary(classes: state.classes, scores: state.datasetScores).imagesWorstFirst
+        return order.indices.contains(state.datasetCursor) ? order[state.datasetCursor] : nil
+    }
+
+    /// mIoU against alpha (0 to 2 by 0.1) for the dataset and, below it, for the image under
+    /// the cursor, each on its own scale, the best alpha marked `▼` and the current one `▲`.
+    func drawAlphaCurve(_ summary: DatasetSummary, _ grid: inout CellGrid, _ box: Rect) {
+        guard let dataset = summary.meanIoUCurve else {
+            grid.write("mIoU against alpha needs ground truth", x: box.x, y: box.y, maxWidth: box.width, foreground: Palette.dimText)
+            return
+        }
+        let half = box.height / 2
+        drawCurve(dataset, title: "dataset mIoU against alpha", colour: RGB(70, 140, 200), &grid,
+                  Rect(x: box.x, y: box.y, width: box.width, height: half))
+        if let index = datasetCursorImage, let curve = summary.scores[index]?.meanIoUCurve {
+            drawCurve(curve, title: state.entries[index].name, colour: RGB(200, 160, 70), &grid,
+                      Rect(x: box.x, y: box.y + half, width: box.width, height: box.height - half))
+        }
+    }
+
+    /// One curve over `AlphaCurve.alphas` as bars in eighth blocks: title with the best alpha,
+    /// the plot, the axis with the current alpha, the alpha ticks.
+    func drawCurve(_ values: [Double], title: String, colour: RGB, _ grid: inout CellGrid, _ box: Rect) {
+        let alphas = AlphaCurve.alphas
+        let plotHeight = box.height - 3, label = 5
+        let step = max(1, min(2, (box.width - label - 1) / alphas.count))
+        guard plotHeight >= 1, label + 1 + step * alphas.count <= box.width, values.count == alphas.count else { return }
+        let best = AlphaCurve.best(values)
+        var heading = title
+        if let best { heading += ": best alpha \(Format.alpha(alphas[best.index])), \(Format.percent(best.value))" }
+        grid.write(heading, x: box.x, y: box.y, maxWidth: box.width, foreground: Palette.dimText)
+        let finite = values.filter(\.isFinite)
+        guard let high = finite.max(), let low = finite.min() else { return }
+        let bottom = max(0, low - max(0.01, (high - low) * 0.5)), top = max(high, bottom + 0.01)
+        let y0 = box.y + 1, x0 = box.x + label + 1
+        grid.write(Format.percent(top).leftPadded(label - 1) + "\u{2524}", x: box.x, y: y0, maxWidth: label + 1)
+        if plotHeight > 1 {
+            grid.write(Format.percent(bottom).leftPadded(label - 1) + "\u{2524}", x: box.x, y: y0 + plotHeight - 1, maxWidth: label + 1)
+        }
+        let blocks: [Unicode.Scalar] = ["\u{2581}", "\u{2582}", "\u{2583}", "\u{2584}", "\u{2585}", "\u{2586}", "\u{2587}", "\u{2588}"]
+        for (i, v) in values.enumerated() where v.isFinite {
+            let eighths = max(1, Int(((v - bottom) / (top - bottom) * Double(plotHeight * 8)).rounded()))
+            let c: CellColor = i == best?.index ? .rgb(RGB(90, 210, 110)) : .rgb(colour)
+            for row in 0..<plotHeight {
+                let fill = eighths - (plotHeight - 1 - row) * 8
+                guard fill > 0 else { continue }
+                for dx in 0..<step { grid[x0 + i * step + dx, y0 + row] = Cell(glyph: blocks[min(8, fill) - 1], foreground: c) }
+            }
+        }
+        let axisY = y0 + plotHeight
+        for i in 0..<(alphas.count * step) { grid[x0 + i, axisY] = Cell(glyph: "\u{2500}", foreground: Palette.dimText) }
+        if let best { grid[x0 + best.index * step, axisY] = Cell(glyph: "\u{25BC}", foreground: .rgb(RGB(90, 210, 110))) }
+        if let current = alphas.firstIndex(where: { abs($0 - state.alpha) < 0.05 }) {
+            grid[x0 + current * step + (step > 1 ? 1 : 0), axisY] = Cell(glyph: "\u{25B2}", foreground: .terminalDefault)
+        }
+        for (i, a) in alphas.enumerated() where i % 5 == 0 {
+            grid.write(Format.alpha(a), x: x0 + i * step, y: axisY + 1, maxWidth: 4, foreground: Palette.dimText)
+        }
+    }
+
+    /// Each class's pixel share over the folder against alpha (0 to 2), one sparkline a class
+    /// scaled to the class's own largest share, with its share at alpha 0 and 2.
+    func drawShareCurves(_ summary: DatasetSummary, _ grid: inout CellGrid, _ box: Rect) {
+        let curve = summary.shareCurve
+        guard !curve.isEmpty, box.height >= 2 else { return }
+        grid.write("pixel share against alpha, 0 -> 2", x: box.x, y: box.y, maxWidth: box.width, foreground: Palette.dimText)
+        let K = curve[0].count, nameWidth = 10
+        let blocks: [Unicode.Scalar] = ["\u{2581}", "\u{2582}", "\u{2583}", "\u{2584}", "\u{2585}", "\u{2586}", "\u{2587}", "\u{2588}"]
+        for k in 0..<min(K, box.height - 1) {
+            let y = box.y + 1 + k
+            let series = curve.map { $0[k] }
+            let peak = series.max() ?? 0
+            grid.write(String(state.classes[k].prefix(nameWidth - 1)), x: box.x, y: y, maxWidth: nameWidth - 1)
+            for (i, v) in series.enumerated() where box.x + nameWidth + i < box.x + box.width {
+                let b = peak > 0 ? blocks[max(0, min(7, Int((v / peak * 7).rounded())))] : " "
+                grid[box.x + nameWidth + i, y] = Cell(glyph: v > 0 ? b : "\u{00B7}", foreground: .rgb(colour(k)))
+            }
+            let text = " " + Format.percent(series.first ?? 0) + " -> " + Format.percent(series.last ?? 0)
+            grid.write(text, x: box.x + nameWidth + series.count, y: y, maxWidth: max(0, box.width - nameWidth - series.count))
         }
     }
 }

@@ -21,6 +21,46 @@ final class DatasetViewTests: XCTestCase {
         XCTAssertNil(none.meanIoUChange)
     }
 
+    /// The curves: one confusion matrix and one set of shares per alpha 0, 0.1, ..., 2; the
+    /// ends and the view's own alpha agree with the raw and rectified scores, any other alpha
+    /// with a fresh measurement there, and the dataset curve is the mIoU of the summed matrices.
+    func testCurvesOverAlpha() {
+        let s = ImageScores.measure(Fixture.maps, alpha: 1, truth: Fixture.truth, width: 40, height: 20)
+        XCTAssertEqual(AlphaCurve.alphas.count, 21)
+        let curve = try! XCTUnwrap(s.meanIoUCurve)
+        XCTAssertEqual(curve.count, 21)
+        XCTAssertEqual(curve[0], 1, accuracy: 1e-12)
+        XCTAssertEqual(curve[10], 0.5, accuracy: 1e-12)
+        XCTAssertEqual(s.shareCurve[0], s.rawShares)
+        XCTAssertEqual(s.shareCurve[10], s.rectifiedShares)
+        for index in [3, 13, 20] {
+            let fresh = ImageScores.measure(Fixture.maps, alpha: AlphaCurve.alphas[index], truth: Fixture.truth, width: 40, height: 20)
+            XCTAssertEqual(s.curve?[index], fresh.rectified, "alpha \(AlphaCurve.alphas[index])")
+            XCTAssertEqual(s.shareCurve[index], fresh.rectifiedShares)
+        }
+        XCTAssertEqual(AlphaCurve.best(curve)?.index, 0)
+        XCTAssertEqual(AlphaCurve.best([.nan, 0.2, 0.4, 0.4])?.index, 2, "the first of equals; NaN never wins")
+        XCTAssertNil(AlphaCurve.best([.nan]))
+        let other = ImageScores.measure(Fixture.maps, alpha: 0, truth: Fixture.truth, width: 40, height: 20)
+        let summary = DatasetSummary(classes: Fixture.classes, scores: [0: s, 1: other])
+        let sums = zip(s.curve!, other.curve!).map { var m = $0; m.add($1); return m.meanIoU }
+        XCTAssertEqual(summary.meanIoUCurve, sums)
+        XCTAssertEqual(summary.shareCurve[10], zip(s.shareCurve[10], other.shareCurve[10]).map { ($0 + $1) / 2 })
+        XCTAssertNil(ImageScores.measure(Fixture.maps, alpha: 1, truth: nil, width: 40, height: 20).meanIoUCurve)
+    }
+
+    /// View 5 at 200x60 shows the dataset's and the image's mIoU against alpha and the shares.
+    func testDatasetViewDrawsTheCurves() {
+        var s = Fixture.state(images: 3, width: 200, height: 60).typing("5")
+        let bad = ImageScores.measure(Fixture.maps, alpha: 1, truth: Fixture.truth, width: 40, height: 20)
+        s = s.applying(.datasetScored(index: 0, alpha: 1, classes: Fixture.classes, scores: bad)).0
+        let text = ExplorerFrame(state: s).grid.text
+        XCTAssertTrue(text.contains("dataset mIoU against alpha: best alpha 0.0, 100%"), text)
+        XCTAssertTrue(text.contains("img0.png: best alpha 0.0, 100%"), text)
+        XCTAssertTrue(text.contains("pixel share against alpha, 0 -> 2"), text)
+        XCTAssertTrue(text.contains("\u{25BC}") && text.contains("\u{25B2}"), "best and current alpha marked")
+    }
+
     func testSummarySumsMatricesAndOrdersWorstFirst() {
         let bad = ImageScores.measure(Fixture.maps, alpha: 1, truth: Fixture.truth, width: 40, height: 20)
         let same = ImageScores.measure(Fixture.maps, alpha: 0, truth: Fixture.truth, width: 40, height: 20)
