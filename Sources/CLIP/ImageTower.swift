@@ -130,8 +130,11 @@ extension CLIPModel {
         return TransformerWorkspace(rows: tokens, width: w, hiddenWidth: vision.blocks.first?.fc1.outFeatures ?? 4 * w)
     }
 
-    /// Residual stream [1 + h*w, C] after ln_pre and the first `blocks` blocks.
-    func visionTrunk(_ image: Tensor, blocks: Int, workspace: TransformerWorkspace?) -> ([Float], Int, Int) {
+    /// Residual stream [1 + h*w, C] after ln_pre and the first `blocks` blocks. The patch
+    /// positional embeddings are `patchPositional` ([C, h*w], channel-major) when given (the
+    /// training-free heads resize them their own way), else the stored or size-resized ones.
+    func visionTrunk(_ image: Tensor, blocks: Int, workspace: TransformerWorkspace?,
+                     patchPositional: [Float]? = nil) -> ([Float], Int, Int) {
         let arch = architecture
         let (c, p) = (arch.visionWidth, arch.patchSize)
         let (gh, gw) = patchGrid(image)
@@ -146,7 +149,10 @@ extension CLIPModel {
                                   outChannels: c)
             // Class token and positional embeddings.
             for ch in 0..<c { xp[ch] = vision.classEmbedding[ch] + vision.positionalEmbedding[ch] }
-            if gh == arch.visionGrid && gw == arch.visionGrid {
+            if let grid = patchPositional {
+                precondition(grid.count == n * c, "patch positional embeddings hold \(grid.count) values, expected \(n * c)")
+                for i in 0..<n { for ch in 0..<c { xp[(1 + i) * c + ch] += grid[ch * n + i] } }
+            } else if gh == arch.visionGrid && gw == arch.visionGrid {
                 vision.positionalEmbedding.withUnsafeBufferPointer { pos in
                     residualForward(out: xp + c, a: xp + c, b: pos.baseAddress! + c, count: n * c)
                 }
