@@ -5,11 +5,12 @@ import FileIO
 import ModelFiles
 import CLIP
 
-/// One image in, every map the explorer and the commands need out: raw MaskCLIP logits and,
-/// with a trained rectifier, the class- and space-preference biases (and the ReCLIP++ decoder).
+/// One image in, every map the explorer and the commands need out: raw logits of a dense head
+/// (MaskCLIP unless told, `DenseHead`) and, with a trained rectifier, the class- and
+/// space-preference biases (and the ReCLIP++ decoder).
 /// Everything image-independent (text classifier, Reference-prompt embeddings) is computed once
 /// in `init`; `segment` runs the image tower and cheap per-image maths. A value type, `Sendable`:
-/// build it once per (weights, classes, rectifier) and call it from a background task.
+/// build it once per (weights, classes, rectifier, head) and call it from a background task.
 ///
 /// ```swift
 /// let model = try CLIPModel(contentsOf: "ViT-B-16.safetensors")
@@ -22,7 +23,11 @@ public struct Segmenter: Sendable {
     public let classes: [String]
     /// The trained rectifier, or nil for raw MaskCLIP.
     public let rectifier: Rectifier?
-    /// The 85-template text classifier T `[K, D]`.
+    /// The dense head whose logits are computed (and rectified).
+    public let head: DenseHead
+    /// The templates the classifier averages (the head's paper's unless told).
+    public let templates: PromptTemplateSet
+    /// The text classifier T `[K, D]`.
     public let classifier: TextClassifier
     /// Frobenius-normalised reference embeddings R `[K, D]` (nil without a rectifier).
     public let reference: [Float]?
@@ -30,21 +35,29 @@ public struct Segmenter: Sendable {
     public let classifierCache: ClassifierCache?
 
     /// Builds the classifier (from `classifierCache` when it holds one, storing it otherwise)
-    /// and the reference embeddings. A rectifier trained for other classes, or whose tensors do
-    /// not fit the model (`Rectifier.checkCompatible(with:)`), is an error.
-    public init(model: CLIPModel, classes: [String], rectifier: Rectifier?, classifierCache: ClassifierCache?) throws {
+    /// and the reference embeddings. A rectifier trained for other classes, whose tensors do
+    /// not fit the model (`Rectifier.checkCompatible(with:)`), or trained on another head than
+    /// MaskCLIP and `head` (`Rectifier.checkHead(_:)`), is an error. `templates` defaults to
+    /// the head's paper's (`DenseHead.defaultTemplates`).
+    public init(model: CLIPModel, classes: [String], rectifier: Rectifier?, classifierCache: ClassifierCache?,
+                head: DenseHead = .maskclip, templates: PromptTemplateSet? = nil) throws {
         if let rectifier, rectifier.classNames != classes {
             throw RectifierFileError(file: rectifier.source, problem:
                 "trained for classes \(rectifier.classNames.joined(separator: ",")), not \(classes.joined(separator: ","))")
         }
         try rectifier?.checkCompatible(with: model)
+        try rectifier?.checkHead(head)
         let tokenizer = try CLIPTokenizer.shared()
-        if let cached = classifierCache?.load(classes: classes), cached.embedDim == model.architecture.embedDim {
+        let templates = templates ?? head.defaultTemplates
+        if let cached = classifierCache?.load(classes: classes, templates: templates),
+           cached.embedDim == model.architecture.embedDim {
             classifier = cached
         } else {
-            classifier = try TextClassifier(model: model, classes: classes, tokenizer: tokenizer)
-            try? classifierCache?.store(classifier, classes: classes)
+            classifier = try TextClassifier(model: model, classes: classes, tokenizer: tokenizer, templates: templates)
+            try? classifierCache?.store(classifier, classes: classes, templates: templates)
         }
+        self.head = head
+        self.templates = templates
         self.model = model
         self.classes = classes
         self.rectifier = rectifier
@@ -63,10 +76,19 @@ public struct Segmenter: Sendable {
     public func with(classes newClasses: [String]) throws -> Segmenter {
         if newClasses == classes { return self }
         let r = rectifier.flatMap { $0.classNames == newClasses ? $0 : nil }
-        return try Segmenter(model: model, classes: newClasses, rectifier: r, classifierCache: classifierCache)
+        return try Segmenter(model: model, classes: newClasses, rectifier: r, classifierCache: classifierCache,
+                             head: head, templates: templates)
     }
 
-    /// Segments an image resized so its short side is `size` pixels (then padded to the patch size).
+    /// A line for the person at the keyboard when the rectifier was trained on another head's
+    /// logits than the ones it rectifies (a MaskCLIP rectifier on SCLIP, say); nil otherwise.
+    public var rectifierNote: String? {
+        guard let rectifier, rectifier.trainedHead != head else { return nil }
+        return "the rectifier was trained on \(rectifier.trainedHead.rawValue) logits; applied to \(head.rawValue) as is"
+    }
+
+    /// Segments an image resized so its short side is `size` pixels (then padded to, or for the
+    /// repositories' heads cut to, the patch size): the maps on the head's patch grid.
     /// With `imageLogits` and a rectifier, the image-level logits are computed too (one more
     /// forward: the global embedding of the centre crop, as CLIP classifies), for `AutomaticAlpha`.
     /// Images whose patch grid would exceed `TokenBudget.maxPatches` are refused before any work.
@@ -74,7 +96,8 @@ public struct Segmenter: Sendable {
         try TokenBudget.check(width: image.width, height: image.height, shortSide: size,
                               patch: model.architecture.patchSize, name: name)
         let input = ImagePreprocessing.denseInput(image, shortSide: size)
-        let dense = model.denseFeatures(input, includePositionalEmbedding: rectifier != nil)
+        try Self.checkHoldsAPatch(input, head: head, model: model)
+        let dense = model.denseFeatures(input, head: head, includePositionalEmbedding: rectifier != nil)
         let f = Self.normalizedChannelMajor(dense.features)
         var out = maps(features: f, positional: dense.positionalEmbedding?.data, gridHeight: dense.gridHeight,
                        gridWidth: dense.gridWidth)
