@@ -48,6 +48,35 @@ final class DatasetEvaluationTests: XCTestCase {
         XCTAssertEqual(sum, r.matrix)
     }
 
+    func testSeveralPredictorsInOnePassScoreEachAsAlone() throws {
+        let data = try VOCDataset(root: fixtures.appendingPathComponent("eval_listed"))
+        let alone = try DatasetEvaluation.run(dataset: data, split: "val", predict: predict)
+        let reports = try DatasetEvaluation.run(dataset: data, split: "val", predictors: 2, predictWithTruth: { image, _ in
+            [self.predict(image), [Int32](repeating: 0, count: image.width * image.height)]
+        })
+        XCTAssertEqual(reports.count, 2)
+        XCTAssertEqual(reports[0].matrix, alone.matrix)
+        XCTAssertNotEqual(reports[1].matrix, alone.matrix)
+        // A predictor count that does not match is an error naming the image.
+        XCTAssertThrowsError(try DatasetEvaluation.run(dataset: data, split: "val", predictors: 2,
+                                                       predictWithTruth: { image, _ in [self.predict(image)] }))
+
+        let table = HeadEvaluationTable(rows: [
+            .init(head: .maskclip, templates: .reclip85, raw: reports[0], rawSeconds: 0.25, rectified: nil, rectifiedSeconds: nil),
+            .init(head: .sclip, templates: .imagenet80, raw: reports[1], rawSeconds: 0.5, rectified: reports[0], rectifiedSeconds: 0.75),
+        ], notes: ["val split, 2 images"])
+        let lines = table.table.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.count, 4)
+        XCTAssertTrue(lines[1].hasPrefix("maskclip   reclip85 "), lines[1])
+        XCTAssertTrue(lines[1].contains(String(format: "%8.2f", alone.meanIoU * 100)), lines[1])
+        XCTAssertTrue(lines[1].hasSuffix("       -         -          -"), lines[1])
+        XCTAssertTrue(lines[2].hasSuffix("    0.750"), lines[2])
+        let json = try JSONSerialization.jsonObject(with: Data(table.json.utf8)) as! [String: Any]
+        let heads = json["heads"] as! [String: [String: Any]]
+        XCTAssertEqual(heads["sclip"]!["rectified_seconds"] as! Double, 0.75)
+        XCTAssertEqual((heads["maskclip"]!["raw"] as! [String: Any])["mIoU"] as! Double, alone.meanIoU, accuracy: 1e-12)
+    }
+
     func testVOCReduceZeroLabelAndAbsentClasses() throws {
         let data = try VOCDataset(root: fixtures.appendingPathComponent("eval_voc"))
         XCTAssertEqual(data.classes.count, 20)
