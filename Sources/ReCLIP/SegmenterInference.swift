@@ -59,8 +59,9 @@ extension Segmenter {
     /// with a window, maps at the network input's size (each crop's maps resized to the crop,
     /// averaged over the crops); with PAMR, maps at the image's own size (resized bilinearly,
     /// then refined with the network input resized back to the image, as SCLIP and NACLIP do).
-    public func segment(_ image: RGBImage, size: Int, options: InferenceOptions, imageLogits: Bool = false) throws -> SegmentationMaps {
-        var maps = try Self.segment([self], image: image, size: size, options: options)[0].maps
+    public func segment(_ image: RGBImage, size: Int, options: InferenceOptions, imageLogits: Bool = false,
+                        name: String = "image") throws -> SegmentationMaps {
+        var maps = try Self.segment([self], image: image, size: size, options: options, name: name)[0].maps
         if imageLogits && rectifier != nil { maps.imageLogits = model.zeroShotLogits(image, classifier: classifier) }
         return maps
     }
@@ -69,9 +70,13 @@ extension Segmenter {
     /// once, the heads that reach the last block alike sharing blocks 0..L-2, and the PAMR
     /// kernel built once. Returns each segmenter's maps in order, with the seconds it would
     /// have taken alone (its head's share of the forward, its maps, windows and PAMR).
+    /// Images whose patch grid would exceed `TokenBudget.maxPatches` are refused before any
+    /// work (`name` labels the error).
     public static func segment(_ segmenters: [Segmenter], image: RGBImage, size: Int,
-                               options: InferenceOptions) throws -> [HeadMaps] {
+                               options: InferenceOptions, name: String = "image") throws -> [HeadMaps] {
         guard let model = segmenters.first?.model else { return [] }
+        try TokenBudget.check(width: image.width, height: image.height, shortSide: size,
+                              patch: model.architecture.patchSize, name: name)
         let input = ImagePreprocessing.denseInput(image, shortSide: size)
         let (H, W) = (input.shape[1], input.shape[2])
         var heads: [DenseHead] = []

@@ -66,19 +66,24 @@ enum RectifierInputs {
 struct SegmentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "segment",
-        abstract: "Segment one image with MaskCLIP and, given a rectifier, ReCLIP / ReCLIP++ rectification.")
+        abstract: "Segment one image with a dense head (MaskCLIP, SCLIP, ClearCLIP, NACLIP) and, given a rectifier, ReCLIP / ReCLIP++ rectification.")
 
     @OptionGroup var model: ModelOptions
+    @Option(help: "Dense head: maskclip (ReCLIP's base), sclip, clearclip (the paper's q-q attention) or naclip.") var head: DenseHead = .maskclip
+    @Option(help: "Prompt templates: reclip85 or imagenet80 (default: the head's paper's, reclip85 for maskclip, imagenet80 for the others).")
+    var templates: PromptTemplateSet?
+    @OptionGroup var inference: InferenceArguments
     @Option(help: "The image (PNG or JPEG).") var image: String
     @Option(help: "Class names, comma-separated, in logit order (default with the bundled model: the world's 12 classes).") var classes: String?
     @Option(help: "Expected rectifier variant: reclip or reclip++ (checked against the file).") var variant: RectifierVariant?
     @Option(help: "Rectification strength: logits = raw - alpha * bias.") var alpha: Float = 1
     @Option(help: "Presence detection threshold (tools/test.py); off when absent.") var presence: Float?
     @Option(help: "Write the label mask as a palette PNG.") var maskOut: String?
-    @Option(help: "Write raw, class_bias, space_bias, bias, rectified, output [K,h,w] and classifier [K,D].") var dump: String?
+    @Option(help: "Write raw, class_bias, space_bias, bias, rectified, output [K,h,w] on the patch grid, classifier [K,D], and refined [K,H,W] after --window / --pamr.") var dump: String?
 
     func validate() throws {
         guard alpha.isFinite, (0...10).contains(alpha) else { throw ValidationError("--alpha \(alpha): use 0...10") }
+        if let size = model.size, let problem = inference.windowProblem(size: size) { throw ValidationError(problem) }
         if let presence, !(presence.isFinite && (0...1).contains(presence)) {
             throw ValidationError("--presence \(presence): a probability, 0...1")
         }
@@ -92,24 +97,41 @@ struct SegmentCommand: ParsableCommand {
         let names = try RectifierInputs.classes(classList)
         let model = try RectifierInputs.model(selection.weights)
         let hash = try RectifierInputs.weightsHash(selection.weights)
+        let options = try inference.options(size: selection.size)
         let r = try RectifierInputs.rectifier(selection.rectifier, classes: names, weightsHash: hash, variant: variant)
-        if r == nil { RectifierInputs.stderr("no rectifier: showing raw MaskCLIP\n") }
+        if r == nil { RectifierInputs.stderr("no rectifier: showing raw \(head.displayName)\n") }
         let segmenter = try Segmenter(model: model, classes: names, rectifier: r,
-                                      classifierCache: ClassifierCache(weightsHash: hash))
+                                      classifierCache: ClassifierCache(weightsHash: hash), head: head, templates: templates)
+        if let note = segmenter.rectifierNote { RectifierInputs.stderr(note + "\n") }
         let pixels = try RectifierInputs.pixels(image)
         let t0 = DispatchTime.now().uptimeNanoseconds
-        let maps = try segmenter.segment(pixels, size: selection.size, name: image)
+        // The patch-grid maps (what --dump holds), and the maps the labels come from.
+        var grid: SegmentationMaps?
+        let maps: SegmentationMaps
+        if options.window == nil {
+            let g = try segmenter.segment(pixels, size: selection.size, name: image)
+            grid = g
+            maps = options.pamrSteps > 0
+                ? segmenter.refined(g, image: pixels, size: selection.size, steps: options.pamrSteps) : g
+        } else {
+            maps = try segmenter.segment(pixels, size: selection.size, options: options, name: image)
+        }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-        let presenceRule = presence.map { (scale: r?.variant.presenceScale ?? 100, threshold: $0) }
+        if dump != nil && grid == nil { grid = try segmenter.segment(pixels, size: selection.size, name: image) }
+        let presenceRule = presence.map { (scale: r?.variant.presenceScale ?? head.logitScale, threshold: $0) }
         let labels = maps.labels(alpha: alpha, width: pixels.width, height: pixels.height, presence: presenceRule)
-        print(SegmentationSummary(maps: maps, labels: labels, alpha: alpha, seconds: seconds).text)
+        let patchGrid = model.patchGrid(ImagePreprocessing.denseInput(pixels, shortSide: selection.size), head: head)
+        print(SegmentationSummary(maps: maps, labels: labels, alpha: alpha, seconds: seconds, head: head,
+                                  grid: (patchGrid.width, patchGrid.height), inference: options).text)
         if let maskOut {
             let mask = IndexedImage(width: pixels.width, height: pixels.height, indices: labels.map { UInt8(clamping: $0) },
                                     palette: ClassPalette.forClasses(names))
             try PNGCodec.write(mask, to: maskOut)
         }
         if let dump {
-            try SegmentationDump(maps: maps, classifier: segmenter.classifier, alpha: alpha).write(to: URL(fileURLWithPath: dump))
+            try SegmentationDump(maps: grid ?? maps, classifier: segmenter.classifier, alpha: alpha, head: head,
+                                 templates: segmenter.templates, refined: options.isPlain ? nil : maps,
+                                 inference: options).write(to: URL(fileURLWithPath: dump))
         }
     }
 }
@@ -222,6 +244,19 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Split list name.") var split: String = "val"
     @Option(help: "Presence detection threshold (tools/test.py); off when absent.") var presence: Float?
     @Flag(help: "Print a JSON object (mIoU, per_class, pixel_accuracy) instead of a table.") var json = false
+    @Option(help: "Compare dense heads, comma-separated (maskclip,sclip,clearclip,naclip): one table, each head raw and, with --rectifier, rectified, with seconds per image. Without it, maskclip's per-class table.")
+    var heads: HeadList?
+    @Option(help: "Prompt templates for every head: reclip85 or imagenet80 (default: each head's paper's).") var templates: PromptTemplateSet?
+    @OptionGroup var inference: InferenceArguments
+
+    func validate() throws {
+        if let size = model.size, let problem = inference.windowProblem(size: size) { throw ValidationError(problem) }
+        if heads != nil {
+            if case .fixed = alpha {} else {
+                throw ValidationError("--alpha \(alpha): --heads compares at a fixed alpha (a number, 0...10)")
+            }
+        }
+    }
 
     func validate() throws {
         if let presence { try OptionRange.check(presence, in: 0...1, "--presence") }
@@ -231,12 +266,18 @@ struct EvalCommand: ParsableCommand {
         guard format == "voc" else { throw RectifierCommandError("--format \(format): only voc is supported") }
         let data = try VOCDataset(root: URL(fileURLWithPath: dataset))
         let selection = try self.model.resolve(defaultSize: 336)
+        let options = try inference.options(size: selection.size)
         let model = try RectifierInputs.model(selection.weights)
         let hash = try RectifierInputs.weightsHash(selection.weights)
         let r = try RectifierInputs.rectifier(selection.rectifier, classes: data.classes, weightsHash: hash, variant: nil)
+        if let heads {
+            guard case .fixed(let a) = alpha else { throw RectifierCommandError("--heads needs a fixed --alpha") }
+            return try compare(heads.heads, data: data, selection: selection, options: options, model: model,
+                               hash: hash, rectifier: r, alpha: a)
+        }
         if r == nil { RectifierInputs.stderr("no rectifier: evaluating raw MaskCLIP\n") }
         let segmenter = try Segmenter(model: model, classes: data.classes, rectifier: r,
-                                      classifierCache: ClassifierCache(weightsHash: hash))
+                                      classifierCache: ClassifierCache(weightsHash: hash), templates: templates)
         let presenceRule = presence.map { (scale: r?.variant.presenceScale ?? 100, threshold: $0) }
         let evaluating = ProgressLine()
         var chosen: [Float] = []
@@ -244,7 +285,7 @@ struct EvalCommand: ParsableCommand {
             let pixels = image
             let automatic: Bool
             if case .automatic = alpha { automatic = true } else { automatic = false }
-            let maps = try segmenter.segment(pixels, size: selection.size, imageLogits: automatic)
+            let maps = try segmenter.segment(pixels, size: selection.size, options: options, imageLogits: automatic)
             func labels(_ a: Float) -> [Int32] { maps.labels(alpha: a, width: image.width, height: image.height, presence: presenceRule) }
             switch alpha {
             case .fixed(let a): return labels(a)
@@ -270,6 +311,56 @@ struct EvalCommand: ParsableCommand {
                                           chosen.reduce(0, +) / Float(chosen.count), chosen.min()!, chosen.max()!, chosen.count))
         }
         print(json ? report.json : report.table)
+    }
+
+    /// `--heads`: every head raw and (with a rectifier) rectified, in one pass over the split;
+    /// each image's heads share their forward where they can.
+    func compare(_ heads: [DenseHead], data: VOCDataset, selection: ModelSelection, options: InferenceOptions,
+                 model: CLIPModel, hash: String, rectifier r: Rectifier?, alpha: Float) throws {
+        let cache = ClassifierCache(weightsHash: hash)
+        var segmenters: [Segmenter] = []
+        for head in heads {
+            segmenters.append(try Segmenter(model: model, classes: data.classes, rectifier: nil, classifierCache: cache,
+                                            head: head, templates: templates))
+        }
+        if let r {
+            for head in heads {
+                segmenters.append(try Segmenter(model: model, classes: data.classes, rectifier: r, classifierCache: cache,
+                                                head: head, templates: templates))
+            }
+        }
+        var seconds = [Double](repeating: 0, count: segmenters.count)
+        let evaluating = ProgressLine()
+        let reports = try DatasetEvaluation.run(dataset: data, split: split, predictors: segmenters.count,
+                                                predictWithTruth: { image, _ in
+            let out = try Segmenter.segment(segmenters, image: image, size: selection.size, options: options)
+            return out.enumerated().map { i, result in
+                seconds[i] += result.seconds
+                let s = segmenters[i]
+                let rule = presence.map { (scale: s.rectifier?.variant.presenceScale ?? s.head.logitScale, threshold: $0) }
+                return result.maps.labels(alpha: s.rectifier == nil ? 0 : alpha, width: image.width, height: image.height,
+                                          presence: rule)
+            }
+        }, progress: { done, total in evaluating.update("\(done)/\(total) images", done: done, total: total) })
+        evaluating.finish()
+        let images = Double(reports[0].images)
+        let n = heads.count
+        let rows = heads.enumerated().map { i, head in
+            HeadEvaluationTable.Row(head: head, templates: segmenters[i].templates, raw: reports[i], rawSeconds: seconds[i] / images,
+                                    rectified: r == nil ? nil : reports[n + i],
+                                    rectifiedSeconds: r == nil ? nil : seconds[n + i] / images)
+        }
+        var notes = [String(format: "%@ split, %d images, short side %d px, %@%@", split, reports[0].images, selection.size,
+                            options.description, r == nil ? "; no rectifier" : String(format: "; alpha %g", alpha))]
+        if let r {
+            let others = heads.filter { $0 != r.trainedHead }
+            if !others.isEmpty {
+                notes.append("rectified: the rectifier was trained on \(r.trainedHead.rawValue) logits; on "
+                             + others.map(\.rawValue).joined(separator: ", ") + " it is applied as is")
+            }
+        }
+        let table = HeadEvaluationTable(rows: rows, notes: notes)
+        print(json ? table.json : table.table)
     }
 }
 

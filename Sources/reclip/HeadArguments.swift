@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import CLIP
+import ReCLIP
+
+/// `--head maskclip|sclip|clearclip|naclip`, parsed by the argument parser (which lists the values in errors).
+extension DenseHead: ExpressibleByArgument {}
+
+/// `--templates reclip85|imagenet80`.
+extension PromptTemplateSet: ExpressibleByArgument {}
+
+/// `--heads maskclip,sclip,...`: one or more dense heads, comma-separated, each once.
+struct HeadList: ExpressibleByArgument, CustomStringConvertible {
+    let heads: [DenseHead]
+
+    init?(argument: String) {
+        var heads: [DenseHead] = []
+        for name in argument.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let h = DenseHead(rawValue: name.trimmingCharacters(in: .whitespaces)), !heads.contains(h) else { return nil }
+            heads.append(h)
+        }
+        guard !heads.isEmpty else { return nil }
+        self.heads = heads
+    }
+
+    init(_ heads: [DenseHead]) { self.heads = heads }
+
+    var description: String { heads.map(\.rawValue).joined(separator: ",") }
+
+    static var allValueStrings: [String] { DenseHead.allCases.map(\.rawValue) }
+    static var defaultCompletionKind: CompletionKind { .list(allValueStrings) }
+}
+
+/// The inference options `segment` and `eval` share: sliding windows and PAMR.
+struct InferenceArguments: ParsableArguments {
+    @Option(help: ArgumentHelp("Sliding-window inference on the network input: CROP:STRIDE in pixels (1 <= STRIDE <= CROP <= the --size short side, e.g. 224:112 as SCLIP and NACLIP, 448:224 as ClearCLIP); one whole-image forward when absent.", valueName: "crop:stride"))
+    var window: String?
+
+    @Option(help: ArgumentHelp("PAMR refinement steps over the image's colours (\(InferenceOptions.pamrStepsRange.lowerBound)...\(InferenceOptions.pamrStepsRange.upperBound); the repositories use 10), dilations 8 and 16; off when absent.", valueName: "steps"))
+    var pamr: Int?
+
+    /// Largest crop side accepted, in pixels (the --size range).
+    static let cropRange = ModelSelection.sizeRange
+
+    func validate() throws {
+        _ = try parsedWindow()
+        if let pamr, !InferenceOptions.pamrStepsRange.contains(pamr) {
+            let r = InferenceOptions.pamrStepsRange
+            throw ValidationError("--pamr \(pamr): use \(r.lowerBound)...\(r.upperBound) steps")
+        }
+    }
+
+    /// `--window` parsed and range-checked (not yet against the image).
+    func parsedWindow() throws -> SlidingWindow? {
+        guard let window else { return nil }
+        let parts = window.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, let crop = Int(parts[0]), let stride = Int(parts[1]) else {
+            throw ValidationError("--window \(window): write CROP:STRIDE in pixels, e.g. 224:112")
+        }
+        let r = Self.cropRange
+        guard r.contains(crop) else { throw ValidationError("--window \(window): CROP \(crop): use \(r.lowerBound)...\(r.upperBound) pixels") }
+        guard (1...crop).contains(stride) else {
+            throw ValidationError("--window \(window): STRIDE \(stride): use 1...\(crop) pixels (at most the crop, so every pixel is covered)")
+        }
+        return SlidingWindow(crop: crop, stride: stride)
+    }
+
+    /// Why the window does not fit images whose short side is `size` (larger than the image), or nil.
+    func windowProblem(size: Int) -> String? {
+        guard let w = try? parsedWindow(), w.crop > size else { return nil }
+        return "--window \(w): CROP \(w.crop) is larger than the image (short side --size \(size)): use 1...\(size)"
+    }
+
+    /// The options for images whose short side is resized to `size`.
+    func options(size: Int) throws -> InferenceOptions {
+        if let problem = windowProblem(size: size) { throw RectifierCommandError(problem) }
+        return InferenceOptions(window: try parsedWindow(), pamrSteps: pamr ?? 0)
+    }
+}
