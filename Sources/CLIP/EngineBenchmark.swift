@@ -136,15 +136,17 @@ public struct EngineBenchmark: Sendable, CustomStringConvertible {
     }
 
     public var description: String {
+        // String(format:) does not pad %@ on Linux.
+        func pad(_ s: String) -> String { s.padding(toLength: max(36, s.count), withPad: " ", startingAt: 0) }
         var lines = timings.map {
-            String(format: "%-34@ %.3f s/call (best %.3f, CPU %.3f s)", $0.name as NSString, $0.median, $0.best, $0.cpu)
+            pad($0.name) + String(format: " %.3f s/call (best %.3f, CPU %.3f s)", $0.median, $0.best, $0.cpu)
         }
         for t in headTimings {
-            lines.append(String(format: "%-34@ %.3f s/call, %.2f x maskclip", "\(t.head.rawValue) dense \(t.size) px" as NSString,
-                                t.median, t.ratio))
+            lines.append(pad("\(t.head.rawValue) dense features \(t.size) px")
+                         + String(format: " %.3f s/call, %.2f x maskclip's", t.median, t.ratio))
         }
         if let peak = peakResidentBytes {
-            lines.append(String(format: "%-34@ %.2f GB", "peak resident memory" as NSString, Double(peak) / 1e9))
+            lines.append(pad("peak resident memory") + String(format: " %.2f GB", Double(peak) / 1e9))
         }
         lines.append("cores used: \(workers) (GEMMs split over them, OpenBLAS single-threaded); vector kernels: \(vectorKernels)")
         return lines.joined(separator: "\n")

@@ -2,7 +2,7 @@ import Math
 import FileIO
 import ModelFiles
 
-/// MaskCLIP dense features of one image, on the patch grid.
+/// Dense features of one image on the patch grid (MaskCLIP's, or another `DenseHead`'s).
 public struct DenseFeatures: Sendable {
     /// Per-patch features [h, w, D] after ln_post and the visual projection, not normalised.
     public let features: Tensor
