@@ -85,11 +85,17 @@ public enum DatasetEvaluation {
     /// Several predictions per image scored in one pass over the split (the heads of
     /// `reclip eval --heads`, raw and rectified): `predict` returns `predictors` label maps,
     /// and the result holds one report per predictor, in that order.
-    public static func run(dataset: VOCDataset, split: String, predictors: Int,
+    /// With `shard`, only that shard's images (`ShardSelection`) are scored.
+    public static func run(dataset: VOCDataset, split: String, predictors: Int, shard: ShardSelection? = nil,
                            predictWithTruth predict: (RGBImage, [UInt8]) throws -> [[Int32]],
                            progress: ((Int, Int) -> Void)? = nil) throws -> [EvaluationReport] {
-        let ids = try dataset.layout.imageIDs(split: split)
-        guard !ids.isEmpty else { throw DatasetError(file: dataset.layout.splitFile(split).path, problem: "the split is empty") }
+        let all = try dataset.layout.imageIDs(split: split)
+        guard !all.isEmpty else { throw DatasetError(file: dataset.layout.splitFile(split).path, problem: "the split is empty") }
+        let ids = shard.map { $0.images(of: all) } ?? all
+        guard !ids.isEmpty else {
+            throw DatasetError(file: dataset.layout.splitFile(split).path,
+                               problem: "shard \(shard!) holds none of the split's \(all.count) images")
+        }
         let K = dataset.classes.count
         var matrices = [ConfusionMatrix](repeating: ConfusionMatrix(classCount: K), count: predictors)
         var perImage = [[(id: String, meanIoU: Double)]](repeating: [], count: predictors)

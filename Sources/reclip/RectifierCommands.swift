@@ -15,7 +15,7 @@ import SceneWorld
 extension Reclip {
     /// Subcommands of the rectifier area.
     static var rectifierCommands: [any ParsableCommand.Type] {
-        [SegmentCommand.self, TrainCommand.self, EvalCommand.self]
+        [SegmentCommand.self, TrainCommand.self, EvalCommand.self, EvalMergeCommand.self]
     }
 }
 
@@ -248,9 +248,23 @@ struct EvalCommand: ParsableCommand {
     var heads: HeadList?
     @Option(help: "Prompt templates for every head: reclip85 or imagenet80 (default: each head's paper's).") var templates: PromptTemplateSet?
     @OptionGroup var inference: InferenceArguments
+    @Option(help: ArgumentHelp("Evaluate only shard I of N of the split (the images at positions I, I+N, ...), 0 <= I < N; merge the saved shards with `reclip eval-merge`.", valueName: "i/n"))
+    var shard: String?
+    @Option(help: "Write this run's confusion matrices, seconds and per-image scores as a shard file (JSON) for `reclip eval-merge`, instead of printing the table.")
+    var saveShard: String?
+
+    /// `--shard` parsed.
+    func shardSelection() throws -> ShardSelection? {
+        guard let shard else { return nil }
+        guard let s = ShardSelection(argument: shard) else {
+            throw ValidationError("--shard \(shard): write I/N with N >= 1 and 0 <= I < N, e.g. 0/4")
+        }
+        return s
+    }
 
     func validate() throws {
         if let size = model.size, let problem = inference.windowProblem(size: size) { throw ValidationError(problem) }
+        _ = try shardSelection()
         if heads != nil {
             if case .fixed = alpha {} else {
                 throw ValidationError("--alpha \(alpha): --heads compares at a fixed alpha (a number, 0...10)")
@@ -270,10 +284,14 @@ struct EvalCommand: ParsableCommand {
         let model = try RectifierInputs.model(selection.weights)
         let hash = try RectifierInputs.weightsHash(selection.weights)
         let r = try RectifierInputs.rectifier(selection.rectifier, classes: data.classes, weightsHash: hash, variant: nil)
+        let settings = ["weights": hash, "rectifier": r.map { "\($0.variant.rawValue) \(URL(fileURLWithPath: $0.source).lastPathComponent)" } ?? "none",
+                        "size": "\(selection.size)", "inference": options.description, "alpha": "\(alpha)",
+                        "presence": presence.map { "\($0)" } ?? "off", "templates": templates?.rawValue ?? "each head's",
+                        "heads": heads?.description ?? "-", "dataset": URL(fileURLWithPath: dataset).standardizedFileURL.path]
         if let heads {
             guard case .fixed(let a) = alpha else { throw RectifierCommandError("--heads needs a fixed --alpha") }
             return try compare(heads.heads, data: data, selection: selection, options: options, model: model,
-                               hash: hash, rectifier: r, alpha: a)
+                               hash: hash, rectifier: r, alpha: a, settings: settings)
         }
         if r == nil { RectifierInputs.stderr("no rectifier: evaluating raw MaskCLIP\n") }
         let segmenter = try Segmenter(model: model, classes: data.classes, rectifier: r,
@@ -281,18 +299,23 @@ struct EvalCommand: ParsableCommand {
         let presenceRule = presence.map { (scale: r?.variant.presenceScale ?? 100, threshold: $0) }
         let evaluating = ProgressLine()
         var chosen: [Float] = []
-        let report = try DatasetEvaluation.run(dataset: data, split: split, predictWithTruth: { image, truth in
+        var seconds = 0.0
+        let shardSelection = try self.shardSelection()
+        let reports = try DatasetEvaluation.run(dataset: data, split: split, predictors: 1, shard: shardSelection,
+                                                predictWithTruth: { image, truth in
             let pixels = image
             let automatic: Bool
             if case .automatic = alpha { automatic = true } else { automatic = false }
+            let start = DispatchTime.now().uptimeNanoseconds
+            defer { seconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
             let maps = try segmenter.segment(pixels, size: selection.size, options: options, imageLogits: automatic)
             func labels(_ a: Float) -> [Int32] { maps.labels(alpha: a, width: image.width, height: image.height, presence: presenceRule) }
             switch alpha {
-            case .fixed(let a): return labels(a)
+            case .fixed(let a): return [labels(a)]
             case .automatic:
                 let a = AutomaticAlpha.choose(maps) ?? 0
                 chosen.append(a)
-                return labels(a)
+                return [labels(a)]
             case .oracle:
                 var best: (alpha: Float, miou: Double, labels: [Int32])?
                 for a in AutomaticAlpha.candidates {
@@ -302,21 +325,35 @@ struct EvalCommand: ParsableCommand {
                     if best == nil || m.meanIoU > best!.miou { best = (a, m.meanIoU, l) }
                 }
                 chosen.append(best?.alpha ?? 0)
-                return best?.labels ?? labels(0)
+                return [best?.labels ?? labels(0)]
             }
         }, progress: { done, total in evaluating.update("\(done)/\(total) images", done: done, total: total) })
+        let report = reports[0]
         evaluating.finish()
         if !chosen.isEmpty {
             RectifierInputs.stderr(String(format: "alpha %@: mean %.2f, from %.1f to %.1f over %d images\n", "\(alpha)",
                                           chosen.reduce(0, +) / Float(chosen.count), chosen.min()!, chosen.max()!, chosen.count))
         }
+        if try save(reports, predictors: [(nil, templates, r != nil)], seconds: [seconds], data: data, settings: settings) { return }
         print(json ? report.json : report.table)
+    }
+
+    /// With `--save-shard`, writes the shard file and says so (true); otherwise false.
+    func save(_ reports: [EvaluationReport], predictors: [(head: DenseHead?, templates: PromptTemplateSet?, rectified: Bool)],
+              seconds: [Double], data: VOCDataset, settings: [String: String]) throws -> Bool {
+        guard let saveShard else { return false }
+        let selection = try shardSelection() ?? ShardSelection(index: 0, count: 1)!
+        let shard = EvaluationShard(split: split, shard: selection, splitImages: try data.layout.imageIDs(split: split).count,
+                                    settings: settings, reports: reports, predictors: predictors, seconds: seconds)
+        try shard.write(to: URL(fileURLWithPath: saveShard))
+        print("shard \(selection): \(shard.images) of \(shard.splitImages) images -> \(saveShard) (merge with reclip eval-merge)")
+        return true
     }
 
     /// `--heads`: every head raw and (with a rectifier) rectified, in one pass over the split;
     /// each image's heads share their forward where they can.
     func compare(_ heads: [DenseHead], data: VOCDataset, selection: ModelSelection, options: InferenceOptions,
-                 model: CLIPModel, hash: String, rectifier r: Rectifier?, alpha: Float) throws {
+                 model: CLIPModel, hash: String, rectifier r: Rectifier?, alpha: Float, settings: [String: String]) throws {
         let cache = ClassifierCache(weightsHash: hash)
         var segmenters: [Segmenter] = []
         for head in heads {
@@ -332,7 +369,7 @@ struct EvalCommand: ParsableCommand {
         var seconds = [Double](repeating: 0, count: segmenters.count)
         let evaluating = ProgressLine()
         let reports = try DatasetEvaluation.run(dataset: data, split: split, predictors: segmenters.count,
-                                                predictWithTruth: { image, _ in
+                                                shard: try shardSelection(), predictWithTruth: { image, _ in
             let out = try Segmenter.segment(segmenters, image: image, size: selection.size, options: options)
             return out.enumerated().map { i, result in
                 seconds[i] += result.seconds
@@ -343,6 +380,8 @@ struct EvalCommand: ParsableCommand {
             }
         }, progress: { done, total in evaluating.update("\(done)/\(total) images", done: done, total: total) })
         evaluating.finish()
+        if try save(reports, predictors: segmenters.map { ($0.head, $0.templates, $0.rectifier != nil) }, seconds: seconds,
+                    data: data, settings: settings) { return }
         let images = Double(reports[0].images)
         let n = heads.count
         let rows = heads.enumerated().map { i, head in
@@ -427,3 +466,35 @@ enum AlphaSetting: ExpressibleByArgument, CustomStringConvertible {
 
 /// `--variant reclip|reclip++` parsed by the argument parser, which lists the values in errors.
 extension RectifierVariant: ExpressibleByArgument {}
+
+/// `reclip eval-merge`: the table of an evaluation run in shards (`reclip eval --shard I/N --save-shard F`).
+struct EvalMergeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval-merge",
+        abstract: "Add up evaluation shards (reclip eval --shard I/N --save-shard F) and print the table one run would have printed.")
+
+    @Argument(help: "Shard files written by `reclip eval --save-shard`.") var shards: [String]
+    @Flag(help: "Print JSON instead of a table.") var json = false
+
+    func validate() throws {
+        guard !shards.isEmpty else { throw ValidationError("give the shard files to merge") }
+    }
+
+    func run() throws {
+        let parts = try shards.map { try EvaluationShard.read(from: URL(fileURLWithPath: $0)) }
+        let merged = try EvaluationShard.merge(parts, names: shards)
+        if !merged.isComplete {
+            RectifierInputs.stderr("missing shard(s) \(merged.missingShards.joined(separator: ", ")): the figures cover "
+                                   + "\(merged.images) of the split's \(merged.splitImages) images\n")
+        }
+        let s = merged.settings
+        let notes = ["\(merged.split) split, \(merged.images) images (shards \(merged.shards.map(String.init).joined(separator: ",")) of \(merged.shardCount)), "
+                     + "short side \(s["size"] ?? "?") px, \(s["inference"] ?? "?"); rectifier \(s["rectifier"] ?? "?"), alpha \(s["alpha"] ?? "?")"]
+        if let table = merged.headTable(notes: notes) {
+            print(json ? table.json : table.table)
+        } else {
+            let report = merged.reports[0]
+            print(json ? report.json : report.table)
+        }
+    }
+}
