@@ -194,6 +194,7 @@ extension CLIPModel {
                     addition = naclipAttentionAddition(gridHeight: gh, gridWidth: gw, sigma: sigma)
                 }
                 var out = [Float](repeating: 0, count: gh * gw * arch.embedDim)
+                var classToken = [Float](repeating: 0, count: arch.embedDim)
                 x.withUnsafeMutableBufferPointer { xb in
                     let xp = xb.baseAddress!
                     vision.blocks.last?.headForward(x: xp, rows: rows, heads: arch.visionHeads, variant: member.block,
@@ -203,13 +204,16 @@ extension CLIPModel {
                         traces[member.head] = HeadTrace(lastBlockInput: trunk, lastBlockOutput: Array(xb),
                                                         positional: positional, addition: addition)
                     }
-                    vision.lnPost.forward(out: xp + c, inp: xp + c, rows: gh * gw, eps: arch.layerNormEps)
+                    vision.lnPost.forward(out: xp, inp: xp, rows: rows, eps: arch.layerNormEps)
                     out.withUnsafeMutableBufferPointer { o in
                         vision.projection.forward(out: o.baseAddress!, inp: xp + c, rows: gh * gw)
                     }
+                    classToken.withUnsafeMutableBufferPointer { o in vision.projection.forward(out: o.baseAddress!, inp: xp, rows: 1) }
                 }
-                features[member.head] = DenseFeatures(features: Tensor(shape: [gh, gw, arch.embedDim], data: out),
-                                                      positionalEmbedding: includePositionalEmbedding ? positional : nil)
+                var dense = DenseFeatures(features: Tensor(shape: [gh, gw, arch.embedDim], data: out),
+                                          positionalEmbedding: includePositionalEmbedding ? positional : nil)
+                dense.classToken = Tensor(shape: [arch.embedDim], data: classToken)
+                features[member.head] = dense
                 seconds[member.head] = trunkSeconds + Double(now() - headStart) / 1e9
             }
         }

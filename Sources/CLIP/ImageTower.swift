@@ -9,6 +9,9 @@ public struct DenseFeatures: Sendable {
     /// The patch positional embeddings resized to the grid, [width, h, w], when requested
     /// (ReCLIP's space-preference bias is computed from them).
     public let positionalEmbedding: Tensor?
+    /// The class token's feature [D] after the same last block, ln_post and the projection, not
+    /// normalised (SegEarth-OV's `cls_token`, for subtracting global logits from every patch).
+    public var classToken: Tensor? = nil
 
     /// Grid rows h.
     public var gridHeight: Int { features.shape[0] }
@@ -79,6 +82,7 @@ extension CLIPModel {
         var (x, gh, gw) = visionTrunk(image, blocks: vision.blocks.count - 1, workspace: workspace)
         let rows = 1 + gh * gw
         var out = [Float](repeating: 0, count: gh * gw * arch.embedDim)
+        var classToken = [Float](repeating: 0, count: arch.embedDim)
         x.withUnsafeMutableBufferPointer { xb in
             let xp = xb.baseAddress!
             if let last = vision.blocks.last {
@@ -89,10 +93,14 @@ extension CLIPModel {
             out.withUnsafeMutableBufferPointer { o in
                 vision.projection.forward(out: o.baseAddress!, inp: xp + c, rows: gh * gw)
             }
+            vision.lnPost.forward(out: xp, inp: xp, rows: 1, eps: arch.layerNormEps)
+            classToken.withUnsafeMutableBufferPointer { o in vision.projection.forward(out: o.baseAddress!, inp: xp, rows: 1) }
         }
-        return DenseFeatures(
+        var dense = DenseFeatures(
             features: Tensor(shape: [gh, gw, arch.embedDim], data: out),
             positionalEmbedding: includePositionalEmbedding ? patchPositionalEmbedding(gridHeight: gh, gridWidth: gw) : nil)
+        dense.classToken = Tensor(shape: [arch.embedDim], data: classToken)
+        return dense
     }
 
     /// The patch positional embeddings on an h x w grid, [width, h, w]: the native grid's

@@ -22,12 +22,16 @@ public struct SegmentationDump: Sendable {
     /// The maps after windows / PAMR, when used, and how they were made.
     public let refined: SegmentationMaps?
     public let inference: InferenceOptions
+    /// λ of the class-token subtraction already in `raw` (`Segmenter.classTokenSubtraction`;
+    /// recorded as `cls_subtract` when not 0).
+    public let classTokenSubtraction: Float
 
     public init(maps: SegmentationMaps, classifier: TextClassifier, alpha: Float, head: DenseHead = .maskclip,
                 templates: PromptTemplateSet = .reclip85, refined: SegmentationMaps? = nil,
-                inference: InferenceOptions = InferenceOptions()) {
+                inference: InferenceOptions = InferenceOptions(), classTokenSubtraction: Float = 0) {
         self.maps = maps; self.classifier = classifier; self.alpha = alpha
         self.head = head; self.templates = templates; self.refined = refined; self.inference = inference
+        self.classTokenSubtraction = classTokenSubtraction
     }
 
     /// The named tensors in file order.
@@ -44,10 +48,10 @@ public struct SegmentationDump: Sendable {
     public func write(to url: URL) throws {
         let names = String(data: try JSONSerialization.data(withJSONObject: maps.classNames), encoding: .utf8) ?? "[]"
         let variant = maps.decoderBase != nil ? "reclip++" : (maps.hasBias ? "reclip" : "none")
-        try SafeTensorsWriter.write(tensors, metadata: ["classes": names, "alpha": "\(alpha)", "rectifier": variant,
-                                                        "head": head.rawValue, "templates": templates.rawValue,
-                                                        "inference": inference.description],
-                                    to: url.path)
+        var meta = ["classes": names, "alpha": "\(alpha)", "rectifier": variant, "head": head.rawValue,
+                    "templates": templates.rawValue, "inference": inference.description]
+        if classTokenSubtraction != 0 { meta["cls_subtract"] = "\(classTokenSubtraction)" }
+        try SafeTensorsWriter.write(tensors, metadata: meta, to: url.path)
     }
 }
 

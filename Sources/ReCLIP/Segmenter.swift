@@ -33,6 +33,9 @@ public struct Segmenter: Sendable {
     public let reference: [Float]?
     /// Where text classifiers are cached (nil: not cached).
     public let classifierCache: ClassifierCache?
+    /// λ of the global-logit subtraction (0: off; SegEarth-OV uses 0.3): the head's class-token
+    /// logits times λ are subtracted from every pixel's raw logits (`maps(...classToken:)`).
+    public var classTokenSubtraction: Float = 0
 
     /// Builds the classifier (from `classifierCache` when it holds one, storing it otherwise)
     /// and the reference embeddings. A rectifier trained for other classes, whose tensors do
@@ -76,8 +79,10 @@ public struct Segmenter: Sendable {
     public func with(classes newClasses: [String]) throws -> Segmenter {
         if newClasses == classes { return self }
         let r = rectifier.flatMap { $0.classNames == newClasses ? $0 : nil }
-        return try Segmenter(model: model, classes: newClasses, rectifier: r, classifierCache: classifierCache,
-                             head: head, templates: templates)
+        var s = try Segmenter(model: model, classes: newClasses, rectifier: r, classifierCache: classifierCache,
+                              head: head, templates: templates)
+        s.classTokenSubtraction = classTokenSubtraction
+        return s
     }
 
     /// A line for the person at the keyboard when the rectifier was trained on another head's
@@ -100,23 +105,36 @@ public struct Segmenter: Sendable {
         let dense = model.denseFeatures(input, head: head, includePositionalEmbedding: rectifier != nil)
         let f = Self.normalizedChannelMajor(dense.features)
         var out = maps(features: f, positional: dense.positionalEmbedding?.data, gridHeight: dense.gridHeight,
-                       gridWidth: dense.gridWidth)
+                       gridWidth: dense.gridWidth, classToken: dense.classToken?.data)
         if imageLogits && rectifier != nil { out.imageLogits = model.zeroShotLogits(image, classifier: classifier) }
         return out
     }
 
-    /// The maps from normalised features `[D, P]` and (with a rectifier) positional embeddings `[Cv, P]`.
-    public func maps(features f: [Float], positional: [Float]?, gridHeight h: Int, gridWidth w: Int) -> SegmentationMaps {
+    /// The maps from normalised features `[D, P]` and (with a rectifier) positional embeddings
+    /// `[Cv, P]`. With `classTokenSubtraction` λ > 0 and the head's class-token feature
+    /// `classToken` [D], λ·<c/|c|, t_k> is subtracted from class k's raw logit at every pixel
+    /// (SegEarth-OV's `cls_token_lambda` = -λ) before any rectification.
+    public func maps(features f: [Float], positional: [Float]?, gridHeight h: Int, gridWidth w: Int,
+                     classToken: [Float]? = nil) -> SegmentationMaps {
         let K = classes.count, P = h * w, D = f.count / P
+        let shift = classTokenShift(classToken)
         guard let rectifier, let reference, let positional else {
             let raw = BiasMaps.rawLogits(features: f, classifier: classifier.weights, K: K, D: D, P: P)
-            return SegmentationMaps(classNames: classes, gridWidth: w, gridHeight: h, raw: raw)
+            return SegmentationMaps(classNames: classes, gridWidth: w, gridHeight: h,
+                                    raw: BiasMaps.shifted(raw, by: shift, P: P))
         }
         let b = BiasMaps(features: f, classifier: classifier.weights, reference: reference, positional: positional,
-                         rectifier: rectifier, h: h, w: w)
+                         rectifier: rectifier, h: h, w: w, rawShift: shift)
         return SegmentationMaps(classNames: classes, gridWidth: w, gridHeight: h, raw: b.raw, classBias: b.classBias,
                                 spaceBias: b.spaceBias, bias: b.bias, decoderBase: b.decoderBase,
                                 decoderSlope: b.decoderSlope)
+    }
+
+    /// λ·<c/|c|, t_k> for every class k, or nil when there is nothing to subtract.
+    func classTokenShift(_ classToken: [Float]?) -> [Float]? {
+        guard classTokenSubtraction != 0, let classToken else { return nil }
+        let c = l2NormalizeForward(classToken, N: 1, C: classToken.count).y
+        return matrixProduct(classifier.weights, c, M: classes.count, K: classToken.count, N: 1).map { $0 * classTokenSubtraction }
     }
 
     /// `[h, w, D]` features to unit-length channel-major `[D, h*w]`.

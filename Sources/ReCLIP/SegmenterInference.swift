@@ -87,7 +87,7 @@ extension Segmenter {
         func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
         func gridMaps(_ s: Segmenter, _ dense: DenseFeatures) -> SegmentationMaps {
             s.maps(features: normalizedChannelMajor(dense.features), positional: dense.positionalEmbedding?.data,
-                   gridHeight: dense.gridHeight, gridWidth: dense.gridWidth)
+                   gridHeight: dense.gridHeight, gridWidth: dense.gridWidth, classToken: dense.classToken?.data)
         }
 
         var result: [SegmentationMaps]

@@ -39,6 +39,12 @@ struct InferenceArguments: ParsableArguments {
     @Option(help: ArgumentHelp("PAMR refinement steps over the image's colours (\(InferenceOptions.pamrStepsRange.lowerBound)...\(InferenceOptions.pamrStepsRange.upperBound); the repositories use 10), dilations 8 and 16; off when absent.", valueName: "steps"))
     var pamr: Int?
 
+    @Option(help: ArgumentHelp("Subtract LAMBDA times the head's class-token logits from every pixel's raw logits (SegEarth-OV's global-bias removal, which uses 0.3); 0...1, off when absent.", valueName: "lambda"))
+    var clsSubtract: Float?
+
+    /// λ of `--cls-subtract`, 0 when absent.
+    var classTokenSubtraction: Float { clsSubtract ?? 0 }
+
     /// Largest crop side accepted, in pixels (the --size range).
     static let cropRange = ModelSelection.sizeRange
 
@@ -47,6 +53,9 @@ struct InferenceArguments: ParsableArguments {
         if let pamr, !InferenceOptions.pamrStepsRange.contains(pamr) {
             let r = InferenceOptions.pamrStepsRange
             throw ValidationError("--pamr \(pamr): use \(r.lowerBound)...\(r.upperBound) steps")
+        }
+        if let clsSubtract, !(clsSubtract.isFinite && (0...1).contains(clsSubtract)) {
+            throw ValidationError("--cls-subtract \(clsSubtract): use 0...1")
         }
     }
 

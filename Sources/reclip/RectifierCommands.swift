@@ -100,8 +100,9 @@ struct SegmentCommand: ParsableCommand {
         let options = try inference.options(size: selection.size)
         let r = try RectifierInputs.rectifier(selection.rectifier, classes: names, weightsHash: hash, variant: variant)
         if r == nil { RectifierInputs.stderr("no rectifier: showing raw \(head.displayName)\n") }
-        let segmenter = try Segmenter(model: model, classes: names, rectifier: r,
+        var segmenter = try Segmenter(model: model, classes: names, rectifier: r,
                                       classifierCache: ClassifierCache(weightsHash: hash), head: head, templates: templates)
+        segmenter.classTokenSubtraction = inference.classTokenSubtraction
         if let note = segmenter.rectifierNote { RectifierInputs.stderr(note + "\n") }
         let pixels = try RectifierInputs.pixels(image)
         let t0 = DispatchTime.now().uptimeNanoseconds
@@ -131,7 +132,8 @@ struct SegmentCommand: ParsableCommand {
         if let dump {
             try SegmentationDump(maps: grid ?? maps, classifier: segmenter.classifier, alpha: alpha, head: head,
                                  templates: segmenter.templates, refined: options.isPlain ? nil : maps,
-                                 inference: options).write(to: URL(fileURLWithPath: dump))
+                                 inference: options, classTokenSubtraction: segmenter.classTokenSubtraction)
+                .write(to: URL(fileURLWithPath: dump))
         }
     }
 }
@@ -287,15 +289,16 @@ struct EvalCommand: ParsableCommand {
         let settings = ["weights": hash, "rectifier": r.map { "\($0.variant.rawValue) \(URL(fileURLWithPath: $0.source).lastPathComponent)" } ?? "none",
                         "size": "\(selection.size)", "inference": options.description, "alpha": "\(alpha)",
                         "presence": presence.map { "\($0)" } ?? "off", "templates": templates?.rawValue ?? "each head's",
-                        "heads": heads?.description ?? "-", "dataset": URL(fileURLWithPath: dataset).standardizedFileURL.path]
+                        "heads": heads?.description ?? "-", "cls_subtract": "\(inference.classTokenSubtraction)", "dataset": URL(fileURLWithPath: dataset).standardizedFileURL.path]
         if let heads {
             guard case .fixed(let a) = alpha else { throw RectifierCommandError("--heads needs a fixed --alpha") }
             return try compare(heads.heads, data: data, selection: selection, options: options, model: model,
                                hash: hash, rectifier: r, alpha: a, settings: settings)
         }
         if r == nil { RectifierInputs.stderr("no rectifier: evaluating raw MaskCLIP\n") }
-        let segmenter = try Segmenter(model: model, classes: data.classes, rectifier: r,
+        var segmenter = try Segmenter(model: model, classes: data.classes, rectifier: r,
                                       classifierCache: ClassifierCache(weightsHash: hash), templates: templates)
+        segmenter.classTokenSubtraction = inference.classTokenSubtraction
         let presenceRule = presence.map { (scale: r?.variant.presenceScale ?? 100, threshold: $0) }
         let evaluating = ProgressLine()
         var chosen: [Float] = []
@@ -366,6 +369,7 @@ struct EvalCommand: ParsableCommand {
                                                 head: head, templates: templates))
             }
         }
+        for i in segmenters.indices { segmenters[i].classTokenSubtraction = inference.classTokenSubtraction }
         var seconds = [Double](repeating: 0, count: segmenters.count)
         let evaluating = ProgressLine()
         let reports = try DatasetEvaluation.run(dataset: data, split: split, predictors: segmenters.count,
@@ -389,8 +393,10 @@ struct EvalCommand: ParsableCommand {
                                     rectified: r == nil ? nil : reports[n + i],
                                     rectifiedSeconds: r == nil ? nil : seconds[n + i] / images)
         }
-        var notes = [String(format: "%@ split, %d images, short side %d px, %@%@", split, reports[0].images, selection.size,
-                            options.description, r == nil ? "; no rectifier" : String(format: "; alpha %g", alpha))]
+        var notes = [String(format: "%@ split, %d images, short side %d px, %@%@%@", split, reports[0].images, selection.size,
+                            options.description,
+                            inference.classTokenSubtraction > 0 ? String(format: ", cls-subtract %g", inference.classTokenSubtraction) : "",
+                            r == nil ? "; no rectifier" : String(format: "; alpha %g", alpha))]
         if let r {
             let others = heads.filter { $0 != r.trainedHead }
             if !others.isEmpty {

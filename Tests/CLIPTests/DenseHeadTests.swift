@@ -72,6 +72,28 @@ final class DenseHeadTests: XCTestCase {
         }
     }
 
+    func testEachHeadsClassTokenIsItsLastBlockOutputsFirstRowThroughLnPostAndTheProjection() {
+        for (m, model, sizes) in HeadsFixture.models {
+            let (c, D) = (model.architecture.visionWidth, model.architecture.embedDim)
+            for size in sizes {
+                let image = HeadsFixture.tensor("\(m).image.\(size)")
+                for head in DenseHead.allCases {
+                    let key = "\(m).\(head.rawValue).\(size)"
+                    var row = Array(HeadsFixture.tensor("\(key).lastBlockOutput").data.prefix(c))
+                    var expected = [Float](repeating: 0, count: D)
+                    row.withUnsafeMutableBufferPointer { r in
+                        model.vision.lnPost.forward(out: r.baseAddress!, inp: r.baseAddress!, rows: 1, eps: model.architecture.layerNormEps)
+                        expected.withUnsafeMutableBufferPointer { e in model.vision.projection.forward(out: e.baseAddress!, inp: r.baseAddress!, rows: 1) }
+                    }
+                    let token = model.denseFeatures(image, head: head).classToken!
+                    XCTAssertEqual(token.shape, [D])
+                    assertClose(l2NormalizeForward(token.data, N: 1, C: D).y, l2NormalizeForward(expected, N: 1, C: D).y,
+                                tolerance: 1e-4, "\(key) class token")
+                }
+            }
+        }
+    }
+
     func testClearCLIPsShippedConfigQueryKeyVariantMatchesItsGolden() {
         for (m, model, sizes) in HeadsFixture.models {
             for size in sizes {

@@ -151,6 +151,34 @@ final class HeadSegmenterTests: XCTestCase {
             .segment(image(width: 40, height: 32), size: p - 1))
     }
 
+    func testClassTokenSubtractionShiftsEveryPixelByTheGlobalLogitsBeforeRectifying() throws {
+        let model = try tinyCLIP()
+        let pixels = image()
+        let input = ImagePreprocessing.denseInput(pixels, shortSide: 32)
+        for stem in ["reclip", "reclippp"] {
+            let r = try Rectifier.load(from: reclipFixtures.appendingPathComponent("\(stem).pth"), classes: Self.classes)
+            var s = try Segmenter(model: model, classes: Self.classes, rectifier: r, classifierCache: nil, head: .clearclip)
+            let plain = try s.segment(pixels, size: 32)
+            s.classTokenSubtraction = 0.3
+            let shifted = try s.segment(pixels, size: 32)
+            XCTAssertEqual(try s.with(classes: ["cat", "dog"]).classTokenSubtraction, 0.3)
+            let token = model.denseFeatures(input, head: .clearclip).classToken!.data
+            let c = l2NormalizeForward(token, N: 1, C: token.count).y
+            let global = matrixProduct(s.classifier.weights, c, M: 3, K: token.count, N: 1)
+            let P = plain.gridWidth * plain.gridHeight
+            let expected = (0..<(3 * P)).map { plain.raw[$0] - 0.3 * global[$0 / P] }
+            assertClose(shifted.raw, expected, tol: 1e-6, "\(stem) raw")
+            XCTAssertEqual(shifted.bias, plain.bias)
+            if stem == "reclip" {
+                assertClose(shifted.rectified(alpha: 0.5), zip(plain.rectified(alpha: 0.5), expected.indices).map { $0 - 0.3 * global[$1 / P] },
+                            tol: 1e-6, "rectified")
+            } else {
+                // ReCLIP++'s decoder sees the shifted logits.
+                XCTAssertNotNil(firstMismatch(shifted.output(alpha: 0.5), plain.output(alpha: 0.5), tolerance: 1e-6))
+            }
+        }
+    }
+
     func testTheDumpKeepsTheGridLayoutAndRecordsTheHead() throws {
         let model = try tinyCLIP()
         let pixels = image()
