@@ -10,25 +10,26 @@ extension DenseHead: ExpressibleByArgument {}
 extension PromptTemplateSet: ExpressibleByArgument {}
 
 /// `--heads maskclip,sclip,...`: one or more dense heads, comma-separated, each once.
-struct HeadList: ExpressibleByArgument, CustomStringConvertible {
+struct HeadList: CustomStringConvertible {
     let heads: [DenseHead]
-
-    init?(argument: String) {
-        var heads: [DenseHead] = []
-        for name in argument.split(separator: ",", omittingEmptySubsequences: false) {
-            guard let h = DenseHead(rawValue: name.trimmingCharacters(in: .whitespaces)), !heads.contains(h) else { return nil }
-            heads.append(h)
-        }
-        guard !heads.isEmpty else { return nil }
-        self.heads = heads
-    }
 
     init(_ heads: [DenseHead]) { self.heads = heads }
 
-    var description: String { heads.map(\.rawValue).joined(separator: ",") }
+    /// Parses the list; an unknown or repeated name is a `ValidationError` naming it.
+    init(parsing text: String) throws {
+        var heads: [DenseHead] = []
+        let valid = DenseHead.allCases.map(\.rawValue).joined(separator: ", ")
+        for name in text.split(separator: ",", omittingEmptySubsequences: false).map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            guard let h = DenseHead(rawValue: name) else {
+                throw ValidationError("--heads \(text): '\(name)' is not a head: use \(valid)")
+            }
+            guard !heads.contains(h) else { throw ValidationError("--heads \(text): \(name) is listed twice") }
+            heads.append(h)
+        }
+        self.heads = heads
+    }
 
-    static var allValueStrings: [String] { DenseHead.allCases.map(\.rawValue) }
-    static var defaultCompletionKind: CompletionKind { .list(allValueStrings) }
+    var description: String { heads.map(\.rawValue).joined(separator: ",") }
 }
 
 /// The inference options `segment` and `eval` share: sliding windows and PAMR.
@@ -50,13 +51,8 @@ struct InferenceArguments: ParsableArguments {
 
     func validate() throws {
         _ = try parsedWindow()
-        if let pamr, !InferenceOptions.pamrStepsRange.contains(pamr) {
-            let r = InferenceOptions.pamrStepsRange
-            throw ValidationError("--pamr \(pamr): use \(r.lowerBound)...\(r.upperBound) steps")
-        }
-        if let clsSubtract, !(clsSubtract.isFinite && (0...1).contains(clsSubtract)) {
-            throw ValidationError("--cls-subtract \(clsSubtract): use 0...1")
-        }
+        if let pamr { try OptionRange.check(pamr, in: InferenceOptions.pamrStepsRange, "--pamr", unit: "steps") }
+        if let clsSubtract { try OptionRange.check(clsSubtract, in: 0...1, "--cls-subtract") }
     }
 
     /// `--window` parsed and range-checked (not yet against the image).
@@ -66,11 +62,9 @@ struct InferenceArguments: ParsableArguments {
         guard parts.count == 2, let crop = Int(parts[0]), let stride = Int(parts[1]) else {
             throw ValidationError("--window \(window): write CROP:STRIDE in pixels, e.g. 224:112")
         }
-        let r = Self.cropRange
-        guard r.contains(crop) else { throw ValidationError("--window \(window): CROP \(crop): use \(r.lowerBound)...\(r.upperBound) pixels") }
-        guard (1...crop).contains(stride) else {
-            throw ValidationError("--window \(window): STRIDE \(stride): use 1...\(crop) pixels (at most the crop, so every pixel is covered)")
-        }
+        try OptionRange.check(crop, in: Self.cropRange, "--window \(window): CROP", unit: "pixels")
+        try OptionRange.check(stride, in: 1...crop, "--window \(window): STRIDE",
+                              unit: "pixels (at most the crop, so every pixel is covered)")
         return SlidingWindow(crop: crop, stride: stride)
     }
 

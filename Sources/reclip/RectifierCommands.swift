@@ -247,7 +247,13 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Presence detection threshold (tools/test.py); off when absent.") var presence: Float?
     @Flag(help: "Print a JSON object (mIoU, per_class, pixel_accuracy) instead of a table.") var json = false
     @Option(help: "Compare dense heads, comma-separated (maskclip,sclip,clearclip,naclip): one table, each head raw and, with --rectifier, rectified, with seconds per image. Without it, maskclip's per-class table.")
-    var heads: HeadList?
+    var heads: String?
+
+    /// `--heads` parsed: each name a head, each once.
+    func headList() throws -> HeadList? {
+        guard let heads else { return nil }
+        return try HeadList(parsing: heads)
+    }
     @Option(help: "Prompt templates for every head: reclip85 or imagenet80 (default: each head's paper's).") var templates: PromptTemplateSet?
     @OptionGroup var inference: InferenceArguments
     @Option(help: ArgumentHelp("Evaluate only shard I of N of the split (the images at positions I, I+N, ...), 0 <= I < N; merge the saved shards with `reclip eval-merge`.", valueName: "i/n"))
@@ -267,14 +273,12 @@ struct EvalCommand: ParsableCommand {
     func validate() throws {
         if let size = model.size, let problem = inference.windowProblem(size: size) { throw ValidationError(problem) }
         _ = try shardSelection()
+        _ = try headList()
         if heads != nil {
             if case .fixed = alpha {} else {
                 throw ValidationError("--alpha \(alpha): --heads compares at a fixed alpha (a number, 0...10)")
             }
         }
-    }
-
-    func validate() throws {
         if let presence { try OptionRange.check(presence, in: 0...1, "--presence") }
     }
 
@@ -289,8 +293,8 @@ struct EvalCommand: ParsableCommand {
         let settings = ["weights": hash, "rectifier": r.map { "\($0.variant.rawValue) \(URL(fileURLWithPath: $0.source).lastPathComponent)" } ?? "none",
                         "size": "\(selection.size)", "inference": options.description, "alpha": "\(alpha)",
                         "presence": presence.map { "\($0)" } ?? "off", "templates": templates?.rawValue ?? "each head's",
-                        "heads": heads?.description ?? "-", "cls_subtract": "\(inference.classTokenSubtraction)", "dataset": URL(fileURLWithPath: dataset).standardizedFileURL.path]
-        if let heads {
+                        "heads": try headList()?.description ?? "-", "cls_subtract": "\(inference.classTokenSubtraction)", "dataset": URL(fileURLWithPath: dataset).standardizedFileURL.path]
+        if let heads = try headList() {
             guard case .fixed(let a) = alpha else { throw RectifierCommandError("--heads needs a fixed --alpha") }
             return try compare(heads.heads, data: data, selection: selection, options: options, model: model,
                                hash: hash, rectifier: r, alpha: a, settings: settings)
