@@ -3,8 +3,8 @@ import Math
 import FileIO
 import ModelFiles
 
-/// The on-disk cache of text classifiers, so that the 85 x K prompts run through the text
-/// tower once per (weights, class list).
+/// The on-disk cache of text classifiers, so that the 85 (or 80) x K prompts run through the
+/// text tower once per (weights, class list, template list).
 ///
 /// Key: SHA-256 of the weights file's *content* (`WeightsIdentity`), the class list and the
 /// template list. The content hash itself is memoised in the cache folder keyed by the file's
@@ -35,30 +35,46 @@ public struct ClassifierCache: Sendable {
     /// `ReclipHome.cache()`: `$RECLIP_HOME/cache`, else `~/.cache/reclip/cache`.
     public static var defaultFolder: URL { ReclipHome.cache() }
 
-    /// The cache file for a class list.
-    public func file(classes: [String]) -> URL {
+    /// The cache file for a class list and template list. The key holds the templates' text
+    /// itself, so an edited list never reuses a stale classifier (ReCLIP's 85 keep the key
+    /// they had before the template choice existed).
+    public func file(classes: [String], templates: PromptTemplateSet = .reclip85) -> URL {
         var h = SHA256()
-        let key = ([weightsHash] + classes + ["--templates--"] + promptTemplates).joined(separator: "\n")
+        let key = ([weightsHash] + classes + ["--templates--"] + templates.templates).joined(separator: "\n")
         h.update(Data(key.utf8))
         return folder.appendingPathComponent("classifier-\(h.finalize().hex.prefix(32)).safetensors")
     }
 
     /// The cached classifier, if present and well-formed.
-    public func load(classes: [String]) -> TextClassifier? {
-        guard let file = try? SafeTensorsFile(path: file(classes: classes).path),
+    public func load(classes: [String], templates: PromptTemplateSet = .reclip85) -> TextClassifier? {
+        guard let file = try? SafeTensorsFile(path: file(classes: classes, templates: templates).path),
               let t = try? file.tensor("classifier"), t.rank == 2, t.shape[0] == classes.count,
-              file.metadata["weights_hash"] == weightsHash else { return nil }
+              file.metadata["weights_hash"] == weightsHash,
+              (file.metadata["templates"] ?? PromptTemplateSet.reclip85.rawValue) == templates.rawValue else { return nil }
         return TextClassifier(weights: t.data, classCount: t.shape[0], embedDim: t.shape[1])
     }
 
     /// Stores a classifier (atomically; failures to write are reported, not fatal to callers
     /// that choose to ignore them).
-    public func store(_ c: TextClassifier, classes: [String]) throws {
+    public func store(_ c: TextClassifier, classes: [String], templates: PromptTemplateSet = .reclip85) throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let names = String(data: try JSONSerialization.data(withJSONObject: classes), encoding: .utf8) ?? ""
         try SafeTensorsWriter.write([("classifier", Tensor(shape: [c.classCount, c.embedDim], data: c.weights))],
-                                    metadata: ["weights_hash": weightsHash, "classes": names],
-                                    to: file(classes: classes).path)
+                                    metadata: ["weights_hash": weightsHash, "classes": names,
+                                               "templates": templates.rawValue],
+                                    to: file(classes: classes, templates: templates).path)
+    }
+
+    /// The cached classifier for `classes` and `templates`, or a new one built with `model`
+    /// (and stored; a cache that cannot be written is not an error).
+    public func classifier(model: CLIPModel, classes: [String], templates: PromptTemplateSet,
+                           tokenizer: CLIPTokenizer) throws -> TextClassifier {
+        if let cached = load(classes: classes, templates: templates), cached.embedDim == model.architecture.embedDim {
+            return cached
+        }
+        let c = try TextClassifier(model: model, classes: classes, tokenizer: tokenizer, templates: templates)
+        try? store(c, classes: classes, templates: templates)
+        return c
     }
 }
 

@@ -21,7 +21,21 @@ public struct EngineBenchmark: Sendable, CustomStringConvertible {
         public let cpu: Double
     }
 
+    /// One head's dense features against MaskCLIP's, timed interleaved (MaskCLIP, SCLIP,
+    /// ClearCLIP, NACLIP, MaskCLIP, ...) so that the machine's drift cancels in the ratio.
+    public struct HeadTiming: Sendable {
+        public let head: DenseHead
+        /// Input side in pixels (square).
+        public let size: Int
+        /// Median wall seconds per call.
+        public let median: Double
+        /// Median over MaskCLIP's median at the same size.
+        public let ratio: Double
+    }
+
     public let timings: [Timing]
+    /// Every head's dense features at 224 and 448 px.
+    public let headTimings: [HeadTiming]
     /// Peak resident set size in bytes (VmHWM), when /proc is available.
     public let peakResidentBytes: Int?
     /// Cores the GEMMs and other kernels are spread over.
@@ -76,8 +90,31 @@ public struct EngineBenchmark: Sendable, CustomStringConvertible {
         let image = Tensor(shape: [3, 224, 224], data: g.uniform(3 * 224 * 224, bound: 2))
         time("global embedding 224 px") { _ = model.encodeImage(image) }
         try time("text tower, \(prompts.count) prompts") { _ = try model.encodeText(tokens: prompts) }
-        return EngineBenchmark(timings: timings, peakResidentBytes: peakResidentBytes(), workers: parallelWorkerCount,
-                               vectorKernels: VectorKernels.instructionSet)
+        var headTimings: [HeadTiming] = []
+        for size in [224, 448] {
+            let image = Tensor(shape: [3, size, size], data: g.uniform(3 * size * size, bound: 2))
+            var seconds: [DenseHead: [Double]] = [:]
+            for rep in 0...repetitions {
+                for head in DenseHead.allCases {
+                    let start = DispatchTime.now().uptimeNanoseconds
+                    _ = model.denseFeatures(image, head: head)
+                    if rep > 0 { seconds[head, default: []].append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) }
+                }
+            }
+            func median(_ h: DenseHead) -> Double { let s = seconds[h]!.sorted(); return s[s.count / 2] }
+            for head in DenseHead.allCases {
+                headTimings.append(HeadTiming(head: head, size: size, median: median(head), ratio: median(head) / median(.maskclip)))
+                log(String(format: "%@ dense features %d px: %.3f s", head.rawValue, size, median(head)))
+            }
+        }
+        // PAMR, 10 steps, dilations 8 and 16, 21 classes at 448x448 (the kernel included).
+        let pamrImage = Tensor(shape: [3, 448, 448], data: g.uniform(3 * 448 * 448, bound: 2))
+        let logits = g.uniform(21 * 448 * 448, bound: 0.3)
+        time("PAMR 10 steps, 21 classes, 448x448") {
+            _ = PAMRKernel(image: pamrImage).refine(logits, steps: 10)
+        }
+        return EngineBenchmark(timings: timings, headTimings: headTimings, peakResidentBytes: peakResidentBytes(),
+                               workers: parallelWorkerCount, vectorKernels: VectorKernels.instructionSet)
     }
 
     /// CPU time of the process so far (user + system), in seconds.
@@ -99,11 +136,17 @@ public struct EngineBenchmark: Sendable, CustomStringConvertible {
     }
 
     public var description: String {
+        // String(format:) does not pad %@ on Linux.
+        func pad(_ s: String) -> String { s.padding(toLength: max(36, s.count), withPad: " ", startingAt: 0) }
         var lines = timings.map {
-            String(format: "%-28@ %.3f s/call (best %.3f, CPU %.3f s)", $0.name as NSString, $0.median, $0.best, $0.cpu)
+            pad($0.name) + String(format: " %.3f s/call (best %.3f, CPU %.3f s)", $0.median, $0.best, $0.cpu)
+        }
+        for t in headTimings {
+            lines.append(pad("\(t.head.rawValue) dense features \(t.size) px")
+                         + String(format: " %.3f s/call, %.2f x maskclip's", t.median, t.ratio))
         }
         if let peak = peakResidentBytes {
-            lines.append(String(format: "%-28@ %.2f GB", "peak resident memory" as NSString, Double(peak) / 1e9))
+            lines.append(pad("peak resident memory") + String(format: " %.2f GB", Double(peak) / 1e9))
         }
         lines.append("cores used: \(workers) (GEMMs split over them, OpenBLAS single-threaded); vector kernels: \(vectorKernels)")
         return lines.joined(separator: "\n")

@@ -2,13 +2,16 @@ import Math
 import FileIO
 import ModelFiles
 
-/// MaskCLIP dense features of one image, on the patch grid.
+/// Dense features of one image on the patch grid (MaskCLIP's, or another `DenseHead`'s).
 public struct DenseFeatures: Sendable {
     /// Per-patch features [h, w, D] after ln_post and the visual projection, not normalised.
     public let features: Tensor
     /// The patch positional embeddings resized to the grid, [width, h, w], when requested
     /// (ReCLIP's space-preference bias is computed from them).
     public let positionalEmbedding: Tensor?
+    /// The class token's feature [D] after the same last block, ln_post and the projection, not
+    /// normalised (SegEarth-OV's `cls_token`, for subtracting global logits from every patch).
+    public var classToken: Tensor? = nil
 
     /// Grid rows h.
     public var gridHeight: Int { features.shape[0] }
@@ -79,6 +82,7 @@ extension CLIPModel {
         var (x, gh, gw) = visionTrunk(image, blocks: vision.blocks.count - 1, workspace: workspace)
         let rows = 1 + gh * gw
         var out = [Float](repeating: 0, count: gh * gw * arch.embedDim)
+        var classToken = [Float](repeating: 0, count: arch.embedDim)
         x.withUnsafeMutableBufferPointer { xb in
             let xp = xb.baseAddress!
             if let last = vision.blocks.last {
@@ -89,10 +93,14 @@ extension CLIPModel {
             out.withUnsafeMutableBufferPointer { o in
                 vision.projection.forward(out: o.baseAddress!, inp: xp + c, rows: gh * gw)
             }
+            vision.lnPost.forward(out: xp, inp: xp, rows: 1, eps: arch.layerNormEps)
+            classToken.withUnsafeMutableBufferPointer { o in vision.projection.forward(out: o.baseAddress!, inp: xp, rows: 1) }
         }
-        return DenseFeatures(
+        var dense = DenseFeatures(
             features: Tensor(shape: [gh, gw, arch.embedDim], data: out),
             positionalEmbedding: includePositionalEmbedding ? patchPositionalEmbedding(gridHeight: gh, gridWidth: gw) : nil)
+        dense.classToken = Tensor(shape: [arch.embedDim], data: classToken)
+        return dense
     }
 
     /// The patch positional embeddings on an h x w grid, [width, h, w]: the native grid's
@@ -130,8 +138,11 @@ extension CLIPModel {
         return TransformerWorkspace(rows: tokens, width: w, hiddenWidth: vision.blocks.first?.fc1.outFeatures ?? 4 * w)
     }
 
-    /// Residual stream [1 + h*w, C] after ln_pre and the first `blocks` blocks.
-    func visionTrunk(_ image: Tensor, blocks: Int, workspace: TransformerWorkspace?) -> ([Float], Int, Int) {
+    /// Residual stream [1 + h*w, C] after ln_pre and the first `blocks` blocks. The patch
+    /// positional embeddings are `patchPositional` ([C, h*w], channel-major) when given (the
+    /// training-free heads resize them their own way), else the stored or size-resized ones.
+    func visionTrunk(_ image: Tensor, blocks: Int, workspace: TransformerWorkspace?,
+                     patchPositional: [Float]? = nil) -> ([Float], Int, Int) {
         let arch = architecture
         let (c, p) = (arch.visionWidth, arch.patchSize)
         let (gh, gw) = patchGrid(image)
@@ -146,7 +157,10 @@ extension CLIPModel {
                                   outChannels: c)
             // Class token and positional embeddings.
             for ch in 0..<c { xp[ch] = vision.classEmbedding[ch] + vision.positionalEmbedding[ch] }
-            if gh == arch.visionGrid && gw == arch.visionGrid {
+            if let grid = patchPositional {
+                precondition(grid.count == n * c, "patch positional embeddings hold \(grid.count) values, expected \(n * c)")
+                for i in 0..<n { for ch in 0..<c { xp[(1 + i) * c + ch] += grid[ch * n + i] } }
+            } else if gh == arch.visionGrid && gw == arch.visionGrid {
                 vision.positionalEmbedding.withUnsafeBufferPointer { pos in
                     residualForward(out: xp + c, a: xp + c, b: pos.baseAddress! + c, count: n * c)
                 }

@@ -90,3 +90,26 @@ public let promptTemplates: [String] = [
     "this is the {} in the scene.",
     "this is one {} in the scene.",
 ]
+
+/// A list of prompt templates a text classifier averages over.
+///
+/// ```swift
+/// let c = try TextClassifier(model: m, classes: ["cat"], tokenizer: t, templates: .imagenet80)
+/// ```
+public enum PromptTemplateSet: String, Sendable, CaseIterable {
+    /// ReCLIP's 85 (utils/prompt_engineering.py): OpenAI's 80 and five "... in the scene." ones.
+    case reclip85
+    /// OpenAI's 80 ImageNet templates (CLIP's notebook; `openai_imagenet_template` in SCLIP's,
+    /// ClearCLIP's and NACLIP's `prompts/imagenet_template.py`), which SCLIP, ClearCLIP and
+    /// NACLIP average over.
+    case imagenet80
+
+    /// The templates, in order; `{}` is replaced by the class name.
+    public var templates: [String] {
+        switch self {
+        case .reclip85: return promptTemplates
+        // ReCLIP's list is OpenAI's 80, in the same order, followed by its five scene templates.
+        case .imagenet80: return Array(promptTemplates.prefix(80))
+        }
+    }
+}

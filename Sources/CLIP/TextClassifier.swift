@@ -3,9 +3,10 @@ import Math
 import FileIO
 import ModelFiles
 
-/// The zero-shot text classifier T `[K, D]`: for each class, the 85 prompt templates
-/// (`promptTemplates`) encoded, each L2-normalised, averaged, normalised again
-/// (utils/prompt_engineering.py `zeroshot_classifier`).
+/// The zero-shot text classifier T `[K, D]`: for each class, the prompt templates (ReCLIP's 85,
+/// `promptTemplates`, or OpenAI's 80, `PromptTemplateSet`) encoded, each L2-normalised,
+/// averaged, normalised again (utils/prompt_engineering.py `zeroshot_classifier`; SCLIP,
+/// ClearCLIP and NACLIP build theirs the same way).
 public struct TextClassifier: Sendable {
     /// `[K, D]`, rows of unit length.
     public let weights: [Float]
@@ -31,19 +32,25 @@ public struct TextClassifier: Sendable {
         self.init(weights: w, classCount: prompts.count, embedDim: D)
     }
 
-    /// The 85 templates filled with each class name, tokenised at the model's context length
-    /// (77 for OpenAI's CLIP, 32 for the small world CLIP). A prompt longer than the context
-    /// is cut, keeping end-of-text last, as `clip.tokenize(..., truncate=True)` does.
-    public static func prompts(classes: [String], tokenizer: CLIPTokenizer, contextLength: Int = 77) throws -> [[[Int32]]] {
-        try classes.map { name in
-            try tokenizer.tokenize(promptTemplates.map { $0.replacingOccurrences(of: "{}", with: name) },
+    /// The templates (ReCLIP's 85 unless told) filled with each class name, tokenised at the
+    /// model's context length (77 for OpenAI's CLIP, 32 for the small world CLIP). A prompt
+    /// longer than the context is cut, keeping end-of-text last, as
+    /// `clip.tokenize(..., truncate=True)` does.
+    public static func prompts(classes: [String], tokenizer: CLIPTokenizer, contextLength: Int = 77,
+                               templates: PromptTemplateSet = .reclip85) throws -> [[[Int32]]] {
+        let list = templates.templates
+        return try classes.map { name in
+            try tokenizer.tokenize(list.map { $0.replacingOccurrences(of: "{}", with: name) },
                                    contextLength: contextLength, truncate: true)
         }
     }
 
-    /// The classifier of `model` for `classes`: the prompts tokenised at the model's context length.
-    public init(model: CLIPModel, classes: [String], tokenizer: CLIPTokenizer) throws {
+    /// The classifier of `model` for `classes`: the prompts of `templates` tokenised at the
+    /// model's context length.
+    public init(model: CLIPModel, classes: [String], tokenizer: CLIPTokenizer,
+                templates: PromptTemplateSet = .reclip85) throws {
         try self.init(model: model, prompts: Self.prompts(classes: classes, tokenizer: tokenizer,
-                                                          contextLength: model.architecture.contextLength))
+                                                          contextLength: model.architecture.contextLength,
+                                                          templates: templates))
     }
 }

@@ -78,22 +78,109 @@ public enum DatasetEvaluation {
     public static func run(dataset: VOCDataset, split: String,
                            predictWithTruth predict: (RGBImage, [UInt8]) throws -> [Int32],
                            progress: ((Int, Int) -> Void)? = nil) throws -> EvaluationReport {
-        let ids = try dataset.layout.imageIDs(split: split)
-        guard !ids.isEmpty else { throw DatasetError(file: dataset.layout.splitFile(split).path, problem: "the split is empty") }
-        var matrix = ConfusionMatrix(classCount: dataset.classes.count)
-        var perImage: [(id: String, meanIoU: Double)] = []
+        try run(dataset: dataset, split: split, predictors: 1, predictWithTruth: { [try predict($0, $1)] },
+                progress: progress)[0]
+    }
+
+    /// Several predictions per image scored in one pass over the split (the heads of
+    /// `reclip eval --heads`, raw and rectified): `predict` returns `predictors` label maps,
+    /// and the result holds one report per predictor, in that order.
+    /// With `shard`, only that shard's images (`ShardSelection`) are scored.
+    public static func run(dataset: VOCDataset, split: String, predictors: Int, shard: ShardSelection? = nil,
+                           predictWithTruth predict: (RGBImage, [UInt8]) throws -> [[Int32]],
+                           progress: ((Int, Int) -> Void)? = nil) throws -> [EvaluationReport] {
+        let all = try dataset.layout.imageIDs(split: split)
+        guard !all.isEmpty else { throw DatasetError(file: dataset.layout.splitFile(split).path, problem: "the split is empty") }
+        let ids = shard.map { $0.images(of: all) } ?? all
+        guard !ids.isEmpty else {
+            throw DatasetError(file: dataset.layout.splitFile(split).path,
+                               problem: "shard \(shard!) holds none of the split's \(all.count) images")
+        }
+        let K = dataset.classes.count
+        var matrices = [ConfusionMatrix](repeating: ConfusionMatrix(classCount: K), count: predictors)
+        var perImage = [[(id: String, meanIoU: Double)]](repeating: [], count: predictors)
         for (i, id) in ids.enumerated() {
             let (image, labels) = try dataset.sample(id)
-            let prediction = try predict(image, labels)
-            guard prediction.count == labels.count else {
-                throw DatasetError(file: id, problem: "prediction has \(prediction.count) pixels, the mask \(labels.count)")
+            let predictions = try predict(image, labels)
+            guard predictions.count == predictors else {
+                throw DatasetError(file: id, problem: "\(predictions.count) predictions, expected \(predictors)")
             }
-            var own = ConfusionMatrix(classCount: dataset.classes.count)
-            own.add(prediction: prediction, groundTruth: labels, reduceZeroLabel: dataset.reduceZeroLabel)
-            matrix.add(own)
-            perImage.append((id, own.meanIoU))
+            for (j, prediction) in predictions.enumerated() {
+                guard prediction.count == labels.count else {
+                    throw DatasetError(file: id, problem: "prediction has \(prediction.count) pixels, the mask \(labels.count)")
+                }
+                var own = ConfusionMatrix(classCount: K)
+                own.add(prediction: prediction, groundTruth: labels, reduceZeroLabel: dataset.reduceZeroLabel)
+                matrices[j].add(own)
+                perImage[j].append((id, own.meanIoU))
+            }
             progress?(i + 1, ids.count)
         }
-        return EvaluationReport(classes: dataset.classes, matrix: matrix, images: ids.count, perImage: perImage)
+        return (0..<predictors).map {
+            EvaluationReport(classes: dataset.classes, matrix: matrices[$0], images: ids.count, perImage: perImage[$0])
+        }
+    }
+}
+
+/// `reclip eval --heads`: one row per dense head, raw and (with a rectifier) rectified scores
+/// and seconds per image.
+public struct HeadEvaluationTable: Sendable {
+    /// One head's results.
+    public struct Row: Sendable {
+        public let head: DenseHead
+        public let templates: PromptTemplateSet
+        public let raw: EvaluationReport
+        /// Mean wall seconds per image of the raw logits (the head's share of the forward, windows, PAMR).
+        public let rawSeconds: Double
+        public let rectified: EvaluationReport?
+        public let rectifiedSeconds: Double?
+
+        public init(head: DenseHead, templates: PromptTemplateSet, raw: EvaluationReport, rawSeconds: Double,
+                    rectified: EvaluationReport?, rectifiedSeconds: Double?) {
+            self.head = head; self.templates = templates; self.raw = raw; self.rawSeconds = rawSeconds
+            self.rectified = rectified; self.rectifiedSeconds = rectifiedSeconds
+        }
+    }
+
+    public let rows: [Row]
+    /// Lines printed under the table (protocol, notes about the rectifier).
+    public let notes: [String]
+
+    public init(rows: [Row], notes: [String]) { self.rows = rows; self.notes = notes }
+
+    /// The fixed-width table: mIoU and pixel accuracy in percent, seconds per image; "-" where
+    /// there is no rectifier.
+    public var table: String {
+        func pct(_ v: Double?) -> String { v.map { $0.isFinite ? String(format: "%8.2f", $0 * 100) : "       -" } ?? "       -" }
+        func sec(_ v: Double?) -> String { v.map { String(format: "%9.3f", $0) } ?? "        -" }
+        var lines = ["head       templates    raw mIoU   raw acc  raw s/img   rect mIoU  rect acc rect s/img"]
+        for r in rows {
+            lines.append(r.head.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)
+                         + r.templates.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)
+                         + "  " + pct(r.raw.meanIoU) + "  " + pct(r.raw.pixelAccuracy) + "  " + sec(r.rawSeconds)
+                         + "    " + pct(r.rectified?.meanIoU) + "  " + pct(r.rectified?.pixelAccuracy)
+                         + "  " + sec(r.rectifiedSeconds))
+        }
+        return (lines + notes).joined(separator: "\n")
+    }
+
+    /// `{"heads": {head: {"templates", "raw": report, "raw_seconds", "rectified": report or null,
+    /// "rectified_seconds"}}, "notes": [...]}` with each report as `EvaluationReport.JSON`.
+    public var json: String {
+        struct Head: Codable {
+            var templates: String
+            var raw: EvaluationReport.JSON
+            var raw_seconds: Double
+            var rectified: EvaluationReport.JSON?
+            var rectified_seconds: Double?
+        }
+        struct All: Codable { var heads: [String: Head]; var notes: [String] }
+        let all = All(heads: Dictionary(rows.map {
+            ($0.head.rawValue, Head(templates: $0.templates.rawValue, raw: $0.raw.jsonValue, raw_seconds: $0.rawSeconds,
+                                    rectified: $0.rectified?.jsonValue, rectified_seconds: $0.rectifiedSeconds))
+        }, uniquingKeysWith: { a, _ in a }), notes: notes)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? encoder.encode(all)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 }

@@ -16,8 +16,14 @@ func cubicWeights(_ t: Float) -> (Float, Float, Float, Float) {
 /// with `align_corners=False`: src = (o + 0.5) * in/out - 0.5 (not clamped), i = floor(src),
 /// t = src - i, taps i-1 ... i+2 clamped to [0, in-1].
 func bicubicTaps(outSize: Int, inSize: Int) -> [(index: (Int, Int, Int, Int), weight: (Float, Float, Float, Float))] {
-    let scale = Float(inSize) / Float(outSize)
-    return (0..<outSize).map { o in
+    bicubicTaps(outSize: outSize, inSize: inSize, ratio: Float(inSize) / Float(outSize))
+}
+
+/// The same with the source step `ratio` given: src = (o + 0.5) * ratio - 0.5. PyTorch uses
+/// ratio = 1 / scale_factor when a scale factor is passed without `recompute_scale_factor`.
+func bicubicTaps(outSize: Int, inSize: Int, ratio scale: Float)
+    -> [(index: (Int, Int, Int, Int), weight: (Float, Float, Float, Float))] {
+    (0..<outSize).map { o in
         let src = (Float(o) + 0.5) * scale - 0.5
         let i = Int(floorf(src))
         let t = src - Float(i)
@@ -33,8 +39,43 @@ func bicubicTaps(outSize: Int, inSize: Int) -> [(index: (Int, Int, Int, Int), we
 public func bicubicResizeForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
                                  channels: Int, inHeight: Int, inWidth: Int,
                                  outHeight: Int, outWidth: Int) {
-    let xs = bicubicTaps(outSize: outWidth, inSize: inWidth)
-    let ys = bicubicTaps(outSize: outHeight, inSize: inHeight)
+    bicubicResize(out: out, inp: inp, channels: channels, inHeight: inHeight, inWidth: inWidth,
+                  ys: bicubicTaps(outSize: outHeight, inSize: inHeight),
+                  xs: bicubicTaps(outSize: outWidth, inSize: inWidth))
+}
+
+/// Bicubic resize by a scale factor, as PyTorch's `F.interpolate(mode='bicubic',
+/// align_corners=False, scale_factor=(sh, sw))` with `recompute_scale_factor` unset or False
+/// (what SCLIP, ClearCLIP and NACLIP do to positional embeddings): the output is
+/// floor(in * s) on each axis, and the source coordinate steps by 1/s, not by in/out:
+/// src = (o + 0.5) / s - 0.5 (not clamped), taps floor(src)-1 ... floor(src)+2 clamped to the
+/// border, cubic a = -0.75. The ratio 1/s is computed in double and rounded to float, as
+/// PyTorch's `area_pixel_compute_scale` does. Returns the output size (rows, columns).
+@discardableResult
+public func bicubicResizeForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
+                                 channels: Int, inHeight: Int, inWidth: Int,
+                                 scaleFactor: (height: Double, width: Double)) -> (height: Int, width: Int) {
+    let size = bicubicOutputSize(inHeight: inHeight, inWidth: inWidth, scaleFactor: scaleFactor)
+    bicubicResize(out: out, inp: inp, channels: channels, inHeight: inHeight, inWidth: inWidth,
+                  ys: bicubicTaps(outSize: size.height, inSize: inHeight, ratio: Float(1 / scaleFactor.height)),
+                  xs: bicubicTaps(outSize: size.width, inSize: inWidth, ratio: Float(1 / scaleFactor.width)))
+    return size
+}
+
+/// The output size of a resize by `scaleFactor`: floor(in * s) on each axis (PyTorch's rule).
+public func bicubicOutputSize(inHeight: Int, inWidth: Int,
+                              scaleFactor: (height: Double, width: Double)) -> (height: Int, width: Int) {
+    precondition(scaleFactor.height > 0 && scaleFactor.width > 0, "scale factors must be positive")
+    return (Int((Double(inHeight) * scaleFactor.height).rounded(.down)),
+            Int((Double(inWidth) * scaleFactor.width).rounded(.down)))
+}
+
+/// Separable bicubic resampling with precomputed row and column taps.
+private func bicubicResize(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, channels: Int,
+                           inHeight: Int, inWidth: Int,
+                           ys: [(index: (Int, Int, Int, Int), weight: (Float, Float, Float, Float))],
+                           xs: [(index: (Int, Int, Int, Int), weight: (Float, Float, Float, Float))]) {
+    let outHeight = ys.count, outWidth = xs.count
     parallelRanges(channels, minimumCount: 8) { range in
         for c in range {
             let plane = inp + c * inHeight * inWidth

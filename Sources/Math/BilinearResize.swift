@@ -9,15 +9,30 @@ public func bilinearTaps(outSize: Int, inSize: Int) -> [(i0: Int, i1: Int, weigh
     }
 }
 
+/// The two source taps and the weight of the second with `align_corners=True` (corner pixels
+/// aligned): src = o * (in - 1) / (out - 1) (0 when out is 1), i0 = floor(src),
+/// i1 = min(i0 + 1, in - 1), as PyTorch's `upsample_bilinear2d`.
+public func bilinearTapsAlignedCorners(outSize: Int, inSize: Int) -> [(i0: Int, i1: Int, weight: Float)] {
+    let scale: Float = outSize > 1 ? Float(inSize - 1) / Float(outSize - 1) : 0
+    return (0..<outSize).map { o in
+        let src = Float(o) * scale
+        let i0 = min(Int(src), inSize - 1)
+        return (i0, min(i0 + 1, inSize - 1), src - Float(i0))
+    }
+}
+
 /// Bilinear resize of a channel-major [C, inH, inW] grid to [C, outH, outW] as PyTorch's
 /// `F.interpolate(mode='bilinear', align_corners=False)`:
 /// src = max((o + 0.5) * in/out - 0.5, 0), i0 = floor(src), i1 = min(i0 + 1, in - 1), λ = src - i0
 /// out[c, oy, ox] = (1-λy)((1-λx) x[y0, x0] + λx x[y0, x1]) + λy((1-λx) x[y1, x0] + λx x[y1, x1])
+/// With `alignCorners`, `align_corners=True` sampling (`bilinearTapsAlignedCorners`).
 public func bilinearResizeForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
                                   channels: Int, inHeight: Int, inWidth: Int,
-                                  outHeight: Int, outWidth: Int) {
-    let xs = bilinearTaps(outSize: outWidth, inSize: inWidth)
-    let ys = bilinearTaps(outSize: outHeight, inSize: inHeight)
+                                  outHeight: Int, outWidth: Int, alignCorners: Bool = false) {
+    let xs = alignCorners ? bilinearTapsAlignedCorners(outSize: outWidth, inSize: inWidth)
+                          : bilinearTaps(outSize: outWidth, inSize: inWidth)
+    let ys = alignCorners ? bilinearTapsAlignedCorners(outSize: outHeight, inSize: inHeight)
+                          : bilinearTaps(outSize: outHeight, inSize: inHeight)
     parallelRanges(channels, minimumCount: 8) { range in
         for c in range {
             let plane = inp + c * inHeight * inWidth

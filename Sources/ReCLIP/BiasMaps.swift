@@ -27,17 +27,27 @@ public struct BiasMaps: Sendable {
     public let decoderBase: [Float]?
     public let decoderSlope: [Float]?
 
+    /// `logits` [K, P] minus `shift[k]` at every pixel (unchanged when `shift` is nil).
+    public static func shifted(_ logits: [Float], by shift: [Float]?, P: Int) -> [Float] {
+        guard let shift else { return logits }
+        var out = logits
+        for k in shift.indices { for p in 0..<P { out[k * P + p] -= shift[k] } }
+        return out
+    }
+
     /// Raw logits L[k, p] = <f_p, t_k> for normalised features `[D, P]` and a classifier `[K, D]`.
     public static func rawLogits(features f: [Float], classifier t: [Float], K: Int, D: Int, P: Int) -> [Float] {
         // [K, D] @ [D, P]: a 1x1 convolution with K output channels.
         conv2dForward(f, weight: t, bias: nil, C: D, H: 1, W: P, OC: K, kernel: 1, padding: 0)
     }
 
-    /// Computes every map for one image on an `h` x `w` grid.
+    /// Computes every map for one image on an `h` x `w` grid. `rawShift` [K], when given, is
+    /// subtracted from every pixel's raw logits first (SegEarth-OV's global-logit subtraction),
+    /// so the rectification and ReCLIP++'s decoder see the shifted logits.
     public init(features f: [Float], classifier t: [Float], reference r: [Float], positional pos: [Float],
-                rectifier: Rectifier, h: Int, w: Int) {
+                rectifier: Rectifier, h: Int, w: Int, rawShift: [Float]? = nil) {
         let K = rectifier.classCount, P = h * w, D = f.count / P, Cv = pos.count / P
-        raw = Self.rawLogits(features: f, classifier: t, K: K, D: D, P: P)
+        raw = Self.shifted(Self.rawLogits(features: f, classifier: t, K: K, D: D, P: P), by: rawShift, P: P)
         switch rectifier.variant {
         case .reclip:
             let cls = Self.rawLogits(features: f, classifier: r, K: K, D: D, P: P)

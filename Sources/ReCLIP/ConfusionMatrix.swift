@@ -26,6 +26,15 @@ public struct ConfusionMatrix: Sendable, Equatable {
         counts = [Int](repeating: 0, count: classCount * classCount)
     }
 
+    /// A matrix of stored counts (`counts[g * classCount + p]`, non-negative), as an evaluation
+    /// shard file keeps them.
+    public init?(classCount: Int, counts: [Int], ignoreIndex: Int = 255) {
+        guard classCount > 0, counts.count == classCount * classCount, counts.allSatisfy({ $0 >= 0 }) else { return nil }
+        self.classCount = classCount
+        self.ignoreIndex = ignoreIndex
+        self.counts = counts
+    }
+
     /// Adds one image. With `reduceZeroLabel` (VOC's 20-class protocol), ground truth 0 becomes
     /// ignored and every other label is decreased by one (255 stays ignored). Labels outside
     /// `0..<classCount` after that are ignored too; predictions must lie in `0..<classCount`.

@@ -66,3 +66,19 @@ extension Rectifier {
         }
     }
 }
+
+extension Rectifier {
+    /// The dense head whose logits the rectifier was trained on: its file's `head` metadata,
+    /// MaskCLIP when the file has none (older files, the authors' checkpoints).
+    public var trainedHead: DenseHead { metadata["head"].flatMap(DenseHead.init(rawValue:)) ?? .maskclip }
+
+    /// Checks that the rectifier may rectify `head`'s logits: a rectifier trained on MaskCLIP's
+    /// logits (every one `reclip train` writes, and every file without a `head` field) may be
+    /// applied to any head, as a baseline (`Segmenter.rectifierNote` says so); one trained on
+    /// another head only to that head. Throws a `RectifierFileError` naming both heads.
+    public func checkHead(_ head: DenseHead) throws {
+        guard trainedHead != head, trainedHead != .maskclip else { return }
+        throw RectifierFileError(file: source, problem:
+            "trained on \(trainedHead.rawValue) logits, not \(head.rawValue): use --head \(trainedHead.rawValue)")
+    }
+}

@@ -10,7 +10,9 @@ import CLIP
 // their DistributedDataParallel checkpoints carry. Other keys (the frozen CLIP) are ignored.
 //
 // Our files are safetensors with these names plus JSON metadata: `variant`, `classes` (a JSON
-// array), `weights_hash` (of the CLIP weights the rectifier was trained with) and training settings.
+// array), `weights_hash` (of the CLIP weights the rectifier was trained with), `head` (the dense
+// head whose logits it was trained on; absent in older files and the authors', meaning maskclip)
+// and training settings.
 
 /// A rectifier file that cannot be used, phrased for the person at the keyboard: the file and,
 /// when one is at fault, the tensor (as the file names it). Names taken from the file reach
@@ -200,6 +202,10 @@ extension Rectifier {
         if let weightsHash, let stored = meta["weights_hash"], stored != weightsHash {
             throw RectifierFileError(file: file, problem:
                 "trained with CLIP weights \(stored.prefix(12)), the loaded weights are \(weightsHash.prefix(12))")
+        }
+        if let head = meta["head"], DenseHead(rawValue: head) == nil {
+            throw RectifierFileError(file: file, problem:
+                "metadata head '\(head)' is not one of \(DenseHead.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let r = try Rectifier(authorsTensors: tensors, classNames: names, file: file, metadata: meta)
         if let v = meta["variant"], v != r.variant.rawValue {

@@ -8,14 +8,30 @@ import CLIP
 /// `space_bias`, `bias`, `rectified` (= raw - alpha * bias) and `output` (after the ReCLIP++
 /// decoder; equal to `rectified` for ReCLIP and raw MaskCLIP), each `[K, h, w]` on the feature
 /// grid, and `classifier` `[K, D]`. Without a rectifier the bias tensors are zeros and the
-/// metadata says `"rectifier": "none"`.
+/// metadata says `"rectifier": "none"`. `raw` is the chosen head's unit patch features times
+/// the unit class embeddings, before any logit scale. With sliding windows or PAMR, `refined`
+/// `[K, H, W]` holds the output logits after them (at the size the labels are taken from), and
+/// the metadata records `head`, `templates` and `inference`.
 public struct SegmentationDump: Sendable {
     public let maps: SegmentationMaps
     public let classifier: TextClassifier
     public let alpha: Float
+    /// The head and templates the maps come from (recorded in the metadata).
+    public let head: DenseHead
+    public let templates: PromptTemplateSet
+    /// The maps after windows / PAMR, when used, and how they were made.
+    public let refined: SegmentationMaps?
+    public let inference: InferenceOptions
+    /// λ of the class-token subtraction already in `raw` (`Segmenter.classTokenSubtraction`;
+    /// recorded as `cls_subtract` when not 0).
+    public let classTokenSubtraction: Float
 
-    public init(maps: SegmentationMaps, classifier: TextClassifier, alpha: Float) {
+    public init(maps: SegmentationMaps, classifier: TextClassifier, alpha: Float, head: DenseHead = .maskclip,
+                templates: PromptTemplateSet = .reclip85, refined: SegmentationMaps? = nil,
+                inference: InferenceOptions = InferenceOptions(), classTokenSubtraction: Float = 0) {
         self.maps = maps; self.classifier = classifier; self.alpha = alpha
+        self.head = head; self.templates = templates; self.refined = refined; self.inference = inference
+        self.classTokenSubtraction = classTokenSubtraction
     }
 
     /// The named tensors in file order.
@@ -26,13 +42,16 @@ public struct SegmentationDump: Sendable {
         return [("raw", t(maps.raw)), ("class_bias", t(maps.classBias)), ("space_bias", t(maps.spaceBias)),
                 ("bias", t(maps.bias)), ("rectified", t(maps.rectified(alpha: alpha))), ("output", t(maps.output(alpha: alpha))),
                 ("classifier", Tensor(shape: [classifier.classCount, classifier.embedDim], data: classifier.weights))]
+            + (refined.map { r in [("refined", Tensor(shape: [r.classCount, r.gridHeight, r.gridWidth], data: r.output(alpha: alpha)))] } ?? [])
     }
 
     public func write(to url: URL) throws {
         let names = String(data: try JSONSerialization.data(withJSONObject: maps.classNames), encoding: .utf8) ?? "[]"
         let variant = maps.decoderBase != nil ? "reclip++" : (maps.hasBias ? "reclip" : "none")
-        try SafeTensorsWriter.write(tensors, metadata: ["classes": names, "alpha": "\(alpha)", "rectifier": variant],
-                                    to: url.path)
+        var meta = ["classes": names, "alpha": "\(alpha)", "rectifier": variant, "head": head.rawValue,
+                    "templates": templates.rawValue, "inference": inference.description]
+        if classTokenSubtraction != 0 { meta["cls_subtract"] = "\(classTokenSubtraction)" }
+        try SafeTensorsWriter.write(tensors, metadata: meta, to: url.path)
     }
 }
 
@@ -40,11 +59,16 @@ public struct SegmentationDump: Sendable {
 public struct SegmentationSummary: Sendable {
     public let text: String
 
-    public init(maps: SegmentationMaps, labels: [Int32], alpha: Float, seconds: Double) {
+    /// `grid` is the head's patch grid (columns, rows) when the maps are at another resolution
+    /// (after windows or PAMR, described by `inference`).
+    public init(maps: SegmentationMaps, labels: [Int32], alpha: Float, seconds: Double, head: DenseHead = .maskclip,
+                grid: (width: Int, height: Int)? = nil, inference: InferenceOptions = InferenceOptions()) {
         var counts = [Int](repeating: 0, count: maps.classCount)
         for l in labels where l >= 0 && Int(l) < counts.count { counts[Int(l)] += 1 }
-        let mode = maps.hasBias ? String(format: "rectified, alpha %.2f", alpha) : "raw MaskCLIP"
-        var lines = [String(format: "%dx%d feature grid, %d classes, %@, %.2f s", maps.gridWidth, maps.gridHeight,
+        let mode = maps.hasBias ? String(format: "%@ rectified, alpha %.2f", head.displayName, alpha) : "raw \(head.displayName)"
+        let size = grid ?? (maps.gridWidth, maps.gridHeight)
+        let extra = inference.isPlain ? "" : ", \(inference.description) (\(maps.gridWidth)x\(maps.gridHeight) maps)"
+        var lines = [String(format: "%dx%d feature grid%@, %d classes, %@, %.2f s", size.width, size.height, extra,
                             maps.classCount, mode, seconds)]
         let total = max(1, labels.count)
         let width = (maps.classNames.map(\.count).max() ?? 4) + 2

@@ -5,11 +5,12 @@ import FileIO
 import ModelFiles
 import CLIP
 
-/// One image in, every map the explorer and the commands need out: raw MaskCLIP logits and,
-/// with a trained rectifier, the class- and space-preference biases (and the ReCLIP++ decoder).
+/// One image in, every map the explorer and the commands need out: raw logits of a dense head
+/// (MaskCLIP unless told, `DenseHead`) and, with a trained rectifier, the class- and
+/// space-preference biases (and the ReCLIP++ decoder).
 /// Everything image-independent (text classifier, Reference-prompt embeddings) is computed once
 /// in `init`; `segment` runs the image tower and cheap per-image maths. A value type, `Sendable`:
-/// build it once per (weights, classes, rectifier) and call it from a background task.
+/// build it once per (weights, classes, rectifier, head) and call it from a background task.
 ///
 /// ```swift
 /// let model = try CLIPModel(contentsOf: "ViT-B-16.safetensors")
@@ -22,29 +23,44 @@ public struct Segmenter: Sendable {
     public let classes: [String]
     /// The trained rectifier, or nil for raw MaskCLIP.
     public let rectifier: Rectifier?
-    /// The 85-template text classifier T `[K, D]`.
+    /// The dense head whose logits are computed (and rectified).
+    public let head: DenseHead
+    /// The templates the classifier averages (the head's paper's unless told).
+    public let templates: PromptTemplateSet
+    /// The text classifier T `[K, D]`.
     public let classifier: TextClassifier
     /// Frobenius-normalised reference embeddings R `[K, D]` (nil without a rectifier).
     public let reference: [Float]?
     /// Where text classifiers are cached (nil: not cached).
     public let classifierCache: ClassifierCache?
+    /// λ of the global-logit subtraction (0: off; SegEarth-OV uses 0.3): the head's class-token
+    /// logits times λ are subtracted from every pixel's raw logits (`maps(...classToken:)`).
+    public var classTokenSubtraction: Float = 0
 
     /// Builds the classifier (from `classifierCache` when it holds one, storing it otherwise)
-    /// and the reference embeddings. A rectifier trained for other classes, or whose tensors do
-    /// not fit the model (`Rectifier.checkCompatible(with:)`), is an error.
-    public init(model: CLIPModel, classes: [String], rectifier: Rectifier?, classifierCache: ClassifierCache?) throws {
+    /// and the reference embeddings. A rectifier trained for other classes, whose tensors do
+    /// not fit the model (`Rectifier.checkCompatible(with:)`), or trained on another head than
+    /// MaskCLIP and `head` (`Rectifier.checkHead(_:)`), is an error. `templates` defaults to
+    /// the head's paper's (`DenseHead.defaultTemplates`).
+    public init(model: CLIPModel, classes: [String], rectifier: Rectifier?, classifierCache: ClassifierCache?,
+                head: DenseHead = .maskclip, templates: PromptTemplateSet? = nil) throws {
         if let rectifier, rectifier.classNames != classes {
             throw RectifierFileError(file: rectifier.source, problem:
                 "trained for classes \(rectifier.classNames.joined(separator: ",")), not \(classes.joined(separator: ","))")
         }
         try rectifier?.checkCompatible(with: model)
+        try rectifier?.checkHead(head)
         let tokenizer = try CLIPTokenizer.shared()
-        if let cached = classifierCache?.load(classes: classes), cached.embedDim == model.architecture.embedDim {
+        let templates = templates ?? head.defaultTemplates
+        if let cached = classifierCache?.load(classes: classes, templates: templates),
+           cached.embedDim == model.architecture.embedDim {
             classifier = cached
         } else {
-            classifier = try TextClassifier(model: model, classes: classes, tokenizer: tokenizer)
-            try? classifierCache?.store(classifier, classes: classes)
+            classifier = try TextClassifier(model: model, classes: classes, tokenizer: tokenizer, templates: templates)
+            try? classifierCache?.store(classifier, classes: classes, templates: templates)
         }
+        self.head = head
+        self.templates = templates
         self.model = model
         self.classes = classes
         self.rectifier = rectifier
@@ -63,10 +79,21 @@ public struct Segmenter: Sendable {
     public func with(classes newClasses: [String]) throws -> Segmenter {
         if newClasses == classes { return self }
         let r = rectifier.flatMap { $0.classNames == newClasses ? $0 : nil }
-        return try Segmenter(model: model, classes: newClasses, rectifier: r, classifierCache: classifierCache)
+        var s = try Segmenter(model: model, classes: newClasses, rectifier: r, classifierCache: classifierCache,
+                              head: head, templates: templates)
+        s.classTokenSubtraction = classTokenSubtraction
+        return s
     }
 
-    /// Segments an image resized so its short side is `size` pixels (then padded to the patch size).
+    /// A line for the person at the keyboard when the rectifier was trained on another head's
+    /// logits than the ones it rectifies (a MaskCLIP rectifier on SCLIP, say); nil otherwise.
+    public var rectifierNote: String? {
+        guard let rectifier, rectifier.trainedHead != head else { return nil }
+        return "the rectifier was trained on \(rectifier.trainedHead.rawValue) logits; applied to \(head.rawValue) as is"
+    }
+
+    /// Segments an image resized so its short side is `size` pixels (then padded to, or for the
+    /// repositories' heads cut to, the patch size): the maps on the head's patch grid.
     /// With `imageLogits` and a rectifier, the image-level logits are computed too (one more
     /// forward: the global embedding of the centre crop, as CLIP classifies), for `AutomaticAlpha`.
     /// Images whose patch grid would exceed `TokenBudget.maxPatches` are refused before any work.
@@ -74,26 +101,40 @@ public struct Segmenter: Sendable {
         try TokenBudget.check(width: image.width, height: image.height, shortSide: size,
                               patch: model.architecture.patchSize, name: name)
         let input = ImagePreprocessing.denseInput(image, shortSide: size)
-        let dense = model.denseFeatures(input, includePositionalEmbedding: rectifier != nil)
+        try Self.checkHoldsAPatch(input, head: head, model: model)
+        let dense = model.denseFeatures(input, head: head, includePositionalEmbedding: rectifier != nil)
         let f = Self.normalizedChannelMajor(dense.features)
         var out = maps(features: f, positional: dense.positionalEmbedding?.data, gridHeight: dense.gridHeight,
-                       gridWidth: dense.gridWidth)
+                       gridWidth: dense.gridWidth, classToken: dense.classToken?.data)
         if imageLogits && rectifier != nil { out.imageLogits = model.zeroShotLogits(image, classifier: classifier) }
         return out
     }
 
-    /// The maps from normalised features `[D, P]` and (with a rectifier) positional embeddings `[Cv, P]`.
-    public func maps(features f: [Float], positional: [Float]?, gridHeight h: Int, gridWidth w: Int) -> SegmentationMaps {
+    /// The maps from normalised features `[D, P]` and (with a rectifier) positional embeddings
+    /// `[Cv, P]`. With `classTokenSubtraction` λ > 0 and the head's class-token feature
+    /// `classToken` [D], λ·<c/|c|, t_k> is subtracted from class k's raw logit at every pixel
+    /// (SegEarth-OV's `cls_token_lambda` = -λ) before any rectification.
+    public func maps(features f: [Float], positional: [Float]?, gridHeight h: Int, gridWidth w: Int,
+                     classToken: [Float]? = nil) -> SegmentationMaps {
         let K = classes.count, P = h * w, D = f.count / P
+        let shift = classTokenShift(classToken)
         guard let rectifier, let reference, let positional else {
             let raw = BiasMaps.rawLogits(features: f, classifier: classifier.weights, K: K, D: D, P: P)
-            return SegmentationMaps(classNames: classes, gridWidth: w, gridHeight: h, raw: raw)
+            return SegmentationMaps(classNames: classes, gridWidth: w, gridHeight: h,
+                                    raw: BiasMaps.shifted(raw, by: shift, P: P))
         }
         let b = BiasMaps(features: f, classifier: classifier.weights, reference: reference, positional: positional,
-                         rectifier: rectifier, h: h, w: w)
+                         rectifier: rectifier, h: h, w: w, rawShift: shift)
         return SegmentationMaps(classNames: classes, gridWidth: w, gridHeight: h, raw: b.raw, classBias: b.classBias,
                                 spaceBias: b.spaceBias, bias: b.bias, decoderBase: b.decoderBase,
                                 decoderSlope: b.decoderSlope)
+    }
+
+    /// λ·<c/|c|, t_k> for every class k, or nil when there is nothing to subtract.
+    func classTokenShift(_ classToken: [Float]?) -> [Float]? {
+        guard classTokenSubtraction != 0, let classToken else { return nil }
+        let c = l2NormalizeForward(classToken, N: 1, C: classToken.count).y
+        return matrixProduct(classifier.weights, c, M: classes.count, K: classToken.count, N: 1).map { $0 * classTokenSubtraction }
     }
 
     /// `[h, w, D]` features to unit-length channel-major `[D, h*w]`.

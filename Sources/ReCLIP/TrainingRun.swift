@@ -243,7 +243,7 @@ public struct TrainingRun {
 
     func metadata(step: Int) -> [String: String] {
         let c = configuration
-        return ["weights_hash": weightsHash, "step": "\(step)", "epochs": "\(c.epochs)", "batch": "\(c.batchSize)",
+        return ["weights_hash": weightsHash, "head": DenseHead.maskclip.rawValue, "step": "\(step)", "epochs": "\(c.epochs)", "batch": "\(c.batchSize)",
                 "size": "\(c.size)", "seed": "\(c.seed)", "lr": "\(c.optimiser.learningRate)",
                 "momentum": "\(c.optimiser.momentum)", "weight_decay": "\(c.optimiser.weightDecay)",
                 "poly_power": "\(c.optimiser.polyPower)",

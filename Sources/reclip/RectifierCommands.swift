@@ -15,7 +15,7 @@ import SceneWorld
 extension Reclip {
     /// Subcommands of the rectifier area.
     static var rectifierCommands: [any ParsableCommand.Type] {
-        [SegmentCommand.self, TrainCommand.self, EvalCommand.self]
+        [SegmentCommand.self, TrainCommand.self, EvalCommand.self, EvalMergeCommand.self]
     }
 }
 
@@ -66,19 +66,24 @@ enum RectifierInputs {
 struct SegmentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "segment",
-        abstract: "Segment one image with MaskCLIP and, given a rectifier, ReCLIP / ReCLIP++ rectification.")
+        abstract: "Segment one image with a dense head (MaskCLIP, SCLIP, ClearCLIP, NACLIP) and, given a rectifier, ReCLIP / ReCLIP++ rectification.")
 
     @OptionGroup var model: ModelOptions
+    @Option(help: "Dense head: maskclip (ReCLIP's base), sclip, clearclip (the paper's q-q attention) or naclip.") var head: DenseHead = .maskclip
+    @Option(help: "Prompt templates: reclip85 or imagenet80 (default: the head's paper's, reclip85 for maskclip, imagenet80 for the others).")
+    var templates: PromptTemplateSet?
+    @OptionGroup var inference: InferenceArguments
     @Option(help: "The image (PNG or JPEG).") var image: String
     @Option(help: "Class names, comma-separated, in logit order (default with the bundled model: the world's 12 classes).") var classes: String?
     @Option(help: "Expected rectifier variant: reclip or reclip++ (checked against the file).") var variant: RectifierVariant?
     @Option(help: "Rectification strength: logits = raw - alpha * bias.") var alpha: Float = 1
     @Option(help: "Presence detection threshold (tools/test.py); off when absent.") var presence: Float?
     @Option(help: "Write the label mask as a palette PNG.") var maskOut: String?
-    @Option(help: "Write raw, class_bias, space_bias, bias, rectified, output [K,h,w] and classifier [K,D].") var dump: String?
+    @Option(help: "Write raw, class_bias, space_bias, bias, rectified, output [K,h,w] on the patch grid, classifier [K,D], and refined [K,H,W] after --window / --pamr.") var dump: String?
 
     func validate() throws {
         guard alpha.isFinite, (0...10).contains(alpha) else { throw ValidationError("--alpha \(alpha): use 0...10") }
+        if let size = model.size, let problem = inference.windowProblem(size: size) { throw ValidationError(problem) }
         if let presence, !(presence.isFinite && (0...1).contains(presence)) {
             throw ValidationError("--presence \(presence): a probability, 0...1")
         }
@@ -92,24 +97,43 @@ struct SegmentCommand: ParsableCommand {
         let names = try RectifierInputs.classes(classList)
         let model = try RectifierInputs.model(selection.weights)
         let hash = try RectifierInputs.weightsHash(selection.weights)
+        let options = try inference.options(size: selection.size)
         let r = try RectifierInputs.rectifier(selection.rectifier, classes: names, weightsHash: hash, variant: variant)
-        if r == nil { RectifierInputs.stderr("no rectifier: showing raw MaskCLIP\n") }
-        let segmenter = try Segmenter(model: model, classes: names, rectifier: r,
-                                      classifierCache: ClassifierCache(weightsHash: hash))
+        if r == nil { RectifierInputs.stderr("no rectifier: showing raw \(head.displayName)\n") }
+        var segmenter = try Segmenter(model: model, classes: names, rectifier: r,
+                                      classifierCache: ClassifierCache(weightsHash: hash), head: head, templates: templates)
+        segmenter.classTokenSubtraction = inference.classTokenSubtraction
+        if let note = segmenter.rectifierNote { RectifierInputs.stderr(note + "\n") }
         let pixels = try RectifierInputs.pixels(image)
         let t0 = DispatchTime.now().uptimeNanoseconds
-        let maps = try segmenter.segment(pixels, size: selection.size, name: image)
+        // The patch-grid maps (what --dump holds), and the maps the labels come from.
+        var grid: SegmentationMaps?
+        let maps: SegmentationMaps
+        if options.window == nil {
+            let g = try segmenter.segment(pixels, size: selection.size, name: image)
+            grid = g
+            maps = options.pamrSteps > 0
+                ? segmenter.refined(g, image: pixels, size: selection.size, steps: options.pamrSteps) : g
+        } else {
+            maps = try segmenter.segment(pixels, size: selection.size, options: options, name: image)
+        }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-        let presenceRule = presence.map { (scale: r?.variant.presenceScale ?? 100, threshold: $0) }
+        if dump != nil && grid == nil { grid = try segmenter.segment(pixels, size: selection.size, name: image) }
+        let presenceRule = presence.map { (scale: r?.variant.presenceScale ?? head.logitScale, threshold: $0) }
         let labels = maps.labels(alpha: alpha, width: pixels.width, height: pixels.height, presence: presenceRule)
-        print(SegmentationSummary(maps: maps, labels: labels, alpha: alpha, seconds: seconds).text)
+        let patchGrid = model.patchGrid(ImagePreprocessing.denseInput(pixels, shortSide: selection.size), head: head)
+        print(SegmentationSummary(maps: maps, labels: labels, alpha: alpha, seconds: seconds, head: head,
+                                  grid: (patchGrid.width, patchGrid.height), inference: options).text)
         if let maskOut {
             let mask = IndexedImage(width: pixels.width, height: pixels.height, indices: labels.map { UInt8(clamping: $0) },
                                     palette: ClassPalette.forClasses(names))
             try PNGCodec.write(mask, to: maskOut)
         }
         if let dump {
-            try SegmentationDump(maps: maps, classifier: segmenter.classifier, alpha: alpha).write(to: URL(fileURLWithPath: dump))
+            try SegmentationDump(maps: grid ?? maps, classifier: segmenter.classifier, alpha: alpha, head: head,
+                                 templates: segmenter.templates, refined: options.isPlain ? nil : maps,
+                                 inference: options, classTokenSubtraction: segmenter.classTokenSubtraction)
+                .write(to: URL(fileURLWithPath: dump))
         }
     }
 }
@@ -222,8 +246,39 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Split list name.") var split: String = "val"
     @Option(help: "Presence detection threshold (tools/test.py); off when absent.") var presence: Float?
     @Flag(help: "Print a JSON object (mIoU, per_class, pixel_accuracy) instead of a table.") var json = false
+    @Option(help: "Compare dense heads, comma-separated (maskclip,sclip,clearclip,naclip): one table, each head raw and, with --rectifier, rectified, with seconds per image. Without it, maskclip's per-class table.")
+    var heads: String?
+
+    /// `--heads` parsed: each name a head, each once.
+    func headList() throws -> HeadList? {
+        guard let heads else { return nil }
+        return try HeadList(parsing: heads)
+    }
+    @Option(help: "Prompt templates for every head: reclip85 or imagenet80 (default: each head's paper's).") var templates: PromptTemplateSet?
+    @OptionGroup var inference: InferenceArguments
+    @Option(help: ArgumentHelp("Evaluate only shard I of N of the split (the images at positions I, I+N, ...), 0 <= I < N; merge the saved shards with `reclip eval-merge`.", valueName: "i/n"))
+    var shard: String?
+    @Option(help: "Write this run's confusion matrices, seconds and per-image scores as a shard file (JSON) for `reclip eval-merge`, instead of printing the table.")
+    var saveShard: String?
+
+    /// `--shard` parsed.
+    func shardSelection() throws -> ShardSelection? {
+        guard let shard else { return nil }
+        guard let s = ShardSelection(argument: shard) else {
+            throw ValidationError("--shard \(shard): write I/N with N >= 1 and 0 <= I < N, e.g. 0/4")
+        }
+        return s
+    }
 
     func validate() throws {
+        if let size = model.size, let problem = inference.windowProblem(size: size) { throw ValidationError(problem) }
+        _ = try shardSelection()
+        _ = try headList()
+        if heads != nil {
+            if case .fixed = alpha {} else {
+                throw ValidationError("--alpha \(alpha): --heads compares at a fixed alpha (a number, 0...10)")
+            }
+        }
         if let presence { try OptionRange.check(presence, in: 0...1, "--presence") }
     }
 
@@ -231,27 +286,43 @@ struct EvalCommand: ParsableCommand {
         guard format == "voc" else { throw RectifierCommandError("--format \(format): only voc is supported") }
         let data = try VOCDataset(root: URL(fileURLWithPath: dataset))
         let selection = try self.model.resolve(defaultSize: 336)
+        let options = try inference.options(size: selection.size)
         let model = try RectifierInputs.model(selection.weights)
         let hash = try RectifierInputs.weightsHash(selection.weights)
         let r = try RectifierInputs.rectifier(selection.rectifier, classes: data.classes, weightsHash: hash, variant: nil)
+        let settings = ["weights": hash, "rectifier": r.map { "\($0.variant.rawValue) \(URL(fileURLWithPath: $0.source).lastPathComponent)" } ?? "none",
+                        "size": "\(selection.size)", "inference": options.description, "alpha": "\(alpha)",
+                        "presence": presence.map { "\($0)" } ?? "off", "templates": templates?.rawValue ?? "each head's",
+                        "heads": try headList()?.description ?? "-", "cls_subtract": "\(inference.classTokenSubtraction)", "dataset": URL(fileURLWithPath: dataset).standardizedFileURL.path]
+        if let heads = try headList() {
+            guard case .fixed(let a) = alpha else { throw RectifierCommandError("--heads needs a fixed --alpha") }
+            return try compare(heads.heads, data: data, selection: selection, options: options, model: model,
+                               hash: hash, rectifier: r, alpha: a, settings: settings)
+        }
         if r == nil { RectifierInputs.stderr("no rectifier: evaluating raw MaskCLIP\n") }
-        let segmenter = try Segmenter(model: model, classes: data.classes, rectifier: r,
-                                      classifierCache: ClassifierCache(weightsHash: hash))
+        var segmenter = try Segmenter(model: model, classes: data.classes, rectifier: r,
+                                      classifierCache: ClassifierCache(weightsHash: hash), templates: templates)
+        segmenter.classTokenSubtraction = inference.classTokenSubtraction
         let presenceRule = presence.map { (scale: r?.variant.presenceScale ?? 100, threshold: $0) }
         let evaluating = ProgressLine()
         var chosen: [Float] = []
-        let report = try DatasetEvaluation.run(dataset: data, split: split, predictWithTruth: { image, truth in
+        var seconds = 0.0
+        let shardSelection = try self.shardSelection()
+        let reports = try DatasetEvaluation.run(dataset: data, split: split, predictors: 1, shard: shardSelection,
+                                                predictWithTruth: { image, truth in
             let pixels = image
             let automatic: Bool
             if case .automatic = alpha { automatic = true } else { automatic = false }
-            let maps = try segmenter.segment(pixels, size: selection.size, imageLogits: automatic)
+            let start = DispatchTime.now().uptimeNanoseconds
+            defer { seconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+            let maps = try segmenter.segment(pixels, size: selection.size, options: options, imageLogits: automatic)
             func labels(_ a: Float) -> [Int32] { maps.labels(alpha: a, width: image.width, height: image.height, presence: presenceRule) }
             switch alpha {
-            case .fixed(let a): return labels(a)
+            case .fixed(let a): return [labels(a)]
             case .automatic:
                 let a = AutomaticAlpha.choose(maps) ?? 0
                 chosen.append(a)
-                return labels(a)
+                return [labels(a)]
             case .oracle:
                 var best: (alpha: Float, miou: Double, labels: [Int32])?
                 for a in AutomaticAlpha.candidates {
@@ -261,15 +332,84 @@ struct EvalCommand: ParsableCommand {
                     if best == nil || m.meanIoU > best!.miou { best = (a, m.meanIoU, l) }
                 }
                 chosen.append(best?.alpha ?? 0)
-                return best?.labels ?? labels(0)
+                return [best?.labels ?? labels(0)]
             }
         }, progress: { done, total in evaluating.update("\(done)/\(total) images", done: done, total: total) })
+        let report = reports[0]
         evaluating.finish()
         if !chosen.isEmpty {
             RectifierInputs.stderr(String(format: "alpha %@: mean %.2f, from %.1f to %.1f over %d images\n", "\(alpha)",
                                           chosen.reduce(0, +) / Float(chosen.count), chosen.min()!, chosen.max()!, chosen.count))
         }
+        if try save(reports, predictors: [(nil, templates, r != nil)], seconds: [seconds], data: data, settings: settings) { return }
         print(json ? report.json : report.table)
+    }
+
+    /// With `--save-shard`, writes the shard file and says so (true); otherwise false.
+    func save(_ reports: [EvaluationReport], predictors: [(head: DenseHead?, templates: PromptTemplateSet?, rectified: Bool)],
+              seconds: [Double], data: VOCDataset, settings: [String: String]) throws -> Bool {
+        guard let saveShard else { return false }
+        let selection = try shardSelection() ?? ShardSelection(index: 0, count: 1)!
+        let shard = EvaluationShard(split: split, shard: selection, splitImages: try data.layout.imageIDs(split: split).count,
+                                    settings: settings, reports: reports, predictors: predictors, seconds: seconds)
+        try shard.write(to: URL(fileURLWithPath: saveShard))
+        print("shard \(selection): \(shard.images) of \(shard.splitImages) images -> \(saveShard) (merge with reclip eval-merge)")
+        return true
+    }
+
+    /// `--heads`: every head raw and (with a rectifier) rectified, in one pass over the split;
+    /// each image's heads share their forward where they can.
+    func compare(_ heads: [DenseHead], data: VOCDataset, selection: ModelSelection, options: InferenceOptions,
+                 model: CLIPModel, hash: String, rectifier r: Rectifier?, alpha: Float, settings: [String: String]) throws {
+        let cache = ClassifierCache(weightsHash: hash)
+        var segmenters: [Segmenter] = []
+        for head in heads {
+            segmenters.append(try Segmenter(model: model, classes: data.classes, rectifier: nil, classifierCache: cache,
+                                            head: head, templates: templates))
+        }
+        if let r {
+            for head in heads {
+                segmenters.append(try Segmenter(model: model, classes: data.classes, rectifier: r, classifierCache: cache,
+                                                head: head, templates: templates))
+            }
+        }
+        for i in segmenters.indices { segmenters[i].classTokenSubtraction = inference.classTokenSubtraction }
+        var seconds = [Double](repeating: 0, count: segmenters.count)
+        let evaluating = ProgressLine()
+        let reports = try DatasetEvaluation.run(dataset: data, split: split, predictors: segmenters.count,
+                                                shard: try shardSelection(), predictWithTruth: { image, _ in
+            let out = try Segmenter.segment(segmenters, image: image, size: selection.size, options: options)
+            return out.enumerated().map { i, result in
+                seconds[i] += result.seconds
+                let s = segmenters[i]
+                let rule = presence.map { (scale: s.rectifier?.variant.presenceScale ?? s.head.logitScale, threshold: $0) }
+                return result.maps.labels(alpha: s.rectifier == nil ? 0 : alpha, width: image.width, height: image.height,
+                                          presence: rule)
+            }
+        }, progress: { done, total in evaluating.update("\(done)/\(total) images", done: done, total: total) })
+        evaluating.finish()
+        if try save(reports, predictors: segmenters.map { ($0.head, $0.templates, $0.rectifier != nil) }, seconds: seconds,
+                    data: data, settings: settings) { return }
+        let images = Double(reports[0].images)
+        let n = heads.count
+        let rows = heads.enumerated().map { i, head in
+            HeadEvaluationTable.Row(head: head, templates: segmenters[i].templates, raw: reports[i], rawSeconds: seconds[i] / images,
+                                    rectified: r == nil ? nil : reports[n + i],
+                                    rectifiedSeconds: r == nil ? nil : seconds[n + i] / images)
+        }
+        var notes = [String(format: "%@ split, %d images, short side %d px, %@%@%@", split, reports[0].images, selection.size,
+                            options.description,
+                            inference.classTokenSubtraction > 0 ? String(format: ", cls-subtract %g", inference.classTokenSubtraction) : "",
+                            r == nil ? "; no rectifier" : String(format: "; alpha %g", alpha))]
+        if let r {
+            let others = heads.filter { $0 != r.trainedHead }
+            if !others.isEmpty {
+                notes.append("rectified: the rectifier was trained on \(r.trainedHead.rawValue) logits; on "
+                             + others.map(\.rawValue).joined(separator: ", ") + " it is applied as is")
+            }
+        }
+        let table = HeadEvaluationTable(rows: rows, notes: notes)
+        print(json ? table.json : table.table)
     }
 }
 
@@ -336,3 +476,35 @@ enum AlphaSetting: ExpressibleByArgument, CustomStringConvertible {
 
 /// `--variant reclip|reclip++` parsed by the argument parser, which lists the values in errors.
 extension RectifierVariant: ExpressibleByArgument {}
+
+/// `reclip eval-merge`: the table of an evaluation run in shards (`reclip eval --shard I/N --save-shard F`).
+struct EvalMergeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval-merge",
+        abstract: "Add up evaluation shards (reclip eval --shard I/N --save-shard F) and print the table one run would have printed.")
+
+    @Argument(help: "Shard files written by `reclip eval --save-shard`.") var shards: [String]
+    @Flag(help: "Print JSON instead of a table.") var json = false
+
+    func validate() throws {
+        guard !shards.isEmpty else { throw ValidationError("give the shard files to merge") }
+    }
+
+    func run() throws {
+        let parts = try shards.map { try EvaluationShard.read(from: URL(fileURLWithPath: $0)) }
+        let merged = try EvaluationShard.merge(parts, names: shards)
+        if !merged.isComplete {
+            RectifierInputs.stderr("missing shard(s) \(merged.missingShards.joined(separator: ", ")): the figures cover "
+                                   + "\(merged.images) of the split's \(merged.splitImages) images\n")
+        }
+        let s = merged.settings
+        let notes = ["\(merged.split) split, \(merged.images) images (shards \(merged.shards.map(String.init).joined(separator: ",")) of \(merged.shardCount)), "
+                     + "short side \(s["size"] ?? "?") px, \(s["inference"] ?? "?"); rectifier \(s["rectifier"] ?? "?"), alpha \(s["alpha"] ?? "?")"]
+        if let table = merged.headTable(notes: notes) {
+            print(json ? table.json : table.table)
+        } else {
+            let report = merged.reports[0]
+            print(json ? report.json : report.table)
+        }
+    }
+}

@@ -61,6 +61,8 @@ final class TrainingRunTests: XCTestCase {
             let (stopped, first) = try run(variant, output: b, resume: false, stopAfter: 1)
             XCTAssertEqual(stopped, 1)
             XCTAssertEqual(try Rectifier.load(from: b).metadata["step"], "1")
+            // Every rectifier `reclip train` writes records the head whose logits it learnt from.
+            XCTAssertEqual(try Rectifier.load(from: b).metadata["head"], "maskclip")
             let (stepsB, rest) = try run(variant, output: b, resume: true, stopAfter: nil)
             XCTAssertEqual(stepsB, 4)
             XCTAssertEqual(first + rest, lossesA, "\(variant) losses")

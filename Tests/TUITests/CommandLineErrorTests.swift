@@ -23,7 +23,7 @@ final class CommandLineErrorTests: XCTestCase {
     func assertOneLineError(_ arguments: [String], contains expected: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let r = try run(arguments)
         XCTAssertNotEqual(r.status, 0, "\(arguments)", file: file, line: line)
-        let lines = r.stderr.split(separator: "\n").filter { !$0.hasPrefix("no rectifier") && !$0.hasPrefix("Usage") && !$0.hasPrefix("  See") && !$0.isEmpty }
+        let lines = r.stderr.split(separator: "\n").filter { !$0.hasPrefix("no rectifier") && !$0.hasPrefix("Usage") && !$0.hasPrefix("  See") && !$0.hasPrefix("Help:") && !$0.isEmpty }
         XCTAssertEqual(lines.count, 1, "one line for \(arguments): \(r.stderr)", file: file, line: line)
         XCTAssertTrue(r.stderr.contains(expected), "\(arguments): \(r.stderr)", file: file, line: line)
         XCTAssertLessThan(r.seconds, 20, file: file, line: line)
@@ -37,6 +37,28 @@ final class CommandLineErrorTests: XCTestCase {
         try assertOneLineError(["eval", "--dataset", "d", "--presence", "inf"], contains: "--presence inf")
         try assertOneLineError(["bench", "alpha", "--classes", "0"], contains: "--classes 0: use 1...1000")
         try assertOneLineError(["segment", "--image", "x.png", "--alpha", "nan"], contains: "--alpha")
+    }
+
+    func testHeadWindowAndPAMROptionsAreChecked() throws {
+        let segment = ["segment", "--image", "x.png"]
+        try assertOneLineError(segment + ["--window", "0:16"], contains: "--window 0:16: CROP 0: use 1...4096 pixels")
+        try assertOneLineError(segment + ["--window", "64:0"], contains: "--window 64:0: STRIDE 0: use 1...64 pixels")
+        try assertOneLineError(segment + ["--window", "224"], contains: "--window 224: write CROP:STRIDE in pixels")
+        try assertOneLineError(segment + ["--size", "96", "--window", "128:64"],
+                               contains: "CROP 128 is larger than the image (short side --size 96): use 1...96")
+        try assertOneLineError(segment + ["--pamr", "51"], contains: "--pamr 51: use 0...50 steps")
+        try assertOneLineError(segment + ["--cls-subtract", "1.5"], contains: "--cls-subtract 1.5: use a finite number in 0.0...1.0")
+        try assertOneLineError(segment + ["--head", "segformer"], contains: "'maskclip', 'sclip', 'clearclip' or 'naclip'")
+        try assertOneLineError(["eval", "--dataset", "d", "--heads", "sclip,sclip"], contains: "--heads sclip,sclip: sclip is listed twice")
+        try assertOneLineError(["eval", "--dataset", "d", "--heads", "sclip,segformer"],
+                               contains: "'segformer' is not a head: use maskclip, sclip, clearclip, naclip")
+        try assertOneLineError(["eval", "--dataset", "d", "--heads", "sclip", "--alpha", "auto"],
+                               contains: "--heads compares at a fixed alpha")
+        try assertOneLineError(["eval", "--dataset", "d", "--shard", "2/2"], contains: "--shard 2/2: write I/N")
+        // The bundled model's default size (96 px) is only known at run time: still one line.
+        let image = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../samples/world/JPEGImages/world_000000.png").standardized.path
+        try assertOneLineError(["segment", "--image", image, "--window", "128:64"], contains: "CROP 128 is larger than the image")
     }
 
     func testDirectoriesFIFOsAndThinImagesAreRefused() throws {

@@ -1,0 +1,203 @@
+import Pixels
+import XCTest
+import TestSupport
+import Math
+@testable import ModelFiles
+@testable import CLIP
+@testable import ReCLIP
+
+/// The segmenter with the training-free heads, sliding windows and PAMR on the tiny CLIP.
+final class HeadSegmenterTests: XCTestCase {
+    static let classes = ["cat", "potted plant", "chest of drawers"]
+
+    func image(width: Int = 40, height: Int = 32) -> RGBImage {
+        var rng = SplitMix64(seed: 3)
+        return RGBImage(width: width, height: height, pixels: (0..<(width * height * 3)).map { _ in UInt8.random(in: 0...255, using: &rng) })
+    }
+
+    func rectifier(head: String?) throws -> Rectifier {
+        var r = try Rectifier.load(from: reclipFixtures.appendingPathComponent("reclip.pth"), classes: Self.classes)
+        r.metadata["head"] = head
+        return r
+    }
+
+    func testEachHeadsRawLogitsAreItsUnitFeaturesTimesItsPapersClassifier() throws {
+        let model = try tinyCLIP()
+        let pixels = image()
+        let input = ImagePreprocessing.denseInput(pixels, shortSide: 32)
+        for head in DenseHead.allCases {
+            let s = try Segmenter(model: model, classes: Self.classes, rectifier: nil, classifierCache: nil, head: head)
+            XCTAssertEqual(s.templates, head.defaultTemplates)
+            let expected = try TextClassifier(model: model, classes: Self.classes, tokenizer: CLIPTokenizer.shared(),
+                                              templates: head.defaultTemplates)
+            XCTAssertEqual(s.classifier.weights, expected.weights, head.rawValue)
+            let maps = try s.segment(pixels, size: 32)
+            let byHand = model.headLogits(input, head: head, classifier: s.classifier.weights, classes: 3)
+            XCTAssertEqual([maps.gridHeight, maps.gridWidth], [byHand.gridHeight, byHand.gridWidth], head.rawValue)
+            assertClose(maps.raw, byHand.logits, tol: 1e-5, head.rawValue)
+        }
+        // The heads do differ on this image.
+        let a = try Segmenter(model: model, classes: Self.classes, rectifier: nil, classifierCache: nil, head: .sclip,
+                              templates: .reclip85)
+        let b = try Segmenter(model: model, classes: Self.classes, rectifier: nil, classifierCache: nil, head: .naclip,
+                              templates: .reclip85)
+        XCTAssertNotNil(firstMismatch(try a.segment(pixels, size: 32).raw, try b.segment(pixels, size: 32).raw, tolerance: 1e-3))
+    }
+
+    func testSegmentersTogetherGiveWhatEachGivesAlone() throws {
+        let model = try tinyCLIP()
+        let pixels = image()
+        let r = try rectifier(head: nil)
+        let segmenters = try DenseHead.allCases.flatMap { head in
+            [try Segmenter(model: model, classes: Self.classes, rectifier: nil, classifierCache: nil, head: head),
+             try Segmenter(model: model, classes: Self.classes, rectifier: r, classifierCache: nil, head: head)]
+        }
+        for options in [InferenceOptions(), InferenceOptions(window: SlidingWindow(crop: 24, stride: 8), pamrSteps: 2)] {
+            let together = try Segmenter.segment(segmenters, image: pixels, size: 32, options: options)
+            for (s, t) in zip(segmenters, together) {
+                let alone = try s.segment(pixels, size: 32, options: options)
+                assertClose(t.maps.output(alpha: 0.5), alone.output(alpha: 0.5), tol: 1e-5, "\(s.head) \(options.description)")
+                XCTAssertGreaterThan(t.seconds, 0)
+            }
+        }
+    }
+
+    func testWindowMapsAreTheSlidingLogitsAndStayLinearInAlpha() throws {
+        let model = try tinyCLIP()
+        let pixels = image(width: 50, height: 36)
+        let window = SlidingWindow(crop: 24, stride: 16)
+        let input = ImagePreprocessing.denseInput(pixels, shortSide: 36)
+        for head in [DenseHead.sclip, .clearclip] {
+            let s = try Segmenter(model: model, classes: Self.classes, rectifier: try rectifier(head: nil), classifierCache: nil,
+                                  head: head)
+            let maps = try s.segment(pixels, size: 36, options: InferenceOptions(window: window))
+            XCTAssertEqual([maps.gridHeight, maps.gridWidth], [input.shape[1], input.shape[2]])
+            let logits = model.slidingLogits(input, head: head, classifier: s.classifier.weights, classes: 3, window: window)
+            assertClose(maps.raw, logits.data, tol: 1e-5, "\(head) raw")
+            // Every map is averaged alike, so raw - alpha * bias is the average of the crops' rectified logits.
+            let crops = window.average(channels: 3, height: input.shape[1], width: input.shape[2]) { w in
+                let crop = WindowCrop(image: input, window: w, head: head, patch: model.architecture.patchSize)
+                let d = model.denseFeatures(crop.input, head: head, includePositionalEmbedding: true)
+                let m = s.maps(features: Segmenter.normalizedChannelMajor(d.features), positional: d.positionalEmbedding!.data,
+                               gridHeight: d.gridHeight, gridWidth: d.gridWidth)
+                return crop.cropSized(m.rectified(alpha: 0.7), channels: 3, gridHeight: m.gridHeight, gridWidth: m.gridWidth)
+            }
+            assertClose(maps.rectified(alpha: 0.7), crops, tol: 1e-5, "\(head) rectified")
+        }
+    }
+
+    func testPAMRRefinesAtTheImageSizeWithTheInputResizedBack() throws {
+        let model = try tinyCLIP()
+        let pixels = image(width: 45, height: 30)
+        let s = try Segmenter(model: model, classes: Self.classes, rectifier: try rectifier(head: nil), classifierCache: nil,
+                              head: .naclip)
+        let grid = try s.segment(pixels, size: 32)
+        let refined = try s.segment(pixels, size: 32, options: InferenceOptions(pamrSteps: 10))
+        XCTAssertEqual([refined.gridHeight, refined.gridWidth], [30, 45])
+        // By hand: grid logits resized to the image, PAMR with the network input resized back.
+        let input = ImagePreprocessing.denseInput(pixels, shortSide: 32)
+        var back = [Float](repeating: 0, count: 3 * 30 * 45)
+        bilinearResizeForward(out: &back, inp: input.data, channels: 3, inHeight: input.shape[1], inWidth: input.shape[2],
+                              outHeight: 30, outWidth: 45)
+        var up = [Float](repeating: 0, count: 3 * 30 * 45)
+        let rect = grid.rectified(alpha: 0.6)
+        bilinearResizeForward(out: &up, inp: rect, channels: 3, inHeight: grid.gridHeight, inWidth: grid.gridWidth,
+                              outHeight: 30, outWidth: 45)
+        let byHand = pamrForward(image: Tensor(shape: [3, 30, 45], data: back), masks: Tensor(shape: [3, 30, 45], data: up), steps: 10)
+        assertClose(refined.rectified(alpha: 0.6), byHand.data, tol: 1e-5, "PAMR of the rectified logits")
+        assertClose(s.refined(grid, image: pixels, size: 32, steps: 10).raw, refined.raw, tol: 0, "refined(_:)")
+        XCTAssertNotNil(firstMismatch(refined.raw, SegmentationMaps(classNames: Self.classes, gridWidth: 45, gridHeight: 30,
+                                                                    raw: grid.resized(width: 45, height: 30).raw).raw, tolerance: 1e-4))
+    }
+
+    func testARectifierRecordsItsHeadAndIsRefusedOnAnotherUnlessItIsMaskCLIPs() throws {
+        let model = try tinyCLIP()
+        // No head field: MaskCLIP's, usable on any head with a note.
+        let old = try rectifier(head: nil)
+        XCTAssertEqual(old.trainedHead, .maskclip)
+        let onSCLIP = try Segmenter(model: model, classes: Self.classes, rectifier: old, classifierCache: nil, head: .sclip)
+        XCTAssertEqual(onSCLIP.rectifierNote, "the rectifier was trained on maskclip logits; applied to sclip as is")
+        XCTAssertNil(try Segmenter(model: model, classes: Self.classes, rectifier: old, classifierCache: nil).rectifierNote)
+        // One trained on SCLIP's logits: SCLIP only.
+        let sclip = try rectifier(head: "sclip")
+        XCTAssertNoThrow(try Segmenter(model: model, classes: Self.classes, rectifier: sclip, classifierCache: nil, head: .sclip))
+        XCTAssertThrowsError(try Segmenter(model: model, classes: Self.classes, rectifier: sclip, classifierCache: nil,
+                                           head: .naclip)) {
+            XCTAssertTrue("\($0)".hasSuffix("trained on sclip logits, not naclip: use --head sclip"), "\($0)")
+        }
+        // The field survives a save and load; an unknown head is refused when loading.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("heads-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("r.safetensors")
+        try sclip.save(to: url)
+        XCTAssertEqual(try Rectifier.load(from: url).trainedHead, .sclip)
+        var bad = sclip
+        bad.metadata["head"] = "segformer"
+        try bad.save(to: url)
+        XCTAssertThrowsError(try Rectifier.load(from: url)) {
+            XCTAssertTrue("\($0)".hasSuffix("metadata head 'segformer' is not one of maskclip, sclip, clearclip, naclip"), "\($0)")
+        }
+    }
+
+    func testAnImageWithoutAWholePatchIsAnErrorForTheFlooringHeads() throws {
+        let model = try tinyCLIP()
+        let s = try Segmenter(model: model, classes: Self.classes, rectifier: nil, classifierCache: nil, head: .sclip)
+        let p = model.architecture.patchSize
+        XCTAssertThrowsError(try s.segment(image(width: 40, height: 32), size: p - 1)) {
+            XCTAssertTrue("\($0)".contains("holds no whole \(p)-pixel patch for sclip"), "\($0)")
+        }
+        XCTAssertNoThrow(try Segmenter(model: model, classes: Self.classes, rectifier: nil, classifierCache: nil)
+            .segment(image(width: 40, height: 32), size: p - 1))
+    }
+
+    func testClassTokenSubtractionShiftsEveryPixelByTheGlobalLogitsBeforeRectifying() throws {
+        let model = try tinyCLIP()
+        let pixels = image()
+        let input = ImagePreprocessing.denseInput(pixels, shortSide: 32)
+        for stem in ["reclip", "reclippp"] {
+            let r = try Rectifier.load(from: reclipFixtures.appendingPathComponent("\(stem).pth"), classes: Self.classes)
+            var s = try Segmenter(model: model, classes: Self.classes, rectifier: r, classifierCache: nil, head: .clearclip)
+            let plain = try s.segment(pixels, size: 32)
+            s.classTokenSubtraction = 0.3
+            let shifted = try s.segment(pixels, size: 32)
+            XCTAssertEqual(try s.with(classes: ["cat", "dog"]).classTokenSubtraction, 0.3)
+            let token = model.denseFeatures(input, head: .clearclip).classToken!.data
+            let c = l2NormalizeForward(token, N: 1, C: token.count).y
+            let global = matrixProduct(s.classifier.weights, c, M: 3, K: token.count, N: 1)
+            let P = plain.gridWidth * plain.gridHeight
+            let expected = (0..<(3 * P)).map { plain.raw[$0] - 0.3 * global[$0 / P] }
+            assertClose(shifted.raw, expected, tol: 1e-6, "\(stem) raw")
+            XCTAssertEqual(shifted.bias, plain.bias)
+            if stem == "reclip" {
+                assertClose(shifted.rectified(alpha: 0.5), zip(plain.rectified(alpha: 0.5), expected.indices).map { $0 - 0.3 * global[$1 / P] },
+                            tol: 1e-6, "rectified")
+            } else {
+                // ReCLIP++'s decoder sees the shifted logits.
+                XCTAssertNotNil(firstMismatch(shifted.output(alpha: 0.5), plain.output(alpha: 0.5), tolerance: 1e-6))
+            }
+        }
+    }
+
+    func testTheDumpKeepsTheGridLayoutAndRecordsTheHead() throws {
+        let model = try tinyCLIP()
+        let pixels = image()
+        let s = try Segmenter(model: model, classes: Self.classes, rectifier: nil, classifierCache: nil, head: .clearclip)
+        let grid = try s.segment(pixels, size: 32)
+        let options = InferenceOptions(pamrSteps: 3)
+        let refined = s.refined(grid, image: pixels, size: 32, steps: 3)
+        let dump = SegmentationDump(maps: grid, classifier: s.classifier, alpha: 1, head: .clearclip, templates: s.templates,
+                                    refined: refined, inference: options)
+        let names = dump.tensors.map(\.name)
+        XCTAssertEqual(names, ["raw", "class_bias", "space_bias", "bias", "rectified", "output", "classifier", "refined"])
+        XCTAssertEqual(dump.tensors[0].tensor.shape, [3, grid.gridHeight, grid.gridWidth])
+        XCTAssertEqual(dump.tensors[7].tensor.shape, [3, 32, 40])
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("dump-\(UUID()).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try dump.write(to: url)
+        let file = try SafeTensorsFile(path: url.path)
+        XCTAssertEqual(file.metadata["head"], "clearclip")
+        XCTAssertEqual(file.metadata["templates"], "imagenet80")
+        XCTAssertEqual(file.metadata["inference"], "whole image, PAMR 3")
+    }
+}
