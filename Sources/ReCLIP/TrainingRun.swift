@@ -26,6 +26,8 @@ public struct TrainingConfiguration: Sendable {
     public var cropStep: Int = 28
     /// ReCLIP++: votes a class needs to become a pseudo label (the authors: 1).
     public var cropMinimumVotes: Int = 1
+    /// The dense head whose logits the rectifier learns the bias of (the authors: MaskCLIP).
+    public var head: DenseHead = .maskclip
     public init() {}
 }
 
@@ -67,7 +69,11 @@ public struct TrainingRun {
         self.weightsHash = weightsHash; self.cacheFolder = cacheFolder; self.output = output
     }
 
-    var gridSide: Int { (configuration.size + model.architecture.patchSize - 1) / model.architecture.patchSize }
+    /// The training crop's patch grid side: padded up for MaskCLIP, whole patches for the others.
+    var gridSide: Int {
+        let p = model.architecture.patchSize, s = configuration.size
+        return configuration.head.padsToPatchMultiple ? (s + p - 1) / p : s / p
+    }
 
     /// Features `[D, P]` and pseudo labels for every image (from the cache when present).
     /// Returns nil when `shouldStop` asks to stop (what was computed so far stays cached).
@@ -97,7 +103,7 @@ public struct TrainingRun {
     public func features(_ pixels: RGBImage, classifier: TextClassifier) -> TrainingImage {
         let s = configuration.size
         let crop = ImagePreprocessing.centerCropped(ImagePreprocessing.resizedShortSide(pixels, to: s), size: s)
-        let dense = model.denseFeatures(ImagePreprocessing.normalized(crop))
+        let dense = model.denseFeatures(ImagePreprocessing.normalized(crop), head: configuration.head)
         let f = Segmenter.normalizedChannelMajor(dense.features)
         return TrainingImage(features: f, pseudoLabels: pseudoLabels(pixels, classifier: classifier))
     }
@@ -137,7 +143,9 @@ public struct TrainingRun {
         var h = SHA256()
         let votes = c.cropMinimumVotes == 1 ? "" : "v\(c.cropMinimumVotes)"
         let labelRule = c.variant == .reclip ? "t\(c.labelThreshold)k\(c.labelTopK)" : "crops\(c.cropWindow)/\(c.cropStep)" + votes
-        let parts: [String] = [weightsHash, url.standardizedFileURL.path, "\(size)", "\(mtime)", "\(c.size)", labelRule]
+        // The head joins the key only when it is not MaskCLIP, so existing caches stay valid.
+        let head = c.head == .maskclip ? [] : ["head=" + c.head.rawValue]
+        let parts: [String] = [weightsHash, url.standardizedFileURL.path, "\(size)", "\(mtime)", "\(c.size)", labelRule] + head
         h.update(Data((parts + classes).joined(separator: "\n").utf8))
         return cacheFolder.appendingPathComponent("features/\(h.finalize().hex.prefix(32)).safetensors")
     }
@@ -176,7 +184,8 @@ public struct TrainingRun {
         let tokenizer = try CLIPTokenizer.shared()
         let tokens = classes.map { referenceNameTokens(bpe: tokenizer.encode($0).map(Int.init)) }
         let g = gridSide
-        let pos = model.patchPositionalEmbedding(gridHeight: g, gridWidth: g).data
+        let pos = (c.head == .maskclip ? model.patchPositionalEmbedding(gridHeight: g, gridWidth: g)
+                                       : model.headPositionalEmbedding(gridHeight: g, gridWidth: g)).data
         var rng = SplitMix64(seed: c.seed)
         var rectifier = Rectifier(untrained: c.variant, classNames: classes, tower: tower,
                                   visualWidth: model.architecture.visionWidth, using: &rng)
@@ -243,7 +252,7 @@ public struct TrainingRun {
 
     func metadata(step: Int) -> [String: String] {
         let c = configuration
-        return ["weights_hash": weightsHash, "head": DenseHead.maskclip.rawValue, "step": "\(step)", "epochs": "\(c.epochs)", "batch": "\(c.batchSize)",
+        return ["weights_hash": weightsHash, "head": c.head.rawValue, "step": "\(step)", "epochs": "\(c.epochs)", "batch": "\(c.batchSize)",
                 "size": "\(c.size)", "seed": "\(c.seed)", "lr": "\(c.optimiser.learningRate)",
                 "momentum": "\(c.optimiser.momentum)", "weight_decay": "\(c.optimiser.weightDecay)",
                 "poly_power": "\(c.optimiser.polyPower)",

@@ -166,6 +166,8 @@ struct TrainCommand: ParsableCommand {
     var cropStep: Int = 28
     @Option(help: "ReCLIP++ pseudo labels: crops (top-1 votes) a class needs (the authors: 1).")
     var cropMinVotes: Int = 1
+    @Option(help: "Dense head whose logits the rectifier learns the bias of: maskclip (the authors'), sclip, clearclip or naclip; recorded in the file.")
+    var head: DenseHead = .maskclip
 
     func validate() throws {
         try OptionRange.check(epochs, in: 1...10_000, "--epochs")
@@ -188,6 +190,7 @@ struct TrainCommand: ParsableCommand {
         config.checkpointEvery = checkpointEvery; config.optimiser.learningRate = lr
         config.labelThreshold = labelThreshold; config.labelTopK = labelTopK
         config.cropWindow = cropWindow; config.cropStep = cropStep; config.cropMinimumVotes = cropMinVotes
+        config.head = head
         guard epochs > 0, batch > 0, (16...ModelSelection.sizeRange.upperBound).contains(size) else {
             throw RectifierCommandError("--epochs, --batch must be positive and --size 16...\(ModelSelection.sizeRange.upperBound)")
         }

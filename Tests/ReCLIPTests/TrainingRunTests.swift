@@ -30,9 +30,11 @@ final class TrainingRunTests: XCTestCase {
         return out
     }
 
-    func run(_ variant: RectifierVariant, output: URL, resume: Bool, stopAfter: Int?) throws -> (Int, [Float]) {
+    func run(_ variant: RectifierVariant, output: URL, resume: Bool, stopAfter: Int?,
+             head: DenseHead = .maskclip) throws -> (Int, [Float]) {
         let model = try tinyCLIP()
         var c = TrainingConfiguration()
+        c.head = head
         c.variant = variant; c.epochs = 2; c.batchSize = 2; c.size = 32; c.seed = 4; c.checkpointEvery = 1
         c.cropWindow = 16; c.cropStep = 8
         c.optimiser.learningRate = 0.05
@@ -70,6 +72,26 @@ final class TrainingRunTests: XCTestCase {
             let rb = try Rectifier.load(from: b, classes: Self.classes, weightsHash: "tiny")
             for name in ra.parameterNames { XCTAssertEqual(ra.parameter(name), rb.parameter(name), "\(variant) \(name)") }
             XCTAssertThrowsError(try Rectifier.load(from: a, weightsHash: "other weights"))
+        }
+    }
+
+    /// `train --head`: a rectifier learnt over another head's logits records that head, trains
+    /// on that head's features (so its losses differ from MaskCLIP's), and is refused under a
+    /// different head by the segmenter.
+    func testARectifierLearnsTheBiasOfTheHeadItIsTrainedOn() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("train-head-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let s = dir.appendingPathComponent("sclip.safetensors"), m = dir.appendingPathComponent("maskclip.safetensors")
+        let (_, sclipLosses) = try run(.reclip, output: s, resume: false, stopAfter: nil, head: .sclip)
+        let (_, maskclipLosses) = try run(.reclip, output: m, resume: false, stopAfter: nil)
+        XCTAssertNotEqual(sclipLosses, maskclipLosses)
+        let r = try Rectifier.load(from: s, classes: Self.classes, weightsHash: "tiny")
+        XCTAssertEqual(r.metadata["head"], "sclip")
+        let model = try tinyCLIP()
+        XCTAssertNoThrow(try Segmenter(model: model, classes: Self.classes, rectifier: r, classifierCache: nil, head: .sclip))
+        XCTAssertThrowsError(try Segmenter(model: model, classes: Self.classes, rectifier: r, classifierCache: nil, head: .maskclip)) { error in
+            XCTAssertTrue("\(error)".contains("sclip") && "\(error)".contains("maskclip"), "\(error)")
         }
     }
 
