@@ -87,6 +87,9 @@ public struct Rectifier: Sendable {
     public var metadata: [String: String]
     /// The file the rectifier was read from ("rectifier" for one built in memory); errors name it.
     public var source: String
+    /// Classes of a `transferred(to:)` list that have a class bias but no space bias (they were
+    /// not among the trained classes); empty for a rectifier on its own classes.
+    public var classesWithoutSpaceBias: [String] = []
 
     /// Builds a rectifier from parts.
     public init(variant: RectifierVariant, classNames: [String], prompt: [Float], promptLength: Int, textWidth: Int,

@@ -36,6 +36,9 @@ public struct SegmentationMaps: Sendable {
     /// The image-level zero-shot logits [K] (logit scale x cosine of the global embedding with
     /// each class), when computed: what `AutomaticAlpha` compares masks with.
     public var imageLogits: [Float]?
+    /// Classes whose bias is the class bias alone: a rectifier transferred to a class list
+    /// beyond the one it was trained on (`Rectifier.transferred(to:)`) has no space bias for them.
+    public var classesWithoutSpaceBias: [String] = []
 
     public init(classNames: [String], gridWidth: Int, gridHeight: Int, raw: [Float],
                 classBias: [Float]? = nil, spaceBias: [Float]? = nil, bias: [Float]? = nil,

@@ -73,12 +73,13 @@ public struct Segmenter: Sendable {
         }
     }
 
-    /// The same model and cache for another class list. The rectifier is kept only if it was
-    /// trained for exactly those classes; otherwise the result is raw MaskCLIP (no bias), never
-    /// a rectifier applied to classes it was not trained for.
+    /// The same model and cache for another class list. The rectifier goes as far as the method
+    /// allows (`Rectifier.transferred(to:)`): ReCLIP keeps its class bias for every class and
+    /// its space bias for the classes it was trained on; ReCLIP++ only serves its own classes,
+    /// so for another list the result is raw (no bias).
     public func with(classes newClasses: [String]) throws -> Segmenter {
         if newClasses == classes { return self }
-        let r = rectifier.flatMap { $0.classNames == newClasses ? $0 : nil }
+        let r = rectifier.flatMap { $0.transferred(to: newClasses) }
         var s = try Segmenter(model: model, classes: newClasses, rectifier: r, classifierCache: classifierCache,
                               head: head, templates: templates)
         s.classTokenSubtraction = classTokenSubtraction
@@ -125,9 +126,11 @@ public struct Segmenter: Sendable {
         }
         let b = BiasMaps(features: f, classifier: classifier.weights, reference: reference, positional: positional,
                          rectifier: rectifier, h: h, w: w, rawShift: shift)
-        return SegmentationMaps(classNames: classes, gridWidth: w, gridHeight: h, raw: b.raw, classBias: b.classBias,
-                                spaceBias: b.spaceBias, bias: b.bias, decoderBase: b.decoderBase,
-                                decoderSlope: b.decoderSlope)
+        var maps = SegmentationMaps(classNames: classes, gridWidth: w, gridHeight: h, raw: b.raw, classBias: b.classBias,
+                                    spaceBias: b.spaceBias, bias: b.bias, decoderBase: b.decoderBase,
+                                    decoderSlope: b.decoderSlope)
+        maps.classesWithoutSpaceBias = rectifier.classesWithoutSpaceBias
+        return maps
     }
 
     /// λ·<c/|c|, t_k> for every class k, or nil when there is nothing to subtract.

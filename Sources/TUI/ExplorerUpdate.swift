@@ -122,6 +122,10 @@ extension ExplorerState {
         case .segmented(let index, let forClasses, let maps, let seconds):
             guard forClasses == classes else { return [] }
             segmentations[index] = .done(maps, seconds: seconds)
+            // Say plainly which classes the rectifier only half covers (a live vocabulary).
+            if index == selected, maps.hasBias, !maps.classesWithoutSpaceBias.isEmpty {
+                message = "class bias only, no space bias (not trained on): " + maps.classesWithoutSpaceBias.joined(separator: ", ")
+            }
             return []
         case .segmentationFailed(let index, let problem):
             segmentations[index] = .failed(problem)

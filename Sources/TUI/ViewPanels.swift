@@ -57,8 +57,11 @@ struct ViewPanels {
             let rect = mask(maps, alpha: state.shownAlpha, width, height)
             let rawScore = score(maps: maps, alpha: 0).map { "  mIoU " + Format.percent($0) } ?? ""
             let rectScore = score(maps: maps, alpha: state.shownAlpha).map { "  mIoU " + Format.percent($0) } ?? ""
-            let rectCaption = maps.hasBias ? "rectified (alpha \(Format.alpha(state.shownAlpha)))"
-                : (state.model?.hasRectifier ?? false) ? "not rectified: other classes" : "rectified: no rectifier"
+            var rectCaption = maps.hasBias ? "rectified (alpha \(Format.alpha(state.shownAlpha)))"
+                : (state.model?.hasRectifier ?? false) ? "not rectified: ReCLIP++ serves only its own classes" : "rectified: no rectifier"
+            if maps.hasBias && !maps.classesWithoutSpaceBias.isEmpty {
+                rectCaption += "; class bias only: " + maps.classesWithoutSpaceBias.joined(separator: ", ")
+            }   // (also in the status line, which has the room a narrow caption lacks)
             out += [PanelContent(caption: "raw CLIP" + rawScore, pixels: painted(raw, over: image, opacity: 1), message: nil),
                     PanelContent(caption: rectCaption + rectScore, pixels: painted(rect, over: image, opacity: 1), message: nil)]
             return out

@@ -94,11 +94,12 @@ actor SegmenterBuilder {
         let hash = try self.hash ?? WeightsIdentity.contentHash(of: weights, memo: ClassifierCache.defaultFolder)
         self.hash = hash
         progress(0.3)
-        // A rectifier knows the classes it was trained for: ReCLIP's space bias and ReCLIP++'s
-        // decoder have one output per trained class, so another class list runs raw MaskCLIP.
-        let trained = try rectifierFile.map { try Rectifier.load(from: $0) }
-        let rectifier = try trained?.classNames == classes
-            ? rectifierFile.map { try Rectifier.load(from: $0, classes: classes, weightsHash: hash) } : nil
+        // A rectifier knows the classes it was trained for. For another list it goes as far as
+        // the method allows (`Rectifier.transferred(to:)`): ReCLIP keeps its class bias for every
+        // class and its space bias for the trained ones; ReCLIP++ runs raw MaskCLIP.
+        let trained = try rectifierFile.map { try Rectifier.load(from: $0, weightsHash: hash) }
+        let rectifier = trained?.transferred(to: classes)
+            ?? (trained?.classNames == classes ? trained : nil)
         let s = try Segmenter(model: model, classes: classes, rectifier: rectifier,
                               classifierCache: ClassifierCache(weightsHash: hash))
         built[classes] = s

@@ -67,9 +67,46 @@ final class SegmenterTests: XCTestCase {
         let model = try tinyCLIP()
         let r = try Rectifier.load(from: reclipFixtures.appendingPathComponent("reclip.safetensors"))
         XCTAssertThrowsError(try Segmenter(model: model, classes: ["a", "b", "c"], rectifier: r, classifierCache: nil))
-        // Switching classes drops the rectifier instead of misapplying it.
+        // Switching classes keeps what the method allows (see the transfer test below), and
+        // switching back restores the rectifier as it was trained.
         let s = try Segmenter(model: model, classes: Self.classes, rectifier: r, classifierCache: nil)
-        XCTAssertNil(try s.with(classes: ["cat", "dog", "cow"]).rectifier)
-        XCTAssertNotNil(try s.with(classes: Self.classes).rectifier)
+        XCTAssertEqual(try s.with(classes: ["cat", "dog", "cow"]).rectifier?.classesWithoutSpaceBias, ["dog", "cow"])
+        XCTAssertEqual(try s.with(classes: Self.classes).rectifier?.classesWithoutSpaceBias, [])
+        // ReCLIP++'s decoder mixes its own classes' logits: for another list, raw only.
+        let pp = try Rectifier.load(from: reclipFixtures.appendingPathComponent("reclippp.safetensors"))
+        let spp = try Segmenter(model: model, classes: Self.classes, rectifier: pp, classifierCache: nil)
+        XCTAssertNil(try spp.with(classes: ["cat", "dog", "cow"]).rectifier)
+        XCTAssertNotNil(try spp.with(classes: Self.classes).rectifier)
+    }
+
+    /// ReCLIP on a class list beyond its own: every class keeps its class bias (the name after
+    /// the learned Reference prompt), trained classes keep their space bias channel, new ones
+    /// have none; the maps say which.
+    func testReCLIPTransfersItsClassBiasToNewClasses() throws {
+        let model = try tinyCLIP()
+        let r = try Rectifier.load(from: reclipFixtures.appendingPathComponent("reclip.safetensors"))
+        let own = try Segmenter(model: model, classes: Self.classes, rectifier: r, classifierCache: nil)
+        let list = ["chest of drawers", "dog", "cat"]
+        let other = try own.with(classes: list)
+        let a = try own.segment(try image(), size: 32), b = try other.segment(try image(), size: 32)
+        XCTAssertTrue(b.hasBias)
+        XCTAssertEqual(b.classesWithoutSpaceBias, ["dog"])
+        XCTAssertEqual(a.classesWithoutSpaceBias, [])
+        let P = a.gridWidth * a.gridHeight
+        func row(_ m: [Float]?, _ k: Int) -> [Float] { Array(m![(k * P)..<((k + 1) * P)]) }
+        // The reference embeddings are normalised over the whole class list (Frobenius), so a
+        // known class's class bias is its own one times one factor common to every class.
+        let factor = row(b.classBias, 0)[0] / row(a.classBias, 2)[0]
+        XCTAssertTrue(factor.isFinite && factor > 0.5 && factor < 2, "\(factor)")
+        for (k, name) in list.enumerated() {
+            if let j = Self.classes.firstIndex(of: name) {
+                assertClose(row(b.spaceBias, k), row(a.spaceBias, j), tol: 1e-6, "space bias of \(name)")
+                assertClose(row(b.classBias, k), row(a.classBias, j).map { $0 * factor }, tol: 1e-5, "class bias of \(name)")
+            } else {
+                XCTAssertEqual(row(b.spaceBias, k), [Float](repeating: 0, count: P), "no space bias for \(name)")
+                XCTAssertGreaterThan(row(b.classBias, k).map(abs).max()!, 0, "a class bias for \(name)")
+            }
+        }
+        XCTAssertGreaterThan(row(a.spaceBias, 0).map(abs).max()!, 0, "the trained space bias is not zero")
     }
 }

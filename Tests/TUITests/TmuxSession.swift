@@ -92,7 +92,11 @@ final class TmuxSession {
             if condition(last) { return last }
             usleep(40_000)
         }
-        throw TmuxError("timed out waiting for \(what); the screen was:\n\(last)")
+        // Also on stderr: swift-corelibs-xctest does not print an error thrown out of a test,
+        // which left such failures without a message.
+        let message = "timed out waiting for \(what); the screen was:\n\(last)"
+        FileHandle.standardError.write(Data(("TmuxSession: " + message + "\n").utf8))
+        throw TmuxError(message)
     }
 
     /// Waits for `text` to appear on screen.
