@@ -124,9 +124,22 @@ public struct GraphicsSetup: Hashable, Sendable {
     /// A cell's height over its width: how tall a cell is on screen.
     public var cellAspect: Double { Double(cellSize.height) / Double(cellSize.width) }
 
-    /// A one-line account for a status line or `--verbose`: "sixel, cells 6x13 (window size)".
+    /// A one-line account for the explorer's protocol panel: "sixel, 6x13-pixel cells (from
+    /// the window size)", or "cells".
     public var summary: String {
-        var text = "\(graphics.rawValue), cells \(cellSize.width)x\(cellSize.height) (\(cellSizeSource.rawValue))"
+        var text: String
+        if graphics.drawsPixels {
+            let source: String
+            switch cellSizeSource {
+            case .option: source = "from --cell-size"
+            case .reply: source = "from CSI 16 t"
+            case .windowSize: source = "from the window size"
+            case .assumed: source = "assumed"
+            }
+            text = "\(graphics.rawValue), \(cellSize.width)x\(cellSize.height)-pixel cells (\(source))"
+        } else {
+            text = "cells"
+        }
         if insideTmux { text += ", inside tmux" }
         return text
     }

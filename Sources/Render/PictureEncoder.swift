@@ -22,6 +22,8 @@ public struct PictureEncoder: Hashable, Sendable {
     public var movesCursor: Bool
     /// The sixel palette's size, 1...256.
     public var sixelColors: Int
+    /// Whether kitty PNGs favour speed over size (a panel redrawn on every key).
+    public var fastPNG = false
 
     public init(graphics: GraphicsProtocol, insideTmux: Bool = false, kittyFormat: KittyGraphicsEncoder.Format = .rgb,
                 movesCursor: Bool = false, sixelColors: Int = 256) {
@@ -46,7 +48,8 @@ public struct PictureEncoder: Hashable, Sendable {
         case .sixel:
             return try SixelEncoder(maxColors: sixelColors).encode(image)
         case .kitty:
-            let kitty = KittyGraphicsEncoder(format: kittyFormat, tmuxPassthrough: insideTmux, movesCursor: movesCursor)
+            let kitty = KittyGraphicsEncoder(format: kittyFormat, tmuxPassthrough: insideTmux, movesCursor: movesCursor,
+                                             fastPNG: fastPNG)
             if usesPlaceholders {
                 return try kitty.transmitForPlaceholders(image, placement: KittyPlacement(imageID: imageID, columns: columns, rows: rows))
             }

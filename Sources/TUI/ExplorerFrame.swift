@@ -387,6 +387,7 @@ public struct ExplorerFrame {
         var rows = state.model?.protocolRows ?? [("model", state.modelProblem ?? "none loaded")]
         rows.append(("alpha", state.alphaIsActive ? Format.alpha(state.shownAlpha) : "off (no rectifier)"))
         rows.append(("classes", "\(state.classes.count): " + state.classes.joined(separator: ", ")))
+        rows.append(("pictures", state.graphicsSetup.summary))
         if !state.hiddenClasses.isEmpty {
             rows.append(("left out", state.hiddenClasses.sorted().map { state.classes[$0] }.joined(separator: ", ")))
         }

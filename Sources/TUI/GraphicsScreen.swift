@@ -39,7 +39,9 @@ public struct GraphicsScreen: Sendable {
     public init(setup: GraphicsSetup, kittyFormat: KittyGraphicsEncoder.Format = .rgb,
                 cacheBytes: Int = EncodedPanels.defaultBudget) {
         self.setup = setup
-        encoder = PictureEncoder(graphics: setup.graphics, insideTmux: setup.insideTmux, kittyFormat: kittyFormat)
+        var encoder = PictureEncoder(graphics: setup.graphics, insideTmux: setup.insideTmux, kittyFormat: kittyFormat)
+        encoder.fastPNG = true
+        self.encoder = encoder
         cache = EncodedPanels(budget: cacheBytes)
     }
 

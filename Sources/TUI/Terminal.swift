@@ -76,7 +76,13 @@ final class Terminal {
             setup.graphics = .cells
         }
         self.setup = setup
-        self.graphics = GraphicsScreen(setup: setup)
+        self.graphics = GraphicsScreen(setup: setup, kittyFormat: Terminal.kittyFormat(ProcessInfo.processInfo.environment))
+    }
+
+    /// How kitty pictures travel: raw RGB on this machine (no encoding work, the bytes are
+    /// cheap), PNG over ssh (`SSH_CONNECTION` or `SSH_TTY` set), where the bytes are what costs.
+    static func kittyFormat(_ environment: [String: String]) -> KittyGraphicsEncoder.Format {
+        (environment["SSH_CONNECTION"] ?? environment["SSH_TTY"] ?? "").isEmpty ? .rgb : .png
     }
 
     /// The detection on the controlling terminal (`/dev/tty`, else stdin), with the process's

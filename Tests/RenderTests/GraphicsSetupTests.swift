@@ -25,7 +25,8 @@ final class GraphicsSetupTests: XCTestCase {
         XCTAssertEqual(setup.cellSize, CellPixelSize(width: 6, height: 13))
         XCTAssertEqual(setup.cellSizeSource, .windowSize)
         XCTAssertFalse(setup.insideTmux)
-        XCTAssertEqual(setup.summary, "sixel, cells 6x13 (windowSize)")
+        XCTAssertEqual(setup.summary, "sixel, 6x13-pixel cells (from the window size)")
+        XCTAssertEqual(GraphicsSetup.cells.summary, "cells")
     }
 
     func testKittyReplyAndItsCellSizeReplyWin() {
