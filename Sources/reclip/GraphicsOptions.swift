@@ -29,7 +29,7 @@ struct CellSizeOption: ExpressibleByArgument, Sendable, Equatable {
     var problem: String? {
         let range = GraphicsSetup.cellSizeRange
         guard range.contains(size.width), range.contains(size.height) else {
-            return "--cell-size must be WIDTHxHEIGHT with each side \(range.lowerBound) to \(range.upperBound) pixels, not \(size.width)x\(size.height)"
+            return "--cell-size \(size.width)x\(size.height): use WIDTHxHEIGHT with each side in \(range.lowerBound)...\(range.upperBound) pixels"
         }
         return nil
     }

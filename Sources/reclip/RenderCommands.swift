@@ -59,17 +59,10 @@ struct RenderImage: ParsableCommand {
     @OptionGroup var picture: GraphicsOptions
 
     func validate() throws {
-        for (name, value) in [("--width", width), ("--height", height)] {
-            if let value, !Self.sizeRange.contains(value) {
-                throw ValidationError("\(name) must be \(Self.sizeRange.lowerBound) to \(Self.sizeRange.upperBound) cells, not \(value)")
-            }
-        }
-        guard opacity.isFinite, (0...1).contains(opacity) else {
-            throw ValidationError("--opacity must be 0 to 1, not \(opacity)")
-        }
-        guard cellAspect.isFinite, Self.cellAspectRange.contains(cellAspect) else {
-            throw ValidationError("--cell-aspect must be \(Self.cellAspectRange.lowerBound) to \(Self.cellAspectRange.upperBound), not \(cellAspect)")
-        }
+        if let width { try OptionRange.check(width, in: Self.sizeRange, "--width", unit: "cells") }
+        if let height { try OptionRange.check(height, in: Self.sizeRange, "--height", unit: "cells") }
+        try OptionRange.check(opacity, in: 0...1, "--opacity")
+        try OptionRange.check(cellAspect, in: Self.cellAspectRange, "--cell-aspect")
     }
 
     func run() throws {

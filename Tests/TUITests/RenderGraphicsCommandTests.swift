@@ -96,14 +96,14 @@ final class RenderGraphicsCommandTests: XCTestCase {
 
     func testEveryNumericOptionIsRangeChecked() throws {
         let cases: [([String], String)] = [
-            (["--width", "0"], "--width must be 1 to 1000 cells, not 0"),
-            (["--width", "1001"], "--width must be 1 to 1000 cells, not 1001"),
-            (["--height=-3"], "--height must be 1 to 1000 cells, not -3"),
-            (["--opacity", "1.5"], "--opacity must be 0 to 1, not 1.5"),
-            (["--opacity", "nan"], "--opacity must be 0 to 1"),
-            (["--cell-aspect", "0"], "--cell-aspect must be 0.25 to 8.0, not 0.0"),
-            (["--cell-size", "0x20"], "each side 1 to 256 pixels, not 0x20"),
-            (["--cell-size", "10x300"], "each side 1 to 256 pixels, not 10x300"),
+            (["--width", "0"], "--width 0: use 1...1000 cells"),
+            (["--width", "1001"], "--width 1001: use 1...1000 cells"),
+            (["--height=-3"], "--height -3: use 1...1000 cells"),
+            (["--opacity", "1.5"], "--opacity 1.5: use a finite number in 0.0...1.0"),
+            (["--opacity", "nan"], "--opacity nan: use a finite number in 0.0...1.0"),
+            (["--cell-aspect", "0"], "--cell-aspect 0.0: use a finite number in 0.25...8.0"),
+            (["--cell-size", "0x20"], "--cell-size 0x20: use WIDTHxHEIGHT with each side in 1...256 pixels"),
+            (["--cell-size", "10x300"], "--cell-size 10x300: use WIDTHxHEIGHT with each side in 1...256 pixels"),
             (["--cell-size", "10"], "--cell-size"),
             (["--graphics", "png"], "'auto', 'kitty', 'sixel', 'iterm' or 'cells'"),
         ]
@@ -115,7 +115,7 @@ final class RenderGraphicsCommandTests: XCTestCase {
         }
         let explore = try reclip(["explore", "--cell-size", "0x0", "--no-model"])
         XCTAssertNotEqual(explore.status, 0)
-        XCTAssertTrue(explore.err.contains("each side 1 to 256 pixels"), explore.err)
+        XCTAssertTrue(explore.err.contains("--cell-size 0x0: use WIDTHxHEIGHT with each side in 1...256 pixels"), explore.err)
     }
 }
 
