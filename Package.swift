@@ -73,15 +73,19 @@ let package = Package(
 
         // The test suite's one NaN-strict numeric comparison, shared by every test target.
         .target(name: "TestSupport", dependencies: ["Math"], path: "Tests/TestSupport"),
+        // Strict decoders of the sixel, kitty and iTerm2 bytes, for Render's round trips and the
+        // explorer's and `reclip render`'s pictures.
+        .target(name: "GraphicsTestSupport", dependencies: ["Pixels", "Render", "TestSupport"], path: "Tests/GraphicsTestSupport"),
         .testTarget(name: "FileIOTests", dependencies: ["FileIO"]),
         .testTarget(name: "MathTests", dependencies: ["Math", "TestSupport"]),
         .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles", "ModelStore", "FileIO", "Math", "TestSupport"]),
         .testTarget(name: "CLIPTests", dependencies: ["Pixels", "CLIP", "ModelFiles", "Math", "TestSupport"]),
         .testTarget(name: "ReCLIPTests", dependencies: ["Pixels", "ReCLIP", "CLIP", "ModelFiles", "Math", "TestSupport"]),
         .testTarget(name: "SceneWorldTests", dependencies: ["Pixels", "SceneWorld", "ReCLIP", "CLIP", "ModelFiles", "Math", "TestSupport"]),
-        .testTarget(name: "RenderTests", dependencies: ["Pixels", "Render", "TestSupport"]),
+        .testTarget(name: "RenderTests", dependencies: ["Pixels", "Render", "TestSupport", "GraphicsTestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Pixels", "Datasets", "Render", "CLIP", "ReCLIP", "SceneWorld", "TestSupport"]),
-        .testTarget(name: "TUITests", dependencies: ["Pixels", "TUI", "Datasets", "Render", "CLIP", "ReCLIP", "TestSupport"]),
+        .testTarget(name: "TUITests", dependencies: ["Pixels", "TUI", "Datasets", "Render", "CLIP", "ReCLIP", "TestSupport",
+                                                 "GraphicsTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

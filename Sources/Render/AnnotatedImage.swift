@@ -26,10 +26,18 @@ public struct AnnotatedImage: Hashable, Sendable {
         return grid(columns: columns, rows: rows, config: config)
     }
 
-    /// The cells for the image stretched to exactly `columns` x `rows`, mask blended on.
+    /// The cells for the image stretched to exactly `columns` x `rows`, mask blended on: the
+    /// `pixels` of the cells' pixel grid, turned into cells.
     public func grid(columns: Int, rows: Int, config: CanvasConfig) -> CellGrid {
-        var pixels = CellCanvas.pixelGrid(image, columns: columns, rows: rows, config: config)
+        CellCanvas.cells(from: pixels(width: columns, height: rows * config.pixelsPerCell), config: config)
+    }
+
+    /// The image area-averaged to `width` x `height` pixels with the mask blended on: what the
+    /// cells show at their pixel grid's size, and what a graphics protocol sends at the cells'
+    /// size in real pixels (`PictureEncoder`).
+    public func pixels(width: Int, height: Int) -> RGBImage {
+        var pixels = AreaResampler.resample(image, width: width, height: height)
         if let mask { overlay.draw(mask, onto: &pixels) }
-        return CellCanvas.cells(from: pixels, config: config)
+        return pixels
     }
 }

@@ -20,14 +20,20 @@ public struct ExplorerOptions: Sendable {
     public var modelProblem: String?
     /// The classes the ground-truth masks are indexed by, if known.
     public var groundTruthClasses: [String]?
+    /// The picture protocol asked for (`--graphics`); nil detects it.
+    public var graphics: GraphicsProtocol?
+    /// The cell size in pixels asked for (`--cell-size`); nil asks the terminal.
+    public var cellSize: CellPixelSize?
 
     public init(entries: [ImageEntry], classes: [String], engine: (any SegmentationEngine)?, modelProblem: String? = nil,
-                groundTruthClasses: [String]? = nil) {
+                groundTruthClasses: [String]? = nil, graphics: GraphicsProtocol? = nil, cellSize: CellPixelSize? = nil) {
         self.entries = entries
         self.classes = classes
         self.engine = engine
         self.modelProblem = modelProblem
         self.groundTruthClasses = groundTruthClasses
+        self.graphics = graphics
+        self.cellSize = cellSize
     }
 }
 
@@ -69,8 +75,14 @@ public final class Explorer {
     }
 
     func loop() throws -> Int32 {
-        let terminal = try Terminal()
+        // Signals first: one arriving while the terminal is asked about pictures (raw mode) is
+        // queued, and the loop's first turn restores the terminal and exits.
         let signals = SignalEvents(SignalEvents.explorerSignals)
+        let terminal: Terminal
+        do { terminal = try Terminal(graphics: options.graphics, cellSize: options.cellSize) } catch {
+            signals.cancel()
+            throw error
+        }
         defer {
             terminal.end()
             signals.cancel()
@@ -79,6 +91,7 @@ public final class Explorer {
         }
         state.halfBlocks = terminal.unicode
         state.colorMode = terminal.colours.mode
+        state.graphicsSetup = terminal.setup
         (state.width, state.height) = terminal.size
         perform(state.begin())
         var dirty = true
@@ -104,7 +117,7 @@ public final class Explorer {
                 }
             }
             if dirty {
-                terminal.draw(ExplorerFrame(state: state).grid)
+                terminal.draw(ExplorerFrame(state: state))
                 dirty = false
             }
             var events: [ExplorerEvent] = []

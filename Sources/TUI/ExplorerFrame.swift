@@ -103,7 +103,9 @@ public struct ExplorerFrame {
         }
     }
 
-    /// Draws the view's panels; returns their contents (the inspector reads the first).
+    /// Draws the view's panels; returns their contents (the inspector reads the first). With
+    /// a graphics protocol (`state.drawsPixels`) the captions and messages are drawn and the
+    /// picture cells left blank: the pictures go as pixels (`pixelPanels`, `pixels(for:)`).
     @discardableResult
     func drawPanels(_ grid: inout CellGrid) -> [PanelContent] {
         if state.view == .dataset {
@@ -112,7 +114,13 @@ public struct ExplorerFrame {
         }
         guard let first = layout.panels.first else { return [] }
         let config = state.canvas
-        let contents = ViewPanels(state: state).panels(width: first.picture.width, height: first.picture.height * config.pixelsPerCell)
+        let contents: [PanelContent]
+        if state.drawsPixels {
+            contents = ViewPanels(state: state).specs(width: first.picture.width, height: first.picture.height * config.pixelsPerCell)
+                .map { PanelContent(caption: $0.caption, pixels: nil, message: $0.message) }
+        } else {
+            contents = ViewPanels(state: state).panels(width: first.picture.width, height: first.picture.height * config.pixelsPerCell)
+        }
         for (panel, content) in zip(layout.panels, contents) {
             grid.write(content.caption, x: panel.caption.x, y: panel.caption.y, maxWidth: panel.caption.width,
                        foreground: .terminalDefault)
@@ -136,6 +144,48 @@ public struct ExplorerFrame {
                        maxWidth: panel.picture.width, foreground: Palette.highlightText, background: Palette.highlightBackground)
         }
         return contents
+    }
+
+    /// The panels this frame shows in pixels (none in cells mode, in the dataset view, with a
+    /// box open, or on a terminal too small): each picture's slot, cells and key, at the
+    /// cell's pixel size times the panel's cells. Panels with a message and no picture, and
+    /// the one under the spinner, are left to the text.
+    public var pixelPanels: [PixelPanel] {
+        guard state.drawsPixels, !layout.isTooSmall, let first = layout.panels.first else { return [] }
+        let cell = state.graphicsSetup.cellSize
+        let panels = ViewPanels(state: state, boundaries: true)
+        let specs = panels.specs(width: first.picture.width, height: first.picture.height * state.canvas.pixelsPerCell)
+        let spinnerSlot = state.isComputing || state.loading.contains(state.selected) ? layout.panels.count - 1 : nil
+        var out: [PixelPanel] = []
+        for (slot, (panel, spec)) in zip(layout.panels, specs).enumerated() {
+            guard let recipe = spec.recipe, spec.message == nil, slot != spinnerSlot, !panel.picture.isEmpty,
+                  KittyPanelIDs.slots.contains(slot) else { continue }
+            let cursor = state.inspecting
+                ? cursorCell(in: panel.picture.width, panel.picture.height) : nil
+            let key = PanelKey(recipe: recipe, width: panel.picture.width * cell.width, height: panel.picture.height * cell.height,
+                               cursor: cursor.map { PanelKey.CellPosition(column: $0.x, row: $0.y) }, boundaries: true,
+                               state: state, palette: panels.palette, truthPalette: panels.truthPalette)
+            out.append(PixelPanel(slot: slot, cells: panel.picture, key: key))
+        }
+        return out
+    }
+
+    /// The pixels of a panel of `pixelPanels`: composed through Render at the key's size by
+    /// the same `ViewPanels` as the cells, the inspect cursor marked on its cell. `photos`
+    /// keeps the photograph resampled to the last size, shared by the panels of a view.
+    public func pixels(for panel: PixelPanel, photos: inout PanelPhotos) -> RGBImage {
+        let key = panel.key
+        guard let original = state.currentPicture, key.width > 0, key.height > 0 else {
+            return RGBImage(width: max(1, key.width), height: max(1, key.height))
+        }
+        let photo = photos.photo(original, width: key.width, height: key.height)
+        var pixels = ViewPanels(state: state, boundaries: key.boundaries).compose(key.recipe, width: key.width, height: key.height,
+                                                                                  photo: photo)
+        if let cursor = key.cursor {
+            let cell = state.graphicsSetup.cellSize
+            CellMark(cellWidth: cell.width, cellHeight: cell.height).draw(onto: &pixels, column: cursor.column, row: cursor.row)
+        }
+        return pixels
     }
 
     /// The cell under the inspect cursor inside a panel's cells.
@@ -337,6 +387,7 @@ public struct ExplorerFrame {
         var rows = state.model?.protocolRows ?? [("model", state.modelProblem ?? "none loaded")]
         rows.append(("alpha", state.alphaIsActive ? Format.alpha(state.shownAlpha) : "off (no rectifier)"))
         rows.append(("classes", "\(state.classes.count): " + state.classes.joined(separator: ", ")))
+        rows.append(("pictures", state.graphicsSetup.summary))
         if !state.hiddenClasses.isEmpty {
             rows.append(("left out", state.hiddenClasses.sorted().map { state.classes[$0] }.joined(separator: ", ")))
         }

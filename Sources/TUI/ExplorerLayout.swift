@@ -1,5 +1,5 @@
 /// A rectangle of terminal cells.
-public struct Rect: Equatable, Sendable {
+public struct Rect: Hashable, Sendable {
     public var x: Int
     public var y: Int
     public var width: Int
@@ -86,9 +86,10 @@ public struct ExplorerLayout: Equatable, Sendable {
 
     /// The layout of `view` on a `width` x `height` terminal for a picture of `imageAspect`
     /// (width over height); `inspecting` reserves room for the inspect box; `groundTruth`
-    /// adds the ground-truth panel to the compare view.
+    /// adds the ground-truth panel to the compare view; `cellAspect` is a cell's height over
+    /// its width on screen (2 for half blocks, the real cell's for a graphics protocol).
     public init(width: Int, height: Int, view: ExplorerView, imageAspect: Double, inspecting: Bool = false,
-                groundTruth: Bool = false) {
+                groundTruth: Bool = false, cellAspect: Double = 2) {
         self.width = width
         self.height = height
         isTooSmall = width < Self.minimumWidth || height < Self.minimumHeight
@@ -123,7 +124,8 @@ public struct ExplorerLayout: Equatable, Sendable {
 
         let barRows = view == .bias ? 2 : 0
         let available = Rect(x: main.x, y: main.y, width: main.width, height: main.height - barRows)
-        panels = Self.panels(count: view.panelCount(groundTruth: groundTruth), in: available, aspect: imageAspect)
+        panels = Self.panels(count: view.panelCount(groundTruth: groundTruth), in: available, aspect: imageAspect,
+                             cellAspect: cellAspect)
         if barRows > 0 {
             let bottom = panels.map { $0.picture.y + $0.picture.height }.max() ?? available.y
             colourBar = Rect(x: main.x, y: bottom, width: min(main.width, 48), height: barRows)
@@ -132,14 +134,15 @@ public struct ExplorerLayout: Equatable, Sendable {
         }
     }
 
-    /// The largest picture of width/height `aspect` (in pixels, two per cell vertically) that
-    /// fits `columns` x `rows` cells.
-    public static func fit(aspect: Double, columns: Int, rows: Int) -> (columns: Int, rows: Int) {
+    /// The largest picture of width/height `aspect` that fits `columns` x `rows` cells, a
+    /// cell being `cellAspect` times as tall as wide (2: two square pixels a cell).
+    public static func fit(aspect: Double, columns: Int, rows: Int, cellAspect: Double = 2) -> (columns: Int, rows: Int) {
         guard columns > 0, rows > 0 else { return (0, 0) }
         let a = aspect > 0 && aspect.isFinite ? aspect : 1
-        var c = min(columns, Int((Double(rows) * 2 * a).rounded()))
+        let k = cellAspect > 0 && cellAspect.isFinite ? cellAspect : 2
+        var c = min(columns, Int((Double(rows) * k * a).rounded()))
         c = max(1, c)
-        let r = max(1, min(rows, Int((Double(c) / (2 * a)).rounded())))
+        let r = max(1, min(rows, Int((Double(c) / (k * a)).rounded())))
         return (c, r)
     }
 
@@ -149,7 +152,7 @@ public struct ExplorerLayout: Equatable, Sendable {
     /// `count` panels of one size in `area`, on the grid of rows x columns (1 x count, 2 x 2,
     /// ..., count x 1) that shows them largest; each panel is a caption row over its picture.
     /// Ties go to fewer rows (side by side reads as the paper's figure).
-    static func panels(count: Int, in area: Rect, aspect: Double) -> [PanelLayout] {
+    static func panels(count: Int, in area: Rect, aspect: Double, cellAspect: Double = 2) -> [PanelLayout] {
         guard count > 0, area.width > 0, area.height > 1 else { return [] }
         var best: (rows: Int, columns: Int, size: (columns: Int, rows: Int))?
         for rows in 1...count {
@@ -158,7 +161,7 @@ public struct ExplorerLayout: Equatable, Sendable {
             let cellWidth = (area.width - panelGap * (columns - 1)) / columns
             let cellRows = area.height / rows - 1
             guard cellWidth > 0, cellRows > 0 else { continue }
-            let size = fit(aspect: aspect, columns: cellWidth, rows: cellRows)
+            let size = fit(aspect: aspect, columns: cellWidth, rows: cellRows, cellAspect: cellAspect)
             if best == nil || size.columns * size.rows > best!.size.columns * best!.size.rows {
                 best = (rows, columns, size)
             }

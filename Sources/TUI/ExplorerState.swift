@@ -95,6 +95,9 @@ public struct ExplorerState: Sendable {
     /// The colours the terminal shows (the explorer draws through the 256-colour palette on
     /// colour terminals): cells are reduced to them by Render, as `reclip render` does.
     public var colorMode: ColorMode = .truecolor
+    /// How pictures reach the screen: cells (as `CellCanvas` draws them) or a graphics
+    /// protocol with the terminal's cell size in pixels (`GraphicsSetup`, detected at start).
+    public var graphicsSetup: GraphicsSetup = .cells
 
     /// The view on screen.
     public var view: ExplorerView = .compare
@@ -176,6 +179,11 @@ public struct ExplorerState: Sendable {
     /// How pixels become cells on this terminal: Render's canvas, the same as `reclip render`.
     public var canvas: CanvasConfig {
         CanvasConfig(colorMode: colorMode, cellMode: halfBlocks ? .halfBlock : .background)
+    }
+    /// Whether this frame's picture panels are drawn in pixels: a graphics protocol is in
+    /// use and no box (help, protocol) lies over the panels, which a kitty picture would hide.
+    public var drawsPixels: Bool {
+        graphicsSetup.graphics.drawsPixels && !showHelp && !showProtocol && view != .dataset
     }
     /// The engine's maps for the current image, once computed.
     public var currentMaps: SegmentationMaps? {

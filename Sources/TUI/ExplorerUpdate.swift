@@ -63,7 +63,8 @@ extension ExplorerState {
     public var layout: ExplorerLayout {
         ExplorerLayout(width: width, height: height, view: view,
                        imageAspect: currentPicture.map { Double($0.width) / Double(max(1, $0.height)) } ?? 4.0 / 3.0,
-                       inspecting: inspecting, groundTruth: currentEntry?.groundTruth != nil)
+                       inspecting: inspecting, groundTruth: currentEntry?.groundTruth != nil,
+                       cellAspect: graphicsSetup.graphics.drawsPixels ? graphicsSetup.cellAspect : 2)
     }
 
     /// Whether alpha can do anything: a rectifier is loaded (per the model, or per the

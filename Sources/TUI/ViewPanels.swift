@@ -13,15 +13,58 @@ public struct PanelContent: Sendable {
     public var message: String?
 }
 
+/// How a panel's pixels are made, without making them: the one description both the cells
+/// and the graphics protocols compose from (`ViewPanels.compose`), and, with the state's
+/// inputs, the key that tells whether a panel changed (`PanelKey`).
+public enum PanelRecipe: Hashable, Sendable {
+    /// The photograph.
+    case photo
+    /// The ground truth over the photograph.
+    case groundTruth(opacity: Double)
+    /// The arg-max mask at `alpha` over the photograph.
+    case mask(alpha: Float, opacity: Double)
+    /// Class `classIndex`'s class-preference bias (`space` false) or space-preference bias, in RdBu.
+    case bias(space: Bool, classIndex: Int)
+    /// Pixels whose class changes between alpha 0 and `alpha`, over the dimmed photograph.
+    case difference(alpha: Float)
+    /// The dimmed photograph (the difference view before the maps exist).
+    case dimmed
+
+    /// Whether the recipe depends on alpha (what an alpha step redraws).
+    public var dependsOnAlpha: Bool {
+        switch self {
+        case .mask(let alpha, _): return alpha != 0
+        case .difference: return true
+        default: return false
+        }
+    }
+}
+
+/// One panel before composition: its caption, its recipe (nil: no picture) and any message.
+public struct PanelSpec: Sendable, Equatable {
+    public var caption: String
+    public var recipe: PanelRecipe?
+    public var message: String?
+}
+
 /// The pictures of the current view composed at a given pixel size through Render (the
-/// resampler, `MaskOverlay`, `Heatmap`, `DifferenceView`): at panel size for the screen and at
-/// the image's own size when saving. Nothing here draws pixels itself.
+/// resampler, `MaskOverlay`, `Heatmap`, `DifferenceView`): at panel size in cells for the
+/// screen, at the panel's pixel size for a graphics protocol, and at the image's own size when
+/// saving. `specs` says what each panel shows; `compose` makes one panel's pixels; nothing
+/// here draws pixels itself.
 struct ViewPanels {
     let state: ExplorerState
     let palette: [RGB]
+    /// Whether masks get 1-pixel class boundaries (the graphics protocols, whose pixels are
+    /// small enough for a line; a half-block cell would make it a band).
+    var boundaries = false
 
-    init(state: ExplorerState) {
+    /// The colour of mask boundaries.
+    static let boundaryColor = RGB(255, 255, 255)
+
+    init(state: ExplorerState, boundaries: Bool = false) {
         self.state = state
+        self.boundaries = boundaries
         palette = ClassPalette.forClasses(state.classes)
     }
 
@@ -32,29 +75,41 @@ struct ViewPanels {
     /// already at that size (the caller may cache it: it does not change with alpha).
     func panels(width: Int, height: Int, photo: RGBImage? = nil) -> [PanelContent] {
         guard width > 0, height > 0 else { return [] }
-        let count = state.view.panelCount(groundTruth: state.currentEntry?.groundTruth != nil)
+        let specs = specs(width: width, height: height)
         guard let original = state.currentPicture else {
-            let why = state.imageErrors[state.selected] ?? (state.entries.isEmpty ? "no images" : "loading...")
-            return (0..<count).map { _ in PanelContent(caption: "", pixels: nil, message: why) }
+            return specs.map { PanelContent(caption: $0.caption, pixels: nil, message: $0.message) }
         }
         let image = photo ?? AreaResampler.resample(original, width: width, height: height)
+        return specs.map { spec in
+            PanelContent(caption: spec.caption, pixels: spec.recipe.map { compose($0, width: width, height: height, photo: image) },
+                         message: spec.message)
+        }
+    }
+
+    /// What each panel of `state.view` shows; the difference caption's share is counted at
+    /// `width` x `height`.
+    func specs(width: Int, height: Int) -> [PanelSpec] {
+        let count = state.view.panelCount(groundTruth: state.currentEntry?.groundTruth != nil)
+        guard state.currentPicture != nil else {
+            let why = state.imageErrors[state.selected] ?? (state.entries.isEmpty ? "no images" : "loading...")
+            return (0..<count).map { _ in PanelSpec(caption: "", recipe: nil, message: why) }
+        }
         let maps = state.currentMaps
         switch state.view {
         case .dataset:
             return []   // drawn as text and bars, not pictures (DatasetViewDrawing)
         case .compare:
-            var out = [PanelContent(caption: "image", pixels: image, message: nil)]
+            var out = [PanelSpec(caption: "image", recipe: .photo, message: nil)]
             if state.currentEntry?.groundTruth != nil {
-                out.append(groundTruthPanel(over: image, opacity: 1)
-                           ?? PanelContent(caption: "ground truth", pixels: nil, message: "loading..."))
+                out.append(state.currentGroundTruth != nil
+                           ? PanelSpec(caption: "ground truth", recipe: .groundTruth(opacity: 1), message: nil)
+                           : PanelSpec(caption: "ground truth", recipe: nil, message: "loading..."))
             }
             guard let maps else {
-                out += [PanelContent(caption: "raw CLIP", pixels: nil, message: waitingMessage),
-                        PanelContent(caption: "rectified", pixels: nil, message: waitingMessage)]
+                out += [PanelSpec(caption: "raw CLIP", recipe: nil, message: waitingMessage),
+                        PanelSpec(caption: "rectified", recipe: nil, message: waitingMessage)]
                 return out
             }
-            let raw = mask(maps, alpha: 0, width, height)
-            let rect = mask(maps, alpha: state.shownAlpha, width, height)
             let rawScore = score(maps: maps, alpha: 0).map { "  mIoU " + Format.percent($0) } ?? ""
             let rectScore = score(maps: maps, alpha: state.shownAlpha).map { "  mIoU " + Format.percent($0) } ?? ""
             var rectCaption = maps.hasBias ? "rectified (alpha \(Format.alpha(state.shownAlpha)))"
@@ -62,52 +117,73 @@ struct ViewPanels {
             if maps.hasBias && !maps.classesWithoutSpaceBias.isEmpty {
                 rectCaption += "; class bias only: " + maps.classesWithoutSpaceBias.joined(separator: ", ")
             }   // (also in the status line, which has the room a narrow caption lacks)
-            out += [PanelContent(caption: "raw CLIP" + rawScore, pixels: painted(raw, over: image, opacity: 1), message: nil),
-                    PanelContent(caption: rectCaption + rectScore, pixels: painted(rect, over: image, opacity: 1), message: nil)]
+            out += [PanelSpec(caption: "raw CLIP" + rawScore, recipe: .mask(alpha: 0, opacity: 1), message: nil),
+                    PanelSpec(caption: rectCaption + rectScore, recipe: .mask(alpha: state.shownAlpha, opacity: 1), message: nil)]
             return out
         case .bias:
             guard let maps else {
-                return [PanelContent(caption: "class bias", pixels: nil, message: waitingMessage),
-                        PanelContent(caption: "space bias", pixels: nil, message: waitingMessage)]
+                return [PanelSpec(caption: "class bias", recipe: nil, message: waitingMessage),
+                        PanelSpec(caption: "space bias", recipe: nil, message: waitingMessage)]
             }
-            guard let cls = maps.classBias, let spc = maps.spaceBias, maps.classCount > 0 else {
+            guard maps.classBias != nil, maps.spaceBias != nil, maps.classCount > 0 else {
                 let why = "no trained rectifier: no bias maps"
-                return [PanelContent(caption: "class bias", pixels: nil, message: why),
-                        PanelContent(caption: "space bias", pixels: nil, message: why)]
+                return [PanelSpec(caption: "class bias", recipe: nil, message: why),
+                        PanelSpec(caption: "space bias", recipe: nil, message: why)]
             }
             let k = min(state.focusClass, maps.classCount - 1)
             let name = maps.classNames[k]
-            let range = biasRange(maps)
-            return [
-                PanelContent(caption: "class bias: \(name)", pixels: heat(plane(cls, k, maps), maps, range, width, height), message: nil),
-                PanelContent(caption: "space bias: \(name)", pixels: heat(plane(spc, k, maps), maps, range, width, height), message: nil),
-            ]
+            return [PanelSpec(caption: "class bias: \(name)", recipe: .bias(space: false, classIndex: k), message: nil),
+                    PanelSpec(caption: "space bias: \(name)", recipe: .bias(space: true, classIndex: k), message: nil)]
         case .difference:
-            guard let maps else {
-                var dimmed = image
-                DifferenceView(palette: palette).dim(&dimmed)
-                return [PanelContent(caption: "difference", pixels: dimmed, message: waitingMessage)]
-            }
-            var out = image
-            let share = DifferenceView(palette: palette).draw(before: mask(maps, alpha: 0, width, height),
-                                                              after: mask(maps, alpha: state.shownAlpha, width, height), onto: &out)
-            return [PanelContent(caption: "changed by rectifying (alpha 0 -> \(Format.alpha(state.shownAlpha))): \(Format.percent(share)) of pixels",
-                                 pixels: out, message: nil)]
+            guard let maps else { return [PanelSpec(caption: "difference", recipe: .dimmed, message: waitingMessage)] }
+            let share = DifferenceView.changedFraction(mask(maps, alpha: 0, width, height), mask(maps, alpha: state.shownAlpha, width, height))
+            return [PanelSpec(caption: "changed by rectifying (alpha 0 -> \(Format.alpha(state.shownAlpha))): \(Format.percent(share)) of pixels",
+                              recipe: .difference(alpha: state.shownAlpha), message: nil)]
         case .overlay:
             switch state.overlay {
             case .image:
-                return [PanelContent(caption: "image", pixels: image, message: nil)]
+                return [PanelSpec(caption: "image", recipe: .photo, message: nil)]
             case .mask:
-                guard let maps else { return [PanelContent(caption: "mask over image", pixels: image, message: nil)] }
-                return [PanelContent(caption: "mask over image (opacity \(Format.percent(state.opacity)))",
-                                     pixels: painted(mask(maps, alpha: state.shownAlpha, width, height), over: image, opacity: state.opacity),
-                                     message: nil)]
+                guard maps != nil else { return [PanelSpec(caption: "mask over image", recipe: .photo, message: nil)] }
+                return [PanelSpec(caption: "mask over image (opacity \(Format.percent(state.opacity)))",
+                                  recipe: .mask(alpha: state.shownAlpha, opacity: state.opacity), message: nil)]
             case .groundTruth:
-                guard let panel = groundTruthPanel(over: image, opacity: state.opacity) else {
-                    return [PanelContent(caption: "ground truth", pixels: image, message: nil)]
-                }
-                return [PanelContent(caption: "ground truth (opacity \(Format.percent(state.opacity)))", pixels: panel.pixels, message: nil)]
+                guard state.currentGroundTruth != nil else { return [PanelSpec(caption: "ground truth", recipe: .photo, message: nil)] }
+                return [PanelSpec(caption: "ground truth (opacity \(Format.percent(state.opacity)))",
+                                  recipe: .groundTruth(opacity: state.opacity), message: nil)]
             }
+        }
+    }
+
+    /// One panel's pixels at `width` x `height`; `photo` is the current image resampled to that
+    /// size. A recipe whose inputs are gone (no maps, no ground truth) gives the photograph.
+    func compose(_ recipe: PanelRecipe, width: Int, height: Int, photo: RGBImage) -> RGBImage {
+        let maps = state.currentMaps
+        switch recipe {
+        case .photo:
+            return photo
+        case .groundTruth(let opacity):
+            guard let truth = state.currentGroundTruth else { return photo }
+            var pixels = photo
+            MaskOverlay(palette: truthPalette, opacity: opacity, boundaryColor: boundaries ? Self.boundaryColor : nil)
+                .draw(truth, onto: &pixels)
+            return pixels
+        case .mask(let alpha, let opacity):
+            guard let maps else { return photo }
+            return painted(mask(maps, alpha: alpha, width, height), over: photo, opacity: opacity)
+        case .bias(let space, let k):
+            guard let maps, let values = space ? maps.spaceBias : maps.classBias, k < maps.classCount else { return photo }
+            return heat(plane(values, k, maps), maps, biasRange(maps), width, height)
+        case .difference(let alpha):
+            guard let maps else { return photo }
+            var out = photo
+            DifferenceView(palette: palette).draw(before: mask(maps, alpha: 0, width, height),
+                                                  after: mask(maps, alpha: alpha, width, height), onto: &out)
+            return out
+        case .dimmed:
+            var dimmed = photo
+            DifferenceView(palette: palette).dim(&dimmed)
+            return dimmed
         }
     }
 
@@ -121,14 +197,6 @@ struct ViewPanels {
         }
     }
 
-    /// The ground truth over `image` (ignore pixels show the image), with its mIoU caption.
-    func groundTruthPanel(over image: RGBImage, opacity: Double) -> PanelContent? {
-        guard let truth = state.currentGroundTruth else { return nil }
-        var pixels = image
-        MaskOverlay(palette: truthPalette, opacity: opacity).draw(truth, onto: &pixels)
-        return PanelContent(caption: "ground truth", pixels: pixels, message: nil)
-    }
-
     /// The arg-max mask at `alpha`, at `width` x `height`.
     func mask(_ maps: SegmentationMaps, alpha: Float, _ width: Int, _ height: Int) -> ClassMask {
         ClassMask(width: width, height: height, labels: maps.labels(alpha: alpha, width: width, height: height,
@@ -138,7 +206,8 @@ struct ViewPanels {
     /// `mask` in class colours over `image`.
     func painted(_ mask: ClassMask, over image: RGBImage, opacity: Double) -> RGBImage {
         var pixels = image
-        MaskOverlay(palette: palette, opacity: opacity).draw(mask, onto: &pixels)
+        MaskOverlay(palette: palette, opacity: opacity, boundaryColor: boundaries ? Self.boundaryColor : nil)
+            .draw(mask, onto: &pixels)
         return pixels
     }
 

@@ -39,6 +39,8 @@ struct Explore: ParsableCommand {
     @Flag(help: "Images and ground truth only: load no model, not even the bundled one.")
     var noModel = false
 
+    @OptionGroup var picture: GraphicsOptions
+
 
     func run() throws {
         let collection = try paths.isEmpty
@@ -49,7 +51,8 @@ struct Explore: ParsableCommand {
         let names = try ExplorerClasses.resolve(option: classes, file: classesFile, rectifier: trainedClasses,
                                                 dataset: collection.classes)
         let options = ExplorerOptions(entries: collection.entries, classes: names, engine: engine, modelProblem: problem,
-                                      groundTruthClasses: collection.classes)
+                                      groundTruthClasses: collection.classes, graphics: picture.graphics.override,
+                                      cellSize: picture.cellSize?.size)
         let status = try Explorer(options: options).run()
         if status != 0 { throw ExitCode(status) }
     }

@@ -1,5 +1,7 @@
 import Pixels
 import XCTest
+import TestSupport
+import GraphicsTestSupport
 @testable import Render
 
 final class GraphicsProtocolTests: XCTestCase {

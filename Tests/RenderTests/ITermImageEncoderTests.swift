@@ -1,6 +1,8 @@
 import Pixels
 import Foundation
 import XCTest
+import TestSupport
+import GraphicsTestSupport
 @testable import Render
 
 final class ITermImageEncoderTests: XCTestCase {

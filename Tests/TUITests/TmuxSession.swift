@@ -105,8 +105,14 @@ final class TmuxSession {
         try waitFor("\"\(text)\"", seconds: seconds) { $0.contains(text) }
     }
 
-    /// The bytes the pane's program writes while `action` runs and for `settle` seconds after.
+    /// The number of bytes the pane's program writes while `action` runs and for `settle` seconds after.
     func bytesWritten(settle: Double = 0.5, _ action: () throws -> Void) throws -> Int {
+        try output(settle: settle, action).count
+    }
+
+    /// The bytes the pane's program writes while `action` runs and for `settle` seconds after
+    /// (tmux's `pipe-pane -o`: what the program wrote, whatever tmux made of it).
+    func output(settle: Double = 0.5, _ action: () throws -> Void) throws -> [UInt8] {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("\(socket)-pipe-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: file) }
         try run(["pipe-pane", "-t", session, "-o", "cat > " + Self.quoted(file.path)])
@@ -114,7 +120,7 @@ final class TmuxSession {
         usleep(useconds_t(settle * 1_000_000))
         try run(["pipe-pane", "-t", session])
         usleep(100_000)
-        return ((try? FileManager.default.attributesOfItem(atPath: file.path)[.size]) as? Int) ?? 0
+        return (try? [UInt8](Data(contentsOf: file))) ?? []
     }
 
     func resize(width: Int, height: Int) throws {

@@ -1,31 +1,20 @@
 import Pixels
 import Foundation
-@testable import Render
+import Render
+import TestSupport
 
 /// Independent readers of the graphics encoders' bytes, strict enough that any deviation from
 /// the protocol throws: the round-trip tests decode what the encoders write and compare
 /// pixels exactly. Base64 is decoded with Foundation, not the encoder's table.
-struct DecodeError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// SplitMix64, so that property tests draw the same images on every run.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+public struct DecodeError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
 
 extension RGBImage {
-    /// A random image whose colours come from `colors` random colours (all 2^24 if nil).
-    static func random(width: Int, height: Int, colors: Int?, using rng: inout SeededGenerator) -> RGBImage {
+    /// A random image whose colours come from `colors` random colours (all 2^24 if nil), drawn
+    /// with TestSupport's seeded SplitMix64 so that property tests see the same images every run.
+    public static func random(width: Int, height: Int, colors: Int?, using rng: inout SeededGenerator) -> RGBImage {
         let palette = (0..<(colors ?? 0)).map { _ in RGB(UInt8.random(in: 0...255, using: &rng), UInt8.random(in: 0...255, using: &rng), UInt8.random(in: 0...255, using: &rng)) }
         var image = RGBImage(width: width, height: height)
         for y in 0..<height {
@@ -39,14 +28,14 @@ extension RGBImage {
     }
 }
 
-func base64Decode<C: Collection>(_ text: C) throws -> [UInt8] where C.Element == UInt8 {
+public func base64Decode<C: Collection>(_ text: C) throws -> [UInt8] where C.Element == UInt8 {
     guard let data = Data(base64Encoded: Data(text)) else { throw DecodeError("not base64: \(String(decoding: text.prefix(40), as: UTF8.self))") }
     return [UInt8](data)
 }
 
 /// Undoes `TmuxPassthrough.wrap` on a stream of wrapped sequences; throws on any byte outside
 /// a wrapper or an undoubled ESC inside one.
-func unwrapTmux(_ bytes: [UInt8]) throws -> [UInt8] {
+public func unwrapTmux(_ bytes: [UInt8]) throws -> [UInt8] {
     let prefix: [UInt8] = [0x1B] + Array("Ptmux;".utf8)
     var out: [UInt8] = []
     var i = 0
@@ -71,18 +60,18 @@ func unwrapTmux(_ bytes: [UInt8]) throws -> [UInt8] {
 
 // MARK: - Sixel
 
-enum SixelDecoder {
-    struct Result {
-        var image: RGBImage
+public enum SixelDecoder {
+    public struct Result {
+        public var image: RGBImage
         /// Pixels inside the raster no sixel set.
-        var unset: Int
+        public var unset: Int
         /// The colour registers defined, by number.
-        var registers: [Int: RGB]
+        public var registers: [Int: RGB]
     }
 
     /// Reads `ESC P <params> q "pan;pad;W;H <data> ESC \`; pixels outside W x H or an
     /// undefined register throw.
-    static func decode(_ bytes: [UInt8]) throws -> Result {
+    public static func decode(_ bytes: [UInt8]) throws -> Result {
         guard bytes.count >= 4, bytes[0] == 0x1B, bytes[1] == UInt8(ascii: "P"),
               bytes[bytes.count - 2] == 0x1B, bytes[bytes.count - 1] == UInt8(ascii: "\\") else {
             throw DecodeError("not a DCS ... ST string")
@@ -175,20 +164,20 @@ enum SixelDecoder {
 
 // MARK: - Kitty
 
-enum KittyDecoder {
-    struct Result {
+public enum KittyDecoder {
+    public struct Result {
         /// The first chunk's keys.
-        var keys: [String: String]
+        public var keys: [String: String]
         /// The reassembled, base64-decoded payload.
-        var data: [UInt8]
+        public var data: [UInt8]
         /// Base64 bytes of each chunk.
-        var chunkSizes: [Int]
+        public var chunkSizes: [Int]
         /// The pixels: `s` x `v` RGB for f=24, the decoded PNG for f=100.
-        var image: RGBImage
+        public var image: RGBImage
     }
 
     /// Splits `ESC _ G ... ESC \` commands; throws on any byte between them.
-    static func commands(_ bytes: [UInt8]) throws -> [(keys: [(String, String)], payload: [UInt8])] {
+    public static func commands(_ bytes: [UInt8]) throws -> [(keys: [(String, String)], payload: [UInt8])] {
         var out: [(keys: [(String, String)], payload: [UInt8])] = []
         var i = 0
         while i < bytes.count {
@@ -214,7 +203,7 @@ enum KittyDecoder {
     }
 
     /// Reads one chunked transmission, enforcing the chunking rules.
-    static func decode(_ bytes: [UInt8]) throws -> Result {
+    public static func decode(_ bytes: [UInt8]) throws -> Result {
         let commands = try commands(bytes)
         guard let first = commands.first else { throw DecodeError("no command") }
         var keys: [String: String] = [:]
@@ -264,19 +253,19 @@ enum KittyDecoder {
 
 // MARK: - iTerm2
 
-enum ITermDecoder {
-    struct Result {
-        var arguments: [String: String]
-        var file: [UInt8]
-        var image: RGBImage
+public enum ITermDecoder {
+    public struct Result {
+        public var arguments: [String: String]
+        public var file: [UInt8]
+        public var image: RGBImage
         /// 1 for `File=`, else the number of `FilePart`s.
-        var parts: Int
+        public var parts: Int
         /// The longest escape, in bytes.
-        var longestEscape: Int
+        public var longestEscape: Int
     }
 
     /// Splits `ESC ] 1337 ; body` escapes ended by BEL or ST (all the same).
-    static func escapes(_ bytes: [UInt8]) throws -> (bodies: [[UInt8]], terminator: [UInt8], longest: Int) {
+    public static func escapes(_ bytes: [UInt8]) throws -> (bodies: [[UInt8]], terminator: [UInt8], longest: Int) {
         let prefix: [UInt8] = [0x1B, UInt8(ascii: "]")] + Array("1337;".utf8)
         var bodies: [[UInt8]] = []
         var terminator: [UInt8]?
@@ -304,7 +293,7 @@ enum ITermDecoder {
         return (bodies, terminator, longest)
     }
 
-    static func arguments(_ text: Substring) throws -> [String: String] {
+    public static func arguments(_ text: Substring) throws -> [String: String] {
         var out: [String: String] = [:]
         for pair in text.split(separator: ";", omittingEmptySubsequences: false) {
             let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
@@ -314,7 +303,7 @@ enum ITermDecoder {
         return out
     }
 
-    static func decode(_ bytes: [UInt8]) throws -> Result {
+    public static func decode(_ bytes: [UInt8]) throws -> Result {
         let (bodies, _, longest) = try escapes(bytes)
         let first = String(decoding: bodies[0], as: UTF8.self)
         var args: [String: String]
