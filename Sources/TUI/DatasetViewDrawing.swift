@@ -142,7 +142,7 @@ extension ExplorerFrame {
             return
         }
         let half = box.height / 2
-        drawCurve(dataset, title: "dataset mIoU against alpha", colour: RGB(70, 140, 200), &grid,
+        drawCurve(dataset, title: "dataset mIoU", colour: RGB(70, 140, 200), &grid,
                   Rect(x: box.x, y: box.y, width: box.width, height: half))
         if let index = datasetCursorImage, let curve = summary.scores[index]?.meanIoUCurve {
             drawCurve(curve, title: state.entries[index].name, colour: RGB(200, 160, 70), &grid,
@@ -159,7 +159,7 @@ extension ExplorerFrame {
         guard plotHeight >= 1, label + 1 + step * alphas.count <= box.width, values.count == alphas.count else { return }
         let best = AlphaCurve.best(values)
         var heading = title
-        if let best { heading += ": best alpha \(Format.alpha(alphas[best.index])), \(Format.percent(best.value))" }
+        if let best { heading += ": best \(Format.alpha(alphas[best.index])), \(Format.percent(best.value))" }
         grid.write(heading, x: box.x, y: box.y, maxWidth: box.width, foreground: Palette.dimText)
         let finite = values.filter(\.isFinite)
         guard let high = finite.max(), let low = finite.min() else { return }
@@ -195,7 +195,7 @@ extension ExplorerFrame {
     func drawShareCurves(_ summary: DatasetSummary, _ grid: inout CellGrid, _ box: Rect) {
         let curve = summary.shareCurve
         guard !curve.isEmpty, box.height >= 2 else { return }
-        grid.write("pixel share against alpha, 0 -> 2", x: box.x, y: box.y, maxWidth: box.width, foreground: Palette.dimText)
+        grid.write("pixel share by alpha, 0 -> 2", x: box.x, y: box.y, maxWidth: box.width, foreground: Palette.dimText)
         let K = curve[0].count, nameWidth = 10
         let blocks: [Unicode.Scalar] = ["\u{2581}", "\u{2582}", "\u{2583}", "\u{2584}", "\u{2585}", "\u{2586}", "\u{2587}", "\u{2588}"]
         for k in 0..<min(K, box.height - 1) {

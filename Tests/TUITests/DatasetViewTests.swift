@@ -55,9 +55,9 @@ final class DatasetViewTests: XCTestCase {
         let bad = ImageScores.measure(Fixture.maps, alpha: 1, truth: Fixture.truth, width: 40, height: 20)
         s = s.applying(.datasetScored(index: 0, alpha: 1, classes: Fixture.classes, scores: bad)).0
         let text = ExplorerFrame(state: s).grid.text
-        XCTAssertTrue(text.contains("dataset mIoU against alpha: best alpha 0.0, 100%"), text)
-        XCTAssertTrue(text.contains("img0.png: best alpha 0.0, 100%"), text)
-        XCTAssertTrue(text.contains("pixel share against alpha, 0 -> 2"), text)
+        XCTAssertTrue(text.contains("dataset mIoU: best 0.0, 100%"), text)
+        XCTAssertTrue(text.contains("img0.png: best 0.0, 100%"), text)
+        XCTAssertTrue(text.contains("pixel share by alpha, 0 -> 2"), text)
         XCTAssertTrue(text.contains("\u{25BC}") && text.contains("\u{25B2}"), "best and current alpha marked")
     }
 
