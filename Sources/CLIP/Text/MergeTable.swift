@@ -31,10 +31,14 @@ struct MergeTable: Sendable {
         return zip(bs, cs).map { (UInt8($0), Unicode.Scalar(UInt32($1))!) }
     }
 
-    init(text: String, source: String) throws {
+    /// Reads the merges file's text: a header line, then `mergeCount` lines of two symbols
+    /// (later lines are ignored, as `SimpleTokenizer` ignores them). Other counts than CLIP's
+    /// are for tests and the fuzz harness, which need small tables.
+    init(text: String, source: String, mergeCount: Int = MergeTable.mergeCount) throws {
+        precondition(mergeCount >= 1, "a merge table needs at least one merge")
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        guard lines.count > Self.mergeCount else {
-            throw CLIPTokenizer.LoadError(description: "\(source): \(lines.count) lines, expected at least \(Self.mergeCount + 1)")
+        guard lines.count > mergeCount else {
+            throw CLIPTokenizer.LoadError(description: "\(source): \(lines.count) lines, expected at least \(mergeCount + 1)")
         }
         // The vocabulary as UTF-8 strings, in id order.
         let symbols = Self.byteSymbols()
@@ -43,8 +47,8 @@ struct MergeTable: Sendable {
         for (_, s) in symbols { vocab.append(Array(String(s).utf8)) }
         for (_, s) in symbols { vocab.append(Array((String(s) + "</w>").utf8)) }
         var mergeParts = [([UInt8], [UInt8])]()
-        mergeParts.reserveCapacity(Self.mergeCount)
-        for (n, line) in lines[1...Self.mergeCount].enumerated() {
+        mergeParts.reserveCapacity(mergeCount)
+        for (n, line) in lines[1...mergeCount].enumerated() {
             let parts = line.split(separator: " ")
             guard parts.count == 2 else {
                 throw CLIPTokenizer.LoadError(description: "\(source): line \(n + 2): expected two symbols, got '\(line)'")
