@@ -23,10 +23,13 @@ import ModelFiles
 /// cached, so the tokenizer is shared by reference between copies; it is safe to use from
 /// several threads.
 public struct CLIPTokenizer: Sendable {
-    /// A vocabulary or table file that is missing, altered or malformed.
+    /// A vocabulary or table file that is missing, altered or malformed. Text quoted from the
+    /// file reaches the terminal through `terminalSafe` (control characters as `\xNN`).
     public struct LoadError: Error, CustomStringConvertible, Sendable {
-        /// What is wrong, naming the file.
+        /// What is wrong, naming the file, in one line.
         public let description: String
+
+        init(description: String) { self.description = terminalSafe(description) }
     }
 
     /// A text whose tokens do not fit the context and truncation was not asked for.
