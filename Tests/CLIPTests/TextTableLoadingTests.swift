@@ -13,6 +13,18 @@ final class TextTableLoadingTests: XCTestCase {
         return (path, try String(contentsOfFile: path, encoding: .utf8))
     }
 
+    /// A width or ligature line whose source field holds no code point ("width\t\t") indexed
+    /// an empty array.
+    func testTableLineWithoutACodePointIsAnError() throws {
+        let (path, text) = try text("tables-empty-code-point.txt")
+        XCTAssertThrowsError(try CLIPTextCleaner(tables: text, source: path)) { error in
+            XCTAssertEqual("\(error)", "\(path): line 1: expected one code point, got ''")
+        }
+        XCTAssertThrowsError(try CLIPTextCleaner(tables: "ligature\t41 42\t43", source: "t.txt")) { error in
+            XCTAssertEqual("\(error)", "t.txt: line 1: expected one code point, got '41 42'")
+        }
+    }
+
     /// A malformed merges line is quoted in the error: its control characters (a vertical tab,
     /// an escape sequence) are escaped, as in every other error quoting a file.
     func testMergesErrorEscapesControlCharacters() throws {

@@ -42,6 +42,14 @@ struct CLIPTextCleaner: Sendable {
                 return s
             }
         }
+        /// The one code point a table maps from.
+        func scalar<S: StringProtocol>(_ field: S, line: Int) throws -> UInt32 {
+            let s = try scalars(field, line: line)
+            guard s.count == 1 else {
+                throw CLIPTokenizer.LoadError(description: "\(source): line \(line): expected one code point, got '\(field)'")
+            }
+            return s[0].value
+        }
         for (n, line) in text.split(separator: "\n").enumerated() {
             let f = line.split(separator: "\t", omittingEmptySubsequences: false)
             guard f.count == 3 || (f.count == 2 && f[0] == "invalidcp") else {
@@ -50,8 +58,8 @@ struct CLIPTextCleaner: Sendable {
             switch f[0] {
             case "html5": html5[String(f[1])] = try scalars(f[2], line: n + 1)
             case "ftfyhtml": ftfy[String(f[1])] = try scalars(f[2], line: n + 1)
-            case "width": width[try scalars(f[1], line: n + 1)[0].value] = try scalars(f[2], line: n + 1)
-            case "ligature": ligatures[try scalars(f[1], line: n + 1)[0].value] = try scalars(f[2], line: n + 1)
+            case "width": width[try scalar(f[1], line: n + 1)] = try scalars(f[2], line: n + 1)
+            case "ligature": ligatures[try scalar(f[1], line: n + 1)] = try scalars(f[2], line: n + 1)
             case "charref": charrefs[UInt32(f[1], radix: 16) ?? 0] = try scalars(f[2], line: n + 1)
             case "invalidcp": invalid = Set(f[1].split(separator: " ").compactMap { UInt32($0, radix: 16) })
             default: throw CLIPTokenizer.LoadError(description: "\(source): line \(n + 1): unknown table '\(f[0])'")
