@@ -10,7 +10,8 @@
 # or more than 2 GB (-rss_limit_mb=2048); thrown errors are fine (Fuzz/Support). The input
 # that failed is saved under Fuzz/crashes/NAME/ (not committed: a finding becomes a regression
 # test under Tests/). Inputs that found new coverage go to .build-fuzz/corpus/NAME, kept
-# between runs; the committed seeds in Fuzz/corpus/NAME are only read. Prints one line per
+# between runs; the committed seeds in Fuzz/corpus/NAME are only read, and Fuzz/dict/NAME.dict
+# (the format's keywords) is given to libFuzzer when there is one. Prints one line per
 # harness (executions, coverage, corpus, peak memory, verdict) and exits 1 if any failed.
 # Logs: .build-fuzz/logs/NAME.log. See docs/fuzzing.md.
 set -euo pipefail
@@ -59,12 +60,14 @@ for h in "${HARNESSES[@]}"; do
     before=$(ls "$crashes" | wc -l)
     start=$(date +%s)
     status=0
+    dict=()
+    [[ -f $ROOT/Fuzz/dict/$h.dict ]] && dict=(-dict="$ROOT/Fuzz/dict/$h.dict")
     # shellcheck disable=SC2086
-    nice -n 19 "$BIN/fuzz-$h" "$work" "$ROOT/Fuzz/corpus/$h" \
+    nice -n 19 "$BIN/fuzz-$h" "$work" "$ROOT/Fuzz/corpus/$h" "${dict[@]}" \
         -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$crashes/" ${FUZZ_FLAGS:-} >"$log" 2>&1 || status=$?
     elapsed=$(( $(date +%s) - start ))
-    stat() { grep -E "^stat::$1:" "$log" | tail -1 | awk '{print $2}'; }
+    final_stat() { grep -E "^stat::$1:" "$log" | tail -1 | awk '{print $2}'; }
     last=$(grep -E "^#[0-9]+.*cov: " "$log" | tail -1 || true)
     cov=$(sed -nE 's/.* cov: ([0-9]+).*/\1/p' <<<"$last")
     ft=$(sed -nE 's/.* ft: ([0-9]+).*/\1/p' <<<"$last")
@@ -78,8 +81,15 @@ for h in "${HARNESSES[@]}"; do
         saved=$(ls -t "$crashes" | head -1)
         result="FAILED (exit $status): ${what:-see $log}; input: Fuzz/crashes/$h/${saved:-none}"
     fi
-    printf '%-12s %10s %8s %8s %6s %8s %8s  %s\n' "$h" "$elapsed" "$(stat number_of_executed_units)" \
-        "$(stat average_exec_per_sec)" "${cov:--}" "${ft:--}" "$(stat peak_rss_mb)" "$result"
+    printf '%-12s %10s %8s %8s %6s %8s %8s  %s\n' "$h" "$elapsed" "$(final_stat number_of_executed_units)" \
+        "$(final_stat average_exec_per_sec)" "${cov:--}" "${ft:--}" "$(final_stat peak_rss_mb)" "$result"
+    if [[ $result != "no crash" ]]; then
+        # The report and the input itself, so that a CI log is enough to reproduce it.
+        grep -m1 -A30 -E "^==[0-9]+==ERROR|Fatal error|deadly signal|ALARM|out-of-memory" "$log" | sed 's/^/    /' >&2 || true
+        if [[ -n ${saved:-} && $(stat -c %s "$crashes/$saved") -le 16384 ]]; then
+            echo "    input (base64): $(base64 -w0 "$crashes/$saved")" >&2
+        fi
+    fi
     rmdir "$crashes" 2>/dev/null || true
 done
 rmdir "$ROOT/Fuzz/crashes" 2>/dev/null || true
