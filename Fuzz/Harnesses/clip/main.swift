@@ -5,7 +5,8 @@ import Math
 // CLIP architecture inference: `CLIPModel(contentsOf:)` on a safetensors file in either
 // layout (OpenAI or HuggingFace), reading every size off the tensor shapes and the metadata.
 // A model that loads and is small runs both towers once, on a short token row and a small
-// image, so that a shape the inference let through but the forward passes cannot use is found.
+// image, then every dense head (MaskCLIP, SCLIP, ClearCLIP, NACLIP) on two grids, so that a
+// shape the inference let through but the forward passes cannot use is found.
 
 let scratch = ScratchFile(name: "clip.safetensors")
 
@@ -29,6 +30,17 @@ public func fuzzCLIPCheckpoint(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CI
         precondition(global.shape == [a.embedDim], "image embedding \(global.shape)")
         let dense = model.denseFeatures(image, includePositionalEmbedding: true)
         precondition(dense.features.shape == [a.visionGrid, a.visionGrid, a.embedDim], "dense features \(dense.features.shape)")
+        // Every dense head, on the native grid and on one a patch wider (positional embeddings
+        // resized), as the explorer and `reclip eval --head` run them.
+        let wide = Tensor(shape: [3, side, side + a.patchSize], data: pseudoRandomFloats(3 * side * (side + a.patchSize), seed: 4))
+        for input in [image, wide] {
+            let heads = model.denseFeatures(input, heads: DenseHead.allCases, includePositionalEmbedding: true)
+            for head in DenseHead.allCases {
+                let grid = model.patchGrid(input, head: head)
+                precondition(heads[head].features.shape == [grid.height, grid.width, a.embedDim],
+                             "\(head) features \(heads[head].features.shape) for \(input.shape)")
+            }
+        }
     }
     return 0
 }
