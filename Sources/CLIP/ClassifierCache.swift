@@ -4,7 +4,9 @@ import FileIO
 import ModelFiles
 
 /// The on-disk cache of text classifiers, so that the 85 (or 80) x K prompts run through the
-/// text tower once per (weights, class list, template list).
+/// text tower once per (weights, class list, template list); and of each class's row on its
+/// own, so that a list with one new class (typed in the explorer) runs only that class's
+/// prompts. A row depends on its class name, the templates and the weights alone.
 ///
 /// Key: SHA-256 of the weights file's *content* (`WeightsIdentity`), the class list and the
 /// template list. The content hash itself is memoised in the cache folder keyed by the file's
@@ -65,14 +67,54 @@ public struct ClassifierCache: Sendable {
                                     to: file(classes: classes, templates: templates).path)
     }
 
-    /// The cached classifier for `classes` and `templates`, or a new one built with `model`
-    /// (and stored; a cache that cannot be written is not an error).
+    /// The cache file of one class's row.
+    public func rowFile(name: String, templates: PromptTemplateSet = .reclip85) -> URL {
+        var h = SHA256()
+        let key = ([weightsHash, "--class--", name, "--templates--"] + templates.templates).joined(separator: "\n")
+        h.update(Data(key.utf8))
+        return folder.appendingPathComponent("class-\(h.finalize().hex.prefix(32)).safetensors")
+    }
+
+    /// One class's cached row of `embedDim` values, if present and well-formed for these weights.
+    public func loadRow(name: String, templates: PromptTemplateSet = .reclip85, embedDim: Int) -> [Float]? {
+        guard let file = try? SafeTensorsFile(path: rowFile(name: name, templates: templates).path),
+              let t = try? file.tensor("row"), t.shape == [embedDim], t.data.allSatisfy(\.isFinite),
+              file.metadata["weights_hash"] == weightsHash, file.metadata["class"] == name,
+              file.metadata["templates"] == templates.rawValue else { return nil }
+        return t.data
+    }
+
+    /// Stores one class's row (atomically).
+    public func storeRow(_ row: [Float], name: String, templates: PromptTemplateSet = .reclip85) throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try SafeTensorsWriter.write([("row", Tensor(shape: [row.count], data: row))],
+                                    metadata: ["weights_hash": weightsHash, "class": name, "templates": templates.rawValue],
+                                    to: rowFile(name: name, templates: templates).path)
+    }
+
+    /// The cached classifier for `classes` and `templates`, or one assembled from the classes'
+    /// cached rows, with only the classes never seen run through `model` (and stored; a cache
+    /// that cannot be written is not an error).
     public func classifier(model: CLIPModel, classes: [String], templates: PromptTemplateSet,
                            tokenizer: CLIPTokenizer) throws -> TextClassifier {
-        if let cached = load(classes: classes, templates: templates), cached.embedDim == model.architecture.embedDim {
+        let D = model.architecture.embedDim
+        if let cached = load(classes: classes, templates: templates), cached.embedDim == D {
             return cached
         }
-        let c = try TextClassifier(model: model, classes: classes, tokenizer: tokenizer, templates: templates)
+        var rows: [String: [Float]] = [:]
+        var missing: [String] = []
+        for name in classes where rows[name] == nil && !missing.contains(name) {
+            if let row = loadRow(name: name, templates: templates, embedDim: D) { rows[name] = row } else { missing.append(name) }
+        }
+        if !missing.isEmpty {
+            let fresh = try TextClassifier(model: model, classes: missing, tokenizer: tokenizer, templates: templates)
+            for (i, name) in missing.enumerated() {
+                let row = Array(fresh.weights[(i * D)..<((i + 1) * D)])
+                rows[name] = row
+                try? storeRow(row, name: name, templates: templates)
+            }
+        }
+        let c = TextClassifier(weights: classes.flatMap { rows[$0]! }, classCount: classes.count, embedDim: D)
         try? store(c, classes: classes, templates: templates)
         return c
     }

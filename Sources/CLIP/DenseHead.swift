@@ -29,6 +29,16 @@ public enum DenseHead: String, Sendable, CaseIterable {
         }
     }
 
+    /// What the head changes in the last block, for the protocol panel.
+    public var protocolSummary: String {
+        switch self {
+        case .maskclip: return "MaskCLIP (value path of the last block)"
+        case .sclip: return "SCLIP (q-q + k-k attention in the last block, residual and MLP kept)"
+        case .clearclip: return "ClearCLIP (q-q attention in the last block, no residual, no MLP)"
+        case .naclip: return "NACLIP (k-k attention + Gaussian neighbourhood, no residual, no MLP)"
+        }
+    }
+
     /// The templates its paper's text classifier averages: ReCLIP's 85 for MaskCLIP (as ReCLIP
     /// uses it), OpenAI's 80 ImageNet templates for the others.
     public var defaultTemplates: PromptTemplateSet { self == .maskclip ? .reclip85 : .imagenet80 }

@@ -112,4 +112,12 @@ public enum PromptTemplateSet: String, Sendable, CaseIterable {
         case .imagenet80: return Array(promptTemplates.prefix(80))
         }
     }
+
+    /// The set as a person reads it in the protocol panel and messages.
+    public var summary: String {
+        switch self {
+        case .reclip85: return "ReCLIP's 85"
+        case .imagenet80: return "OpenAI's 80 ImageNet"
+        }
+    }
 }

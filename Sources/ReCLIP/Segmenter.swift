@@ -52,13 +52,9 @@ public struct Segmenter: Sendable {
         try rectifier?.checkHead(head)
         let tokenizer = try CLIPTokenizer.shared()
         let templates = templates ?? head.defaultTemplates
-        if let cached = classifierCache?.load(classes: classes, templates: templates),
-           cached.embedDim == model.architecture.embedDim {
-            classifier = cached
-        } else {
-            classifier = try TextClassifier(model: model, classes: classes, tokenizer: tokenizer, templates: templates)
-            try? classifierCache?.store(classifier, classes: classes, templates: templates)
-        }
+        // The cache runs only the classes it has never seen through the text tower.
+        classifier = try classifierCache?.classifier(model: model, classes: classes, templates: templates, tokenizer: tokenizer)
+            ?? TextClassifier(model: model, classes: classes, tokenizer: tokenizer, templates: templates)
         self.head = head
         self.templates = templates
         self.model = model

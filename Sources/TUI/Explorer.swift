@@ -24,9 +24,12 @@ public struct ExplorerOptions: Sendable {
     public var graphics: GraphicsProtocol?
     /// The cell size in pixels asked for (`--cell-size`); nil asks the terminal.
     public var cellSize: CellPixelSize?
+    /// The dense head to start with (`--head`; `h` cycles them).
+    public var head: DenseHead
 
     public init(entries: [ImageEntry], classes: [String], engine: (any SegmentationEngine)?, modelProblem: String? = nil,
-                groundTruthClasses: [String]? = nil, graphics: GraphicsProtocol? = nil, cellSize: CellPixelSize? = nil) {
+                groundTruthClasses: [String]? = nil, graphics: GraphicsProtocol? = nil, cellSize: CellPixelSize? = nil,
+                head: DenseHead = .maskclip) {
         self.entries = entries
         self.classes = classes
         self.engine = engine
@@ -34,6 +37,7 @@ public struct ExplorerOptions: Sendable {
         self.groundTruthClasses = groundTruthClasses
         self.graphics = graphics
         self.cellSize = cellSize
+        self.head = head
     }
 }
 
@@ -59,6 +63,7 @@ public final class Explorer {
                               width: 80, height: 24)
         state.modelProblem = options.modelProblem
         state.groundTruthClasses = options.groundTruthClasses
+        state.head = options.head
     }
 
     /// Runs until `q` or a terminating signal; returns the process exit status (0, or 128 +
@@ -159,15 +164,16 @@ public final class Explorer {
             case .segment(let index):
                 guard let worker, let picture = state.pictures[index] else { continue }
                 let url = state.entries[index].url
-                let classes = state.classes
+                let classes = state.classes, head = state.head
                 let mailbox = self.mailbox
                 tasks[index]?.cancel()
                 tasks[index] = Task.detached(priority: .userInitiated) {
                     do {
-                        let (maps, seconds) = try await worker.segment(url: url, picture: picture, classes: classes) { fraction in
+                        let (maps, seconds) = try await worker.segment(url: url, picture: picture, classes: classes,
+                                                                       head: head) { fraction in
                             mailbox.post(.segmentationProgress(index: index, fraction: fraction))
                         }
-                        mailbox.post(.segmented(index: index, classes: classes, maps: maps, seconds: seconds))
+                        mailbox.post(.segmented(index: index, classes: classes, maps: maps, seconds: seconds, head: head))
                     } catch is CancellationError {
                         return
                     } catch {
@@ -180,7 +186,7 @@ public final class Explorer {
             case .sweepDataset(let alpha):
                 sweep?.cancel()
                 guard let worker else { continue }
-                let entries = state.entries, classes = state.classes
+                let entries = state.entries, classes = state.classes, head = state.head
                 let truthMatches = state.groundTruthClasses.map { $0 == classes } ?? true
                 let mailbox = self.mailbox
                 sweep = Task.detached(priority: .utility) {
@@ -189,11 +195,12 @@ public final class Explorer {
                         do {
                             let picture = try ImageFile.read(path: entry.url.path)
                             let truth = truthMatches ? try entry.groundTruth.map { try ImageFile.readMask(path: $0.path) } : nil
-                            let (maps, _) = try await worker.segment(url: entry.url, picture: picture, classes: classes) { _ in }
+                            let (maps, _) = try await worker.segment(url: entry.url, picture: picture, classes: classes,
+                                                                     head: head) { _ in }
                             let scores = ImageScores.measure(maps, alpha: alpha, truth: truth.flatMap { t in
                                 t.width > 0 && t.height > 0 ? t : nil
                             }, width: picture.width, height: picture.height)
-                            mailbox.post(.datasetScored(index: index, alpha: alpha, classes: classes, scores: scores))
+                            mailbox.post(.datasetScored(index: index, alpha: alpha, classes: classes, scores: scores, head: head))
                         } catch is CancellationError {
                             return
                         } catch {

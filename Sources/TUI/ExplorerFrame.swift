@@ -226,8 +226,22 @@ public struct ExplorerFrame {
         return (rect, deltas)
     }
 
+    /// What rectification does to class `k` on the current maps, as a one-cell mark before its
+    /// name: `~` when only its class bias applies (a class the rectifier's space bias was not
+    /// trained on), nothing when it is rectified in full or when nothing is (the caption says so).
+    func rectificationMark(_ k: Int) -> String? {
+        guard let maps = state.currentMaps, maps.hasBias, state.classes.indices.contains(k) else { return nil }
+        return maps.classesWithoutSpaceBias.contains(state.classes[k]) ? "~" : nil
+    }
+
+    /// The legend's header: how to focus, and what a mark means when one is shown.
+    var legendHeader: String {
+        let marked = state.classes.indices.contains { rectificationMark($0) != nil }
+        return marked ? "classes (~ class bias)" : "classes (c: focus)"
+    }
+
     func legendLabel(_ k: Int, shares: (shares: [Double], deltas: [Int])?) -> String {
-        var label = state.classes[k]
+        var label = (rectificationMark(k) ?? "") + state.classes[k]
         if state.hiddenClasses.contains(k) { return label + " (hidden)" }
         if let shares, k < shares.shares.count {
             label += " " + Format.percent(shares.shares[k])
@@ -244,7 +258,7 @@ public struct ExplorerFrame {
             for y in legend.y..<(legend.y + legend.height) {
                 grid[legend.x, y] = Cell(glyph: "\u{2502}", foreground: Palette.dimText)
             }
-            grid.write("classes (c: focus)", x: legend.x + 2, y: legend.y, maxWidth: legend.width - 2, foreground: Palette.dimText)
+            grid.write(legendHeader, x: legend.x + 2, y: legend.y, maxWidth: legend.width - 2, foreground: Palette.dimText)
             let rows = ExplorerLayout.window(count: state.classes.count, focus: state.focusClass, rows: layout.legendEntryRows)
             for (row, k) in rows.enumerated() {
                 let y = legend.y + 1 + row
@@ -256,19 +270,13 @@ public struct ExplorerFrame {
                            background: on ? Palette.highlightBackground : .terminalDefault)
             }
         } else {
-            var x = legend.x + 1, y = legend.y
-            for k in 0..<state.classes.count {
-                let label = " " + legendLabel(k, shares: shares) + " "
-                if x + 2 + label.count > legend.x + legend.width {
-                    y += 1
-                    x = legend.x + 1
-                    if y >= legend.y + legend.height { break }
-                }
-                grid.write("  ", x: x, y: y, background: .rgb(colour(k)))
-                let on = k == state.focusClass
-                x = grid.write(label, x: x + 2, y: y, maxWidth: legend.x + legend.width - x - 2,
-                               foreground: on ? Palette.highlightText : .terminalDefault,
-                               background: on ? Palette.highlightBackground : .terminalDefault)
+            let labels = state.classes.indices.map { " " + legendLabel($0, shares: shares) + " " }
+            for entry in ExplorerLayout.legendRowEntries(labels: labels, in: legend) {
+                let k = entry.index, on = k == state.focusClass
+                grid.write("  ", x: entry.x, y: entry.y, background: .rgb(colour(k)))
+                grid.write(labels[k], x: entry.x + 2, y: entry.y, maxWidth: entry.width - 2,
+                           foreground: on ? Palette.highlightText : .terminalDefault,
+                           background: on ? Palette.highlightBackground : .terminalDefault)
             }
         }
     }
@@ -318,6 +326,7 @@ public struct ExplorerFrame {
             parts.append(state.alphaIsActive ? (state.automaticAlpha ? "alpha auto \(Format.alpha(state.shownAlpha))"
                                                                      : "alpha \(Format.alpha(state.shownAlpha))") : "alpha off")
             parts.append("model \(model.name) (\(model.variant))")
+            parts.append("head \(state.head.displayName)")
         } else {
             parts.append(state.modelProblem.map { "model: \($0)" } ?? ExplorerState.noModelHint)
         }
@@ -373,9 +382,10 @@ public struct ExplorerFrame {
         "< / >           mask opacity down / up",
         "c / C           next / previous focus class",
         "i               inspect cursor (arrows move it)",
+        "h               next dense head: MaskCLIP, SCLIP, ClearCLIP, NACLIP",
         "Space           leave the focus class out of the masks",
         "a / e / x       add classes, edit the list, remove the focus class",
-        "mouse click     pick image, class, or cell",
+        "mouse click     pick an image or a cell; a class: focus, again: hide",
         "s               save view as PNG and ANSI text",
         "P               the protocol: weights, hash, size, templates, rectifier",
         "?               this help (any key closes)",
@@ -385,6 +395,11 @@ public struct ExplorerFrame {
     /// The settings behind the numbers on screen (`P`), with the live alpha and hidden classes.
     public var protocolLines: [String] {
         var rows = state.model?.protocolRows ?? [("model", state.modelProblem ?? "none loaded")]
+        if state.model != nil {
+            // The live head and its templates (`h`), after the engine's fixed rows.
+            rows.append(("head", state.head.protocolSummary))
+            rows.append(("templates", state.head.defaultTemplates.summary + " (each normalised, averaged, normalised)"))
+        }
         rows.append(("alpha", state.alphaIsActive ? Format.alpha(state.shownAlpha) : "off (no rectifier)"))
         rows.append(("classes", "\(state.classes.count): " + state.classes.joined(separator: ", ")))
         rows.append(("pictures", state.graphicsSetup.summary))

@@ -180,6 +180,26 @@ public struct ExplorerLayout: Equatable, Sendable {
     /// Rows of the legend column that list classes (below its header).
     public var legendEntryRows: Int { legendIsColumn ? max(0, legend.height - 1) : 0 }
 
+    /// Where each class sits when the legend is rows at the bottom: a two-cell swatch then its
+    /// label, wrapped at the legend's width, as far as its rows go (the rest are not shown).
+    /// The drawing and the mouse both read it, so a click lands on the entry drawn there.
+    public static func legendRowEntries(labels: [String], in legend: Rect) -> [(index: Int, x: Int, y: Int, width: Int)] {
+        var entries: [(index: Int, x: Int, y: Int, width: Int)] = []
+        var x = legend.x + 1, y = legend.y
+        for (k, label) in labels.enumerated() {
+            if x + 2 + label.count > legend.x + legend.width {
+                y += 1
+                x = legend.x + 1
+                if y >= legend.y + legend.height { break }
+            }
+            let width = min(2 + label.count, legend.x + legend.width - x)
+            guard width > 0 else { break }
+            entries.append((k, x, y, width))
+            x += width
+        }
+        return entries
+    }
+
     /// The indices shown in a scrolling list of `count` items with `rows` rows, keeping `focus`
     /// visible and as central as the ends allow.
     public static func window(count: Int, focus: Int, rows: Int) -> Range<Int> {

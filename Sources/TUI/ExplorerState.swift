@@ -109,6 +109,9 @@ public struct ExplorerState: Sendable {
     public var alpha: Float = ExplorerState.paperAlpha
     /// The class whose bias maps the bias view shows.
     public var focusClass = 0
+    /// The dense head whose logits are shown and rectified (`h` cycles them); its paper's
+    /// templates go with it.
+    public var head: DenseHead = .maskclip
     /// Whether alpha is chosen per image without labels (`A`, `AutomaticAlpha`).
     public var automaticAlpha = false
     /// Classes left out of the arg-max (Space on the focus class), to see the mask without them.

@@ -25,11 +25,12 @@ public enum ExplorerEvent: Sendable {
     case imageLoaded(index: Int, picture: RGBImage, groundTruth: ClassMask?)
     case imageFailed(index: Int, problem: String)
     case segmentationProgress(index: Int, fraction: Double)
-    /// Maps for `classes`; ignored if the class list has changed since it was asked for.
-    case segmented(index: Int, classes: [String], maps: SegmentationMaps, seconds: Double)
+    /// Maps for `classes` from `head`; ignored if the class list or the head has changed since
+    /// they were asked for.
+    case segmented(index: Int, classes: [String], maps: SegmentationMaps, seconds: Double, head: DenseHead = .maskclip)
     case segmentationFailed(index: Int, problem: String)
-    /// The dataset sweep scored an image (for `classes` at `alpha`; ignored if either changed).
-    case datasetScored(index: Int, alpha: Float, classes: [String], scores: ImageScores)
+    /// The dataset sweep scored an image (for `classes` at `alpha` with `head`; ignored if any changed).
+    case datasetScored(index: Int, alpha: Float, classes: [String], scores: ImageScores, head: DenseHead = .maskclip)
     /// The dataset sweep went through every image.
     case datasetSwept(alpha: Float)
     /// The view was saved to these files.
@@ -120,8 +121,8 @@ extension ExplorerState {
                 segmentations[index] = .computing(progress: max(0, min(1, fraction)))
             }
             return []
-        case .segmented(let index, let forClasses, let maps, let seconds):
-            guard forClasses == classes else { return [] }
+        case .segmented(let index, let forClasses, let maps, let seconds, let forHead):
+            guard forClasses == classes, forHead == head else { return [] }
             segmentations[index] = .done(maps, seconds: seconds)
             // Say plainly which classes the rectifier only half covers (a live vocabulary).
             if index == selected, maps.hasBias, !maps.classesWithoutSpaceBias.isEmpty {
@@ -131,8 +132,8 @@ extension ExplorerState {
         case .segmentationFailed(let index, let problem):
             segmentations[index] = .failed(problem)
             return []
-        case .datasetScored(let index, let a, let forClasses, let scores):
-            guard a == datasetAlpha, forClasses == classes else { return [] }
+        case .datasetScored(let index, let a, let forClasses, let scores, let forHead):
+            guard a == datasetAlpha, forClasses == classes, forHead == head else { return [] }
             datasetScores[index] = scores
             return []
         case .datasetSwept(let a):
@@ -250,6 +251,9 @@ extension ExplorerState {
             if !classes.isEmpty { focusClass = (focusClass + classes.count - 1) % classes.count }
         case .character("i"):
             inspecting.toggle()
+        case .character("h"):
+            let all = DenseHead.allCases
+            return setHead(all[((all.firstIndex(of: head) ?? 0) + 1) % all.count])
         case .character(" "):
             toggleFocusClass()
         case .character("a"):
@@ -319,6 +323,26 @@ extension ExplorerState {
         return effects + requestsForSelection()
     }
 
+    /// A new dense head (`h`): the engine runs again with it, from its cache when the image was
+    /// seen with that head; the dataset view is scored anew. Hidden classes and alpha stay.
+    mutating func setHead(_ new: DenseHead) -> [ExplorerEffect] {
+        guard model != nil else {
+            message = "heads need a model: " + Self.noModelHint
+            return []
+        }
+        var effects: [ExplorerEffect] = []
+        for (index, status) in segmentations {
+            if case .computing = status { effects.append(.cancelSegmentation(index)) }
+        }
+        head = new
+        segmentations = [:]
+        datasetScores = [:]
+        datasetAlpha = nil
+        message = "head \(new.displayName), templates \(new.defaultTemplates.summary)"
+            + (model?.hasRectifier == true && new != .maskclip ? "; the rectifier (trained on MaskCLIP logits) applied as is" : "")
+        return effects + requestsForSelection()
+    }
+
     /// Leaves the focus class out of the arg-max, or takes it back; the last class shown stays.
     mutating func toggleFocusClass() {
         guard classes.indices.contains(focusClass) else { return }
@@ -327,7 +351,7 @@ extension ExplorerState {
             message = "\(classes[focusClass]) back in the masks"
         } else if hiddenClasses.count + 1 < classes.count {
             hiddenClasses.insert(focusClass)
-            message = "\(classes[focusClass]) left out of the masks (Space again to bring it back)"
+            message = "\(classes[focusClass]) left out of the masks (Space or a click again brings it back)"
         } else {
             message = "at least one class must stay in the masks"
         }
@@ -370,10 +394,8 @@ extension ExplorerState {
             if y > layout.list.y && rows.contains(index) { return select(index) }
             return []
         }
-        if layout.legendIsColumn && layout.legend.contains(x, y) {
-            let rows = Self.window(count: classes.count, focus: focusClass, rows: layout.legendEntryRows)
-            let index = rows.lowerBound + (y - layout.legend.y - 1)
-            if y > layout.legend.y && rows.contains(index) { focusClass = index }
+        if layout.legend.contains(x, y) {
+            if let index = legendEntry(x: x, y: y, layout: layout) { clickClass(index) }
             return []
         }
         for panel in layout.panels where panel.picture.contains(x, y) {
@@ -383,6 +405,26 @@ extension ExplorerState {
             return []
         }
         return []
+    }
+
+    /// The class whose legend entry is drawn at cell (`x`, `y`), if any.
+    func legendEntry(x: Int, y: Int, layout: ExplorerLayout) -> Int? {
+        if layout.legendIsColumn {
+            let rows = Self.window(count: classes.count, focus: focusClass, rows: layout.legendEntryRows)
+            let index = rows.lowerBound + (y - layout.legend.y - 1)
+            return y > layout.legend.y && rows.contains(index) ? index : nil
+        }
+        let frame = ExplorerFrame(state: self)
+        let shares = frame.classShares()
+        let labels = classes.indices.map { " " + frame.legendLabel($0, shares: shares) + " " }
+        return ExplorerLayout.legendRowEntries(labels: labels, in: layout.legend)
+            .first { y == $0.y && x >= $0.x && x < $0.x + $0.width }?.index
+    }
+
+    /// A click on a class: the first focuses it (the bias view follows the focus); a click on
+    /// the focus class leaves it out of the masks or takes it back, as Space does.
+    mutating func clickClass(_ index: Int) {
+        if index == focusClass { toggleFocusClass() } else { focusClass = index }
     }
 
     static func window(count: Int, focus: Int, rows: Int) -> Range<Int> {

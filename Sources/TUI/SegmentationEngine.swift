@@ -11,21 +11,21 @@ import ReCLIP
 /// ```swift
 /// struct Engine: SegmentationEngine {
 ///     let info = ModelInfo(name: "clip-b16", variant: "ReCLIP", hasRectifier: true)
-///     func segment(_ picture: RGBImage, classes: [String],
+///     func segment(_ picture: RGBImage, classes: [String], head: DenseHead,
 ///                  progress: @escaping @Sendable (Double) -> Void) async throws -> SegmentationMaps { ... }
 /// }
 /// ```
 public protocol SegmentationEngine: Sendable {
     /// The model as the status line names it.
     var info: ModelInfo { get }
-    /// Segments `picture` for `classes`, reporting progress in 0...1. Implementations should
-    /// check `Task.isCancelled` between stages when they can.
-    func segment(_ picture: RGBImage, classes: [String],
+    /// Segments `picture` for `classes` with the dense `head`, reporting progress in 0...1.
+    /// Implementations should check `Task.isCancelled` between stages when they can.
+    func segment(_ picture: RGBImage, classes: [String], head: DenseHead,
                  progress: @escaping @Sendable (Double) -> Void) async throws -> SegmentationMaps
 }
 
 /// Runs the engine one image at a time in the background and remembers its results per image
-/// and class list, so that coming back to an image costs nothing.
+/// class list and head, so that coming back to an image (or a head) costs nothing.
 actor SegmentationWorker {
     private let engine: any SegmentationEngine
     private var cache: [String: SegmentationMaps] = [:]
@@ -34,13 +34,13 @@ actor SegmentationWorker {
 
     /// The maps for `picture` (from `url`) and `classes`, and the seconds the engine took
     /// (0 when cached). Work whose task was cancelled while waiting its turn is skipped.
-    func segment(url: URL, picture: RGBImage, classes: [String],
+    func segment(url: URL, picture: RGBImage, classes: [String], head: DenseHead,
                  progress: @escaping @Sendable (Double) -> Void) async throws -> (SegmentationMaps, Double) {
-        let key = url.path + "\u{1}" + classes.joined(separator: "\u{1}")
+        let key = ([head.rawValue, url.path] + classes).joined(separator: "\u{1}")
         if let maps = cache[key] { return (maps, 0) }
         try Task.checkCancellation()
         let start = DispatchTime.now().uptimeNanoseconds
-        let maps = try await engine.segment(picture, classes: classes, progress: progress)
+        let maps = try await engine.segment(picture, classes: classes, head: head, progress: progress)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         cache[key] = maps
         return (maps, seconds)

@@ -106,7 +106,7 @@ struct ViewPanels {
                            : PanelSpec(caption: "ground truth", recipe: nil, message: "loading..."))
             }
             guard let maps else {
-                out += [PanelSpec(caption: "raw CLIP", recipe: nil, message: waitingMessage),
+                out += [PanelSpec(caption: rawTitle, recipe: nil, message: waitingMessage),
                         PanelSpec(caption: "rectified", recipe: nil, message: waitingMessage)]
                 return out
             }
@@ -117,7 +117,7 @@ struct ViewPanels {
             if maps.hasBias && !maps.classesWithoutSpaceBias.isEmpty {
                 rectCaption += "; class bias only: " + maps.classesWithoutSpaceBias.joined(separator: ", ")
             }   // (also in the status line, which has the room a narrow caption lacks)
-            out += [PanelSpec(caption: "raw CLIP" + rawScore, recipe: .mask(alpha: 0, opacity: 1), message: nil),
+            out += [PanelSpec(caption: rawTitle + rawScore, recipe: .mask(alpha: 0, opacity: 1), message: nil),
                     PanelSpec(caption: rectCaption + rectScore, recipe: .mask(alpha: state.shownAlpha, opacity: 1), message: nil)]
             return out
         case .bias:
@@ -186,6 +186,9 @@ struct ViewPanels {
             return dimmed
         }
     }
+
+    /// The raw mask's caption: "raw CLIP" for MaskCLIP (ReCLIP's base), else it names the head.
+    var rawTitle: String { state.head == .maskclip ? "raw CLIP" : "raw \(state.head.displayName)" }
 
     /// Why a panel has no mask yet.
     var waitingMessage: String {

@@ -13,8 +13,8 @@ import SceneWorld
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmarks: engine (CLIP towers), render (cells, PSNR), alpha, train (rectifier step), text (tokenizer, SHA-256), dataset (the dataset view).",
-        subcommands: [BenchEngine.self, BenchRender.self, BenchAlpha.self, BenchTrain.self, BenchText.self, BenchDataset.self],
+        abstract: "Benchmarks: engine (CLIP towers), render (cells, PSNR), alpha, train (rectifier step), text (tokenizer, SHA-256), dataset (the dataset view), class (adding a class in the explorer).",
+        subcommands: [BenchEngine.self, BenchRender.self, BenchAlpha.self, BenchTrain.self, BenchText.self, BenchDataset.self, BenchClass.self],
         defaultSubcommand: BenchEngine.self)
 }
 

@@ -35,6 +35,8 @@ struct Explore: ParsableCommand {
     @Option(help: "Which bundled rectifier the bundled model uses: reclip or reclip++ (default: the one chosen on a validation world, in models/world/figures.json).")
     var variant: RectifierVariant?
 
+    @Option(help: "The dense head to start with: maskclip, sclip, clearclip or naclip (h cycles them inside).")
+    var head: DenseHead = .maskclip
 
     @Flag(help: "Images and ground truth only: load no model, not even the bundled one.")
     var noModel = false
@@ -52,7 +54,7 @@ struct Explore: ParsableCommand {
                                                 dataset: collection.classes)
         let options = ExplorerOptions(entries: collection.entries, classes: names, engine: engine, modelProblem: problem,
                                       groundTruthClasses: collection.classes, graphics: picture.graphics.override,
-                                      cellSize: picture.cellSize?.size)
+                                      cellSize: picture.cellSize?.size, head: head)
         let status = try Explorer(options: options).run()
         if status != 0 { throw ExitCode(status) }
     }

@@ -51,19 +51,19 @@ struct SegmenterEngine: SegmentationEngine {
     let size: Int
 
     init(weights: URL, rectifier: URL?, rectifierVariant: String?, size: Int, bundled: Bool = false, figures: String? = nil,
-         protocolRows: [(String, String)] = []) {
+         protocolRows: [(String, String)] = [], classifierFolder: URL = ClassifierCache.defaultFolder) {
         let variant = rectifier == nil ? "MaskCLIP only" : (rectifierVariant ?? "rectified")
         info = ModelInfo(name: bundled ? BundledModel.displayName : weights.deletingPathExtension().lastPathComponent,
                          variant: variant, hasRectifier: rectifier != nil, knowsOnlyTheWorld: bundled, figures: figures,
                          protocolRows: protocolRows)
-        builder = SegmenterBuilder(weights: weights, rectifier: rectifier)
+        builder = SegmenterBuilder(weights: weights, rectifier: rectifier, classifierFolder: classifierFolder)
         self.size = size
     }
 
-    func segment(_ picture: RGBImage, classes: [String],
+    func segment(_ picture: RGBImage, classes: [String], head: DenseHead,
                  progress: @escaping @Sendable (Double) -> Void) async throws -> SegmentationMaps {
         progress(0.05)
-        let segmenter = try await builder.segmenter(classes: classes, progress: progress)
+        let segmenter = try await builder.segmenter(classes: classes, head: head, progress: progress)
         try Task.checkCancellation()
         progress(0.6)
         // The explorer can switch to automatic alpha at any time, so it always wants the image logits.
@@ -73,25 +73,29 @@ struct SegmenterEngine: SegmentationEngine {
     }
 }
 
-/// Builds the `Segmenter` once per class list; owns the loaded model.
+/// Builds the `Segmenter` once per class list and head; owns the loaded model.
 actor SegmenterBuilder {
     let weights: URL
     let rectifierFile: URL?
+    /// Where text classifiers are cached (the RECLIP_HOME cache; a benchmark gives an empty one).
+    let classifierFolder: URL
     private var model: CLIPModel?
     private var hash: String?
-    private var built: [[String]: Segmenter] = [:]
+    private var built: [[String]: Segmenter] = [:]   // keyed by [head] + classes
 
-    init(weights: URL, rectifier: URL?) {
+    init(weights: URL, rectifier: URL?, classifierFolder: URL = ClassifierCache.defaultFolder) {
         self.weights = weights
         self.rectifierFile = rectifier
+        self.classifierFolder = classifierFolder
     }
 
-    func segmenter(classes: [String], progress: @Sendable (Double) -> Void) throws -> Segmenter {
-        if let s = built[classes] { return s }
+    func segmenter(classes: [String], head: DenseHead, progress: @Sendable (Double) -> Void) throws -> Segmenter {
+        let key = [head.rawValue] + classes
+        if let s = built[key] { return s }
         let model = try self.model ?? CLIPModel(contentsOf: weights.path)
         self.model = model
         progress(0.2)
-        let hash = try self.hash ?? WeightsIdentity.contentHash(of: weights, memo: ClassifierCache.defaultFolder)
+        let hash = try self.hash ?? WeightsIdentity.contentHash(of: weights, memo: classifierFolder)
         self.hash = hash
         progress(0.3)
         // A rectifier knows the classes it was trained for. For another list it goes as far as
@@ -100,9 +104,10 @@ actor SegmenterBuilder {
         let trained = try rectifierFile.map { try Rectifier.load(from: $0, weightsHash: hash) }
         let rectifier = trained?.transferred(to: classes)
             ?? (trained?.classNames == classes ? trained : nil)
+        // Each head with its paper's templates (`DenseHead.defaultTemplates`).
         let s = try Segmenter(model: model, classes: classes, rectifier: rectifier,
-                              classifierCache: ClassifierCache(weightsHash: hash))
-        built[classes] = s
+                              classifierCache: ClassifierCache(folder: classifierFolder, weightsHash: hash), head: head)
+        built[key] = s
         return s
     }
 }
@@ -114,8 +119,6 @@ enum ExplorerEngine {
         let hash = (try? WeightsIdentity.contentHash(of: weights, memo: ClassifierCache.defaultFolder)) ?? "unreadable"
         var rows: [(String, String)] = [
             ("weights", weights.path), ("sha-256", hash), ("input", "short side \(size) px, whole image (no sliding window)"),
-            ("head", "MaskCLIP (value path of the last block)"),
-            ("templates", "ReCLIP's 85 (each normalised, averaged, normalised)"),
         ]
         if let rectifier, let trained {
             rows.append(("rectifier", "\(rectifier) (\(trained.variant == .reclip ? "ReCLIP" : "ReCLIP++"))"))

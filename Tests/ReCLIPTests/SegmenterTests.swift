@@ -63,6 +63,42 @@ final class SegmenterTests: XCTestCase {
         assertClose(maps.raw, e["reclip_raw"]!.data, tol: 1e-4, "raw without rectifier")
     }
 
+    /// A list with a new class runs only that class's prompts: the others' rows come from the
+    /// per-class cache (a planted row proves it is read), the new row equals a fresh classifier's,
+    /// and a row file that does not fit (another length, a NaN, other weights) is not used.
+    func testAClassifierIsAssembledFromCachedRowsAndOnlyNewClassesAreComputed() throws {
+        let model = try tinyCLIP(), tokenizer = try CLIPTokenizer.shared()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("reclip-cache-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let cache = ClassifierCache(folder: folder, weightsHash: "w1")
+        let D = model.architecture.embedDim
+        let fresh = try TextClassifier(model: model, classes: ["cat", "dog", "cow"], tokenizer: tokenizer)
+        let two = try cache.classifier(model: model, classes: ["cat", "dog"], templates: .reclip85, tokenizer: tokenizer)
+        assertClose(two.weights, Array(fresh.weights.prefix(2 * D)), tol: 0, "rows computed together or apart")
+        for name in ["cat", "dog"] { XCTAssertNotNil(cache.loadRow(name: name, embedDim: D), name) }
+        XCTAssertNil(cache.loadRow(name: "cow", embedDim: D))
+        XCTAssertNil(cache.loadRow(name: "cat", templates: .imagenet80, embedDim: D), "the templates are part of the key")
+        XCTAssertNil(ClassifierCache(folder: folder, weightsHash: "w2").loadRow(name: "cat", embedDim: D))
+        // Plant a recognisable "cat" row: the three-class list must read it, not recompute it.
+        let planted = (0..<D).map { Float($0) / Float(D) }
+        try cache.storeRow(planted, name: "cat")
+        let three = try cache.classifier(model: model, classes: ["cat", "dog", "cow"], templates: .reclip85, tokenizer: tokenizer)
+        assertClose(Array(three.weights.prefix(D)), planted, tol: 0, "cat from its cached row")
+        assertClose(Array(three.weights.suffix(2 * D)), Array(fresh.weights.suffix(2 * D)), tol: 0, "dog cached, cow computed")
+        XCTAssertNotNil(cache.loadRow(name: "cow", embedDim: D))
+        // Rows that do not fit are recomputed.
+        try cache.storeRow([Float](repeating: 0.5, count: D - 1), name: "horse")
+        XCTAssertNil(cache.loadRow(name: "horse", embedDim: D), "short row")
+        try cache.storeRow([Float.nan] + [Float](repeating: 0.5, count: D - 1), name: "sheep")
+        XCTAssertNil(cache.loadRow(name: "sheep", embedDim: D), "NaN row")
+        let animals = try cache.classifier(model: model, classes: ["horse", "sheep"], templates: .reclip85, tokenizer: tokenizer)
+        let expected = try TextClassifier(model: model, classes: ["horse", "sheep"], tokenizer: tokenizer)
+        assertClose(animals.weights, expected.weights, tol: 0, "bad rows recomputed")
+        // A repeated name is one row, used twice.
+        let twice = try cache.classifier(model: model, classes: ["dog", "dog"], templates: .reclip85, tokenizer: tokenizer)
+        assertClose(twice.weights, Array(fresh.weights[D..<(2 * D)]) + Array(fresh.weights[D..<(2 * D)]), tol: 0, "dog twice")
+    }
+
     func testRectifierForOtherClassesIsRefused() throws {
         let model = try tinyCLIP()
         let r = try Rectifier.load(from: reclipFixtures.appendingPathComponent("reclip.safetensors"))

@@ -81,6 +81,13 @@ final class ExplorerEndToEndTests: XCTestCase {
         screen = try tmux.waitFor("the new class in the legend, rectified by its class bias", seconds: 60) {
             $0.contains("lighthouse") && $0.contains("(not trained on): lighthouse")
         }
+        XCTAssertTrue(screen.contains("~lighthouse"), "the legend marks the class with class bias only: \(screen)")
+        // h: the next dense head, computed in the background and named on screen.
+        try tmux.press("h")
+        screen = try tmux.waitFor("the SCLIP head's masks", seconds: 60) {
+            // The new head's maps are in when the note on the new class comes back.
+            $0.contains("raw SCLIP") && $0.contains("class bias only, no space bias")
+        }
         try tmux.press("q")
         try assertRestored(exit: 0)
     }

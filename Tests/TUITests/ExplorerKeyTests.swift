@@ -1,4 +1,5 @@
 import XCTest
+import CLIP
 @testable import TUI
 
 /// Every key binding, through the pure update function.
@@ -201,6 +202,121 @@ final class ExplorerKeyTests: XCTestCase {
         let nowhere = s.applying(.click(x: 0, y: 0)).0
         XCTAssertEqual(nowhere.selected, 0)
         XCTAssertFalse(nowhere.inspecting)
+    }
+}
+
+/// `h` cycles the dense head: the engine is asked again with it, results for another head are
+/// dropped, the status line, the raw caption and the protocol panel name it.
+final class ExplorerHeadKeyTests: XCTestCase {
+    func testHCyclesTheHeadsAndAsksTheEngineAgain() {
+        let s = Fixture.state()
+        XCTAssertEqual(s.head, .maskclip)
+        XCTAssertTrue(ExplorerFrame(state: s).statusText.contains("head MaskCLIP"))
+        let (next, effects) = s.applying(.key(.character("h")))
+        XCTAssertEqual(next.head, .sclip)
+        XCTAssertTrue(effects.contains(.segment(0)), "\(effects)")
+        XCTAssertNil(next.currentMaps, "MaskCLIP's maps are not shown as SCLIP's")
+        XCTAssertTrue(next.message?.contains("head SCLIP, templates OpenAI's 80 ImageNet") == true, next.message ?? "")
+        XCTAssertTrue(next.message?.contains("applied as is") == true, "the rectifier was trained on MaskCLIP")
+        // A result for the old head that arrives late is dropped; one for the new head is shown.
+        let late = next.applying(.segmented(index: 0, classes: Fixture.classes, maps: Fixture.maps, seconds: 0.1, head: .maskclip)).0
+        XCTAssertNil(late.currentMaps)
+        let done = next.applying(.segmented(index: 0, classes: Fixture.classes, maps: Fixture.maps, seconds: 0.1, head: .sclip)).0
+        XCTAssertNotNil(done.currentMaps)
+        let frame = ExplorerFrame(state: done)
+        XCTAssertTrue(frame.statusText.contains("head SCLIP"), frame.statusText)
+        XCTAssertTrue(frame.grid.text.contains("raw SCLIP"), frame.grid.text)
+        XCTAssertTrue(frame.protocolLines.contains { $0.hasPrefix("head") && $0.contains("SCLIP (q-q + k-k") }, "\(frame.protocolLines)")
+        XCTAssertTrue(frame.protocolLines.contains { $0.hasPrefix("templates") && $0.contains("OpenAI's 80") })
+        // Four presses come back to MaskCLIP; every head is visited once.
+        var seen: [DenseHead] = []
+        var t = s
+        for _ in 0..<4 { t = t.typing("h"); seen.append(t.head) }
+        XCTAssertEqual(seen, [.sclip, .clearclip, .naclip, .maskclip])
+        // Dataset scores for another head are dropped as well.
+        var d = next
+        d.datasetAlpha = 1
+        let scores = ImageScores.measure(Fixture.maps, alpha: 1, truth: nil, width: 8, height: 1)
+        XCTAssertNil(d.applying(.datasetScored(index: 0, alpha: 1, classes: Fixture.classes, scores: scores, head: .maskclip)).0.datasetScores[0])
+        XCTAssertNotNil(d.applying(.datasetScored(index: 0, alpha: 1, classes: Fixture.classes, scores: scores, head: .sclip)).0.datasetScores[0])
+    }
+
+    func testWithoutAModelHExplains() {
+        let s = Fixture.state(model: nil, maps: nil).typing("h")
+        XCTAssertEqual(s.head, .maskclip)
+        XCTAssertTrue(s.message?.contains("heads need a model") == true)
+    }
+}
+
+/// A click on a legend entry focuses the class, a second click hides it, in both legend forms;
+/// a class with only its class bias carries a mark.
+final class ExplorerLegendClickTests: XCTestCase {
+    func testClickFocusesThenHidesThenShowsAgainInTheColumnLegend() {
+        let s = Fixture.state(width: 120, height: 40)
+        let layout = s.layout
+        XCTAssertTrue(layout.legendIsColumn)
+        // "cat" is the second entry row, two rows below the header.
+        let at = (x: layout.legend.x + 6, y: layout.legend.y + 2)
+        let focused = s.applying(.click(x: at.x, y: at.y)).0
+        XCTAssertEqual(focused.focusClass, 1)
+        XCTAssertEqual(focused.hiddenClasses, [])
+        let hidden = focused.applying(.click(x: at.x, y: at.y)).0
+        XCTAssertEqual(hidden.hiddenClasses, [1])
+        XCTAssertTrue(ExplorerFrame(state: hidden).grid.text.contains("cat (hidden)"))
+        XCTAssertFalse(hidden.currentMaps!.labels(alpha: 1, width: 8, height: 1, hidden: hidden.hiddenClasses).contains(1))
+        let shown = hidden.applying(.click(x: at.x, y: at.y)).0
+        XCTAssertEqual(shown.hiddenClasses, [])
+        // The header row is not an entry.
+        XCTAssertEqual(s.applying(.click(x: at.x, y: layout.legend.y)).0.focusClass, 0)
+    }
+
+    func testClickLandsOnTheEntryDrawnThereWhenTheLegendIsRows() throws {
+        let s = Fixture.state(width: 70, height: 30)
+        let layout = s.layout
+        XCTAssertFalse(layout.legendIsColumn)
+        let grid = ExplorerFrame(state: s).grid
+        // Find "grass" on screen and click its first letter: the entry under it is class 2.
+        let rows = (layout.legend.y..<(layout.legend.y + layout.legend.height))
+        let hit = try XCTUnwrap(rows.lazy.compactMap { y -> (Int, Int)? in
+            let line = grid.text(row: y)
+            guard let r = line.range(of: "grass") else { return nil }
+            return (line.distance(from: line.startIndex, to: r.lowerBound), y)
+        }.first, grid.text)
+        let focused = s.applying(.click(x: hit.0, y: hit.1)).0
+        XCTAssertEqual(focused.focusClass, 2)
+        XCTAssertEqual(focused.applying(.click(x: hit.0, y: hit.1)).0.hiddenClasses, [2])
+        // Past the last entry on its row nothing is hit.
+        XCTAssertEqual(s.applying(.click(x: layout.legend.x + layout.legend.width - 1, y: hit.1)).0.focusClass, 0)
+    }
+
+    func testLegendEntriesNeverOverlapAndStayInsideTheLegend() {
+        let legend = Rect(x: 3, y: 10, width: 31, height: 2)
+        let labels = (0..<12).map { " class\($0) \(String(repeating: "x", count: $0 % 5)) " }
+        let entries = ExplorerLayout.legendRowEntries(labels: labels, in: legend)
+        XCTAssertFalse(entries.isEmpty)
+        XCTAssertLessThan(entries.count, labels.count, "two rows cannot hold twelve entries")
+        for (i, e) in entries.enumerated() {
+            XCTAssertEqual(e.index, i)
+            XCTAssertTrue(e.x >= legend.x && e.x + e.width <= legend.x + legend.width, "\(e)")
+            XCTAssertTrue(e.y >= legend.y && e.y < legend.y + legend.height, "\(e)")
+            if i > 0, entries[i - 1].y == e.y { XCTAssertGreaterThanOrEqual(e.x, entries[i - 1].x + entries[i - 1].width) }
+        }
+    }
+
+    func testAClassWithClassBiasOnlyIsMarkedInTheLegend() {
+        var maps = Fixture.maps
+        maps.classesWithoutSpaceBias = ["grass"]
+        let text = ExplorerFrame(state: Fixture.state(maps: maps, width: 120, height: 40)).grid.text
+        XCTAssertTrue(text.contains("~grass"), text)
+        XCTAssertFalse(text.contains("~cat"), text)
+        XCTAssertTrue(text.contains("classes (~ class bias)"), text)
+        let plain = ExplorerFrame(state: Fixture.state(width: 120, height: 40)).grid.text
+        XCTAssertFalse(plain.contains("~grass"), plain)
+        XCTAssertTrue(plain.contains("classes (c: focus)"), plain)
+        // Without a bias nothing is rectified and nothing is marked.
+        var raw = Fixture.rawOnlyMaps
+        raw.classesWithoutSpaceBias = ["grass"]
+        XCTAssertFalse(ExplorerFrame(state: Fixture.state(maps: raw, width: 120, height: 40)).grid.text.contains("~grass"))
     }
 }
 

@@ -51,7 +51,9 @@ final class TmuxSession {
             + " </dev/null >" + Self.quoted(capture.path) + " 2>&1"
         let status = system(command)
         let text = (try? String(contentsOf: capture, encoding: .utf8)) ?? ""
-        guard status == 0 else { throw TmuxError("tmux \(arguments.joined(separator: " ")): \(text)") }
+        guard status == 0 else {
+            throw TmuxError("tmux \(arguments.joined(separator: " ")): \(text)")
+        }
         return text
     }
 
@@ -92,10 +94,10 @@ final class TmuxSession {
             if condition(last) { return last }
             usleep(40_000)
         }
-        // Also on stderr: swift-corelibs-xctest does not print an error thrown out of a test,
-        // which left such failures without a message.
+        // Recorded as a failure before it is thrown: swift-corelibs-xctest does not print an
+        // error thrown out of a test, and `swift test` does not pass the test binary's stderr on.
         let message = "timed out waiting for \(what); the screen was:\n\(last)"
-        FileHandle.standardError.write(Data(("TmuxSession: " + message + "\n").utf8))
+        XCTFail("TmuxSession: " + message)
         throw TmuxError(message)
     }
 
