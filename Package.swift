@@ -63,7 +63,11 @@ let package = Package(
         .target(name: "CJPEGShim", dependencies: ["CJPEG"], linkerSettings: [.linkedLibrary("jpeg")]),
         .target(name: "Render", dependencies: ["Pixels", "FileIO", "CPNG", "CJPEGShim", "CZlib"]),
         .target(name: "Datasets", dependencies: ["Pixels", "Math", "FileIO", "Render", "CLIP", "ReCLIP", "SceneWorld"]),
-        .target(name: "TUI", dependencies: ["Pixels", "FileIO", "Render", "CLIP", "ReCLIP", "Datasets", "CNCurses"]),
+        // The terminal put back on a crash or an exit that skips the explorer's clean-up: a
+        // signal handler can only make async-signal-safe calls, so it is C.
+        .target(name: "CTerminalGuard"),
+        .target(name: "TUI", dependencies: ["Pixels", "FileIO", "Render", "CLIP", "ReCLIP", "Datasets", "CNCurses",
+                                            "CTerminalGuard"]),
         .executableTarget(
             name: "reclip",
             dependencies: [

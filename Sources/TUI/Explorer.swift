@@ -55,6 +55,8 @@ public final class Explorer {
     var tasks: [Int: Task<Void, Never>] = [:]
     /// The dataset view's background sweep, if one runs.
     var sweep: Task<Void, Never>?
+    /// Engine jobs (segmentations, the dataset sweep) still running, and saves still writing.
+    public let computing = WorkInFlight(), saving = WorkInFlight()
 
     public init(options: ExplorerOptions) {
         self.options = options
@@ -67,7 +69,9 @@ public final class Explorer {
     }
 
     /// Runs until `q` or a terminating signal; returns the process exit status (0, or 128 +
-    /// the signal). The terminal is restored in every case.
+    /// the signal). The terminal is restored in every case. Background jobs are cancelled on
+    /// the way out, but an engine job cannot stop inside a matrix product: before the process
+    /// exits, call `endProcessSafely(status:)`.
     ///
     /// The loop runs on the main thread (hopping there if called elsewhere): it has no signals
     /// blocked, unlike the concurrency pool's threads, so suspending with SIGTSTP works.
@@ -77,6 +81,17 @@ public final class Explorer {
         // ever touched by the main thread while it runs (one owner, never two at once).
         nonisolated(unsafe) let explorer = self
         return try DispatchQueue.main.sync { try explorer.loop() }
+    }
+
+    /// Ends the process after the explorer: waits for saves to finish, gives cancelled engine
+    /// jobs `grace` seconds, then exits normally if none runs, or with `_exit` if one still
+    /// does (exit-time destructors, OpenBLAS's among them, would free memory it is using).
+    public func endProcessSafely(status: Int32, grace: Double = 0.2) -> Never {
+        _ = saving.waitUntilIdle(seconds: nil)
+        let idle = computing.waitUntilIdle(seconds: grace)
+        fflush(nil)
+        if idle { exit(status) }
+        _exit(status)
     }
 
     func loop() throws -> Int32 {
@@ -167,7 +182,10 @@ public final class Explorer {
                 let classes = state.classes, head = state.head
                 let mailbox = self.mailbox
                 tasks[index]?.cancel()
+                let computing = self.computing
+                computing.begin()
                 tasks[index] = Task.detached(priority: .userInitiated) {
+                    defer { computing.end() }
                     do {
                         let (maps, seconds) = try await worker.segment(url: url, picture: picture, classes: classes,
                                                                        head: head) { fraction in
@@ -189,7 +207,10 @@ public final class Explorer {
                 let entries = state.entries, classes = state.classes, head = state.head
                 let truthMatches = state.groundTruthClasses.map { $0 == classes } ?? true
                 let mailbox = self.mailbox
+                let computing = self.computing
+                computing.begin()
                 sweep = Task.detached(priority: .utility) {
+                    defer { computing.end() }
                     for (index, entry) in entries.enumerated() {
                         if Task.isCancelled { return }
                         do {
@@ -212,7 +233,10 @@ public final class Explorer {
             case .save:
                 let snapshot = state
                 let mailbox = self.mailbox
+                let saving = self.saving
+                saving.begin()
                 Task.detached(priority: .utility) {
+                    defer { saving.end() }
                     do {
                         mailbox.post(.saved(paths: try ViewExport(state: snapshot).write()))
                     } catch {

@@ -1,4 +1,5 @@
 import CNCurses
+import CTerminalGuard
 import Foundation
 import Render
 #if canImport(Glibc)
@@ -51,8 +52,11 @@ final class Terminal {
             throw TerminalError("TERM=\(term.isEmpty ? "(unset)" : term) cannot draw the explorer; use `reclip render IMAGE` to print masks as ANSI text")
         }
         unicode = String(cString: nl_langinfo(nl_item(CODESET))) == "UTF-8"
+        // From here to `end()` a crash, a trap or a stray exit puts the terminal back as it is now.
+        _ = reclip_terminal_guard_arm(STDOUT_FILENO)
         var setup = Terminal.detect(override: override, cellSize: cellSize, unicode: unicode)
         guard newterm(nil, reclip_stdout(), reclip_stdin()) != nil else {
+            reclip_terminal_guard_disarm()
             throw TerminalError("no terminfo entry for TERM=\(term); use `reclip render IMAGE` to print masks as ANSI text")
         }
         cbreak()
@@ -242,5 +246,6 @@ final class Terminal {
         writePictures(graphics.removeAll())
         curs_set(1)
         endwin()
+        reclip_terminal_guard_disarm()
     }
 }

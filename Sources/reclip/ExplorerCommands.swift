@@ -55,7 +55,8 @@ struct Explore: ParsableCommand {
         let options = ExplorerOptions(entries: collection.entries, classes: names, engine: engine, modelProblem: problem,
                                       groundTruthClasses: collection.classes, graphics: picture.graphics.override,
                                       cellSize: picture.cellSize?.size, head: head)
-        let status = try Explorer(options: options).run()
-        if status != 0 { throw ExitCode(status) }
+        let explorer = Explorer(options: options)
+        let status = try explorer.run()
+        explorer.endProcessSafely(status: status)
     }
 }

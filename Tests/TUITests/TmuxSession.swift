@@ -50,7 +50,8 @@ final class TmuxSession {
         let command = ([tmux, "-L", socket] + arguments).map(Self.quoted).joined(separator: " ")
             + " </dev/null >" + Self.quoted(capture.path) + " 2>&1"
         let status = system(command)
-        let text = (try? String(contentsOf: capture, encoding: .utf8)) ?? ""
+        // Decoded leniently: a screen may hold bytes that are not UTF-8 (a crash report's registers).
+        let text = (try? Data(contentsOf: capture)).map { String(decoding: $0, as: UTF8.self) } ?? ""
         guard status == 0 else {
             throw TmuxError("tmux \(arguments.joined(separator: " ")): \(text)")
         }
