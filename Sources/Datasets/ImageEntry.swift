@@ -7,9 +7,15 @@ public struct ImageEntry: Sendable, Equatable {
     /// A palette PNG whose indices are class indices (255 = ignore), if known.
     public let groundTruth: URL?
 
-    public init(url: URL, groundTruth: URL? = nil) {
+    /// Whether the image belongs to a generated world dataset (a `world.json` beside its
+    /// folder), which the bundled small CLIP knows; found once, here, never while drawing.
+    public let fromWorld: Bool
+
+    /// `fromWorld` nil looks at the folder (`BundledModel.isWorldImage`).
+    public init(url: URL, groundTruth: URL? = nil, fromWorld: Bool? = nil) {
         self.url = url
         self.groundTruth = groundTruth
+        self.fromWorld = fromWorld ?? BundledModel.isWorldImage(url)
     }
 
     /// The file name shown in the side list.

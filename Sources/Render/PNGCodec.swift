@@ -80,7 +80,12 @@ public enum PNGCodec {
     /// Other kinds are refused, because their pixels are not indices.
     public static func decodeIndexed(_ bytes: [UInt8], name: String,
                                      maxPixels: Int = ImageFile.defaultMaxPixels) throws -> IndexedImage {
-        try reading(bytes, name: name, maxPixels: maxPixels) { image in
+        // A JPEG is a picture, not a mask: its lossy colours hold no class indices.
+        if bytes.starts(with: [0xFF, 0xD8]) {
+            throw RenderError(file: name, .invalidArgument(
+                "a JPEG cannot hold a class mask (lossy colours, no indices): give a palette or 8-bit grey PNG"))
+        }
+        return try reading(bytes, name: name, maxPixels: maxPixels) { image in
             let (width, height) = (Int(image.pointee.width), Int(image.pointee.height))
             var indices = [UInt8](repeating: 0, count: width * height)
             var black = png_color(red: 0, green: 0, blue: 0)

@@ -59,12 +59,16 @@ struct ViewPanels {
     /// small enough for a line; a half-block cell would make it a band).
     var boundaries = false
 
+    /// Masks kept from earlier frames (nil: each computed here).
+    var memo: LabelMemo?
+
     /// The colour of mask boundaries.
     static let boundaryColor = RGB(255, 255, 255)
 
-    init(state: ExplorerState, boundaries: Bool = false) {
+    init(state: ExplorerState, boundaries: Bool = false, memo: LabelMemo? = nil) {
         self.state = state
         self.boundaries = boundaries
+        self.memo = memo
         palette = ClassPalette.forClasses(state.classes)
     }
 
@@ -202,8 +206,9 @@ struct ViewPanels {
 
     /// The arg-max mask at `alpha`, at `width` x `height`.
     func mask(_ maps: SegmentationMaps, alpha: Float, _ width: Int, _ height: Int) -> ClassMask {
-        ClassMask(width: width, height: height, labels: maps.labels(alpha: alpha, width: width, height: height,
-                                                                    hidden: state.hiddenClasses))
+        ClassMask(width: width, height: height,
+                  labels: memo?.labels(maps, alpha: alpha, width: width, height: height, hidden: state.hiddenClasses)
+                      ?? maps.labels(alpha: alpha, width: width, height: height, hidden: state.hiddenClasses))
     }
 
     /// `mask` in class colours over `image`.

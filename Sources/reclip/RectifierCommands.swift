@@ -95,6 +95,10 @@ struct SegmentCommand: ParsableCommand {
             throw RectifierCommandError("--classes is required with --weights")
         }
         let names = try RectifierInputs.classes(classList)
+        // Checked before any work: a palette PNG has 256 entries.
+        if maskOut != nil && names.count > 256 {
+            throw RectifierCommandError("--mask-out: a palette PNG holds at most 256 classes, and \(names.count) are given")
+        }
         let model = try RectifierInputs.model(selection.weights)
         let hash = try RectifierInputs.weightsHash(selection.weights)
         let options = try inference.options(size: selection.size)
@@ -429,6 +433,10 @@ struct BenchAlpha: ParsableCommand {
     func run() throws {
         let ms = RectifierBenchmark.alphaMilliseconds(classes: classes)
         print(String(format: "alpha change (%d classes, 28x28 grid -> 200x120 view): %.2f ms (median of 50)", classes, ms))
+        for view in [ExplorerView.compare, .bias, .overlay] {
+            print(String(format: "whole frame, %@ view (%d classes, 200x60 cells, 448x336 photo): %.2f ms (median of 30 alpha steps)",
+                         "\(view)", classes, FrameBenchmark.milliseconds(classes: classes, view: view)))
+        }
     }
 }
 

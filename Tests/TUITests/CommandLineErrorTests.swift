@@ -72,6 +72,20 @@ final class CommandLineErrorTests: XCTestCase {
         try assertOneLineError(["segment", "--image", Self.thinPNG()], contains: "the limit is 4096")
     }
 
+    /// A JPEG given as a mask is named for what it is; more classes than a palette PNG holds
+    /// are refused before the model is even loaded.
+    func testAJPEGMaskAndTooManyClassesForAMaskAreRefusedUpFront() throws {
+        let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        let image = here.appendingPathComponent("../../samples/world/JPEGImages/world_000000.png").standardized.path
+        let jpeg = here.appendingPathComponent("../Fixtures/render/orient6.jpg").standardized.path
+        try assertOneLineError(["render", image, "--mask", jpeg, "--width", "20"], contains: "a JPEG cannot hold a class mask")
+        let classes = (0..<257).map { "class\($0)" }.joined(separator: ",")
+        let r = try run(["segment", "--image", image, "--classes", classes, "--mask-out", NSTemporaryDirectory() + "never.png"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("--mask-out: a palette PNG holds at most 256 classes, and 257 are given"), r.stderr)
+        XCTAssertLessThan(r.seconds, 5, "refused before 257 x 85 prompts run through the text tower")
+    }
+
     /// The committed 300x1 PNG (made by scripts/fixtures/make_render_fixtures.py).
     static func thinPNG() -> String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent()

@@ -3,6 +3,7 @@ import Render
 import XCTest
 @testable import TUI
 import Datasets
+import ReCLIP
 
 /// Frames drawn from states: what a person would read on screen.
 final class ExplorerFrameTests: XCTestCase {
@@ -176,5 +177,45 @@ final class ExplorerFrameTests: XCTestCase {
         let cell = ExplorerFrame(state: s).grid[p.x, p.y]
         XCTAssertEqual(cell.glyph, " ")
         XCTAssertEqual(cell.background, .rgb(RGB(40, 80, 220)))
+    }
+}
+
+/// The masks and the photo kept from frame to frame change nothing on screen: a run of frames
+/// drawn with one memo (as `Terminal` draws them) equals each frame drawn afresh, through alpha
+/// steps, hidden classes, views, and maps replaced by new ones, equal or not.
+final class FrameMemoTests: XCTestCase {
+    func testFramesWithTheMemoEqualFramesDrawnAfresh() {
+        let memo = LabelMemo()
+        var photos = PanelPhotos()
+        var s = Fixture.state(truth: Fixture.truth, width: 120, height: 40)
+        var other = Fixture.maps
+        other = SegmentationMaps(classNames: other.classNames, gridWidth: other.gridWidth, gridHeight: other.gridHeight,
+                                 raw: other.raw.reversed(), classBias: other.classBias, spaceBias: other.spaceBias, bias: other.bias)
+        var steps = 0
+        for view in [ExplorerView.compare, .overlay, .difference, .bias] {
+            s.view = view
+            for alpha: Float in [1, 0, 0.5, 1, 2, 0.5] {
+                for hidden: Set<Int> in [[], [1]] {
+                    s.alpha = alpha
+                    s.hiddenClasses = hidden
+                    XCTAssertEqual(ExplorerFrame(state: s, memo: memo).grid(photos: &photos), ExplorerFrame(state: s).grid,
+                                   "\(view) alpha \(alpha) hidden \(hidden)")
+                    steps += 1
+                }
+            }
+            // New maps with other values, then the first maps again but newly allocated.
+            s.segmentations[0] = .done(other, seconds: 0.1)
+            XCTAssertEqual(ExplorerFrame(state: s, memo: memo).grid(photos: &photos), ExplorerFrame(state: s).grid, "\(view) other maps")
+            let copy = Fixture.maps
+            s.segmentations[0] = .done(copy, seconds: 0.1)
+            XCTAssertEqual(ExplorerFrame(state: s, memo: memo).grid(photos: &photos), ExplorerFrame(state: s).grid, "\(view) maps again")
+        }
+        XCTAssertEqual(steps, 48)
+        // The memo recognises copies of one computation and nothing else.
+        let maps = Fixture.maps
+        let copy = maps
+        XCTAssertTrue(LabelMemo.same(maps, copy))
+        XCTAssertFalse(LabelMemo.same(maps, Fixture.maps), "equal values, another computation")
+        XCTAssertFalse(LabelMemo.same(maps, other))
     }
 }
