@@ -223,18 +223,18 @@ struct TrainCommand: ParsableCommand {
     static func run(_ config: TrainingConfiguration, model: CLIPModel, hash: String, classes names: [String],
                     images files: [URL], output out: String, resume: Bool, terminalOnly: Bool = false) throws -> Bool {
         let drawsProgress = !terminalOnly || isatty(STDERR_FILENO) == 1
+        let run = TrainingRun(model: model, classes: names, configuration: config, weightsHash: hash,
+                              cacheFolder: ClassifierCache.defaultFolder, output: URL(fileURLWithPath: out))
+        if let start = try run.initialRectifier() {
+            RectifierInputs.stderr("starting from \(start.source) (\(start.variant.rawValue)): \(files.count) images, \(config.epochs) epoch(s), "
+                                   + "\(config.epochs * ((files.count + config.batchSize - 1) / config.batchSize)) steps, lr \(config.optimiser.learningRate)\n")
+        }
         let cache = ClassifierCache(weightsHash: hash)
         let classifier: TextClassifier
         if let c = cache.load(classes: names) { classifier = c } else {
             RectifierInputs.stderr("building the text classifier (85 templates x \(names.count) classes)...\n")
             classifier = try TextClassifier(model: model, classes: names, tokenizer: CLIPTokenizer.shared())
             try? cache.store(classifier, classes: names)
-        }
-        let run = TrainingRun(model: model, classes: names, configuration: config, weightsHash: hash,
-                              cacheFolder: ClassifierCache.defaultFolder, output: URL(fileURLWithPath: out))
-        if let start = try run.initialRectifier() {
-            RectifierInputs.stderr("starting from \(start.source) (\(start.variant.rawValue)): \(files.count) images, \(config.epochs) epoch(s), "
-                                   + "\(config.epochs * ((files.count + config.batchSize - 1) / config.batchSize)) steps, lr \(config.optimiser.learningRate)\n")
         }
         let signals = SignalEvents([SIGINT])
         defer { signals.cancel() }
