@@ -52,15 +52,23 @@ extension TrainingConfiguration {
         c.head = start.trainedHead
         c.initialisation = url
         c.checkpointEvery = 0
-        if let text = m["size"], let size = Int(text), size >= 16 { c.size = size }
+        // The file is input: a recorded value outside what `reclip train` accepts is ignored.
+        if let text = m["size"], let size = Int(text), (16...4096).contains(size) { c.size = size }
         if let text = m["seed"], let seed = UInt64(text) { c.seed = seed }
         if let rule = m["pseudo_labels"] {
             // "threshold 23.0, top 5" (ReCLIP) or "crop vote, window 56, step 28, at least 1 vote(s)" (ReCLIP++).
             let numbers = rule.split(whereSeparator: { $0 == " " || $0 == "," }).compactMap { Float($0) }
-            if rule.hasPrefix("threshold"), numbers.count == 2, numbers[0].isFinite, numbers[1] >= 1 {
-                c.labelThreshold = numbers[0]; c.labelTopK = Int(numbers[1])
-            } else if rule.hasPrefix("crop vote"), numbers.count == 3, numbers.allSatisfy({ $0 >= 1 }) {
-                c.cropWindow = Int(numbers[0]); c.cropStep = Int(numbers[1]); c.cropMinimumVotes = Int(numbers[2])
+            /// A whole number in `range`, or nil (NaN, infinite, fractional or out of range).
+            func whole(_ x: Float, _ range: ClosedRange<Int>) -> Int? {
+                guard x.isFinite, x.rounded() == x, x >= Float(range.lowerBound), x <= Float(range.upperBound) else { return nil }
+                return Int(x)
+            }
+            if rule.hasPrefix("threshold"), numbers.count == 2, numbers[0].isFinite, abs(numbers[0]) <= 1000,
+               let k = whole(numbers[1], 1...1000) {
+                c.labelThreshold = numbers[0]; c.labelTopK = k
+            } else if rule.hasPrefix("crop vote"), numbers.count == 3, let window = whole(numbers[0], 8...c.size),
+                      let step = whole(numbers[1], 1...window), let votes = whole(numbers[2], 1...10_000) {
+                c.cropWindow = window; c.cropStep = step; c.cropMinimumVotes = votes
             }
         }
         let schedule = AdaptationSchedule(images: images)
