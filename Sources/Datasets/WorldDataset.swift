@@ -43,6 +43,9 @@ public enum WorldDataset {
         let validationCount: Int
         let classes: [String]
         let biases: WorldBiases
+        /// The camera stage when it is not the standard one (absent for standard worlds, whose
+        /// files stay as they were).
+        let camera: WorldCameraSettings?
     }
 
     /// Writes scenes `0 ..< count`; the first `validationFraction` of them (rounded up) form
@@ -104,7 +107,8 @@ public enum WorldDataset {
         try writeText(WorldGenerator.classNames.map { $0 + "\n" }.joined(), to: root.appendingPathComponent("classes.txt"))
         try writeText(captions.map { $0 + "\n" }.joined(), to: root.appendingPathComponent("captions.txt"))
         let description = Description(generator: "reclip world", seed: world.seed, size: world.size, count: count,
-                                      validationCount: validationCount, classes: WorldGenerator.classNames, biases: world.biases)
+                                      validationCount: validationCount, classes: WorldGenerator.classNames, biases: world.biases,
+                                      camera: world.camera == .standard ? nil : world.camera)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let json = try encoder.encode(description)

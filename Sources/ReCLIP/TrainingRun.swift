@@ -28,6 +28,10 @@ public struct TrainingConfiguration: Sendable {
     public var cropMinimumVotes: Int = 1
     /// The dense head whose logits the rectifier learns the bias of (the authors: MaskCLIP).
     public var head: DenseHead = .maskclip
+    /// Start from this rectifier instead of a seeded random one (`reclip train --init`); it
+    /// must fit the run (`TrainingRun.initialRectifier(from:)` checks it) and the written file
+    /// records it (`initialised_from`, `adapted_images`).
+    public var initialisation: URL?
     public init() {}
 }
 
@@ -73,6 +77,35 @@ public struct TrainingRun {
     var gridSide: Int {
         let p = model.architecture.patchSize, s = configuration.size
         return configuration.head.padsToPatchMultiple ? (s + p - 1) / p : s / p
+    }
+
+    /// The rectifier a run starts from (`configuration.initialisation`), checked against the
+    /// run: the file exists and loads, records this run's classes (when it records any) and
+    /// CLIP weights, is of the run's variant, was trained on the run's head, and its tensors fit
+    /// the CLIP (`checkCompatible(with:)`). Every problem is one `RectifierFileError` naming
+    /// the file.
+    ///
+    /// ```swift
+    /// var c = TrainingConfiguration(); c.initialisation = URL(fileURLWithPath: "models/world/rectifier-reclip.safetensors")
+    /// let start = try TrainingRun(model: m, classes: k, configuration: c, ...).initialRectifier()
+    /// ```
+    public func initialRectifier() throws -> Rectifier? {
+        guard let url = configuration.initialisation else { return nil }
+        let c = configuration
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw RectifierFileError(file: url.path, problem: "no such rectifier file to start from (--init)")
+        }
+        let r = try Rectifier.load(from: url, classes: classes, weightsHash: weightsHash)
+        guard r.variant == c.variant else {
+            throw RectifierFileError(file: url.path, problem: "holds a \(r.variant.rawValue) rectifier, the run trains \(c.variant.rawValue): "
+                                     + "pass --variant \(r.variant.rawValue)")
+        }
+        guard r.trainedHead == c.head else {
+            throw RectifierFileError(file: url.path, problem: "was trained on \(r.trainedHead.rawValue) logits, the run trains on "
+                                     + "\(c.head.rawValue): pass --head \(r.trainedHead.rawValue)")
+        }
+        try r.checkCompatible(with: model)
+        return r
     }
 
     /// Features `[D, P]` and pseudo labels for every image (from the cache when present).
@@ -187,8 +220,8 @@ public struct TrainingRun {
         let pos = (c.head == .maskclip ? model.patchPositionalEmbedding(gridHeight: g, gridWidth: g)
                                        : model.headPositionalEmbedding(gridHeight: g, gridWidth: g)).data
         var rng = SplitMix64(seed: c.seed)
-        var rectifier = Rectifier(untrained: c.variant, classNames: classes, tower: tower,
-                                  visualWidth: model.architecture.visionWidth, using: &rng)
+        var rectifier = try initialRectifier() ?? Rectifier(untrained: c.variant, classNames: classes, tower: tower,
+                                                            visualWidth: model.architecture.visionWidth, using: &rng)
         var velocity: [String: [Float]] = [:]
         var startStep = 0
         if resume, FileManager.default.fileExists(atPath: output.path) {
@@ -212,7 +245,8 @@ public struct TrainingRun {
                 velocity[name] = v
             }
         }
-        rectifier.metadata = metadata(step: startStep)
+        let adaptation = adaptationRecord(images: samples.count)
+        rectifier.metadata = metadata(step: startStep, adaptation: adaptation)
         var trainer = RectifierTrainer(rectifier: rectifier, tower: tower, classifier: classifier.weights, nameTokens: tokens,
                                        positional: pos, gridHeight: g, gridWidth: g, logitScale: expf(model.logitScale),
                                        settings: c.optimiser)
@@ -223,7 +257,7 @@ public struct TrainingRun {
         let started = DispatchTime.now().uptimeNanoseconds
         func save() throws {
             var r = trainer.rectifier
-            r.metadata = metadata(step: step)
+            r.metadata = metadata(step: step, adaptation: adaptation)
             var extra: [String: Tensor] = [:]
             for (name, v) in trainer.velocity { extra["momentum.\(name)"] = Tensor(shape: [v.count], data: v) }
             try r.save(to: output, extra: extra)
@@ -250,13 +284,23 @@ public struct TrainingRun {
         return step
     }
 
-    func metadata(step: Int) -> [String: String] {
+    /// With an initialisation: the file it came from (name and SHA-256) and the number of
+    /// images it was adapted on; empty for a run from scratch.
+    func adaptationRecord(images: Int) -> [String: String] {
+        guard let start = configuration.initialisation else { return [:] }
+        return ["initialised_from": start.lastPathComponent,
+                "initialised_from_sha256": (try? SHA256.hex(ofFileAt: start)) ?? "unreadable",
+                "adapted_images": "\(images)"]
+    }
+
+    /// What the written file records about the run, with `adaptationRecord`'s fields.
+    func metadata(step: Int, adaptation: [String: String]) -> [String: String] {
         let c = configuration
-        return ["weights_hash": weightsHash, "head": c.head.rawValue, "step": "\(step)", "epochs": "\(c.epochs)", "batch": "\(c.batchSize)",
+        return adaptation.merging(["weights_hash": weightsHash, "head": c.head.rawValue, "step": "\(step)", "epochs": "\(c.epochs)", "batch": "\(c.batchSize)",
                 "size": "\(c.size)", "seed": "\(c.seed)", "lr": "\(c.optimiser.learningRate)",
                 "momentum": "\(c.optimiser.momentum)", "weight_decay": "\(c.optimiser.weightDecay)",
                 "poly_power": "\(c.optimiser.polyPower)",
                 "pseudo_labels": c.variant == .reclip ? "threshold \(c.labelThreshold), top \(c.labelTopK)"
-                                                      : "crop vote, window \(c.cropWindow), step \(c.cropStep), at least \(c.cropMinimumVotes) vote(s)"]
+                                                      : "crop vote, window \(c.cropWindow), step \(c.cropStep), at least \(c.cropMinimumVotes) vote(s)"]) { $1 }
     }
 }

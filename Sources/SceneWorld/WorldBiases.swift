@@ -99,6 +99,33 @@ public struct WorldBiases: Sendable, Equatable, Codable {
         carOnRoad: 0.5, carOffRoad: 0.5, boatOnWater: 0.5, boatOnSand: 0.5,
         countryRoad: 0.5, minimumFraction: 0.004)
 
+    /// The same biases with the scene kinds mixed as `mix` says (a site of mostly streets, or
+    /// mostly coast); every other bias is kept.
+    public func mixed(_ mix: WorldSceneMix) -> WorldBiases {
+        var b = self
+        b.sceneWeights = mix.weights
+        return b
+    }
+
     /// The weight of one scene kind.
     public func weight(_ kind: WorldSceneKind) -> Float { sceneWeights[kind.rawValue] }
+}
+
+/// A site's mix of scene kinds, unlike the training world's: `streets` (a city camera: 70 %
+/// street scenes, some aerial views of roads) or `coast` (80 % lake and beach scenes).
+///
+/// ```swift
+/// let coast = WorldGenerator(seed: 4242, biases: WorldBiases.default.mixed(.coast))
+/// ```
+public enum WorldSceneMix: String, Sendable, CaseIterable {
+    case streets, coast
+
+    /// Scene-kind weights in `WorldSceneKind` order (street, countryside, lake, beach, alpine,
+    /// close-up, aerial).
+    public var weights: [Float] {
+        switch self {
+        case .streets: return [0.70, 0.08, 0.02, 0.02, 0.02, 0.06, 0.10]
+        case .coast: return [0.03, 0.05, 0.40, 0.40, 0.02, 0.05, 0.05]
+        }
+    }
 }

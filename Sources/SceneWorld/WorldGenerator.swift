@@ -18,12 +18,15 @@ public struct WorldGenerator: Sendable {
     /// Image side in pixels (square images).
     public let size: Int
     public let biases: WorldBiases
+    /// The camera stage that turns painted scenes into pixels (masks do not depend on it).
+    public let camera: WorldCameraSettings
 
-    public init(seed: UInt64, size: Int = 96, biases: WorldBiases = .default) {
+    public init(seed: UInt64, size: Int = 96, biases: WorldBiases = .default, camera: WorldCameraSettings = .standard) {
         precondition(size >= 16, "world images must be at least 16 pixels wide")
         self.seed = seed
         self.size = size
         self.biases = biases
+        self.camera = camera
     }
 
     /// The class names in index order (the lines of `classes.txt`).
@@ -48,7 +51,7 @@ public struct WorldGenerator: Sendable {
             labels[i] = WorldClass.ignoreIndex
         }
 
-        let pixels = WorldCamera.develop(builder.canvas, rng: &rng)
+        let pixels = WorldCamera.develop(builder.canvas, settings: camera, rng: &rng)
         var captioned = named
         if biases.salientCaptionProbability > 0 && rng.chance(biases.salientCaptionProbability) {
             captioned = WorldCaption.salientClasses(of: named, pixelCounts: counts)

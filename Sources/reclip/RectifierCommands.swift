@@ -15,7 +15,7 @@ import SceneWorld
 extension Reclip {
     /// Subcommands of the rectifier area.
     static var rectifierCommands: [any ParsableCommand.Type] {
-        [SegmentCommand.self, TrainCommand.self, EvalCommand.self, EvalMergeCommand.self]
+        [SegmentCommand.self, TrainCommand.self, AdaptCommand.self, EvalCommand.self, EvalMergeCommand.self]
     }
 }
 
@@ -152,10 +152,14 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Folder of training images (PNG/JPEG, any sizes; JPEGImages/ inside is used if present).") var images: String
     @Option(help: "Class names, comma-separated.") var classes: String
     @Option(help: "reclip or reclip++.") var variant: RectifierVariant = .reclip
-    @Option(help: "Epochs.") var epochs: Int = 10
+    @Option(help: "Epochs (default 10; with --init, the few-image schedule's: enough passes for about 100 steps, at most 20).")
+    var epochs: Int?
     @Option(help: "Images per step.") var batch: Int = 1
     @Option(help: "Training crop size in pixels.") var size: Int = 336
-    @Option(help: "Base learning rate (poly decay, power 0.9, per epoch).") var lr: Float = 0.01
+    @Option(help: "Base learning rate (poly decay, power 0.9, per epoch; default 0.01, with --init the few-image schedule's 0.002).")
+    var lr: Float?
+    @Option(name: .customLong("init"), help: "Start from this rectifier (the bundled one or any compatible file: same classes, CLIP weights, variant and head) instead of from scratch, with the few-image schedule; the output records it.")
+    var initialisation: String?
     @Option(help: "Random seed (initialisation, order, Gumbel noise).") var seed: UInt64 = 0
     @Option(help: "The rectifier file to write.") var out: String
     @Flag(help: "Continue from the checkpoint in --out.") var resume = false
@@ -174,10 +178,10 @@ struct TrainCommand: ParsableCommand {
     var head: DenseHead = .maskclip
 
     func validate() throws {
-        try OptionRange.check(epochs, in: 1...10_000, "--epochs")
+        if let epochs { try OptionRange.check(epochs, in: 1...10_000, "--epochs") }
         try OptionRange.check(batch, in: 1...256, "--batch", unit: "images")
         try ModelSelection.checkSize(size)
-        try OptionRange.check(lr, in: 1e-8...10, "--lr")
+        if let lr { try OptionRange.check(lr, in: 1e-8...10, "--lr") }
         try OptionRange.check(checkpointEvery, in: 0...1_000_000, "--checkpoint-every", unit: "steps")
         try OptionRange.check(labelThreshold, in: -1000...1000, "--label-threshold")
         try OptionRange.check(labelTopK, in: 1...1000, "--label-top-k", unit: "classes")
@@ -188,15 +192,8 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         let names = try RectifierInputs.classes(classes)
-        var config = TrainingConfiguration()
-        config.variant = variant
-        config.epochs = epochs; config.batchSize = batch; config.size = size; config.seed = seed
-        config.checkpointEvery = checkpointEvery; config.optimiser.learningRate = lr
-        config.labelThreshold = labelThreshold; config.labelTopK = labelTopK
-        config.cropWindow = cropWindow; config.cropStep = cropStep; config.cropMinimumVotes = cropMinVotes
-        config.head = head
-        guard epochs > 0, batch > 0, (16...ModelSelection.sizeRange.upperBound).contains(size) else {
-            throw RectifierCommandError("--epochs, --batch must be positive and --size 16...\(ModelSelection.sizeRange.upperBound)")
+        guard batch > 0, (16...ModelSelection.sizeRange.upperBound).contains(size) else {
+            throw RectifierCommandError("--batch must be positive and --size 16...\(ModelSelection.sizeRange.upperBound)")
         }
         guard labelTopK > 0, cropWindow >= 8, cropStep > 0, cropMinVotes > 0 else {
             throw RectifierCommandError("--label-top-k, --crop-step and --crop-min-votes must be positive and --crop-window at least 8")
@@ -204,6 +201,38 @@ struct TrainCommand: ParsableCommand {
         let files = try ImageFolder.list(images)
         let model = try RectifierInputs.model(weights)
         let hash = try RectifierInputs.weightsHash(weights)
+        let schedule = initialisation.map { _ in AdaptationSchedule(images: files.count) }
+        var config = trainingConfiguration(epochs: epochs ?? schedule?.epochs ?? 10,
+                                           learningRate: lr ?? schedule?.learningRate ?? 0.01)
+        config.initialisation = initialisation.map { URL(fileURLWithPath: $0) }
+        _ = try TrainCommand.run(config, model: model, hash: hash, classes: names, images: files, output: out, resume: resume)
+    }
+
+    /// The run's settings from the options, with the epochs and learning rate decided.
+    func trainingConfiguration(epochs: Int, learningRate: Float) -> TrainingConfiguration {
+        var config = TrainingConfiguration()
+        config.variant = variant
+        config.epochs = epochs; config.batchSize = batch; config.size = size; config.seed = seed
+        config.checkpointEvery = checkpointEvery; config.optimiser.learningRate = learningRate
+        config.labelThreshold = labelThreshold; config.labelTopK = labelTopK
+        config.cropWindow = cropWindow; config.cropStep = cropStep; config.cropMinimumVotes = cropMinVotes
+        config.head = head
+        return config
+    }
+
+    /// Prepares the images and trains (from scratch or from `config.initialisation`), with
+    /// progress lines on standard error and a clean stop on Ctrl-C; `reclip adapt` runs it too.
+    /// With `terminalOnly`, progress is drawn only when standard error is a terminal (no lines
+    /// in a log). Returns whether the run finished (false: interrupted, and said so).
+    static func run(_ config: TrainingConfiguration, model: CLIPModel, hash: String, classes names: [String],
+                    images files: [URL], output out: String, resume: Bool, terminalOnly: Bool = false) throws -> Bool {
+        let drawsProgress = !terminalOnly || isatty(STDERR_FILENO) == 1
+        let run = TrainingRun(model: model, classes: names, configuration: config, weightsHash: hash,
+                              cacheFolder: ClassifierCache.defaultFolder, output: URL(fileURLWithPath: out))
+        if let start = try run.initialRectifier() {
+            RectifierInputs.stderr("starting from \(start.source) (\(start.variant.rawValue)): \(files.count) images, \(config.epochs) epoch(s), "
+                                   + "\(config.epochs * ((files.count + config.batchSize - 1) / config.batchSize)) steps, lr \(config.optimiser.learningRate)\n")
+        }
         let cache = ClassifierCache(weightsHash: hash)
         let classifier: TextClassifier
         if let c = cache.load(classes: names) { classifier = c } else {
@@ -211,31 +240,30 @@ struct TrainCommand: ParsableCommand {
             classifier = try TextClassifier(model: model, classes: names, tokenizer: CLIPTokenizer.shared())
             try? cache.store(classifier, classes: names)
         }
-        let run = TrainingRun(model: model, classes: names, configuration: config, weightsHash: hash,
-                              cacheFolder: ClassifierCache.defaultFolder, output: URL(fileURLWithPath: out))
         let signals = SignalEvents([SIGINT])
         defer { signals.cancel() }
         var interrupted = false
-        let preparing = ProgressLine()
+        let preparing = drawsProgress ? ProgressLine() : nil
         let prepared = try run.prepare(images: files, load: { try RectifierInputs.pixels($0.path) }, classifier: classifier,
                                        progress: { p in
-            preparing.update("features and pseudo labels: \(p.done)/\(p.total) (\(p.cached) cached)", done: p.done, total: p.total)
+            preparing?.update("features and pseudo labels: \(p.done)/\(p.total) (\(p.cached) cached)", done: p.done, total: p.total)
         }, shouldStop: { signals.take(SIGINT) })
-        preparing.finish()
+        preparing?.finish()
         guard let samples = prepared else {
             print("interrupted while preparing: features computed so far are cached; run again to continue")
-            return
+            return false
         }
-        let training = ProgressLine()
+        let training = drawsProgress ? ProgressLine() : nil
         let steps = try run.train(samples: samples, classifier: classifier, resume: resume, progress: { p in
-            training.update(TrainingProgressBar(p).line, done: p.step, total: p.totalSteps)
+            training?.update(TrainingProgressBar(p).line, done: p.step, total: p.totalSteps)
         }, shouldStop: {
             if signals.take(SIGINT) { interrupted = true }
             return interrupted
         })
-        training.finish()
+        training?.finish()
         print(interrupted ? "interrupted: checkpoint at step \(steps) saved to \(out) (continue with --resume)"
                           : "trained \(steps) steps: \(out)")
+        return !interrupted
     }
 }
 

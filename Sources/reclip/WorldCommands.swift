@@ -25,14 +25,34 @@ struct WorldOptions: ParsableArguments {
     @Flag(help: "Weaken the designed-in biases (equal scene kinds, horizon anywhere, cars and boats anywhere).")
     var balanced = false
 
+    @Option(help: "Site shift: the scene mix, streets (70 % street scenes) or coast (80 % lake and beach); other biases are kept.")
+    var sceneMix: WorldSceneMix?
+
+    @Option(help: "Site shift: the camera stage, standard (the training world's) or dusk (dark, warm, soft, grainy).")
+    var camera: String = "standard"
+
     func validate() throws {
         guard size >= 16 && size <= 1024 else { throw ValidationError("--size must be between 16 and 1024, not \(size)") }
+        _ = try cameraSettings()
+    }
+
+    /// `--camera` looked up among the presets.
+    func cameraSettings() throws -> WorldCameraSettings {
+        guard let preset = WorldCameraSettings.presets.first(where: { $0.name == camera }) else {
+            throw ValidationError("--camera \(camera): use one of " + WorldCameraSettings.presets.map(\.name).joined(separator: ", "))
+        }
+        return preset.settings
     }
 
     var generator: WorldGenerator {
-        WorldGenerator(seed: seed, size: size, biases: balanced ? .balanced : .default)
+        let biases: WorldBiases = balanced ? .balanced : .default
+        return WorldGenerator(seed: seed, size: size, biases: sceneMix.map(biases.mixed) ?? biases,
+                              camera: (try? cameraSettings()) ?? .standard)
     }
 }
+
+/// `--scene-mix streets|coast`, parsed by the argument parser (which lists the values in errors).
+extension WorldSceneMix: ExpressibleByArgument {}
 
 /// `reclip world --seed S --count N --out DIR`: writes a generated scene world as a VOC-layout dataset.
 struct WorldCommand: ParsableCommand {

@@ -48,6 +48,22 @@ final class WorldDatasetTests: XCTestCase {
         XCTAssertEqual(summary.statistics.images, 10)
     }
 
+    /// world.json records a non-standard camera, and a standard world's world.json has no camera key.
+    func testWorldFileRecordsTheCameraOfAShiftedSite() throws {
+        let a = temporaryFolder(), b = temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: a); try? FileManager.default.removeItem(at: b) }
+        _ = try WorldDataset.write(WorldGenerator(seed: 3, size: 24), count: 2, to: a)
+        _ = try WorldDataset.write(WorldGenerator(seed: 3, size: 24, biases: WorldBiases.default.mixed(.coast), camera: .dusk),
+                                   count: 2, to: b)
+        let standard = try JSONSerialization.jsonObject(with: Data(contentsOf: a.appendingPathComponent("world.json"))) as? [String: Any]
+        let shifted = try JSONSerialization.jsonObject(with: Data(contentsOf: b.appendingPathComponent("world.json"))) as? [String: Any]
+        XCTAssertNil(standard?["camera"])
+        let camera = try XCTUnwrap(shifted?["camera"] as? [String: Any])
+        XCTAssertEqual(camera["blurProbability"] as? Double, 1)
+        let biases = try XCTUnwrap(shifted?["biases"] as? [String: Any])
+        XCTAssertEqual((biases["sceneWeights"] as? [Double])?.map { Float($0) }, WorldSceneMix.coast.weights)
+    }
+
     func testBadArgumentsAreClearErrors() {
         let root = temporaryFolder()
         XCTAssertThrowsError(try WorldDataset.write(WorldGenerator(seed: 1), count: 0, to: root)) { error in

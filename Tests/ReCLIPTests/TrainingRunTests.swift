@@ -19,7 +19,7 @@ final class TrainingRunTests: XCTestCase {
         return c
     }
 
-    func images() -> [URL: RGBImage] {
+    static func images() -> [URL: RGBImage] {
         var rng = SplitMix64(seed: 9)
         var out: [URL: RGBImage] = [:]
         for i in 0..<3 {
@@ -40,7 +40,7 @@ final class TrainingRunTests: XCTestCase {
         c.optimiser.learningRate = 0.05
         let run = TrainingRun(model: model, classes: Self.classes, configuration: c, weightsHash: "tiny",
                               cacheFolder: nil, output: output)
-        let imgs = images()
+        let imgs = Self.images()
         let classifier = try Self.classifier(model)
         let urls = imgs.keys.sorted { $0.path < $1.path }
         let samples = try run.prepare(images: urls, load: { imgs[$0]! }, classifier: classifier, progress: { _ in })!
@@ -103,7 +103,7 @@ final class TrainingRunTests: XCTestCase {
         var c = TrainingConfiguration(); c.size = 32
         let run = TrainingRun(model: model, classes: Self.classes, configuration: c, weightsHash: "tiny",
                               cacheFolder: dir.appendingPathComponent("cache"), output: dir.appendingPathComponent("r.safetensors"))
-        let imgs = images()
+        let imgs = Self.images()
         // The cache key needs real files (path, size, mtime); the loader supplies the pixels.
         var files: [URL: RGBImage] = [:]
         for (i, (_, p)) in imgs.sorted(by: { $0.key.path < $1.key.path }).enumerated() {

@@ -40,8 +40,19 @@ final class WorldGeneratorTests: XCTestCase {
     }
 
     func testMasksMatchImagesAndCaptionsNameExactlyTheClassesPresent() {
-        for size in [32, 64] {
-            let world = WorldGenerator(seed: 5, size: size)
+        for size in [32, 64] { checkMasksAndCaptions(WorldGenerator(seed: 5, size: size)) }
+    }
+
+    /// The shifted sites keep exact masks and captions that name exactly the masked classes.
+    func testShiftedSitesKeepExactMasksAndCaptions() {
+        checkMasksAndCaptions(WorldGenerator(seed: 5, size: 32, biases: WorldBiases.default.mixed(.streets)))
+        checkMasksAndCaptions(WorldGenerator(seed: 5, size: 32, biases: WorldBiases.balanced.mixed(.coast)))
+        checkMasksAndCaptions(WorldGenerator(seed: 5, size: 32, camera: .dusk))
+    }
+
+    func checkMasksAndCaptions(_ world: WorldGenerator, file: StaticString = #filePath, line: UInt = #line) {
+        let size = world.size
+        do {
             let minimum = Int((world.biases.minimumFraction * Float(size * size)).rounded(.up))
             for scene in world.scenes(0..<60) {
                 XCTAssertEqual(scene.width, size)
@@ -57,9 +68,63 @@ final class WorldGeneratorTests: XCTestCase {
                 for c in scene.classes { XCTAssertGreaterThanOrEqual(counts[c.rawValue], minimum) }
                 XCTAssertEqual(scene.captionClasses, scene.classes)
                 XCTAssertEqual(WorldCaption.classesNamed(in: scene.caption), inMask,
-                               "scene \(scene.index) (\(scene.kind.name)): \(scene.caption)")
+                               "scene \(scene.index) (\(scene.kind.name)): \(scene.caption)", file: file, line: line)
             }
         }
+    }
+
+    /// `--scene-mix`: the kinds of scenes follow the mix; nothing but the kind draw changes.
+    func testSceneMixShiftsTheKindsOfScenes() {
+        func shares(_ world: WorldGenerator) -> [WorldSceneKind: Double] {
+            var counts: [WorldSceneKind: Double] = [:]
+            for scene in world.scenes(0..<300) { counts[scene.kind, default: 0] += 1 / 300 }
+            return counts
+        }
+        let standard = shares(WorldGenerator(seed: 3, size: 24))
+        let streets = shares(WorldGenerator(seed: 3, size: 24, biases: WorldBiases.default.mixed(.streets)))
+        let coast = shares(WorldGenerator(seed: 3, size: 24, biases: WorldBiases.default.mixed(.coast)))
+        let standardCoast = standard[.lake, default: 0] + standard[.beach, default: 0]
+        XCTAssertLessThan(standard[.street, default: 0], 0.35)
+        XCTAssertGreaterThan(streets[.street, default: 0], 0.6)
+        XCTAssertLessThan(standardCoast, 0.4)
+        XCTAssertGreaterThan(coast[.lake, default: 0] + coast[.beach, default: 0], 0.7)
+        var mixed = WorldBiases.default.mixed(.coast)
+        XCTAssertEqual(mixed.sceneWeights, WorldSceneMix.coast.weights)
+        mixed.sceneWeights = WorldBiases.default.sceneWeights
+        XCTAssertEqual(mixed, WorldBiases.default, "a scene mix changes the scene weights only")
+    }
+
+    /// `--camera dusk`: the same scenes (kinds, masks, classes) in darker, warmer, noisier pixels.
+    func testDuskCameraChangesThePixelsOnly() {
+        let standard = WorldGenerator(seed: 8, size: 32), dusk = WorldGenerator(seed: 8, size: 32, camera: .dusk)
+        /// Mean brightness, mean red minus blue, and mean absolute difference of horizontal
+        /// neighbours (grain raises it), in byte units.
+        func measure(_ scene: WorldScene) -> [Double] {
+            let p = scene.pixels.map(Double.init), n = Double(p.count / 3)
+            let red = stride(from: 0, to: p.count, by: 3).reduce(0) { $0 + p[$1] } / n
+            let blue = stride(from: 2, to: p.count, by: 3).reduce(0) { $0 + p[$1] } / n
+            var d = 0.0
+            for i in 3..<p.count where (i / 3) % scene.width != 0 { d += abs(p[i] - p[i - 3]) }
+            return [p.reduce(0, +) / Double(p.count), red - blue, d / Double(p.count)]
+        }
+        var sums = (standard: [0.0, 0, 0], dusk: [0.0, 0, 0])
+        for index in 0..<40 {
+            let a = standard.scene(index: index), b = dusk.scene(index: index)
+            XCTAssertEqual(a.labels, b.labels, "scene \(index): the mask must not depend on the camera")
+            XCTAssertEqual(a.classes, b.classes)
+            XCTAssertEqual(a.kind, b.kind)
+            XCTAssertNotEqual(a.pixels, b.pixels)
+            sums.standard = zip(sums.standard, measure(a)).map { $0 + $1 / 40 }
+            sums.dusk = zip(sums.dusk, measure(b)).map { $0 + $1 / 40 }
+        }
+        let brightness = (standard: sums.standard[0], dusk: sums.dusk[0])
+        let warmth = (standard: sums.standard[1], dusk: sums.dusk[1])
+        let roughness = (standard: sums.standard[2], dusk: sums.dusk[2])
+        XCTAssertLessThan(brightness.dusk, 0.8 * brightness.standard, "dusk is darker")
+        XCTAssertGreaterThan(warmth.dusk, warmth.standard + 5, "dusk is warmer (red over blue)")
+        XCTAssertGreaterThan(roughness.dusk, roughness.standard, "dusk is grainier")
+        XCTAssertEqual(WorldGenerator(seed: 8, size: 32, camera: .standard).scene(index: 3),
+                       WorldGenerator(seed: 8, size: 32).scene(index: 3), "the standard camera is the default")
     }
 
     func testSalientCaptionsNameTheLargestRegionAndTheLargestThing() {

@@ -1,0 +1,65 @@
+import Foundation
+import XCTest
+
+/// Issue 17's commands through the real binary: the shift options of `reclip world`, `train
+/// --init` and `adapt` refuse bad inputs with one line, and `adapt` runs a small site folder to
+/// the end without drawing progress into a pipe, and keeps an existing --out.
+extension CommandLineErrorTests {
+    static var repository: URL { URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized }
+
+    func testWorldShiftTrainInitAndAdaptOptionsAreChecked() throws {
+        try assertOneLineError(["world", "--count", "1", "--out", "o", "--camera", "night"], contains: "--camera night: use one of standard, dusk")
+        try assertOneLineError(["world", "--count", "1", "--out", "o", "--scene-mix", "forest"], contains: "'streets'")
+        try assertOneLineError(["adapt", "--images", "i", "--out", "o", "--hold-out", "0.99"], contains: "--hold-out 0.99: use a finite number in 0.05...0.9")
+        let models = Self.repository.appendingPathComponent("models/world")
+        let train = ["train", "--weights", models.appendingPathComponent("mini-clip.safetensors").path,
+                     "--images", Self.repository.appendingPathComponent("samples/world").path,
+                     "--classes", "sky,cloud,mountain,snow,tree,grass,water,sand,road,building,car,boat", "--size", "96",
+                     "--out", NSTemporaryDirectory() + "reclip-never-\(UUID().uuidString).safetensors"]
+        try assertOneLineError(train + ["--init", "/nonexistent/r.safetensors"],
+                               contains: "/nonexistent/r.safetensors: no such rectifier file to start from (--init)")
+        let bundled = models.appendingPathComponent("rectifier-reclip.safetensors").path
+        try assertOneLineError(train + ["--init", bundled, "--variant", "reclip++"], contains: "\(bundled): holds a reclip rectifier")
+        try assertOneLineError(train + ["--init", bundled, "--head", "sclip"], contains: "pass --head maskclip")
+        try assertOneLineError(train + ["--init", bundled, "--classes", "sky,cloud"], contains: "\(bundled): trained for classes")
+    }
+
+    func testAdaptRunsASiteFolderAndKeepsAnExistingOutput() throws {
+        let folder = NSTemporaryDirectory() + "reclip-adapt-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let home = folder + "/home"
+        func reclip(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: try TmuxSession.locateReclip())
+            p.arguments = arguments
+            p.environment = ["PATH": "/usr/bin:/bin", "RECLIP_HOME": home]
+            let out = Pipe(), err = Pipe()
+            p.standardOutput = out; p.standardError = err
+            try p.run()
+            let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            return (p.terminationStatus, o, e)
+        }
+        XCTAssertEqual(try reclip(["world", "--seed", "3", "--count", "8", "--camera", "dusk", "--out", folder + "/site"]).status, 0)
+        let out = folder + "/adapted.safetensors"
+        let r = try reclip(["adapt", "--images", folder + "/site", "--out", out])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains("to 6 images of \(folder)/site, 2 held out"), r.out)
+        XCTAssertTrue(r.out.contains("held out: 2 image(s), 2 with ground truth"), r.out)
+        XCTAssertNotNil(r.out.split(separator: "\n").first { $0.hasPrefix("mIoU") }, r.out)
+        XCTAssertFalse(r.err.contains("ETA") || r.err.contains("\r"), "no progress drawn into a pipe: \(r.err)")
+        let header = try Data(contentsOf: URL(fileURLWithPath: out))
+        let length = header.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+        let json = try JSONSerialization.jsonObject(with: header.subdata(in: 8..<(8 + length))) as? [String: Any]
+        let metadata = try XCTUnwrap(json?["__metadata__"] as? [String: String])
+        XCTAssertEqual(metadata["initialised_from"], "rectifier-reclip.safetensors")
+        XCTAssertEqual(metadata["adapted_images"], "6")
+        XCTAssertEqual(metadata["step"], "102", "the schedule: 17 epochs of 6 images")
+        let before = try Data(contentsOf: URL(fileURLWithPath: out))
+        let again = try reclip(["adapt", "--images", folder + "/site", "--out", out])
+        XCTAssertNotEqual(again.status, 0)
+        XCTAssertTrue(again.err.contains("the file exists"), again.err)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out)), before, "an existing --out is kept")
+    }
+}
