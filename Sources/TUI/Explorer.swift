@@ -50,7 +50,11 @@ public struct ExplorerOptions: Sendable {
 public final class Explorer {
     let options: ExplorerOptions
     let mailbox = Mailbox()
-    let worker: SegmentationWorker?
+    /// The engine, and its worker (both replaced when an adapted rectifier is switched to).
+    var engine: (any SegmentationEngine)?
+    var worker: SegmentationWorker?
+    /// Adapting the rectifier to the folder (`T`), if under way.
+    var adaptation: Task<Void, Never>?
     var state: ExplorerState
     var tasks: [Int: Task<Void, Never>] = [:]
     /// The dataset view's background sweep, if one runs.
@@ -60,6 +64,7 @@ public final class Explorer {
 
     public init(options: ExplorerOptions) {
         self.options = options
+        engine = options.engine
         worker = options.engine.map { SegmentationWorker(engine: $0) }
         state = ExplorerState(entries: options.entries, classes: options.classes, model: options.engine?.info,
                               width: 80, height: 24)
@@ -94,6 +99,20 @@ public final class Explorer {
         _exit(status)
     }
 
+    /// Where an adapted rectifier is kept: beside the folder the images come from (above a
+    /// dataset's JPEGImages/), as `rectifier-adapted.safetensors`, numbered if that exists.
+    static func adaptedRectifierDestination(for entries: [ImageEntry]) -> URL {
+        var folder = entries.first?.url.deletingLastPathComponent() ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        if folder.lastPathComponent == "JPEGImages" { folder = folder.deletingLastPathComponent() }
+        var n = 1
+        while true {
+            let name = n == 1 ? "rectifier-adapted.safetensors" : "rectifier-adapted-\(n).safetensors"
+            let url = folder.appendingPathComponent(name)
+            if !FileManager.default.fileExists(atPath: url.path) { return url }
+            n += 1
+        }
+    }
+
     func loop() throws -> Int32 {
         // Signals first: one arriving while the terminal is asked about pictures (raw mode) is
         // queued, and the loop's first turn restores the terminal and exits.
@@ -108,6 +127,7 @@ public final class Explorer {
             signals.cancel()
             for task in tasks.values { task.cancel() }
             sweep?.cancel()
+            adaptation?.cancel()
         }
         state.halfBlocks = terminal.unicode
         state.colorMode = terminal.colours.mode
@@ -230,6 +250,46 @@ public final class Explorer {
                     }
                     mailbox.post(.datasetSwept(alpha: alpha))
                 }
+            case .adapt:
+                adaptation?.cancel()
+                guard let engine else { continue }
+                let images = state.entries.map(\.url)
+                let output = FileManager.default.temporaryDirectory
+                    .appendingPathComponent("reclip-adapted-\(getpid())-\(UUID().uuidString.prefix(8)).safetensors")
+                let mailbox = self.mailbox, computing = self.computing
+                computing.begin()
+                adaptation = Task.detached(priority: .utility) {
+                    defer { computing.end() }
+                    do {
+                        let summary = try await engine.adapt(images: images, output: output) { phase, fraction in
+                            mailbox.post(.adaptationProgress(phase: phase, fraction: fraction))
+                        }
+                        mailbox.post(.adapted(file: output, summary: summary))
+                    } catch is CancellationError {
+                        try? FileManager.default.removeItem(at: output)
+                    } catch {
+                        mailbox.post(.adaptationFailed(problem: "\(error)"))
+                    }
+                }
+            case .cancelAdaptation:
+                adaptation?.cancel()
+                adaptation = nil
+            case .useAdapted(let file):
+                guard let engine else { continue }
+                // Kept beside the folder (atomically, never over an existing file), then used.
+                var saved: URL? = nil, problem: String? = nil
+                do {
+                    let target = Self.adaptedRectifierDestination(for: state.entries)
+                    try AtomicFile.write(try Data(contentsOf: file), to: target.path)
+                    saved = target
+                    try? FileManager.default.removeItem(at: file)
+                } catch {
+                    problem = "\(error)"
+                }
+                let next = engine.replacingRectifier(with: saved ?? file, variant: engine.info.variant + ", adapted")
+                self.engine = next
+                worker = SegmentationWorker(engine: next)
+                mailbox.post(.rectifierSwitched(model: next.info, savedAt: saved?.path, problem: problem))
             case .save:
                 let snapshot = state
                 let mailbox = self.mailbox

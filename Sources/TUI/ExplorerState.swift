@@ -40,6 +40,15 @@ public struct ModelInfo: Sendable, Equatable {
     }
 }
 
+/// Adapting the rectifier to the open folder (`T`): under way, or done and offered.
+public enum AdaptationStatus: Sendable, Equatable {
+    /// Running: the phase ("features 3/24", "step 40/100") and progress in 0...1.
+    case running(phase: String, progress: Double)
+    /// Finished: the adapted rectifier in a scratch file, offered (`y` uses and saves it, `n`
+    /// keeps the current one).
+    case ready(file: URL, summary: String)
+}
+
 /// Where the engine is with one image.
 public enum SegmentationStatus: Sendable {
     /// Asked for, not yet started or running; `progress` in 0...1.
@@ -109,6 +118,8 @@ public struct ExplorerState: Sendable {
     public var alpha: Float = ExplorerState.paperAlpha
     /// The class whose bias maps the bias view shows.
     public var focusClass = 0
+    /// Adapting the rectifier to the folder (`T`), if under way or offered.
+    public var adaptation: AdaptationStatus?
     /// The dense head whose logits are shown and rectified (`h` cycles them); its paper's
     /// templates go with it.
     public var head: DenseHead = .maskclip

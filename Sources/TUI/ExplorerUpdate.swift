@@ -1,3 +1,4 @@
+import Foundation
 import Pixels
 import Render
 import FileIO
@@ -33,6 +34,13 @@ public enum ExplorerEvent: Sendable {
     case datasetScored(index: Int, alpha: Float, classes: [String], scores: ImageScores, head: DenseHead = .maskclip)
     /// The dataset sweep went through every image.
     case datasetSwept(alpha: Float)
+    /// Adapting the rectifier went on: a phase and progress in 0...1.
+    case adaptationProgress(phase: String, fraction: Double)
+    /// The adapted rectifier is in `file`.
+    case adapted(file: URL, summary: String)
+    case adaptationFailed(problem: String)
+    /// The engine now uses the adapted rectifier, saved at `savedAt` (nil: could not be saved).
+    case rectifierSwitched(model: ModelInfo, savedAt: String?, problem: String?)
     /// The view was saved to these files.
     case saved(paths: [String])
     case saveFailed(problem: String)
@@ -50,6 +58,11 @@ public enum ExplorerEffect: Equatable, Sendable {
     case save
     /// Score every image raw against rectified at `alpha`, in the background (the dataset view).
     case sweepDataset(alpha: Float)
+    /// Adapt the rectifier to the folder's images, in the background (`T`).
+    case adapt
+    case cancelAdaptation
+    /// Save the adapted rectifier in `file` beside the folder and switch the engine to it.
+    case useAdapted(file: URL)
 }
 
 extension ExplorerState {
@@ -136,6 +149,29 @@ extension ExplorerState {
             guard a == datasetAlpha, forClasses == classes, forHead == head else { return [] }
             datasetScores[index] = scores
             return []
+        case .adaptationProgress(let phase, let fraction):
+            if case .running? = adaptation { adaptation = .running(phase: phase, progress: max(0, min(1, fraction))) }
+            return []
+        case .adapted(let file, let summary):
+            guard case .running? = adaptation else { return [] }   // cancelled meanwhile
+            adaptation = .ready(file: file, summary: summary)
+            message = summary
+            return []
+        case .adaptationFailed(let problem):
+            adaptation = nil
+            message = "adapting failed: \(problem)"
+            return []
+        case .rectifierSwitched(let info, let savedAt, let problem):
+            model = info
+            var effects: [ExplorerEffect] = []
+            for (index, status) in segmentations {
+                if case .computing = status { effects.append(.cancelSegmentation(index)) }
+            }
+            segmentations = [:]
+            datasetScores = [:]
+            datasetAlpha = nil
+            message = "using the adapted rectifier" + (savedAt.map { ", saved as \($0)" } ?? (problem.map { " (not saved: \($0))" } ?? ""))
+            return effects + requestsForSelection()
         case .datasetSwept(let a):
             if a == datasetAlpha { datasetSweeping = false }
             return []
@@ -251,6 +287,18 @@ extension ExplorerState {
             if !classes.isEmpty { focusClass = (focusClass + classes.count - 1) % classes.count }
         case .character("i"):
             inspecting.toggle()
+        case .character("T"):
+            return adaptKey()
+        case .character("y"):
+            guard case .ready(let file, _)? = adaptation else { return [] }
+            adaptation = nil
+            message = "switching to the adapted rectifier..."
+            return [.useAdapted(file: file)]
+        case .character("n"):
+            guard case .ready? = adaptation else { return [] }
+            adaptation = nil
+            message = "kept the current rectifier (the adapted one is discarded)"
+            return []
         case .character("h"):
             let all = DenseHead.allCases
             return setHead(all[((all.firstIndex(of: head) ?? 0) + 1) % all.count])
@@ -321,6 +369,23 @@ extension ExplorerState {
         datasetAlpha = nil
         message = "classes: \(names.joined(separator: ", "))"
         return effects + requestsForSelection()
+    }
+
+    /// `T`: adapt the rectifier to the open folder in the background, or cancel the run.
+    mutating func adaptKey() -> [ExplorerEffect] {
+        if case .running? = adaptation {
+            adaptation = nil
+            message = "adapting cancelled"
+            return [.cancelAdaptation]
+        }
+        guard model?.hasRectifier == true else {
+            message = "adapting needs a trained rectifier: " + (model == nil ? Self.noModelHint : "this model has none")
+            return []
+        }
+        guard !entries.isEmpty else { message = "no images to adapt to"; return [] }
+        adaptation = .running(phase: "starting", progress: 0)
+        message = "adapting the rectifier to the \(entries.count) images of this folder in the background (T cancels)"
+        return [.adapt]
     }
 
     /// A new dense head (`h`): the engine runs again with it, from its cache when the image was
@@ -470,7 +535,7 @@ extension ExplorerState {
             switch effect {
             case .loadImage(let i): loading.insert(i)
             case .segment(let i): segmentations[i] = .computing(progress: 0)
-            case .cancelSegmentation, .save, .sweepDataset: break
+            case .cancelSegmentation, .save, .sweepDataset, .adapt, .cancelAdaptation, .useAdapted: break
             }
         }
     }

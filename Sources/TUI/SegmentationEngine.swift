@@ -22,6 +22,15 @@ public protocol SegmentationEngine: Sendable {
     /// Implementations should check `Task.isCancelled` between stages when they can.
     func segment(_ picture: RGBImage, classes: [String], head: DenseHead,
                  progress: @escaping @Sendable (Double) -> Void) async throws -> SegmentationMaps
+
+    /// Adapts the engine's rectifier to `images` without labels (`reclip adapt`'s few-image
+    /// schedule) and writes the result to `output`, reporting a phase and progress in 0...1;
+    /// stops with `CancellationError` when its task is cancelled. Returns a one-line summary.
+    func adapt(images: [URL], output: URL,
+               progress: @escaping @Sendable (String, Double) -> Void) async throws -> String
+
+    /// The same engine with another rectifier file (an adapted one), named `variant`.
+    func replacingRectifier(with file: URL, variant: String) -> any SegmentationEngine
 }
 
 /// Runs the engine one image at a time in the background and remembers its results per image

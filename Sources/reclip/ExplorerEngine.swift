@@ -49,6 +49,9 @@ struct SegmenterEngine: SegmentationEngine {
     let builder: SegmenterBuilder
     /// Short side of the image fed to the ViT.
     let size: Int
+    let weights: URL
+    let rectifier: URL?
+    let classifierFolder: URL
 
     init(weights: URL, rectifier: URL?, rectifierVariant: String?, size: Int, bundled: Bool = false, figures: String? = nil,
          protocolRows: [(String, String)] = [], classifierFolder: URL = ClassifierCache.defaultFolder) {
@@ -58,6 +61,56 @@ struct SegmenterEngine: SegmentationEngine {
                          protocolRows: protocolRows)
         builder = SegmenterBuilder(weights: weights, rectifier: rectifier, classifierFolder: classifierFolder)
         self.size = size
+        self.weights = weights
+        self.rectifier = rectifier
+        self.classifierFolder = classifierFolder
+    }
+
+    private init(info: ModelInfo, weights: URL, rectifier: URL, size: Int, classifierFolder: URL) {
+        self.info = info
+        self.builder = SegmenterBuilder(weights: weights, rectifier: rectifier, classifierFolder: classifierFolder)
+        self.size = size
+        self.weights = weights
+        self.rectifier = rectifier
+        self.classifierFolder = classifierFolder
+    }
+
+    func replacingRectifier(with file: URL, variant: String) -> any SegmentationEngine {
+        var rows = info.protocolRows.filter { $0.0 != "rectifier" && $0.0 != "trained on" }
+        let meta = (try? Rectifier.load(from: file))?.metadata ?? [:]
+        rows.append(("rectifier", "\(file.path) (\(variant))"))
+        rows.append(("trained on", ["initialised_from", "adapted_images", "epochs", "lr", "size"]
+            .compactMap { k in meta[k].map { "\(k) \(URL(fileURLWithPath: $0).lastPathComponent)" } }.joined(separator: ", ")))
+        let renamed = ModelInfo(name: info.name, variant: variant, hasRectifier: true, knowsOnlyTheWorld: info.knowsOnlyTheWorld,
+                                figures: info.figures, protocolRows: rows)
+        return SegmenterEngine(info: renamed, weights: weights, rectifier: file, size: size, classifierFolder: classifierFolder)
+    }
+
+    /// `reclip adapt` without its held-out comparison: the rectifier's own classes, the
+    /// few-image schedule it records (`TrainingConfiguration.adapting`), the explorer's input size.
+    func adapt(images: [URL], output: URL, progress: @escaping @Sendable (String, Double) -> Void) async throws -> String {
+        guard let rectifier else { throw ExplorerCommandError("no rectifier to adapt: raw MaskCLIP only") }
+        progress("loading", 0)
+        let (model, hash) = try await builder.modelAndHash()
+        let start = try Rectifier.load(from: rectifier, weightsHash: hash)
+        var config = TrainingConfiguration.adapting(start, from: rectifier, images: images.count)
+        config.size = size
+        let run = TrainingRun(model: model, classes: start.classNames, configuration: config, weightsHash: hash,
+                              cacheFolder: classifierFolder, output: output)
+        let classifier = try ClassifierCache(folder: classifierFolder, weightsHash: hash)
+            .classifier(model: model, classes: start.classNames, templates: .reclip85, tokenizer: CLIPTokenizer.shared())
+        guard let samples = try run.prepare(images: images, load: { try ImageFile.read(path: $0.path) }, classifier: classifier,
+                                            progress: { p in progress("features \(p.done)/\(p.total)", 0.5 * Double(p.done) / Double(max(1, p.total))) },
+                                            shouldStop: { Task.isCancelled }) else { throw CancellationError() }
+        var cancelled = false
+        let steps = try run.train(samples: samples, classifier: classifier, resume: false, progress: { p in
+            progress("step \(p.step)/\(p.totalSteps)", 0.5 + 0.5 * Double(p.step) / Double(max(1, p.totalSteps)))
+        }, shouldStop: {
+            if Task.isCancelled { cancelled = true }
+            return cancelled
+        })
+        if cancelled { throw CancellationError() }
+        return "adapted \(rectifier.lastPathComponent) to \(images.count) images in \(steps) steps (\(config.epochs) epochs, lr \(config.optimiser.learningRate))"
     }
 
     func segment(_ picture: RGBImage, classes: [String], head: DenseHead,
@@ -87,6 +140,15 @@ actor SegmenterBuilder {
         self.weights = weights
         self.rectifierFile = rectifier
         self.classifierFolder = classifierFolder
+    }
+
+    /// The model, loaded once, and its weights' content hash.
+    func modelAndHash() throws -> (CLIPModel, String) {
+        let model = try self.model ?? CLIPModel(contentsOf: weights.path)
+        self.model = model
+        let hash = try self.hash ?? WeightsIdentity.contentHash(of: weights, memo: classifierFolder)
+        self.hash = hash
+        return (model, hash)
     }
 
     func segmenter(classes: [String], head: DenseHead, progress: @Sendable (Double) -> Void) throws -> Segmenter {

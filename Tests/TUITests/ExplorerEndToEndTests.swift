@@ -320,6 +320,35 @@ final class ExplorerEndToEndTests: XCTestCase {
         XCTAssertFalse(try tmux.screen().contains("crashed"))
     }
 
+    /// `T` on a small world folder: adapted in the background to completion, offered, `y`
+    /// switches the engine to it and keeps it beside the folder.
+    func testAdaptingToTheFolderAndSwitchingToTheResult() throws {
+        let folder = NSTemporaryDirectory() + "reclip-adapt-e2e-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let world = Process()
+        world.executableURL = URL(fileURLWithPath: reclip)
+        world.arguments = ["world", "--seed", "5", "--count", "4", "--out", folder]
+        world.standardOutput = Pipe()
+        try world.run()
+        world.waitUntilExit()
+        XCTAssertEqual(world.terminationStatus, 0)
+        try tmux.type("\(reclip) \(folder); " + Self.reportModes)
+        try tmux.waitFor("the first masks", seconds: 60) { $0.contains("engine") && $0.contains("1/4") }
+        try tmux.press("T")
+        try tmux.waitFor("adapting under way") { $0.contains("adapting") }
+        try tmux.waitFor("the adapted rectifier offered", seconds: 120) { $0.contains("y uses it") }
+        try tmux.press("y")
+        try tmux.waitFor("the switch", seconds: 60) { $0.contains("using the adapted rectifier, saved as") }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/rectifier-adapted.safetensors"))
+        // The protocol names the adapted rectifier and what it was adapted on.
+        try tmux.press("P")
+        let screen = try tmux.waitFor("the protocol of the adapted rectifier") { $0.contains("adapted_images 4") }
+        XCTAssertTrue(screen.contains("initialised_from rectifier-"), screen)
+        try tmux.press("Escape")
+        try tmux.press("q")
+        try assertRestored(exit: 0)
+    }
+
     func testNoTerminalGivesOneClearLine() throws {
         for (env, expect) in [(["TERM": "xterm-256color"], "not a tty"), (["TERM": "dumb"], "TERM=dumb")] {
             let p = Process()

@@ -1,5 +1,6 @@
 import XCTest
 import CLIP
+import Datasets
 @testable import TUI
 
 /// Every key binding, through the pure update function.
@@ -245,6 +246,71 @@ final class ExplorerHeadKeyTests: XCTestCase {
         let s = Fixture.state(model: nil, maps: nil).typing("h")
         XCTAssertEqual(s.head, .maskclip)
         XCTAssertTrue(s.message?.contains("heads need a model") == true)
+    }
+}
+
+/// `T` adapts the rectifier to the folder in the background; the result is offered, `y` uses
+/// (and saves) it, `n` keeps the current one; `T` again cancels a run.
+final class ExplorerAdaptKeyTests: XCTestCase {
+    func testTAdaptsThenOffersTheResultAndYSwitches() {
+        let s = Fixture.state()
+        let (running, effects) = s.applying(.key(.character("T")))
+        XCTAssertEqual(effects, [.adapt])
+        XCTAssertEqual(running.adaptation, .running(phase: "starting", progress: 0))
+        let moving = running.applying(.adaptationProgress(phase: "step 40/100", fraction: 0.7)).0
+        XCTAssertTrue(ExplorerFrame(state: moving).statusText.contains("adapting 70% (step 40/100), T cancels"),
+                      ExplorerFrame(state: moving).statusText)
+        // Nothing blocks meanwhile: alpha and views still move.
+        XCTAssertEqual(moving.typing("+").alpha, 1.1, accuracy: 1e-6)
+        let file = URL(fileURLWithPath: "/tmp/adapted.safetensors")
+        let offered = moving.applying(.adapted(file: file, summary: "adapted to 3 images")).0
+        XCTAssertEqual(offered.adaptation, .ready(file: file, summary: "adapted to 3 images"))
+        XCTAssertTrue(ExplorerFrame(state: offered).statusText.contains("y uses it"))
+        let (using, useEffects) = offered.applying(.key(.character("y")))
+        XCTAssertEqual(useEffects, [.useAdapted(file: file)])
+        XCTAssertNil(using.adaptation)
+        // The engine switched: the masks are asked for again, with the new model named.
+        let info = ModelInfo(name: "test-model", variant: "ReCLIP, adapted", hasRectifier: true)
+        let (switched, again) = using.applying(.rectifierSwitched(model: info, savedAt: "/images/rectifier-adapted.safetensors", problem: nil))
+        XCTAssertEqual(switched.model, info)
+        XCTAssertNil(switched.currentMaps)
+        XCTAssertTrue(again.contains(.segment(0)), "\(again)")
+        XCTAssertTrue(switched.message?.contains("saved as /images/rectifier-adapted.safetensors") == true)
+        XCTAssertTrue(ExplorerFrame(state: switched).statusText.contains("(ReCLIP, adapted)"))
+    }
+
+    func testNKeepsTheCurrentRectifierAndTCancels() {
+        let offered = Fixture.state().typing("T").applying(.adapted(file: URL(fileURLWithPath: "/tmp/a.safetensors"), summary: "done")).0
+        let kept = offered.typing("n")
+        XCTAssertNil(kept.adaptation)
+        XCTAssertEqual(kept.model, Fixture.model)
+        let (cancelled, effects) = Fixture.state().typing("T").applying(.key(.character("T")))
+        XCTAssertEqual(effects, [.cancelAdaptation])
+        XCTAssertNil(cancelled.adaptation)
+        // A result that arrives after the cancel is not offered.
+        XCTAssertNil(cancelled.applying(.adapted(file: URL(fileURLWithPath: "/tmp/a.safetensors"), summary: "late")).0.adaptation)
+        // y and n do nothing without an offer.
+        XCTAssertEqual(Fixture.state().applying(.key(.character("y"))).1, [])
+    }
+
+    func testWithoutARectifierTExplains() {
+        let raw = Fixture.state(model: ModelInfo(name: "m", variant: "MaskCLIP only", hasRectifier: false)).applying(.key(.character("T")))
+        XCTAssertEqual(raw.1, [])
+        XCTAssertTrue(raw.0.message?.contains("needs a trained rectifier") == true)
+        let failed = Fixture.state().typing("T").applying(.adaptationFailed(problem: "disk full")).0
+        XCTAssertNil(failed.adaptation)
+        XCTAssertEqual(failed.message, "adapting failed: disk full")
+    }
+
+    func testTheAdaptedRectifierIsKeptBesideTheDatasetAndNeverOverAFile() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("reclip-adapt-\(UUID().uuidString)")
+        let images = root.appendingPathComponent("JPEGImages")
+        try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let entries = [ImageEntry(url: images.appendingPathComponent("a.png"))]
+        XCTAssertEqual(Explorer.adaptedRectifierDestination(for: entries).path, root.appendingPathComponent("rectifier-adapted.safetensors").path)
+        try Data([1]).write(to: root.appendingPathComponent("rectifier-adapted.safetensors"))
+        XCTAssertEqual(Explorer.adaptedRectifierDestination(for: entries).lastPathComponent, "rectifier-adapted-2.safetensors")
     }
 }
 
