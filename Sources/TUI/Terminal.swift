@@ -223,9 +223,46 @@ final class Terminal {
         case KEY_DC: return .key(.deleteForward)
         case 21: return .key(.killLine)
         case 9: return .key(.tab)
-        case 27: return .key(.escape)
+        case 27: return droppedTerminalReply() ? nil : .key(.escape)
         case 32..<127: return .key(.character(Character(Unicode.Scalar(UInt8(c)))))
         default: return nil
+        }
+    }
+
+    /// Longest escape sequence read and dropped (a terminal's reply is far shorter).
+    static let longestReply = 4096
+
+    /// After an ESC: whether what follows at once is an escape sequence, read and dropped,
+    /// rather than the Escape key. Terminals answer the picture queries (`TerminalQuery`) with
+    /// ESC _ ... ESC \ (APC: kitty's graphics reply), ESC P ... ESC \ (DCS), ESC [ ? ... c
+    /// (device attributes) and ESC [ ... t (sizes); one that answers after the query's 150 ms
+    /// wait would otherwise be read as keys (DA1's "4" and "c": the overlay view and the next
+    /// class). A keyboard sequence ncurses does not know (a CSI) is dropped as well, which is
+    /// better than reading its bytes as keys. Escape followed by a key (Alt) keeps the key.
+    func droppedTerminalReply() -> Bool {
+        timeout(0)
+        defer { timeout(50) }
+        let next = getch()
+        switch next {
+        case ERR:
+            return false   // the Escape key alone
+        case 0x5F, 0x50:   // "_" APC, "P" DCS: to ST (ESC \) or BEL
+            var previous: Int32 = 0
+            for _ in 0..<Self.longestReply {
+                let c = getch()
+                if c == ERR || c == 7 || (previous == 27 && c == 0x5C) { break }
+                previous = c
+            }
+            return true
+        case 0x5B:         // "[" CSI: parameters and intermediates, then one final byte
+            for _ in 0..<Self.longestReply {
+                let c = getch()
+                if c == ERR || (0x40...0x7E).contains(c) { break }
+            }
+            return true
+        default:
+            ungetch(next)
+            return false
         }
     }
 

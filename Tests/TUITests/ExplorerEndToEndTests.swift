@@ -349,6 +349,28 @@ final class ExplorerEndToEndTests: XCTestCase {
         try assertRestored(exit: 0)
     }
 
+    /// A terminal's reply that comes after the picture query's 150 ms wait (device attributes,
+    /// kitty's graphics answer, a size report) is dropped, not read as keys: DA1's "4" and "c"
+    /// would open the overlay view and move the focus class.
+    func testLateTerminalRepliesAreNotReadAsKeys() throws {
+        try launch()
+        try tmux.waitFor("ground truth")
+        let before = try tmux.screen()
+        try tmux.run(["send-keys", "-t", tmux.session, "-l", "\u{1B}[?62;4;22c\u{1B}_Gi=31;OK\u{1B}\\\u{1B}[4;600;800t\u{1B}P1$r0m\u{1B}\\"])
+        usleep(400_000)
+        let after = try tmux.screen()
+        XCTAssertEqual(after, before, "a late reply changed the screen")
+        // Keys still work after it, and Escape alone is still a key (it closes the help).
+        try tmux.press("?")
+        try tmux.waitFor("reclip explorer - keys")
+        try tmux.press("Escape")
+        try tmux.waitFor("the help closed") { !$0.contains("reclip explorer - keys") }
+        try tmux.press("4")
+        try tmux.waitFor("mask over image")
+        try tmux.press("q")
+        try assertRestored(exit: 0)
+    }
+
     func testNoTerminalGivesOneClearLine() throws {
         for (env, expect) in [(["TERM": "xterm-256color"], "not a tty"), (["TERM": "dumb"], "TERM=dumb")] {
             let p = Process()
