@@ -13,7 +13,10 @@
 /// 5. kitty named by the environment (`KITTY_WINDOW_ID` set, or `TERM` = `xterm-kitty`),
 ///    outside tmux, when no reply came at all (the queries were not sent) -> kitty. A DA1
 ///    reply without a kitty reply means the terminal does not speak the protocol (kitty's
-///    documented test), whatever the environment says.
+///    documented test), whatever the environment says. Inside tmux, kitty named by the
+///    environment (tmux keeps `KITTY_WINDOW_ID` from the kitty that started it) and tmux
+///    letting sequences through (`allow-passthrough` on, `tmuxPassthrough`) -> kitty: there
+///    the DA1 reply is tmux's own and the kitty reply does not come back through tmux.
 /// 6. A DA1 reply listing attribute 4 (`ESC [ ? 62 ; 4 ; ... c`) -> sixel.
 /// 7. Otherwise -> cells.
 ///
@@ -49,7 +52,7 @@ public enum GraphicsProtocol: String, CaseIterable, Hashable, Sendable {
     /// the text the terminal sent back (nil when nothing came); both may be the same buffer
     /// holding every reply.
     public static func choose(environment: [String: String], deviceAttributes: String?, kittyReply: String?,
-                              override: GraphicsProtocol?) -> GraphicsProtocol {
+                              override: GraphicsProtocol?, tmuxPassthrough: Bool = false) -> GraphicsProtocol {
         if let override { return override }
         let term = (environment["TERM"] ?? "").lowercased()
         if term.isEmpty || term == "dumb" { return .cells }
@@ -62,9 +65,11 @@ public enum GraphicsProtocol: String, CaseIterable, Hashable, Sendable {
         }
         let da1 = deviceAttributes.flatMap(DeviceAttributes.parse)
         let namesKitty = !(environment["KITTY_WINDOW_ID"] ?? "").isEmpty || term == "xterm-kitty"
-        if namesKitty && !TmuxPassthrough.isInside(environment: environment) && (kittyReply ?? "").isEmpty && (deviceAttributes ?? "").isEmpty {
+        let insideTmux = TmuxPassthrough.isInside(environment: environment)
+        if namesKitty && !insideTmux && (kittyReply ?? "").isEmpty && (deviceAttributes ?? "").isEmpty {
             return .kitty
         }
+        if namesKitty && insideTmux && tmuxPassthrough { return .kitty }
         if da1?.sixel == true { return .sixel }
         return .cells
     }

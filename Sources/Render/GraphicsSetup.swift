@@ -89,9 +89,10 @@ public struct GraphicsSetup: Hashable, Sendable {
     /// sent back (nil when nothing was asked); `windowPixels` the ioctl's `ws_xpixel`,
     /// `ws_ypixel` (zeros when the terminal does not fill them); `columns` x `rows` the grid;
     /// `unicode` whether the locale is UTF-8.
+    /// `tmuxPassthrough`: inside tmux, whether it lets sequences through to the terminal.
     public static func decide(environment: [String: String], replies: [UInt8]?, windowPixels: (width: Int, height: Int)?,
                               columns: Int, rows: Int, unicode: Bool = true, override: GraphicsProtocol? = nil,
-                              cellSizeOverride: CellPixelSize? = nil) -> GraphicsSetup {
+                              cellSizeOverride: CellPixelSize? = nil, tmuxPassthrough: Bool = false) -> GraphicsSetup {
         let text = replies.map { String(decoding: $0, as: UTF8.self) }
         let graphics: GraphicsProtocol
         if let override {
@@ -99,7 +100,8 @@ public struct GraphicsSetup: Hashable, Sendable {
         } else if environmentMeansCells(environment, unicode: unicode) {
             graphics = .cells
         } else if let text, DeviceAttributes.parse(text) != nil {
-            graphics = GraphicsProtocol.choose(environment: environment, deviceAttributes: text, kittyReply: text, override: nil)
+            graphics = GraphicsProtocol.choose(environment: environment, deviceAttributes: text, kittyReply: text, override: nil,
+                                               tmuxPassthrough: tmuxPassthrough)
         } else {
             graphics = .cells
         }

@@ -95,10 +95,36 @@ public enum TerminalQuery {
             replies = ask(fd: fd, query: query, timeoutMilliseconds: timeoutMilliseconds,
                           isComplete: GraphicsSetup.repliesAreComplete)?.bytes
         }
+        let passthrough = replies != nil && TmuxPassthrough.isInside(environment: environment)
+            && tmuxAllowsPassthrough(environment: environment)
         return GraphicsSetup.decide(environment: environment, replies: replies,
                                     windowPixels: window.map { ($0.pixelWidth, $0.pixelHeight) },
                                     columns: window?.columns ?? 0, rows: window?.rows ?? 0, unicode: unicode,
-                                    override: override, cellSizeOverride: cellSizeOverride)
+                                    override: override, cellSizeOverride: cellSizeOverride, tmuxPassthrough: passthrough)
+    }
+
+    /// Whether the tmux this runs in lets escape sequences through to the outer terminal:
+    /// `tmux show-options -gqv allow-passthrough` says `on` or `all` (tmux 3.3 and later; an
+    /// older tmux, a failure or no answer within 500 ms: no). Only asked inside tmux with
+    /// kitty named by the environment, the one case where it decides anything.
+    static func tmuxAllowsPassthrough(environment: [String: String], timeoutSeconds: Double = 0.5) -> Bool {
+        let namesKitty = !(environment["KITTY_WINDOW_ID"] ?? "").isEmpty || (environment["TERM"] ?? "") == "xterm-kitty"
+        guard namesKitty else { return false }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["tmux", "show-options", "-gqv", "allow-passthrough"]
+        p.environment = environment
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        p.standardInput = FileHandle.nullDevice
+        do { try p.run() } catch { return false }
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        while p.isRunning && Date() < deadline { usleep(5_000) }
+        if p.isRunning { p.terminate(); return false }
+        let value = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        return p.terminationStatus == 0 && (value == "on" || value == "all")
     }
 
     static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {

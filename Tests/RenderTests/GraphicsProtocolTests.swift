@@ -10,8 +10,9 @@ final class GraphicsProtocolTests: XCTestCase {
     private let plainDA = "\u{1B}[?62;22c"
 
     private func choose(_ env: [String: String], da: String? = nil, kitty: String? = nil,
-                        override: GraphicsProtocol? = nil) -> GraphicsProtocol {
-        GraphicsProtocol.choose(environment: env, deviceAttributes: da, kittyReply: kitty, override: override)
+                        override: GraphicsProtocol? = nil, passthrough: Bool = false) -> GraphicsProtocol {
+        GraphicsProtocol.choose(environment: env, deviceAttributes: da, kittyReply: kitty, override: override,
+                                tmuxPassthrough: passthrough)
     }
 
     func testPrecedence() {
@@ -43,6 +44,14 @@ final class GraphicsProtocolTests: XCTestCase {
                        "DA1 without a kitty reply: the terminal does not speak it")
         XCTAssertEqual(choose(["TERM": "tmux-256color", "KITTY_WINDOW_ID": "3", "TMUX": "/tmp/t,1,0"]), .cells,
                        "inside tmux the variable may be stale")
+        // Inside tmux with passthrough allowed, kitty named by the environment: kitty, though tmux
+        // answered DA1 itself; without passthrough, or without kitty named, not.
+        let tmuxKitty = ["TERM": "tmux-256color", "KITTY_WINDOW_ID": "3", "TMUX": "/tmp/t,1,0", "TERM_PROGRAM": "tmux"]
+        XCTAssertEqual(choose(tmuxKitty, da: plainDA, passthrough: true), .kitty)
+        XCTAssertEqual(choose(tmuxKitty, da: plainDA, passthrough: false), .cells)
+        XCTAssertEqual(choose(["TERM": "tmux-256color", "TMUX": "/tmp/t,1,0"], da: sixelDA, passthrough: true), .sixel)
+        XCTAssertEqual(choose(["TERM": "xterm-kitty", "KITTY_WINDOW_ID": "3"], da: plainDA, passthrough: true), .cells,
+                       "passthrough only counts inside tmux")
         // 6. DA1 with attribute 4.
         XCTAssertEqual(choose(["TERM": "foot"], da: sixelDA), .sixel)
         XCTAssertEqual(choose(["TERM": "xterm"], da: "\u{1B}[?63;1;2;3;4;6;7;15;18;22;29c"), .sixel)

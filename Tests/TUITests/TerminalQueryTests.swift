@@ -172,3 +172,25 @@ final class ReceivedBytes: @unchecked Sendable {
     func set(_ value: [UInt8]) { lock.lock(); bytes = value; lock.unlock() }
     func get() -> [UInt8] { lock.lock(); defer { lock.unlock() }; return bytes }
 }
+
+extension TerminalQueryTests {
+    /// Inside tmux with kitty named by the environment, tmux is asked whether it lets
+    /// sequences through (`allow-passthrough`), on a private tmux server; without kitty named it
+    /// is not asked at all.
+    func testTmuxPassthroughIsAskedOfTheTmuxItRunsIn() throws {
+        let tmux = try TmuxSession(width: 80, height: 24)
+        defer { tmux.kill() }
+        let socket = "/tmp/tmux-\(getuid())/\(tmux.socket)"
+        var env = ["PATH": "/usr/bin:/bin", "TMUX": "\(socket),1,0", "KITTY_WINDOW_ID": "1", "TERM": "tmux-256color"]
+        _ = try tmux.run(["set-option", "-g", "allow-passthrough", "on"])
+        XCTAssertTrue(TerminalQuery.tmuxAllowsPassthrough(environment: env))
+        _ = try tmux.run(["set-option", "-g", "allow-passthrough", "off"])
+        XCTAssertFalse(TerminalQuery.tmuxAllowsPassthrough(environment: env))
+        _ = try tmux.run(["set-option", "-g", "allow-passthrough", "on"])
+        env["KITTY_WINDOW_ID"] = nil
+        XCTAssertFalse(TerminalQuery.tmuxAllowsPassthrough(environment: env), "not asked without kitty named")
+        // A tmux that cannot be reached answers no.
+        XCTAssertFalse(TerminalQuery.tmuxAllowsPassthrough(environment: ["PATH": "/usr/bin:/bin", "KITTY_WINDOW_ID": "1",
+                                                                         "TMUX": "/nonexistent/socket,1,0"]))
+    }
+}
