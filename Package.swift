@@ -66,7 +66,7 @@ let package = Package(
         // The terminal put back on a crash or an exit that skips the explorer's clean-up: a
         // signal handler can only make async-signal-safe calls, so it is C.
         .target(name: "CTerminalGuard"),
-        .target(name: "TUI", dependencies: ["Pixels", "FileIO", "Render", "CLIP", "ReCLIP", "Datasets", "CNCurses",
+        .target(name: "TUI", dependencies: ["Pixels", "FileIO", "ModelFiles", "Render", "CLIP", "ReCLIP", "Datasets", "CNCurses",
                                             "CTerminalGuard"]),
         .executableTarget(
             name: "reclip",

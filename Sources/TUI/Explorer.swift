@@ -59,6 +59,8 @@ public final class Explorer {
     var tasks: [Int: Task<Void, Never>] = [:]
     /// The dataset view's background sweep, if one runs.
     var sweep: Task<Void, Never>?
+    /// Where the dataset view's scores are kept between runs (`DatasetScoreCache`).
+    public var cacheFolder = ReclipHome.cache()
     /// Engine jobs (segmentations, the dataset sweep) still running, and saves still writing.
     public let computing = WorkInFlight(), saving = WorkInFlight()
 
@@ -228,10 +230,28 @@ public final class Explorer {
                 let truthMatches = state.groundTruthClasses.map { $0 == classes } ?? true
                 let mailbox = self.mailbox
                 let computing = self.computing
+                let identity = engine?.cacheIdentity, folder = cacheFolder
                 computing.begin()
                 sweep = Task.detached(priority: .utility) {
                     defer { computing.end() }
-                    for (index, entry) in entries.enumerated() {
+                    // Scores from an earlier run of the same setting come first, at once.
+                    var cache = identity.map {
+                        DatasetScoreCache(folder: folder, setting: DatasetScoreCache.setting(
+                            engine: $0 + (truthMatches ? "" : "|no truth"), head: head.rawValue, classes: classes, alpha: alpha))
+                    }
+                    let stamps = entries.map { ImageEntryStamp($0.url, groundTruth: truthMatches ? $0.groundTruth : nil) }
+                    var pending: [Int] = []
+                    for (index, stamp) in stamps.enumerated() {
+                        if let stamp, let scores = cache?.scores(for: stamp) {
+                            mailbox.post(.datasetScored(index: index, alpha: alpha, classes: classes, scores: scores, head: head))
+                        } else {
+                            pending.append(index)
+                        }
+                    }
+                    var unsaved = 0
+                    defer { if unsaved > 0 { try? cache?.write() } }
+                    for index in pending {
+                        let entry = entries[index]
                         if Task.isCancelled { return }
                         do {
                             let picture = try ImageFile.read(path: entry.url.path)
@@ -242,6 +262,11 @@ public final class Explorer {
                                 t.width > 0 && t.height > 0 ? t : nil
                             }, width: picture.width, height: picture.height)
                             mailbox.post(.datasetScored(index: index, alpha: alpha, classes: classes, scores: scores, head: head))
+                            if let stamp = stamps[index] {
+                                cache?.store(scores, for: stamp)
+                                unsaved += 1
+                                if unsaved >= 25 { try? cache?.write(); unsaved = 0 }
+                            }
                         } catch is CancellationError {
                             return
                         } catch {

@@ -18,6 +18,9 @@ import ReCLIP
 public protocol SegmentationEngine: Sendable {
     /// The model as the status line names it.
     var info: ModelInfo { get }
+    /// What the engine's results depend on (weights, rectifier, input size), for the dataset
+    /// view's cache across runs (`DatasetScoreCache`); nil: nothing is cached.
+    var cacheIdentity: String? { get }
     /// Segments `picture` for `classes` with the dense `head`, reporting progress in 0...1.
     /// Implementations should check `Task.isCancelled` between stages when they can.
     func segment(_ picture: RGBImage, classes: [String], head: DenseHead,

@@ -75,6 +75,18 @@ struct SegmenterEngine: SegmentationEngine {
         self.classifierFolder = classifierFolder
     }
 
+    /// The weights and rectifier files (path, size, modification time) and the input size.
+    var cacheIdentity: String? {
+        func stamp(_ url: URL?) -> String {
+            guard let url else { return "none" }
+            let a = try? FileManager.default.attributesOfItem(atPath: url.path)
+            let size = (a?[.size] as? NSNumber)?.intValue ?? -1
+            let date = (a?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+            return "\(url.standardizedFileURL.path):\(size):\(date)"
+        }
+        return [stamp(weights), stamp(rectifier), "size \(size)"].joined(separator: "|")
+    }
+
     func replacingRectifier(with file: URL, variant: String) -> any SegmentationEngine {
         var rows = info.protocolRows.filter { $0.0 != "rectifier" && $0.0 != "trained on" }
         let meta = (try? Rectifier.load(from: file))?.metadata ?? [:]
