@@ -228,7 +228,10 @@ final class ExplorerEndToEndTests: XCTestCase {
         try tmux.type("stty -a | tr ' ' '\\n' | grep -x -e icanon -e -icanon | tr '\\n' ' '; echo SUS\"\"PENDED")
         let suspended = try tmux.waitFor("SUSPENDED")
         XCTAssertTrue(suspended.contains("icanon SUSPENDED"), suspended)
-        try tmux.type("fg")
+        // One repaint for one `fg`: the SIGCONT that comes with it must not paint the screen again.
+        let written = try tmux.output(settle: 1.5) { try tmux.type("fg") }
+        let repaints = String(decoding: written, as: UTF8.self).components(separatedBy: "\u{1B}[H\u{1B}[J").count - 1
+        XCTAssertEqual(repaints, 1, "full repaints after fg: \(repaints) in \(written.count) bytes")
         let back = try tmux.waitFor("explorer redrawn") { $0.contains("? help") && $0.contains("scene-1.png") }
         XCTAssertFalse(back.contains("SUSPENDED"), "the frame is repainted over the shell: \(back)")
         XCTAssertEqual(try tmux.pane("alternate_on"), "1")
