@@ -8,6 +8,16 @@ import CVectorMath
 /// ```
 public enum Precision: String, Sendable, CaseIterable {
     case fp32, bf16
+
+    /// The precision that runs when this one is asked for, and a one-line notice when it is not
+    /// the one asked for: bf16 needs AVX512_BF16 (the portable kernel would be far slower than
+    /// float32), so without it bf16 falls back to fp32.
+    public var available: (precision: Precision, notice: String?) {
+        if self == .bf16 && !BF16Kernels.isAccelerated {
+            return (.fp32, "bf16: this CPU has no AVX512_BF16 (or it is disabled); running fp32")
+        }
+        return (self, nil)
+    }
 }
 
 /// A weight matrix held in bfloat16, packed once into the panels of the bf16 GEMM kernel:

@@ -50,13 +50,16 @@ struct SegmenterEngine: SegmentationEngine {
     /// Short side of the image fed to the ViT.
     let size: Int
 
-    init(weights: URL, rectifier: URL?, rectifierVariant: String?, size: Int, bundled: Bool = false, figures: String? = nil,
-         protocolRows: [(String, String)] = []) {
-        let variant = rectifier == nil ? "MaskCLIP only" : (rectifierVariant ?? "rectified")
+    /// `precision` is the one asked for (`--precision`); the status line names the one that runs
+    /// when it is not the default fp32.
+    init(weights: URL, rectifier: URL?, rectifierVariant: String?, size: Int, precision: Precision = .fp32,
+         bundled: Bool = false, figures: String? = nil, protocolRows: [(String, String)] = []) {
+        var variant = rectifier == nil ? "MaskCLIP only" : (rectifierVariant ?? "rectified")
+        if precision != .fp32 { variant += ", " + ExplorerEngine.precisionDescription(precision) }
         info = ModelInfo(name: bundled ? BundledModel.displayName : weights.deletingPathExtension().lastPathComponent,
                          variant: variant, hasRectifier: rectifier != nil, knowsOnlyTheWorld: bundled, figures: figures,
                          protocolRows: protocolRows)
-        builder = SegmenterBuilder(weights: weights, rectifier: rectifier)
+        builder = SegmenterBuilder(weights: weights, rectifier: rectifier, precision: precision)
         self.size = size
     }
 
@@ -77,18 +80,21 @@ struct SegmenterEngine: SegmentationEngine {
 actor SegmenterBuilder {
     let weights: URL
     let rectifierFile: URL?
+    /// The image tower's precision asked for (bf16 falls back to fp32 without AVX512_BF16).
+    let precision: Precision
     private var model: CLIPModel?
     private var hash: String?
     private var built: [[String]: Segmenter] = [:]
 
-    init(weights: URL, rectifier: URL?) {
+    init(weights: URL, rectifier: URL?, precision: Precision) {
         self.weights = weights
         self.rectifierFile = rectifier
+        self.precision = precision
     }
 
     func segmenter(classes: [String], progress: @Sendable (Double) -> Void) throws -> Segmenter {
         if let s = built[classes] { return s }
-        let model = try self.model ?? CLIPModel(contentsOf: weights.path)
+        let model = try self.model ?? CLIPModel(contentsOf: weights.path).converted(to: precision).model
         self.model = model
         progress(0.2)
         let hash = try self.hash ?? WeightsIdentity.contentHash(of: weights, memo: ClassifierCache.defaultFolder)
@@ -110,11 +116,21 @@ actor SegmenterBuilder {
 /// Finds the engine the explorer runs, or says why there is none.
 enum ExplorerEngine {
     /// The protocol panel's rows: what a reproduction needs to know about the numbers shown.
-    static func protocolRows(weights: URL, rectifier: String?, trained: Rectifier?, size: Int) -> [(String, String)] {
+    /// The precision that runs when `requested` is asked for, as the status line and the protocol
+    /// panel say it: "fp32", "bf16", or "fp32 (no AVX512_BF16)".
+    static func precisionDescription(_ requested: Precision) -> String {
+        let (precision, notice) = requested.available
+        return notice == nil ? precision.rawValue : "\(precision.rawValue) (no AVX512_BF16)"
+    }
+
+    static func protocolRows(weights: URL, rectifier: String?, trained: Rectifier?, size: Int,
+                             precision: Precision = .fp32) -> [(String, String)] {
         let hash = (try? WeightsIdentity.contentHash(of: weights, memo: ClassifierCache.defaultFolder)) ?? "unreadable"
         var rows: [(String, String)] = [
             ("weights", weights.path), ("sha-256", hash), ("input", "short side \(size) px, whole image (no sliding window)"),
             ("head", "MaskCLIP (value path of the last block)"),
+            ("precision", precisionDescription(precision) + (precision.available.precision == .bf16
+                ? ": image tower weights and inputs in bfloat16, float32 accumulation" : "")),
             ("templates", "ReCLIP's 85 (each normalised, averaged, normalised)"),
         ]
         if let rectifier, let trained {
@@ -132,7 +148,7 @@ enum ExplorerEngine {
     /// The engine for `weights` (a file or an installed model name) and an optional rectifier
     /// file, or the reason there is none. The rectifier file is read here only for its variant
     /// and classes; the weights are loaded later, in the background.
-    static func load(weights: String?, rectifier: String?, size: Int?,
+    static func load(weights: String?, rectifier: String?, size: Int?, precision: Precision = .fp32,
                      bundledVariant: RectifierVariant?) -> (engine: (any SegmentationEngine)?, problem: String?, classes: [String]?) {
         let selection: ModelSelection
         do {
@@ -160,9 +176,10 @@ enum ExplorerEngine {
         }
         let engine = SegmenterEngine(weights: file, rectifier: rectifier.map { URL(fileURLWithPath: $0) },
                                      rectifierVariant: trained.map { $0.variant == .reclip ? "ReCLIP" : "ReCLIP++" },
-                                     size: selection.size, bundled: selection.bundled != nil,
+                                     size: selection.size, precision: precision, bundled: selection.bundled != nil,
                                      figures: selection.bundled?.figures?.summary,
-                                     protocolRows: protocolRows(weights: file, rectifier: rectifier, trained: trained, size: selection.size))
+                                     protocolRows: protocolRows(weights: file, rectifier: rectifier, trained: trained, size: selection.size,
+                                                                precision: precision))
         return (engine, nil, trained?.classNames)
     }
 }
