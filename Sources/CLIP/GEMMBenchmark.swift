@@ -4,7 +4,7 @@ import Math
 /// The machine's GEMM limits and the speed of every matrix product of the ViT-B/16 image
 /// forward, float32 (OpenBLAS `sgemm` through `gemm`, split over the cores) beside bf16 (the
 /// vdpbf16ps kernel through `gemm(...weight: BF16Matrix...)`, weights packed beforehand as the
-/// model holds them), each pair timed interleaved so that the machine's drift cancels in the ratio.
+/// model holds them; attention with its per-head packing included), each pair timed interleaved so that the machine's drift cancels in the ratio.
 ///
 /// ```swift
 /// print(GEMMBenchmark.run())   // peak GFLOP/s at 3072³, then each shape at 224 and 448 px
@@ -93,16 +93,17 @@ public struct GEMMBenchmark: Sendable, CustomStringConvertible {
                 linear("visual projection", m: patches, n: arch.embedDim, k: c, calls: 1),
             ]
             // Attention: both products of every head (queries in blocks of 128) and the softmax,
-            // as attentionForward runs them, float32 only; counted as 4 t² C operations.
+            // as attentionForward runs them; counted as 4 t² C operations.
             let qkv = g.uniform(t * 3 * c, bound: 1)
             var out = [Float](repeating: 0, count: t * c)
-            let (ta, _) = timePair(flops: 4 * Double(t * t * c), {
+            func attention(_ precision: Precision) {
                 qkv.withUnsafeBufferPointer { q in
-                    attentionForward(out: &out, probs: nil, q: q.baseAddress!, k: q.baseAddress! + c, v: q.baseAddress! + 2 * c,
-                                     rowStride: 3 * c, batch: 1, tokens: t, channels: c, heads: heads, causal: false)
+                    attentionForward(out: &out, probs: nil, qkv: q.baseAddress!, batch: 1, tokens: t, channels: c,
+                                     heads: heads, causal: false, precision: precision)
                 }
-            }, nil)
-            shapes.append(Shape(name: "attention (\(heads) heads)", m: t, n: t, k: 2 * c, calls: layers - 1, fp32: ta, bf16: nil))
+            }
+            let (ta, tb) = timePair(flops: 4 * Double(t * t * c), { attention(.fp32) }, accelerated ? { attention(.bf16) } : nil)
+            shapes.append(Shape(name: "attention (\(heads) heads)", m: t, n: t, k: 2 * c, calls: layers - 1, fp32: ta, bf16: tb))
             all.append((size, shapes))
         }
         return GEMMBenchmark(peakSize: peakSize, peakFP32: peak.flops / peak.fp32 / 1e9,
@@ -133,7 +134,7 @@ public struct GEMMBenchmark: Sendable, CustomStringConvertible {
                 total16 += (s.bf16 ?? s.fp32) * Double(s.calls)
                 flops += s.flops * Double(s.calls)
             }
-            lines.append(String(format: "sum per forward: %.1f GFLOP; fp32 %.3f s (%.0f GFLOP/s), bf16 linears %.3f s (%.0f GFLOP/s)",
+            lines.append(String(format: "sum per forward: %.1f GFLOP; fp32 %.3f s (%.0f GFLOP/s), bf16 %.3f s (%.0f GFLOP/s)",
                                 flops / 1e9, total32, flops / total32 / 1e9, total16, flops / total16 / 1e9))
         }
         lines.append("")

@@ -142,7 +142,7 @@ extension TransformerBlockWeights {
             ws.attended.copy(count: rows * c, into: &a!.attention)
         } else if uniform, let t = sequenceLengths.first {
             attentionForward(out: ws.attended, probs: nil, qkv: ws.qkv, batch: sequenceLengths.count, tokens: t,
-                             channels: c, heads: heads, causal: causal)
+                             channels: c, heads: heads, causal: causal, precision: qkv.precision)
         } else {
             attentionForward(out: ws.attended, qkv: ws.qkv, sequenceLengths: sequenceLengths, channels: c,
                              heads: heads, causal: causal)

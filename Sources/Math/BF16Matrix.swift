@@ -39,11 +39,22 @@ public struct BF16Matrix: Sendable {
     /// W [rows, columns] with row stride `rowStride` (default `columns`), each value rounded to
     /// the nearest bfloat16.
     public init(_ weight: UnsafePointer<Float>, rows: Int, columns: Int, rowStride: Int? = nil) {
+        self.init(rows: rows, columns: columns) { bf16_pack_b($0, weight, rowStride ?? columns, 1, columns, rows) }
+    }
+
+    /// W = Bᵀ for B [columns, rows] with row stride `rowStride` (default `rows`): for a right
+    /// operand stored the other way round (attention's values, B [tokens, head size]).
+    public init(transposing b: UnsafePointer<Float>, rows: Int, columns: Int, rowStride: Int? = nil) {
+        self.init(rows: rows, columns: columns) { bf16_pack_b($0, b, rowStride ?? rows, 0, columns, rows) }
+    }
+
+    /// A matrix whose panels `pack` writes (`bf16_packed_b_count(columns, rows)` values).
+    private init(rows: Int, columns: Int, pack: (UnsafeMutablePointer<UInt16>?) -> Void) {
         precondition(rows >= 0 && columns >= 0, "negative matrix size \(rows) x \(columns)")
         self.rows = rows
         self.columns = columns
         packed = [UInt16](unsafeUninitializedCapacity: bf16_packed_b_count(columns, rows)) { buffer, count in
-            bf16_pack_b(buffer.baseAddress, weight, rowStride ?? columns, 1, columns, rows)
+            pack(buffer.baseAddress)
             count = buffer.count
         }
     }

@@ -3,7 +3,7 @@ import TestSupport
 @testable import Math
 
 /// The bf16 GEMM against float32 and double-precision references, on shapes that are not
-/// multiples of the 12 x 32 tile or of the 384-wide k blocks, with column windows of W that do
+/// multiples of the 12 x 32 tile or of the 1536-wide k blocks, with column windows of W that do
 /// not start on a panel, split over the cores and not, on the AVX512_BF16 kernel and the
 /// portable one.
 ///
@@ -28,9 +28,10 @@ final class BF16GEMMTests: XCTestCase {
         Case(m: 1, k: 1, rows: 1, outputs: 0..<1, alpha: 1, beta: 0),
         Case(m: 5, k: 3, rows: 31, outputs: 0..<31, alpha: 1, beta: 0),
         Case(m: 13, k: 2, rows: 33, outputs: 0..<33, alpha: 0.5, beta: 1),
-        Case(m: 12, k: 383, rows: 32, outputs: 0..<32, alpha: 1, beta: 0),
-        Case(m: 97, k: 384, rows: 64, outputs: 0..<64, alpha: 1, beta: 1),
-        Case(m: 25, k: 385, rows: 100, outputs: 7..<50, alpha: 2, beta: 0.25),
+        Case(m: 12, k: 1535, rows: 32, outputs: 0..<32, alpha: 1, beta: 0),
+        Case(m: 97, k: 1536, rows: 64, outputs: 0..<64, alpha: 1, beta: 1),
+        Case(m: 25, k: 1537, rows: 100, outputs: 7..<50, alpha: 2, beta: 0.25),
+        Case(m: 14, k: 3075, rows: 40, outputs: 5..<40, alpha: 1, beta: 1),
         Case(m: 200, k: 800, rows: 70, outputs: 33..<70, alpha: 1, beta: 1),
         Case(m: 37, k: 129, rows: 701, outputs: 0..<701, alpha: 1, beta: 0),   // split by columns
         Case(m: 301, k: 96, rows: 97, outputs: 0..<97, alpha: 1, beta: 1),     // split by rows
@@ -172,5 +173,28 @@ final class BF16GEMMTests: XCTestCase {
     func testPackedMatrixHalvesTheMemory() {
         let w = BF16Matrix([Float](repeating: 0.5, count: 768 * 3072), rows: 3072, columns: 768)
         XCTAssertEqual(w.byteCount, 768 * 3072 * 2)
+    }
+}
+
+/// Attention with bf16 products against fp32, over several query blocks of 128.
+final class BF16AttentionTests: XCTestCase {
+    /// q, k, v uniform in ±1, head size d = 16, so |q·k| / √d <= 4 and Σ_j |q_j k_j| / √d is
+    /// about 1: rounding q and k moves a score by at most 2^-7 of that, so a weight changes by a
+    /// factor within exp(±2 · 2^-7) (about ±1.6 %), and rounding the weights and v adds 2^-7
+    /// relative; with |v| <= 1 an output moves by at most about 0.024. The test allows 0.03.
+    func testBF16AttentionIsCloseToFP32() throws {
+        try XCTSkipUnless(BF16Kernels.isAccelerated, "this CPU has no AVX512_BF16")
+        var g = SplitMix64(seed: 12)
+        let (t, c, heads) = (300, 64, 4)
+        let qkv = randomArray(t * 3 * c, &g)
+        func run(_ precision: Precision) -> [Float] {
+            var out = [Float](repeating: .nan, count: t * c)
+            attentionForward(out: &out, probs: nil, qkv: qkv, batch: 1, tokens: t, channels: c, heads: heads,
+                             causal: false, precision: precision)
+            return out
+        }
+        let fp32 = run(.fp32), bf16 = run(.bf16)
+        XCTAssertNotEqual(fp32, bf16, "the bf16 path did not run")
+        assertClose(bf16, fp32, tolerance: 0.03, "bf16 attention")
     }
 }
