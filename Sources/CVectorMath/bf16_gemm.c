@@ -12,9 +12,9 @@
 //
 // Layout (GotoBLAS's): B is packed once into panels of 32 columns, each a sequence of
 // pairs of rows, 32 columns x 2 rows = 64 bf16 values (two zmm registers); A is converted per
-// block of MC rows x 2 KC_PAIRS columns into micro-panels of 12 rows, each a sequence of
-// pairs (bf16(A[i, 2q]), bf16(A[i, 2q + 1])) packed in 32 bits, so that one broadcast feeds a
-// vdpbf16ps. The microkernel holds a 12 x 32 tile of C in 24 zmm accumulators:
+// block of MC rows x 2 KC_PAIRS columns into rows of pairs (bf16(A[i, 2q]), bf16(A[i, 2q + 1]))
+// packed in 32 bits (a vector conversion and store, no transpose), so that one broadcast from
+// each of a tile's 12 rows feeds a vdpbf16ps. The microkernel holds a 12 x 32 tile of C in 24 zmm accumulators:
 //   acc[i][h] += A pair (i, q) · B pair (q, 16h ..< 16h + 16)   (q over the block's pairs).
 // A block of k (KC_PAIRS pairs, 1536 values: every k of ViT-B's products but fc2's 3072 in one
 // block) keeps C's tiles in registers across the whole sum; the B micro-panel (up to 96 KB) and
@@ -80,19 +80,17 @@ void bf16_pack_b(uint16_t *packed, const float *b, long ldb, int transposed, lon
         }
 }
 
-// Rows [0, rows) of A, columns [2 q0, 2 (q0 + qc)) clipped to k, into micro-panels of MR rows
-// (rows past `rows` zero): panel r / MR, pair q, row r % MR at (r / MR) * qc * MR + q * MR + r % MR.
+// Rows [0, rows) of A, columns [2 q0, 2 (q0 + qc)) clipped to k, as pairs: row r, pair q at
+// r * qc + q; rows past `rows`, up to a whole tile of MR, are zero.
 static void pack_a_portable(uint32_t *dst, const float *a, long lda, long rows, long k, long q0, long qc) {
     long padded = (rows + MR - 1) / MR * MR;
-    for (long r = 0; r < padded; r++) {
-        uint32_t *panel = dst + (r / MR) * qc * MR + r % MR;
+    for (long r = 0; r < padded; r++)
         for (long q = 0; q < qc; q++) {
             long kk = 2 * (q0 + q);
             uint32_t lo = r < rows && kk < k ? to_bf16(a[r * lda + kk]) : 0;
             uint32_t hi = r < rows && kk + 1 < k ? to_bf16(a[r * lda + kk + 1]) : 0;
-            panel[q * MR] = lo | hi << 16;
+            dst[r * qc + q] = lo | hi << 16;
         }
-    }
 }
 
 // C tile (rows [0, mr), tile columns [jlo, jhi) at c, row stride ldc) from the accumulated
@@ -114,8 +112,8 @@ static void tile_portable(long qc, const uint32_t *a, const uint16_t *b, float *
     for (long q = 0; q < qc; q++) {
         const uint16_t *bq = b + q * NR * 2;
         for (long i = 0; i < MR; i++) {
-            float a0 = from_bf16((uint16_t)(a[q * MR + i] & 0xffffu));
-            float a1 = from_bf16((uint16_t)(a[q * MR + i] >> 16));
+            float a0 = from_bf16((uint16_t)(a[i * qc + q] & 0xffffu));
+            float a1 = from_bf16((uint16_t)(a[i * qc + q] >> 16));
             for (long j = 0; j < NR; j++) {
                 float s = acc[i * NR + j];
                 s += a1 * from_bf16(bq[2 * j + 1]);  // exact product: one rounding, as an FMA
@@ -133,9 +131,9 @@ static void tile_portable(long qc, const uint32_t *a, const uint16_t *b, float *
 BF16_TARGET static void pack_a_avx512(uint32_t *dst, const float *a, long lda, long rows, long k, long q0, long qc) {
     long padded = (rows + MR - 1) / MR * MR;
     for (long r = 0; r < padded; r++) {
-        uint32_t *panel = dst + (r / MR) * qc * MR + r % MR;
+        uint32_t *row_pairs = dst + r * qc;
         if (r >= rows) {
-            for (long q = 0; q < qc; q++) panel[q * MR] = 0;
+            memset(row_pairs, 0, (size_t)qc * sizeof *row_pairs);
             continue;
         }
         const float *row = a + r * lda;
@@ -148,10 +146,8 @@ BF16_TARGET static void pack_a_avx512(uint32_t *dst, const float *a, long lda, l
             __mmask16 mhi = count >= 32 ? 0xffff : (count > 16 ? (__mmask16)((1u << (count - 16)) - 1) : 0);
             __m512 lo = _mm512_maskz_loadu_ps(mlo, row + kk);
             __m512 hi = _mm512_maskz_loadu_ps(mhi, row + kk + 16);
-            uint32_t pairs[16];
-            _mm512_storeu_si512(pairs, (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
             long n = qc - q < 16 ? qc - q : 16;
-            for (long j = 0; j < n; j++) panel[(q + j) * MR] = pairs[j];
+            _mm512_mask_storeu_epi32(row_pairs + q, (__mmask16)((1u << n) - 1), (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
         }
     }
 }
@@ -163,10 +159,10 @@ BF16_TARGET static void tile_avx512(long qc, const uint32_t *a, const uint16_t *
     for (long q = 0; q < qc; q++) {
         __m512bh b0 = (__m512bh)_mm512_loadu_si512(b + q * NR * 2);
         __m512bh b1 = (__m512bh)_mm512_loadu_si512(b + q * NR * 2 + 32);
-        const uint32_t *aq = a + q * MR;
+        const uint32_t *aq = a + q;
 #pragma clang loop unroll(full)
         for (int i = 0; i < MR; i++) {
-            __m512bh ai = (__m512bh)_mm512_set1_epi32((int)aq[i]);
+            __m512bh ai = (__m512bh)_mm512_set1_epi32((int)aq[i * qc]);
             acc[i][0] = _mm512_dpbf16_ps(acc[i][0], ai, b0);
             acc[i][1] = _mm512_dpbf16_ps(acc[i][1], ai, b1);
         }
