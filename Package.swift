@@ -44,7 +44,9 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
 
         // Vector kernels (exp, softmax rows, QuickGELU, LayerNorm rows) in C, so that they can use AVX2 + FMA
-        // where the CPU has them and portable code elsewhere, chosen at run time.
+        // where the CPU has them and portable code elsewhere, chosen at run time; and the bf16 GEMM
+        // (vdpbf16ps where the CPU has AVX512_BF16, per-function target attributes, so that the rest
+        // builds for generic x86-64).
         .target(name: "CVectorMath"),
         // SHA-256 through OpenSSL's libcrypto (Debian: libssl-dev).
         .target(name: "CSHA256", linkerSettings: [.linkedLibrary("crypto")]),

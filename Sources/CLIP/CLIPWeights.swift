@@ -3,11 +3,17 @@ import FileIO
 import ModelFiles
 
 /// A linear layer in PyTorch's layout: y = x Wᵀ + b, `weight` [outFeatures, inFeatures].
+///
+/// The weight is held in float32 (`weight`), or, after `convertToBF16()`, in bfloat16 only
+/// (`bf16`; `weight` is then empty), which halves its memory; `forward` uses whichever it holds.
 public struct LinearWeights: Sendable {
+    /// W [outFeatures, inFeatures] in float32; empty when the layer holds bf16 weights.
     public var weight: [Float]
     public var bias: [Float]?
     public let inFeatures: Int
     public let outFeatures: Int
+    /// W rounded to bfloat16 and packed for the bf16 kernel, when the layer runs in bf16.
+    public private(set) var bf16: BF16Matrix?
 
     public init(weight: [Float], bias: [Float]?, inFeatures: Int, outFeatures: Int) {
         precondition(weight.count == inFeatures * outFeatures, "linear weight size mismatch")
@@ -18,18 +24,37 @@ public struct LinearWeights: Sendable {
         self.outFeatures = outFeatures
     }
 
-    /// out[rows, outFeatures] = inp[rows, inFeatures] Wᵀ + b.
-    public func forward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, rows: Int) {
-        weight.withUnsafeBufferPointer { w in
-            if let bias {
-                bias.withUnsafeBufferPointer { b in
-                    matmulForward(out: out, inp: inp, weight: w.baseAddress!, bias: b.baseAddress!,
-                                  rows: rows, inFeatures: inFeatures, outFeatures: outFeatures)
-                }
-            } else {
-                matmulForward(out: out, inp: inp, weight: w.baseAddress!, bias: nil,
-                              rows: rows, inFeatures: inFeatures, outFeatures: outFeatures)
+    /// The precision `forward` runs in.
+    public var precision: Precision { bf16 == nil ? .fp32 : .bf16 }
+
+    /// Rounds W to bfloat16 and keeps only that (the float32 weight is released); the bias stays
+    /// float32. Nothing happens when the layer is bf16 already.
+    public mutating func convertToBF16() {
+        guard bf16 == nil else { return }
+        bf16 = BF16Matrix(weight, rows: outFeatures, columns: inFeatures)
+        weight = []
+    }
+
+    /// out[rows, outputs.count] = inp[rows, inFeatures] W[outputs]ᵀ + b[outputs]: the output
+    /// features `outputs` (default all) of the layer, in its precision.
+    public func forward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, rows: Int,
+                        outputs: Range<Int>? = nil) {
+        let outputs = outputs ?? 0..<outFeatures
+        precondition(outputs.lowerBound >= 0 && outputs.upperBound <= outFeatures, "outputs \(outputs) of \(outFeatures)")
+        func run(_ bias: UnsafePointer<Float>?) {
+            if let bf16 {
+                matmulForward(out: out, inp: inp, weight: bf16, outputs: outputs, bias: bias, rows: rows)
+                return
             }
+            weight.withUnsafeBufferPointer { w in
+                matmulForward(out: out, inp: inp, weight: w.baseAddress! + outputs.lowerBound * inFeatures, bias: bias,
+                              rows: rows, inFeatures: inFeatures, outFeatures: outputs.count)
+            }
+        }
+        if let bias {
+            bias.withUnsafeBufferPointer { run($0.baseAddress! + outputs.lowerBound) }
+        } else {
+            run(nil)
         }
     }
 }
@@ -81,6 +106,11 @@ public struct TransformerBlockWeights: Sendable {
 
     /// Width C.
     public var width: Int { out.outFeatures }
+
+    /// Holds the four linear layers' weights in bfloat16 only (LayerNorms and biases stay float32).
+    public mutating func convertToBF16() {
+        qkv.convertToBF16(); out.convertToBF16(); fc1.convertToBF16(); fc2.convertToBF16()
+    }
 }
 
 /// The image tower's weights (a ViT with a class token).

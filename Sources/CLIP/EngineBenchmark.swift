@@ -42,6 +42,16 @@ public struct EngineBenchmark: Sendable, CustomStringConvertible {
     public let workers: Int
     /// Instruction set of the vector kernels (exp, softmax, QuickGELU, LayerNorm).
     public let vectorKernels: String
+    /// The image tower's precision that ran, and the bf16 kernel's instruction set.
+    public let precision: Precision
+    public let bf16Kernel: String
+    /// Bytes of the image tower's linear-layer weights as held while timing.
+    public let visionLinearWeightBytes: Int
+    /// With bf16: dense features at 448 px against fp32's on the same random image, under a
+    /// classifier of the 20 prompts' text embeddings (fp32 text tower).
+    public let agreement: PrecisionAgreement?
+    /// The fallback's notice when bf16 was asked for and does not run.
+    public let notice: String?
 
     /// The twenty PASCAL VOC class names the text benchmark builds its prompts from.
     public static var vocClasses: [String] { VOCClasses.objects }
@@ -59,12 +69,27 @@ public struct EngineBenchmark: Sendable, CustomStringConvertible {
     }
 
     /// Builds ViT-B/16-sized random weights and times dense features at 224 and 448 px and the
-    /// text tower on `prompts` (20 rows of 77 ids), `repetitions` calls each after one warm-up.
-    public static func run(prompts: [[Int32]] = try! prompts(), repetitions: Int = 5,
-                           log: (String) -> Void = { _ in }) throws -> EngineBenchmark {
+    /// text tower on `prompts` (20 rows of 77 ids), `repetitions` calls each after one warm-up,
+    /// with the image tower in `precision`; `denseOnly` stops after the dense features. With bf16
+    /// the 448 px features are first compared with fp32's (`agreement`).
+    public static func run(prompts: [[Int32]] = try! prompts(), repetitions: Int = 5, precision requested: Precision = .fp32,
+                           denseOnly: Bool = false, log: (String) -> Void = { _ in }) throws -> EngineBenchmark {
         log("building ViT-B/16-sized random weights")
-        let model = CLIPModel.random(.vitB16, seed: 1)
+        var model = CLIPModel.random(.vitB16, seed: 1)
         var g = WeightGenerator(state: 2)
+        var agreement: PrecisionAgreement?
+        let (precision, notice) = requested.available
+        if precision == .bf16 {
+            var pixels = WeightGenerator(state: 3)
+            let image = Tensor(shape: [3, 448, 448], data: pixels.uniform(3 * 448 * 448, bound: 2))
+            let reference = model.denseFeatures(image).features
+            let classifier = TextClassifier(weights: try model.encodeText(tokens: prompts).data, classCount: prompts.count,
+                                            embedDim: model.architecture.embedDim)
+            model = model.converted(to: .bf16).model
+            agreement = PrecisionAgreement(reference: reference, candidate: model.denseFeatures(image).features,
+                                           classifier: classifier)
+            log("bf16 against fp32 at 448 px: \(agreement!)")
+        }
         var timings: [Timing] = []
         func time(_ name: String, _ body: () throws -> Void) rethrows {
             try body()  // warm-up
@@ -87,10 +112,17 @@ public struct EngineBenchmark: Sendable, CustomStringConvertible {
             let image = Tensor(shape: [3, size, size], data: g.uniform(3 * size * size, bound: 2))
             time("dense features \(size) px") { _ = model.denseFeatures(image) }
         }
+        func report() -> EngineBenchmark {
+            EngineBenchmark(timings: timings, headTimings: headTimings, peakResidentBytes: peakResidentBytes(),
+                            workers: parallelWorkerCount, vectorKernels: VectorKernels.instructionSet, precision: precision,
+                            bf16Kernel: BF16Kernels.instructionSet, visionLinearWeightBytes: model.visionLinearWeightBytes,
+                            agreement: agreement, notice: notice)
+        }
+        var headTimings: [HeadTiming] = []
+        if denseOnly { return report() }
         let image = Tensor(shape: [3, 224, 224], data: g.uniform(3 * 224 * 224, bound: 2))
         time("global embedding 224 px") { _ = model.encodeImage(image) }
         try time("text tower, \(prompts.count) prompts") { _ = try model.encodeText(tokens: prompts) }
-        var headTimings: [HeadTiming] = []
         for size in [224, 448] {
             let image = Tensor(shape: [3, size, size], data: g.uniform(3 * size * size, bound: 2))
             var seconds: [DenseHead: [Double]] = [:]
@@ -113,8 +145,7 @@ public struct EngineBenchmark: Sendable, CustomStringConvertible {
         time("PAMR 10 steps, 21 classes, 448x448") {
             _ = PAMRKernel(image: pamrImage).refine(logits, steps: 10)
         }
-        return EngineBenchmark(timings: timings, headTimings: headTimings, peakResidentBytes: peakResidentBytes(),
-                               workers: parallelWorkerCount, vectorKernels: VectorKernels.instructionSet)
+        return report()
     }
 
     /// CPU time of the process so far (user + system), in seconds.
@@ -149,6 +180,10 @@ public struct EngineBenchmark: Sendable, CustomStringConvertible {
             lines.append(pad("peak resident memory") + String(format: " %.2f GB", Double(peak) / 1e9))
         }
         lines.append("cores used: \(workers) (GEMMs split over them, OpenBLAS single-threaded); vector kernels: \(vectorKernels)")
+        lines.append("precision: \(precision.rawValue) (bf16 kernel: \(bf16Kernel))"
+                     + String(format: "; image tower linear weights %.0f MB", Double(visionLinearWeightBytes) / 1e6))
+        if let notice { lines.append(notice) }
+        if let agreement { lines.append("bf16 against fp32, dense features 448 px: \(agreement)") }
         return lines.joined(separator: "\n")
     }
 }

@@ -142,7 +142,7 @@ extension TransformerBlockWeights {
             ws.attended.copy(count: rows * c, into: &a!.attention)
         } else if uniform, let t = sequenceLengths.first {
             attentionForward(out: ws.attended, probs: nil, qkv: ws.qkv, batch: sequenceLengths.count, tokens: t,
-                             channels: c, heads: heads, causal: causal)
+                             channels: c, heads: heads, causal: causal, precision: qkv.precision)
         } else {
             attentionForward(out: ws.attended, qkv: ws.qkv, sequenceLengths: sequenceLengths, channels: c,
                              heads: heads, causal: causal)
@@ -266,12 +266,7 @@ extension TransformerBlockWeights {
         let c = width
         ln1.forward(out: ws.normed, inp: x, rows: rows, eps: eps)
         // W_v and b_v are the last C rows of the fused [3C, C] projection.
-        qkv.weight.withUnsafeBufferPointer { w in
-            qkv.bias!.withUnsafeBufferPointer { b in
-                matmulForward(out: ws.attended, inp: ws.normed, weight: w.baseAddress! + 2 * c * c,
-                              bias: b.baseAddress! + 2 * c, rows: rows, inFeatures: c, outFeatures: c)
-            }
-        }
+        qkv.forward(out: ws.attended, inp: ws.normed, rows: rows, outputs: (2 * c)..<(3 * c))
         out.forward(out: ws.projected, inp: ws.attended, rows: rows)
         residualForward(out: x, a: x, b: ws.projected, count: rows * c)
         mlpForward(x: x, rows: rows, activation: activation, eps: eps, workspace: ws)

@@ -12,10 +12,15 @@
 ///
 /// `out` is [B*T, C] (row stride C). `probs`, when given, receives P as [B, H, T, T] for the
 /// backward pass. Work is spread over (sequence, head) pairs across the cores.
+///
+/// With `precision` bf16, the inference path (no `probs`, not causal) runs both products in
+/// bf16 with float32 accumulation: each head's k and v are rounded and packed once
+/// (`BF16Matrix`), q and the unnormalised weights e are rounded on the fly; the softmax and the
+/// normalisation stay float32. The other paths are float32 whatever `precision` says.
 public func attentionForward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>?,
                              q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                              rowStride: Int, batch: Int, tokens: Int, channels: Int, heads: Int,
-                             causal: Bool) {
+                             causal: Bool, precision: Precision = .fp32) {
     precondition(heads > 0 && channels % heads == 0, "channels \(channels) not divisible by heads \(heads)")
     let d = channels / heads
     let scale = 1 / Float(d).squareRoot()
@@ -60,16 +65,28 @@ public func attentionForward(out: UnsafeMutablePointer<Float>, probs: UnsafeMuta
             }
             // The normalisation is applied to the output rows instead of the weights:
             // out[i] = (Σ_s e[i, s] v[s]) / Σ_s e[i, s].
+            // In bf16: S = q K_hᵀ with K_h [t, d] packed as a weight (rows t), and e V_h with
+            // V_hᵀ [d, t] packed as a weight (rows d).
+            let keys = precision == .bf16 ? BF16Matrix(k + offset, rows: t, columns: d, rowStride: rowStride) : nil
+            let values = precision == .bf16 ? BF16Matrix(transposing: v + offset, rows: d, columns: t, rowStride: rowStride) : nil
             var start = 0
             while start < t {
                 let m = min(block, t - start)
-                gemm(transposeA: false, transposeB: true, m: m, n: t, k: d, alpha: scale,
-                     a: q + offset + start * rowStride, lda: rowStride, b: k + offset, ldb: rowStride,
-                     c: p, ldc: t)
+                if let keys {
+                    gemm(m: m, k: d, alpha: scale, a: q + offset + start * rowStride, lda: rowStride, weight: keys, c: p, ldc: t)
+                } else {
+                    gemm(transposeA: false, transposeB: true, m: m, n: t, k: d, alpha: scale,
+                         a: q + offset + start * rowStride, lda: rowStride, b: k + offset, ldb: rowStride,
+                         c: p, ldc: t)
+                }
                 for i in 0..<m { sums[i] = 1 / unnormalisedSoftmaxRow(p + i * t, count: t) }
-                gemm(transposeA: false, transposeB: false, m: m, n: d, k: t,
-                     a: p, lda: t, b: v + offset, ldb: rowStride,
-                     c: o + start * channels, ldc: channels)
+                if let values {
+                    gemm(m: m, k: t, a: p, lda: t, weight: values, c: o + start * channels, ldc: channels)
+                } else {
+                    gemm(transposeA: false, transposeB: false, m: m, n: d, k: t,
+                         a: p, lda: t, b: v + offset, ldb: rowStride,
+                         c: o + start * channels, ldc: channels)
+                }
                 for i in 0..<m {
                     let row = o + (start + i) * channels
                     let inv = sums[i]
@@ -124,10 +141,10 @@ private func causalRowForward(out: UnsafeMutablePointer<Float>, scores: UnsafeMu
 /// `attentionForward(out:probs:q:k:v:rowStride:batch:tokens:channels:heads:causal:)`.
 public func attentionForward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>?,
                              qkv: UnsafePointer<Float>, batch: Int, tokens: Int, channels: Int,
-                             heads: Int, causal: Bool) {
+                             heads: Int, causal: Bool, precision: Precision = .fp32) {
     attentionForward(out: out, probs: probs, q: qkv, k: qkv + channels, v: qkv + 2 * channels,
                      rowStride: 3 * channels, batch: batch, tokens: tokens, channels: channels,
-                     heads: heads, causal: causal)
+                     heads: heads, causal: causal, precision: precision)
 }
 
 /// Attention over sequences of different lengths packed one after another in a fused qkv

@@ -16,29 +16,37 @@ public func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
                  beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
     if m == 0 || n == 0 { return }
     _ = singleThreadedBLAS
-    // Blocks of whole 16-wide panels (the width of OpenBLAS's kernels), as even as possible.
+    // Blocks of whole 16-wide panels (the width of OpenBLAS's kernels).
+    forEachProductBlock(m: m, n: n, k: k, columnGranule: 16, rowGranule: 16) { rows, columns in
+        // Rows `rows` of op(A) and of C, columns `columns` of op(B) and of C.
+        let aBlock = transposeA ? a + rows.lowerBound : a + rows.lowerBound * lda
+        let bBlock = transposeB ? b + columns.lowerBound * ldb : b + columns.lowerBound
+        blasGEMM(transposeA, transposeB, rows.count, columns.count, k, alpha, aBlock, lda, bBlock, ldb, beta,
+                 c + rows.lowerBound * ldc + columns.lowerBound, ldc)
+    }
+}
+
+/// Calls `body` with blocks of C[m, n] (rows, columns) that tile it: one block per core, the
+/// larger of the two dimensions cut into whole granules (a kernel's panel width or tile
+/// height), as evenly as possible; the whole of C, once, on the calling thread when the
+/// product is small, there is one core, or the caller is already a `parallelRanges` worker.
+func forEachProductBlock(m: Int, n: Int, k: Int, columnGranule: Int, rowGranule: Int,
+                         _ body: (_ rows: Range<Int>, _ columns: Range<Int>) -> Void) {
     let splitColumns = n >= m
     let extent = splitColumns ? n : m
-    let panels = (extent + 15) / 16
+    let granule = splitColumns ? columnGranule : rowGranule
+    let panels = (extent + granule - 1) / granule
     let parts = min(parallelWorkerCount, panels)
     guard parts > 1, 2 * m * n * k >= parallelGEMMMinimumFlops, !isInsideParallelWorker else {
-        blasGEMM(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        body(0..<m, 0..<n)
         return
     }
     parallelRanges(parts) { range in
         for part in range {
-            let lo = min(extent, panels * part / parts * 16)
-            let hi = min(extent, panels * (part + 1) / parts * 16)
+            let lo = min(extent, panels * part / parts * granule)
+            let hi = min(extent, panels * (part + 1) / parts * granule)
             if lo >= hi { continue }
-            if splitColumns {
-                // Columns lo..<hi of op(B) and of C.
-                let bBlock = transposeB ? b + lo * ldb : b + lo
-                blasGEMM(transposeA, transposeB, m, hi - lo, k, alpha, a, lda, bBlock, ldb, beta, c + lo, ldc)
-            } else {
-                // Rows lo..<hi of op(A) and of C.
-                let aBlock = transposeA ? a + lo : a + lo * lda
-                blasGEMM(transposeA, transposeB, hi - lo, n, k, alpha, aBlock, lda, b, ldb, beta, c + lo * ldc, ldc)
-            }
+            if splitColumns { body(0..<m, lo..<hi) } else { body(lo..<hi, 0..<n) }
         }
     }
 }
@@ -70,14 +78,16 @@ private let singleThreadedBLAS: Void = openblas_set_num_threads(1)
 public func matmulForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
                           weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                           rows: Int, inFeatures: Int, outFeatures: Int) {
-    if let bias {
-        for r in 0..<rows {
-            (out + r * outFeatures).update(from: bias, count: outFeatures)
-        }
-    }
+    fillRows(out, with: bias, rows: rows, columns: outFeatures)
     gemm(transposeA: false, transposeB: true, m: rows, n: outFeatures, k: inFeatures,
          a: inp, lda: inFeatures, b: weight, ldb: inFeatures,
          beta: bias == nil ? 0 : 1, c: out, ldc: outFeatures)
+}
+
+/// Copies `bias` [columns] into every row of `out` [rows, columns] (nothing when it is nil).
+func fillRows(_ out: UnsafeMutablePointer<Float>, with bias: UnsafePointer<Float>?, rows: Int, columns: Int) {
+    guard let bias else { return }
+    for r in 0..<rows { (out + r * columns).update(from: bias, count: columns) }
 }
 
 /// The number of threads OpenBLAS itself uses for one `cblas_sgemm` call (one: `gemm`

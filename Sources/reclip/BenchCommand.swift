@@ -20,6 +20,12 @@ struct BenchEngine: ParsableCommand {
     @Flag(help: "Use the portable C vector kernels instead of AVX2 + FMA (to compare the two).")
     var portableKernels = false
 
+    @Option(help: "Arithmetic of the image tower: fp32 (the reference) or bf16 (bfloat16 weights and inputs, float32 accumulation; needs AVX512_BF16, else fp32 with a notice). With bf16 the 448 px features are also compared with fp32's.")
+    var precision: Precision = .fp32
+
+    @Flag(help: "Time the dense features only (224 and 448 px), not the global embedding, text tower, heads and PAMR.")
+    var denseOnly = false
+
     func validate() throws {
         guard repetitions > 0 else { throw ValidationError("--repetitions must be positive") }
     }
@@ -28,7 +34,7 @@ struct BenchEngine: ParsableCommand {
         let tokenizer = try CLIPTokenizer.shared()
         let prompts = try EngineBenchmark.prompts { try tokenizer.tokenize($0) }
         let measure = {
-            try EngineBenchmark.run(prompts: prompts, repetitions: repetitions) { line in
+            try EngineBenchmark.run(prompts: prompts, repetitions: repetitions, precision: precision, denseOnly: denseOnly) { line in
                 FileHandle.standardError.write(Data((line + "\n").utf8))
             }
         }

@@ -13,9 +13,35 @@ import SceneWorld
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmarks: engine (CLIP towers), render (cells, PSNR), alpha, train (rectifier step), text (tokenizer, SHA-256), dataset (the dataset view), class (adding a class in the explorer).",
-        subcommands: [BenchEngine.self, BenchRender.self, BenchAlpha.self, BenchTrain.self, BenchText.self, BenchDataset.self, BenchClass.self],
+        abstract: "Benchmarks: engine (CLIP towers), gemm (fp32 and bf16 GEMM peaks and the ViT-B/16 shapes), render (cells, PSNR), alpha, train (rectifier step), text (tokenizer, SHA-256), dataset (the dataset view), class (adding a class in the explorer).",
+        subcommands: [BenchEngine.self, BenchGEMM.self, BenchRender.self, BenchAlpha.self, BenchTrain.self, BenchText.self, BenchDataset.self,
+                      BenchClass.self],
         defaultSubcommand: BenchEngine.self)
+}
+
+/// `reclip bench gemm`: the machine's fp32 and bf16 GEMM peaks and every product of the ViT-B/16
+/// image forward at 224 and 448 px, as GFLOP/s and fractions of the peaks.
+struct BenchGEMM: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gemm",
+        abstract: "Measure the fp32 (OpenBLAS sgemm) and bf16 (vdpbf16ps kernel) GEMM peaks at a large square shape and the GFLOP/s of each GEMM shape of the ViT-B/16 forward at 224 and 448 px, fp32 and bf16 interleaved.")
+
+    @Option(help: "Interleaved samples per measurement (after one warm-up).")
+    var repetitions: Int = 5
+
+    @Option(help: "Side of the square product the peaks are measured at (256...8192).")
+    var peakSize: Int = 3072
+
+    func validate() throws {
+        guard repetitions > 0 else { throw ValidationError("--repetitions must be positive") }
+        try OptionRange.check(peakSize, in: 256...8192, "--peak-size")
+    }
+
+    func run() {
+        print(GEMMBenchmark.run(peakSize: peakSize, repetitions: repetitions) { line in
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        })
+    }
 }
 
 /// `reclip bench text`: tokenizer load time and prompts per second, and SHA-256 throughput

@@ -49,6 +49,7 @@ struct Explore: ParsableCommand {
             ? ImageCollection.samples(executable: CommandLine.arguments[0])
             : ImageCollection(paths: paths)
         let (engine, problem, trainedClasses) = noModel ? (nil, nil, nil) : ExplorerEngine.load(weights: model.weights, rectifier: model.rectifier, size: model.size,
+                                                                    precision: model.precision,
                                                                     bundledVariant: variant)
         let names = try ExplorerClasses.resolve(option: classes, file: classesFile, rectifier: trainedClasses,
                                                 dataset: collection.classes)

@@ -52,23 +52,31 @@ struct SegmenterEngine: SegmentationEngine {
     let weights: URL
     let rectifier: URL?
     let classifierFolder: URL
+    /// The image tower's precision asked for.
+    let precision: Precision
 
-    init(weights: URL, rectifier: URL?, rectifierVariant: String?, size: Int, bundled: Bool = false, figures: String? = nil,
-         protocolRows: [(String, String)] = [], classifierFolder: URL = ClassifierCache.defaultFolder) {
-        let variant = rectifier == nil ? "MaskCLIP only" : (rectifierVariant ?? "rectified")
+    /// `precision` is the one asked for (`--precision`); the status line names the one that runs
+    /// when it is not the default fp32.
+    init(weights: URL, rectifier: URL?, rectifierVariant: String?, size: Int, precision: Precision = .fp32,
+         bundled: Bool = false, figures: String? = nil, protocolRows: [(String, String)] = [],
+         classifierFolder: URL = ClassifierCache.defaultFolder) {
+        var variant = rectifier == nil ? "MaskCLIP only" : (rectifierVariant ?? "rectified")
+        if precision != .fp32 { variant += ", " + ExplorerEngine.precisionDescription(precision) }
         info = ModelInfo(name: bundled ? BundledModel.displayName : weights.deletingPathExtension().lastPathComponent,
                          variant: variant, hasRectifier: rectifier != nil, knowsOnlyTheWorld: bundled, figures: figures,
                          protocolRows: protocolRows)
-        builder = SegmenterBuilder(weights: weights, rectifier: rectifier, classifierFolder: classifierFolder)
+        builder = SegmenterBuilder(weights: weights, rectifier: rectifier, precision: precision, classifierFolder: classifierFolder)
+        self.precision = precision
         self.size = size
         self.weights = weights
         self.rectifier = rectifier
         self.classifierFolder = classifierFolder
     }
 
-    private init(info: ModelInfo, weights: URL, rectifier: URL, size: Int, classifierFolder: URL) {
+    private init(info: ModelInfo, weights: URL, rectifier: URL, size: Int, precision: Precision, classifierFolder: URL) {
         self.info = info
-        self.builder = SegmenterBuilder(weights: weights, rectifier: rectifier, classifierFolder: classifierFolder)
+        self.builder = SegmenterBuilder(weights: weights, rectifier: rectifier, precision: precision, classifierFolder: classifierFolder)
+        self.precision = precision
         self.size = size
         self.weights = weights
         self.rectifier = rectifier
@@ -84,7 +92,7 @@ struct SegmenterEngine: SegmentationEngine {
             let date = (a?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
             return "\(url.standardizedFileURL.path):\(size):\(date)"
         }
-        return [stamp(weights), stamp(rectifier), "size \(size)"].joined(separator: "|")
+        return [stamp(weights), stamp(rectifier), "size \(size)", precision.rawValue].joined(separator: "|")
     }
 
     func replacingRectifier(with file: URL, variant: String) -> any SegmentationEngine {
@@ -95,7 +103,8 @@ struct SegmenterEngine: SegmentationEngine {
             .compactMap { k in meta[k].map { "\(k) \(URL(fileURLWithPath: $0).lastPathComponent)" } }.joined(separator: ", ")))
         let renamed = ModelInfo(name: info.name, variant: variant, hasRectifier: true, knowsOnlyTheWorld: info.knowsOnlyTheWorld,
                                 figures: info.figures, protocolRows: rows)
-        return SegmenterEngine(info: renamed, weights: weights, rectifier: file, size: size, classifierFolder: classifierFolder)
+        return SegmenterEngine(info: renamed, weights: weights, rectifier: file, size: size, precision: precision,
+                               classifierFolder: classifierFolder)
     }
 
     /// `reclip adapt` without its held-out comparison: the rectifier's own classes, the
@@ -144,19 +153,22 @@ actor SegmenterBuilder {
     let rectifierFile: URL?
     /// Where text classifiers are cached (the RECLIP_HOME cache; a benchmark gives an empty one).
     let classifierFolder: URL
+    /// The image tower's precision asked for (bf16 falls back to fp32 without AVX512_BF16).
+    let precision: Precision
     private var model: CLIPModel?
     private var hash: String?
     private var built: [[String]: Segmenter] = [:]   // keyed by [head] + classes
 
-    init(weights: URL, rectifier: URL?, classifierFolder: URL = ClassifierCache.defaultFolder) {
+    init(weights: URL, rectifier: URL?, precision: Precision, classifierFolder: URL = ClassifierCache.defaultFolder) {
         self.weights = weights
         self.rectifierFile = rectifier
+        self.precision = precision
         self.classifierFolder = classifierFolder
     }
 
-    /// The model, loaded once, and its weights' content hash.
+    /// The model, loaded once (in the precision asked for), and its weights' content hash.
     func modelAndHash() throws -> (CLIPModel, String) {
-        let model = try self.model ?? CLIPModel(contentsOf: weights.path)
+        let model = try self.model ?? CLIPModel(contentsOf: weights.path).converted(to: precision).model
         self.model = model
         let hash = try self.hash ?? WeightsIdentity.contentHash(of: weights, memo: classifierFolder)
         self.hash = hash
@@ -166,7 +178,7 @@ actor SegmenterBuilder {
     func segmenter(classes: [String], head: DenseHead, progress: @Sendable (Double) -> Void) throws -> Segmenter {
         let key = [head.rawValue] + classes
         if let s = built[key] { return s }
-        let model = try self.model ?? CLIPModel(contentsOf: weights.path)
+        let model = try self.model ?? CLIPModel(contentsOf: weights.path).converted(to: precision).model
         self.model = model
         progress(0.2)
         let hash = try self.hash ?? WeightsIdentity.contentHash(of: weights, memo: classifierFolder)
@@ -189,10 +201,20 @@ actor SegmenterBuilder {
 /// Finds the engine the explorer runs, or says why there is none.
 enum ExplorerEngine {
     /// The protocol panel's rows: what a reproduction needs to know about the numbers shown.
-    static func protocolRows(weights: URL, rectifier: String?, trained: Rectifier?, size: Int) -> [(String, String)] {
+    /// The precision that runs when `requested` is asked for, as the status line and the protocol
+    /// panel say it: "fp32", "bf16", or "fp32 (no AVX512_BF16)".
+    static func precisionDescription(_ requested: Precision) -> String {
+        let (precision, notice) = requested.available
+        return notice == nil ? precision.rawValue : "\(precision.rawValue) (no AVX512_BF16)"
+    }
+
+    static func protocolRows(weights: URL, rectifier: String?, trained: Rectifier?, size: Int,
+                             precision: Precision = .fp32) -> [(String, String)] {
         let hash = (try? WeightsIdentity.contentHash(of: weights, memo: ClassifierCache.defaultFolder)) ?? "unreadable"
         var rows: [(String, String)] = [
             ("weights", weights.path), ("sha-256", hash), ("input", "short side \(size) px, whole image (no sliding window)"),
+            ("precision", precisionDescription(precision) + (precision.available.precision == .bf16
+                ? ": image tower weights and inputs in bfloat16, float32 accumulation" : "")),
         ]
         if let rectifier, let trained {
             rows.append(("rectifier", "\(rectifier) (\(trained.variant == .reclip ? "ReCLIP" : "ReCLIP++"))"))
@@ -209,7 +231,7 @@ enum ExplorerEngine {
     /// The engine for `weights` (a file or an installed model name) and an optional rectifier
     /// file, or the reason there is none. The rectifier file is read here only for its variant
     /// and classes; the weights are loaded later, in the background.
-    static func load(weights: String?, rectifier: String?, size: Int?,
+    static func load(weights: String?, rectifier: String?, size: Int?, precision: Precision = .fp32,
                      bundledVariant: RectifierVariant?) -> (engine: (any SegmentationEngine)?, problem: String?, classes: [String]?) {
         let selection: ModelSelection
         do {
@@ -237,9 +259,10 @@ enum ExplorerEngine {
         }
         let engine = SegmenterEngine(weights: file, rectifier: rectifier.map { URL(fileURLWithPath: $0) },
                                      rectifierVariant: trained.map { $0.variant == .reclip ? "ReCLIP" : "ReCLIP++" },
-                                     size: selection.size, bundled: selection.bundled != nil,
+                                     size: selection.size, precision: precision, bundled: selection.bundled != nil,
                                      figures: selection.bundled?.figures?.summary,
-                                     protocolRows: protocolRows(weights: file, rectifier: rectifier, trained: trained, size: selection.size))
+                                     protocolRows: protocolRows(weights: file, rectifier: rectifier, trained: trained, size: selection.size,
+                                                                precision: precision))
         return (engine, nil, trained?.classNames)
     }
 }

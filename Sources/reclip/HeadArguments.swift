@@ -1,10 +1,14 @@
 import ArgumentParser
 import Foundation
 import CLIP
+import Math
 import ReCLIP
 
 /// `--head maskclip|sclip|clearclip|naclip`, parsed by the argument parser (which lists the values in errors).
 extension DenseHead: ExpressibleByArgument {}
+
+/// `--precision fp32|bf16`.
+extension Precision: ExpressibleByArgument {}
 
 /// `--templates reclip85|imagenet80`.
 extension PromptTemplateSet: ExpressibleByArgument {}

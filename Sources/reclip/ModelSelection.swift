@@ -67,6 +67,9 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Short side in pixels the image is resized to before the ViT (1...4096; default 448 for explore and segment, 336 for eval, 96 with the bundled model).")
     var size: Int?
 
+    @Option(help: "Arithmetic of the image tower: fp32 (the reference) or bf16 (bfloat16 weights and inputs, float32 accumulation; needs AVX512_BF16, else fp32 with a notice).")
+    var precision: Precision = .fp32
+
     func validate() throws { try ModelSelection.checkSize(size) }
 
     /// The selection, with `defaultSize` for weights that are not the bundled model's.

@@ -33,9 +33,12 @@ enum RectifierInputs {
         return names
     }
 
-    static func model(_ path: String) throws -> CLIPModel {
+    /// The weights at `path`, their image tower in `precision` (a fallback's notice on stderr).
+    static func model(_ path: String, precision: Precision = .fp32) throws -> CLIPModel {
         guard FileManager.default.fileExists(atPath: path) else { throw RectifierCommandError("\(path): no such weights file") }
-        return try CLIPModel(contentsOf: path)
+        let (model, notice) = try CLIPModel(contentsOf: path).converted(to: precision)
+        if let notice { stderr(notice + "\n") }
+        return model
     }
 
     static func pixels(_ path: String) throws -> RGBImage {
@@ -99,7 +102,7 @@ struct SegmentCommand: ParsableCommand {
         if maskOut != nil && names.count > 256 {
             throw RectifierCommandError("--mask-out: a palette PNG holds at most 256 classes, and \(names.count) are given")
         }
-        let model = try RectifierInputs.model(selection.weights)
+        let model = try RectifierInputs.model(selection.weights, precision: self.model.precision)
         let hash = try RectifierInputs.weightsHash(selection.weights)
         let options = try inference.options(size: selection.size)
         let r = try RectifierInputs.rectifier(selection.rectifier, classes: names, weightsHash: hash, variant: variant)
@@ -322,11 +325,11 @@ struct EvalCommand: ParsableCommand {
         let data = try VOCDataset(root: URL(fileURLWithPath: dataset))
         let selection = try self.model.resolve(defaultSize: 336)
         let options = try inference.options(size: selection.size)
-        let model = try RectifierInputs.model(selection.weights)
+        let model = try RectifierInputs.model(selection.weights, precision: self.model.precision)
         let hash = try RectifierInputs.weightsHash(selection.weights)
         let r = try RectifierInputs.rectifier(selection.rectifier, classes: data.classes, weightsHash: hash, variant: nil)
         let settings = ["weights": hash, "rectifier": r.map { "\($0.variant.rawValue) \(URL(fileURLWithPath: $0.source).lastPathComponent)" } ?? "none",
-                        "size": "\(selection.size)", "inference": options.description, "alpha": "\(alpha)",
+                        "size": "\(selection.size)", "precision": model.precision.rawValue, "inference": options.description, "alpha": "\(alpha)",
                         "presence": presence.map { "\($0)" } ?? "off", "templates": templates?.rawValue ?? "each head's",
                         "heads": try headList()?.description ?? "-", "cls_subtract": "\(inference.classTokenSubtraction)", "dataset": URL(fileURLWithPath: dataset).standardizedFileURL.path]
         if let heads = try headList() {

@@ -7,7 +7,11 @@ embedding resized bicubically at 448), the global embedding at 224 px, and the t
 20 prompts x 77 tokens, on 2 threads (--threads); prints seconds per call (median of N after one warm-up)
 and the peak resident memory.
 
-    python3 scripts/bench/clip_torch.py [--repetitions 5] [--threads 2]
+    python3 scripts/bench/clip_torch.py [--repetitions 5] [--threads 2] [--bf16] [--dense-only]
+
+--bf16 runs every timed call under torch.autocast("cpu", dtype=torch.bfloat16) (PyTorch's own
+bf16 path: matmuls and linears in bfloat16 with float32 accumulation, oneDNN), the anchor of
+`reclip bench engine --precision bf16`; --dense-only stops after the dense features.
 
 On a busy machine compare on one pinned core instead, where neither side's threads wait
 for each other:
@@ -16,6 +20,7 @@ for each other:
     taskset -c 1 python3 scripts/bench/clip_torch.py --threads 1
 """
 import argparse
+import contextlib
 import math
 import resource
 import time
@@ -58,22 +63,33 @@ def dense(model, img):
     return vis.ln_post(v.permute(1, 0, 2))[0, 1:] @ vis.proj
 
 
-def timed(name, fn, reps):
-    fn()
-    ts = []
+def timed(name, fn, reps, bf16=False):
+    def call():
+        ctx = torch.autocast("cpu", dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
+        with ctx:
+            fn()
+    call()
+    ts, cpu = [], []
     for _ in range(reps):
-        t = time.perf_counter()
-        fn()
+        t, c = time.perf_counter(), time.process_time()
+        call()
         ts.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
     ts.sort()
-    print(f"{name:28s} {ts[len(ts) // 2]:.3f} s/call (best {ts[0]:.3f})", flush=True)
+    cpu.sort()
+    print(f"{name:28s} {ts[len(ts) // 2]:.3f} s/call (best {ts[0]:.3f}, CPU {cpu[len(cpu) // 2]:.3f} s)", flush=True)
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repetitions", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--bf16", action="store_true", help="time under torch.autocast('cpu', dtype=torch.bfloat16)")
+    ap.add_argument("--dense-only", action="store_true", help="time the dense features only")
     args = ap.parse_args()
+    if args.repetitions < 1 or args.threads < 1:
+        ap.error("--repetitions and --threads must be positive")
+    print(f"precision: {'bf16 (autocast)' if args.bf16 else 'fp32'}, torch {torch.__version__}, {args.threads} threads")
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     model = CLIP(embed_dim=512, image_resolution=224, vision_layers=12, vision_width=768,
@@ -81,12 +97,13 @@ def main():
                  transformer_width=512, transformer_heads=8, transformer_layers=12).float().eval()
     for s in (224, 448):
         img = torch.randn(1, 3, s, s)
-        timed(f"dense features {s} px", lambda: dense(model, img), args.repetitions)
+        timed(f"dense features {s} px", lambda: dense(model, img), args.repetitions, args.bf16)
     img = torch.randn(1, 3, 224, 224)
     with torch.no_grad():
-        timed("global embedding 224 px", lambda: model.encode_image(img), args.repetitions)
-        tokens = clip.tokenize([f"a photo of a {c}." for c in VOC])
-        timed("text tower, 20 prompts", lambda: model.encode_text(tokens), args.repetitions)
+        if not args.dense_only:
+            timed("global embedding 224 px", lambda: model.encode_image(img), args.repetitions, args.bf16)
+            tokens = clip.tokenize([f"a photo of a {c}." for c in VOC])
+            timed("text tower, 20 prompts", lambda: model.encode_text(tokens), args.repetitions, args.bf16)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     print(f"{'peak resident memory':28s} {peak / 1e9:.2f} GB")
 
