@@ -83,7 +83,7 @@ final class CommandLineErrorTests: XCTestCase {
         let r = try run(["segment", "--image", image, "--classes", classes, "--mask-out", NSTemporaryDirectory() + "never.png"])
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.stderr.contains("--mask-out: a palette PNG holds at most 256 classes, and 257 are given"), r.stderr)
-        XCTAssertLessThan(r.seconds, 5, "refused before 257 x 85 prompts run through the text tower")
+        XCTAssertLessThan(r.seconds, 20, "refused before 257 x 85 prompts run through the text tower")
     }
 
     /// The committed 300x1 PNG (made by scripts/fixtures/make_render_fixtures.py).

@@ -314,7 +314,7 @@ final class ExplorerEndToEndTests: XCTestCase {
             try assertRestored(exit: 128 + SIGTERM)
             let screen = try tmux.screen()
             XCTAssertFalse(screen.contains("crashed"), "SIGTERM after \(delay) s: \(screen)")
-            XCTAssertLessThan(Date().timeIntervalSince(start), 3, "SIGTERM after \(delay) s: the explorer should leave at once")
+            XCTAssertLessThan(Date().timeIntervalSince(start), 10, "SIGTERM after \(delay) s: the explorer should leave at once")
         }
         try tmux.type(command)
         try tmux.waitFor("the engine inside its forward pass", seconds: 60) { $0.contains("computing 60%") }
