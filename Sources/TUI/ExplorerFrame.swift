@@ -409,7 +409,7 @@ public struct ExplorerFrame {
         "T               adapt the rectifier to this folder (background; y / n then)",
         "Space           leave the focus class out of the masks",
         "a / e / x       add classes, edit the list, remove the focus class",
-        "mouse click     pick an image or a cell; a class: focus, again: hide",
+        "mouse click     pick an image or a cell; a class: hide / show it",
         "s               save view as PNG and ANSI text",
         "P               the protocol: weights, hash, size, templates, rectifier",
         "?               this help (any key closes)",

@@ -486,10 +486,12 @@ extension ExplorerState {
             .first { y == $0.y && x >= $0.x && x < $0.x + $0.width }?.index
     }
 
-    /// A click on a class: the first focuses it (the bias view follows the focus); a click on
-    /// the focus class leaves it out of the masks or takes it back, as Space does.
+    /// A click on a class leaves it out of the masks or takes it back, as Space does on the
+    /// focus class, and makes it the focus (the bias view follows it; `c` / `C` focus without
+    /// hiding).
     mutating func clickClass(_ index: Int) {
-        if index == focusClass { toggleFocusClass() } else { focusClass = index }
+        focusClass = index
+        toggleFocusClass()
     }
 
     static func window(count: Int, focus: Int, rows: Int) -> Range<Int> {

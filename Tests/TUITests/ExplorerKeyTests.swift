@@ -196,6 +196,7 @@ final class ExplorerKeyTests: XCTestCase {
         XCTAssertEqual(onThird.selected, 2)
         let onClass = s.applying(.click(x: layout.legend.x + 5, y: layout.legend.y + 3)).0
         XCTAssertEqual(onClass.focusClass, 2)
+        XCTAssertEqual(onClass.hiddenClasses, [2], "a click on a class hides it")
         let picture = layout.panels[0].picture
         let onPicture = s.applying(.click(x: picture.x, y: picture.y)).0
         XCTAssertTrue(onPicture.inspecting)
@@ -314,19 +315,17 @@ final class ExplorerAdaptKeyTests: XCTestCase {
     }
 }
 
-/// A click on a legend entry focuses the class, a second click hides it, in both legend forms;
+/// A click on a legend entry hides the class (and focuses it), a second shows it, in both legend forms;
 /// a class with only its class bias carries a mark.
 final class ExplorerLegendClickTests: XCTestCase {
-    func testClickFocusesThenHidesThenShowsAgainInTheColumnLegend() {
+    func testClickHidesThenShowsAgainInTheColumnLegend() {
         let s = Fixture.state(width: 120, height: 40)
         let layout = s.layout
         XCTAssertTrue(layout.legendIsColumn)
         // "cat" is the second entry row, two rows below the header.
         let at = (x: layout.legend.x + 6, y: layout.legend.y + 2)
-        let focused = s.applying(.click(x: at.x, y: at.y)).0
-        XCTAssertEqual(focused.focusClass, 1)
-        XCTAssertEqual(focused.hiddenClasses, [])
-        let hidden = focused.applying(.click(x: at.x, y: at.y)).0
+        let hidden = s.applying(.click(x: at.x, y: at.y)).0
+        XCTAssertEqual(hidden.focusClass, 1)
         XCTAssertEqual(hidden.hiddenClasses, [1])
         XCTAssertTrue(ExplorerFrame(state: hidden).grid.text.contains("cat (hidden)"))
         XCTAssertFalse(hidden.currentMaps!.labels(alpha: 1, width: 8, height: 1, hidden: hidden.hiddenClasses).contains(1))
@@ -348,9 +347,10 @@ final class ExplorerLegendClickTests: XCTestCase {
             guard let r = line.range(of: "grass") else { return nil }
             return (line.distance(from: line.startIndex, to: r.lowerBound), y)
         }.first, grid.text)
-        let focused = s.applying(.click(x: hit.0, y: hit.1)).0
-        XCTAssertEqual(focused.focusClass, 2)
-        XCTAssertEqual(focused.applying(.click(x: hit.0, y: hit.1)).0.hiddenClasses, [2])
+        let hidden = s.applying(.click(x: hit.0, y: hit.1)).0
+        XCTAssertEqual(hidden.focusClass, 2)
+        XCTAssertEqual(hidden.hiddenClasses, [2])
+        XCTAssertEqual(hidden.applying(.click(x: hit.0, y: hit.1)).0.hiddenClasses, [])
         // Past the last entry on its row nothing is hit.
         XCTAssertEqual(s.applying(.click(x: layout.legend.x + layout.legend.width - 1, y: hit.1)).0.focusClass, 0)
     }
