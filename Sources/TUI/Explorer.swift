@@ -138,6 +138,9 @@ public final class Explorer {
         perform(state.begin())
         var dirty = true
         var lastTick = DispatchTime.now().uptimeNanoseconds
+        // When the loop last took the terminal back after its own suspend: the SIGCONT of that
+        // same `fg` may still arrive as an event, and must not repaint a second time.
+        var resumedAt: UInt64 = 0
         while !state.quitting {
             for s in signals.drain() {
                 switch s {
@@ -149,9 +152,13 @@ public final class Explorer {
                     raise(SIGSTOP)
                     _ = signals.take(SIGCONT)
                     terminal.resume()
+                    resumedAt = DispatchTime.now().uptimeNanoseconds
                     (state.width, state.height) = terminal.size
                     dirty = true
                 case SIGCONT:
+                    // A stop from outside (kill -STOP, then -CONT) repaints; the `fg` after our own
+                    // suspend was handled above.
+                    if DispatchTime.now().uptimeNanoseconds - resumedAt < 1_000_000_000 { continue }
                     terminal.resume()
                     dirty = true
                 default:
