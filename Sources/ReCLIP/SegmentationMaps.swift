@@ -106,9 +106,13 @@ public struct SegmentationMaps: Sendable {
     /// optionally with absent classes suppressed (`presence`: softmax scale and threshold),
     /// bilinearly upsampled (half-pixel centres, as PyTorch's `align_corners=False`), then the
     /// arg-max over classes; classes in `hidden` take no part in the arg-max (what the mask
-    /// would be without them), unless every class is hidden.
+    /// would be without them), unless every class is hidden. With `background` (softmax scale
+    /// and threshold, SCLIP's `prob_thd`), a pixel whose most probable class has a probability
+    /// under the threshold, softmax(scale * upsampled logits) over the classes taking part,
+    /// gets class 0: the background, when the class list starts with it (as VOC's 21 do).
     public func labels(alpha: Float, width: Int, height: Int,
-                       presence: (scale: Float, threshold: Float)? = nil, hidden: Set<Int> = []) -> [Int32] {
+                       presence: (scale: Float, threshold: Float)? = nil, hidden: Set<Int> = [],
+                       background: (scale: Float, threshold: Float)? = nil) -> [Int32] {
         var logits = output(alpha: alpha)
         if let presence {
             logits = Self.suppressingAbsentClasses(logits, classes: classCount, scale: presence.scale,
@@ -116,35 +120,46 @@ public struct SegmentationMaps: Sendable {
         }
         return Self.upsampledArgmax(logits, classes: classCount, gridWidth: gridWidth,
                                     gridHeight: gridHeight, width: width, height: height,
-                                    skipping: hidden.count < classCount ? hidden : [])
+                                    skipping: hidden.count < classCount ? hidden : [], background: background)
     }
 
     /// Bilinear upsampling of class-major logits followed by a per-pixel arg-max over the
-    /// classes not in `skipping`.
+    /// classes not in `skipping`; with `background`, pixels whose top softmax probability is
+    /// under the threshold get class 0 (see `labels`).
     public static func upsampledArgmax(_ logits: [Float], classes: Int, gridWidth: Int,
-                                       gridHeight: Int, width: Int, height: Int, skipping: Set<Int> = []) -> [Int32] {
+                                       gridHeight: Int, width: Int, height: Int, skipping: Set<Int> = [],
+                                       background: (scale: Float, threshold: Float)? = nil) -> [Int32] {
         let plane = gridWidth * gridHeight
         let xs = bilinearTaps(outSize: width, inSize: gridWidth)
         let ys = bilinearTaps(outSize: height, inSize: gridHeight)
-        var best = [Float](repeating: -.infinity, count: width * height)
-        let first = Int32((0..<classes).first { !skipping.contains($0) } ?? 0)
-        var label = [Int32](repeating: first, count: width * height)
-        logits.withUnsafeBufferPointer { l in
-            for k in 0..<classes where !skipping.contains(k) {
-                let base = k * plane
-                for (oy, (y0, y1, wy)) in ys.enumerated() {
-                    let r0 = base + y0 * gridWidth
-                    let r1 = base + y1 * gridWidth
-                    for (ox, (x0, x1, wx)) in xs.enumerated() {
-                        let top = l[r0 + x0] + (l[r0 + x1] - l[r0 + x0]) * wx
-                        let bottom = l[r1 + x0] + (l[r1 + x1] - l[r1 + x0]) * wx
-                        let v = top + (bottom - top) * wy
-                        let o = oy * width + ox
-                        if v > best[o] { best[o] = v; label[o] = Int32(k) }
+        /// Calls `body(k, o, v)` with every taking-part class k's logit v interpolated at output pixel o.
+        @inline(__always) func upsampled(_ body: (_ k: Int, _ o: Int, _ v: Float) -> Void) {
+            logits.withUnsafeBufferPointer { l in
+                for k in 0..<classes where !skipping.contains(k) {
+                    let base = k * plane
+                    for (oy, (y0, y1, wy)) in ys.enumerated() {
+                        let r0 = base + y0 * gridWidth
+                        let r1 = base + y1 * gridWidth
+                        for (ox, (x0, x1, wx)) in xs.enumerated() {
+                            let top = l[r0 + x0] + (l[r0 + x1] - l[r0 + x0]) * wx
+                            let bottom = l[r1 + x0] + (l[r1 + x1] - l[r1 + x0]) * wx
+                            body(k, oy * width + ox, top + (bottom - top) * wy)
+                        }
                     }
                 }
             }
         }
+        var best = [Float](repeating: -.infinity, count: width * height)
+        let first = Int32((0..<classes).first { !skipping.contains($0) } ?? 0)
+        var label = [Int32](repeating: first, count: width * height)
+        upsampled { k, o, v in
+            if v > best[o] { best[o] = v; label[o] = Int32(k) }
+        }
+        guard let background else { return label }
+        // The top probability is 1 / sum_k exp(scale * (v_k - v_max)): a second pass.
+        var sums = [Float](repeating: 0, count: width * height)
+        upsampled { _, o, v in sums[o] += Foundation.exp(background.scale * (v - best[o])) }
+        for o in label.indices where 1 / sums[o] < background.threshold { label[o] = 0 }
         return label
     }
 }

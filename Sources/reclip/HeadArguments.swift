@@ -47,6 +47,14 @@ struct InferenceArguments: ParsableArguments {
     @Option(help: ArgumentHelp("Subtract LAMBDA times the head's class-token logits from every pixel's raw logits (SegEarth-OV's global-bias removal, which uses 0.3); 0...1, off when absent.", valueName: "lambda"))
     var clsSubtract: Float?
 
+    @Option(help: ArgumentHelp("Background by probability: a pixel whose most probable class has a probability under P (softmax of the head's logit scale times the logits: 40 SCLIP/NACLIP, 50 ClearCLIP, 100 MaskCLIP) gets the first class, which should then be the background (as in VOC's 21); 0...1, off when absent (SCLIP's prob_thd).", valueName: "p"))
+    var backgroundThreshold: Float?
+
+    /// `--background-threshold` as the labels take it, with `head`'s logit scale.
+    func backgroundRule(head: DenseHead) -> (scale: Float, threshold: Float)? {
+        backgroundThreshold.map { (scale: head.logitScale, threshold: $0) }
+    }
+
     /// λ of `--cls-subtract`, 0 when absent.
     var classTokenSubtraction: Float { clsSubtract ?? 0 }
 
@@ -57,6 +65,7 @@ struct InferenceArguments: ParsableArguments {
         _ = try parsedWindow()
         if let pamr { try OptionRange.check(pamr, in: InferenceOptions.pamrStepsRange, "--pamr", unit: "steps") }
         if let clsSubtract { try OptionRange.check(clsSubtract, in: 0...1, "--cls-subtract") }
+        if let backgroundThreshold { try OptionRange.check(backgroundThreshold, in: 0...1, "--background-threshold") }
     }
 
     /// `--window` parsed and range-checked (not yet against the image).

@@ -127,7 +127,8 @@ struct SegmentCommand: ParsableCommand {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         if dump != nil && grid == nil { grid = try segmenter.segment(pixels, size: selection.size, name: image) }
         let presenceRule = presence.map { (scale: r?.variant.presenceScale ?? head.logitScale, threshold: $0) }
-        let labels = maps.labels(alpha: alpha, width: pixels.width, height: pixels.height, presence: presenceRule)
+        let labels = maps.labels(alpha: alpha, width: pixels.width, height: pixels.height, presence: presenceRule,
+                                 background: inference.backgroundRule(head: head))
         let patchGrid = model.patchGrid(ImagePreprocessing.denseInput(pixels, shortSide: selection.size), head: head)
         print(SegmentationSummary(maps: maps, labels: labels, alpha: alpha, seconds: seconds, head: head,
                                   grid: (patchGrid.width, patchGrid.height), inference: options).text)
@@ -354,7 +355,10 @@ struct EvalCommand: ParsableCommand {
             let start = DispatchTime.now().uptimeNanoseconds
             defer { seconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
             let maps = try segmenter.segment(pixels, size: selection.size, options: options, imageLogits: automatic)
-            func labels(_ a: Float) -> [Int32] { maps.labels(alpha: a, width: image.width, height: image.height, presence: presenceRule) }
+            func labels(_ a: Float) -> [Int32] {
+                maps.labels(alpha: a, width: image.width, height: image.height, presence: presenceRule,
+                            background: inference.backgroundRule(head: .maskclip))
+            }
             switch alpha {
             case .fixed(let a): return [labels(a)]
             case .automatic:
@@ -422,7 +426,7 @@ struct EvalCommand: ParsableCommand {
                 let s = segmenters[i]
                 let rule = presence.map { (scale: s.rectifier?.variant.presenceScale ?? s.head.logitScale, threshold: $0) }
                 return result.maps.labels(alpha: s.rectifier == nil ? 0 : alpha, width: image.width, height: image.height,
-                                          presence: rule)
+                                          presence: rule, background: inference.backgroundRule(head: s.head))
             }
         }, progress: { done, total in evaluating.update("\(done)/\(total) images", done: done, total: total) })
         evaluating.finish()

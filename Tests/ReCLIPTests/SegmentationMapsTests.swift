@@ -14,3 +14,28 @@ final class SegmentationMapsTests: XCTestCase {
         XCTAssertEqual(maps.rectified(alpha: 1)[1], 0.2, accuracy: 1e-6)
     }
 }
+
+/// `--background-threshold` (SCLIP's `prob_thd`): a pixel whose top softmax probability is
+/// under the threshold gets class 0; worked by hand on a 2x1 grid shown at its own size.
+final class BackgroundThresholdTests: XCTestCase {
+    func testPixelsBelowTheProbabilityThresholdBecomeBackground() {
+        // Class 0 (background) 0 and 0; class 1 is 1 (sure) and 0.02 (nearly a tie).
+        let maps = SegmentationMaps(classNames: ["background", "cat"], gridWidth: 2, gridHeight: 1, raw: [0, 0, 1, 0.02])
+        XCTAssertEqual(maps.labels(alpha: 0, width: 2, height: 1), [1, 1])
+        // softmax(10 * [0, 1]) tops at 0.99995; softmax(10 * [0, 0.02]) at 1 / (1 + e^-0.2) = 0.5498.
+        XCTAssertEqual(maps.labels(alpha: 0, width: 2, height: 1, background: (scale: 10, threshold: 0.5)), [1, 1])
+        XCTAssertEqual(maps.labels(alpha: 0, width: 2, height: 1, background: (scale: 10, threshold: 0.549)), [1, 1])
+        XCTAssertEqual(maps.labels(alpha: 0, width: 2, height: 1, background: (scale: 10, threshold: 0.551)), [1, 0])
+        XCTAssertEqual(maps.labels(alpha: 0, width: 2, height: 1, background: (scale: 10, threshold: 0.99996)), [0, 0])
+        XCTAssertEqual(maps.labels(alpha: 0, width: 2, height: 1, background: (scale: 10, threshold: 0)), [1, 1])
+        // The scale matters: at 100 the near tie is sure (1 / (1 + e^-2) = 0.881).
+        XCTAssertEqual(maps.labels(alpha: 0, width: 2, height: 1, background: (scale: 100, threshold: 0.88)), [1, 1])
+        XCTAssertEqual(maps.labels(alpha: 0, width: 2, height: 1, background: (scale: 100, threshold: 0.882)), [1, 0])
+        // Hidden classes take no part: with cat hidden, background alone has probability 1.
+        XCTAssertEqual(maps.labels(alpha: 0, width: 2, height: 1, hidden: [1], background: (scale: 10, threshold: 0.99)), [0, 0])
+        // Upsampled, the probability is taken on the interpolated logits: the middle pixels of
+        // 4 wide sit between the two cells, their cat logit between 1 and 0.02.
+        let wide = maps.labels(alpha: 0, width: 4, height: 1, background: (scale: 10, threshold: 0.551))
+        XCTAssertEqual(wide, [1, 1, 1, 0])
+    }
+}

@@ -48,6 +48,9 @@ final class CommandLineErrorTests: XCTestCase {
                                contains: "CROP 128 is larger than the image (short side --size 96): use 1...96")
         try assertOneLineError(segment + ["--pamr", "51"], contains: "--pamr 51: use 0...50 steps")
         try assertOneLineError(segment + ["--cls-subtract", "1.5"], contains: "--cls-subtract 1.5: use a finite number in 0.0...1.0")
+        try assertOneLineError(segment + ["--background-threshold", "nan"], contains: "--background-threshold nan: use a finite number in 0.0...1.0")
+        try assertOneLineError(["eval", "--dataset", "d", "--background-threshold", "1.5"],
+                               contains: "--background-threshold 1.5: use a finite number in 0.0...1.0")
         try assertOneLineError(segment + ["--head", "segformer"], contains: "'maskclip', 'sclip', 'clearclip' or 'naclip'")
         try assertOneLineError(["eval", "--dataset", "d", "--heads", "sclip,sclip"], contains: "--heads sclip,sclip: sclip is listed twice")
         try assertOneLineError(["eval", "--dataset", "d", "--heads", "sclip,segformer"],
