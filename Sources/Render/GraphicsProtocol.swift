@@ -51,6 +51,11 @@ public enum GraphicsProtocol: String, CaseIterable, Hashable, Sendable {
     /// The protocol to use, by the precedence above. `deviceAttributes` and `kittyReply` are
     /// the text the terminal sent back (nil when nothing came); both may be the same buffer
     /// holding every reply.
+    /// Whether the environment names kitty: `KITTY_WINDOW_ID` set, or `TERM` = `xterm-kitty`.
+    public static func environmentNamesKitty(_ environment: [String: String]) -> Bool {
+        !(environment["KITTY_WINDOW_ID"] ?? "").isEmpty || (environment["TERM"] ?? "").lowercased() == "xterm-kitty"
+    }
+
     public static func choose(environment: [String: String], deviceAttributes: String?, kittyReply: String?,
                               override: GraphicsProtocol?, tmuxPassthrough: Bool = false) -> GraphicsProtocol {
         if let override { return override }
@@ -64,7 +69,7 @@ public enum GraphicsProtocol: String, CaseIterable, Hashable, Sendable {
             return .iterm
         }
         let da1 = deviceAttributes.flatMap(DeviceAttributes.parse)
-        let namesKitty = !(environment["KITTY_WINDOW_ID"] ?? "").isEmpty || term == "xterm-kitty"
+        let namesKitty = environmentNamesKitty(environment)
         let insideTmux = TmuxPassthrough.isInside(environment: environment)
         if namesKitty && !insideTmux && (kittyReply ?? "").isEmpty && (deviceAttributes ?? "").isEmpty {
             return .kitty

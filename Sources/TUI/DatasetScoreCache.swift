@@ -118,14 +118,8 @@ public struct ImageEntryStamp: Sendable, Equatable {
 
     /// The stamp of `entry`'s files as they are now, or nil if the image cannot be read.
     public init?(_ url: URL, groundTruth: URL?) {
-        func stamp(_ url: URL) -> String? {
-            guard let a = try? FileManager.default.attributesOfItem(atPath: url.path),
-                  let size = (a[.size] as? NSNumber)?.intValue,
-                  let date = a[.modificationDate] as? Date else { return nil }
-            return "\(size):\(date.timeIntervalSince1970)"
-        }
-        guard let image = stamp(url) else { return nil }
+        guard let image = FileStamp.of(url) else { return nil }
         path = url.standardizedFileURL.path
-        self.stamp = image + "|" + (groundTruth.flatMap(stamp) ?? "-")
+        self.stamp = image + "|" + (groundTruth.flatMap(FileStamp.of) ?? "-")
     }
 }

@@ -108,8 +108,7 @@ public enum TerminalQuery {
     /// older tmux, a failure or no answer within 500 ms: no). Only asked inside tmux with
     /// kitty named by the environment, the one case where it decides anything.
     static func tmuxAllowsPassthrough(environment: [String: String], timeoutSeconds: Double = 0.5) -> Bool {
-        let namesKitty = !(environment["KITTY_WINDOW_ID"] ?? "").isEmpty || (environment["TERM"] ?? "") == "xterm-kitty"
-        guard namesKitty else { return false }
+        guard GraphicsProtocol.environmentNamesKitty(environment) else { return false }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = ["tmux", "show-options", "-gqv", "allow-passthrough"]

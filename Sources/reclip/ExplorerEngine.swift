@@ -87,10 +87,7 @@ struct SegmenterEngine: SegmentationEngine {
     var cacheIdentity: String? {
         func stamp(_ url: URL?) -> String {
             guard let url else { return "none" }
-            let a = try? FileManager.default.attributesOfItem(atPath: url.path)
-            let size = (a?[.size] as? NSNumber)?.intValue ?? -1
-            let date = (a?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-            return "\(url.standardizedFileURL.path):\(size):\(date)"
+            return url.standardizedFileURL.path + ":" + (FileStamp.of(url) ?? "-1:0")
         }
         return [stamp(weights), stamp(rectifier), "size \(size)", precision.rawValue].joined(separator: "|")
     }
@@ -178,11 +175,7 @@ actor SegmenterBuilder {
     func segmenter(classes: [String], head: DenseHead, progress: @Sendable (Double) -> Void) throws -> Segmenter {
         let key = [head.rawValue] + classes
         if let s = built[key] { return s }
-        let model = try self.model ?? CLIPModel(contentsOf: weights.path).converted(to: precision).model
-        self.model = model
-        progress(0.2)
-        let hash = try self.hash ?? WeightsIdentity.contentHash(of: weights, memo: classifierFolder)
-        self.hash = hash
+        let (model, hash) = try modelAndHash()
         progress(0.3)
         // A rectifier knows the classes it was trained for. For another list it goes as far as
         // the method allows (`Rectifier.transferred(to:)`): ReCLIP keeps its class bias for every

@@ -238,12 +238,10 @@ struct TrainCommand: ParsableCommand {
                                    + "\(config.epochs * ((files.count + config.batchSize - 1) / config.batchSize)) steps, lr \(config.optimiser.learningRate)\n")
         }
         let cache = ClassifierCache(weightsHash: hash)
-        let classifier: TextClassifier
-        if let c = cache.load(classes: names) { classifier = c } else {
+        let classifier = try cache.load(classes: names) ?? {
             RectifierInputs.stderr("building the text classifier (85 templates x \(names.count) classes)...\n")
-            classifier = try TextClassifier(model: model, classes: names, tokenizer: CLIPTokenizer.shared())
-            try? cache.store(classifier, classes: names)
-        }
+            return try cache.classifier(model: model, classes: names, templates: .reclip85, tokenizer: CLIPTokenizer.shared())
+        }()
         let signals = SignalEvents([SIGINT])
         defer { signals.cancel() }
         var interrupted = false
