@@ -8,7 +8,7 @@ extension SegmentationMaps {
     var presentMaps: [[Float]] { [raw, classBias, spaceBias, bias, decoderBase, decoderSlope].compactMap { $0 } }
 
     /// Every map through `transform` (from `[K, gridHeight, gridWidth]` to `[K, height, width]`),
-    /// keeping which maps are present and the image-level logits. Every map goes the same way,
+    /// keeping which maps are present, what made them and the image-level logits. Every map goes the same way,
     /// so a linear transform keeps `rectified(alpha:)` = raw - alpha * bias exact.
     public func mapped(width: Int, height: Int, _ transform: ([Float]) -> [Float]) -> SegmentationMaps {
         func f(_ m: [Float]?) -> [Float]? { m.map(transform) }
@@ -16,6 +16,8 @@ extension SegmentationMaps {
                                    classBias: f(classBias), spaceBias: f(spaceBias), bias: f(bias),
                                    decoderBase: f(decoderBase), decoderSlope: f(decoderSlope))
         out.imageLogits = imageLogits
+        out.rectification = rectification
+        out.classesWithoutSpaceBias = classesWithoutSpaceBias
         return out
     }
 
@@ -60,5 +62,7 @@ extension SegmentationMaps {
                   bias: next(template.bias != nil), decoderBase: next(template.decoderBase != nil),
                   decoderSlope: next(template.decoderSlope != nil))
         imageLogits = template.imageLogits
+        rectification = template.rectification
+        classesWithoutSpaceBias = template.classesWithoutSpaceBias
     }
 }

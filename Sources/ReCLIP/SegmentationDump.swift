@@ -8,7 +8,8 @@ import CLIP
 /// `space_bias`, `bias`, `rectified` (= raw - alpha * bias) and `output` (after the ReCLIP++
 /// decoder; equal to `rectified` for ReCLIP and raw MaskCLIP), each `[K, h, w]` on the feature
 /// grid, and `classifier` `[K, D]`. Without a rectifier the bias tensors are zeros and the
-/// metadata says `"rectifier": "none"`. `raw` is the chosen head's unit patch features times
+/// metadata says `"rectifier": "none"` (else `reclip`, `reclip++` or `cls-subtract`, whose
+/// `class_bias` is 0.3 x the global logits at every pixel and `space_bias` zeros). `raw` is the chosen head's unit patch features times
 /// the unit class embeddings, before any logit scale. With sliding windows or PAMR, `refined`
 /// `[K, H, W]` holds the output logits after them (at the size the labels are taken from), and
 /// the metadata records `head`, `templates` and `inference`.
@@ -47,8 +48,7 @@ public struct SegmentationDump: Sendable {
 
     public func write(to url: URL) throws {
         let names = String(data: try JSONSerialization.data(withJSONObject: maps.classNames), encoding: .utf8) ?? "[]"
-        let variant = maps.decoderBase != nil ? "reclip++" : (maps.hasBias ? "reclip" : "none")
-        var meta = ["classes": names, "alpha": "\(alpha)", "rectifier": variant, "head": head.rawValue,
+        var meta = ["classes": names, "alpha": "\(alpha)", "rectifier": maps.rectification.rawValue, "head": head.rawValue,
                     "templates": templates.rawValue, "inference": inference.description]
         if classTokenSubtraction != 0 { meta["cls_subtract"] = "\(classTokenSubtraction)" }
         try SafeTensorsWriter.write(tensors, metadata: meta, to: url.path)
@@ -65,7 +65,8 @@ public struct SegmentationSummary: Sendable {
                 grid: (width: Int, height: Int)? = nil, inference: InferenceOptions = InferenceOptions()) {
         var counts = [Int](repeating: 0, count: maps.classCount)
         for l in labels where l >= 0 && Int(l) < counts.count { counts[Int(l)] += 1 }
-        let mode = maps.hasBias ? String(format: "%@ rectified, alpha %.2f", head.displayName, alpha) : "raw \(head.displayName)"
+        let mode = maps.hasBias ? String(format: "%@ rectified (%@), alpha %.2f", head.displayName,
+                                         maps.rectification.displayName, alpha) : "raw \(head.displayName)"
         let size = grid ?? (maps.gridWidth, maps.gridHeight)
         let extra = inference.isPlain ? "" : ", \(inference.description) (\(maps.gridWidth)x\(maps.gridHeight) maps)"
         var lines = [String(format: "%dx%d feature grid%@, %d classes, %@, %.2f s", size.width, size.height, extra,

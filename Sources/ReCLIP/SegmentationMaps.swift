@@ -39,6 +39,9 @@ public struct SegmentationMaps: Sendable {
     /// Classes whose bias is the class bias alone: a rectifier transferred to a class list
     /// beyond the one it was trained on (`Rectifier.transferred(to:)`) has no space bias for them.
     public var classesWithoutSpaceBias: [String] = []
+    /// What made the bias: ReCLIP++ with a decoder, ReCLIP with a bias, none without, unless
+    /// set otherwise (the segmenter sets `.classToken` for SegEarth-OV's class bias).
+    public var rectification: Rectification
 
     public init(classNames: [String], gridWidth: Int, gridHeight: Int, raw: [Float],
                 classBias: [Float]? = nil, spaceBias: [Float]? = nil, bias: [Float]? = nil,
@@ -59,6 +62,7 @@ public struct SegmentationMaps: Sendable {
         self.classBias = classBias
         self.spaceBias = spaceBias
         self.bias = bias
+        rectification = decoderBase != nil ? .reclipPlusPlus : (bias != nil ? .reclip : .none)
     }
 
     /// Number of classes.

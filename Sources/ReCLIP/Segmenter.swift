@@ -7,7 +7,8 @@ import CLIP
 
 /// One image in, every map the explorer and the commands need out: raw logits of a dense head
 /// (MaskCLIP unless told, `DenseHead`) and, with a trained rectifier, the class- and
-/// space-preference biases (and the ReCLIP++ decoder).
+/// space-preference biases (and the ReCLIP++ decoder), or with `classTokenRectifier` SegEarth-OV's
+/// training-free class bias (`ClassTokenBias`) as the bias alpha subtracts.
 /// Everything image-independent (text classifier, Reference-prompt embeddings) is computed once
 /// in `init`; `segment` runs the image tower and cheap per-image maths. A value type, `Sendable`:
 /// build it once per (weights, classes, rectifier, head) and call it from a background task.
@@ -23,6 +24,10 @@ public struct Segmenter: Sendable {
     public let classes: [String]
     /// The trained rectifier, or nil for raw MaskCLIP.
     public let rectifier: Rectifier?
+    /// Whether SegEarth-OV's training-free class bias is the rectification (`--rectifier
+    /// cls-subtract`): bias = `ClassTokenBias.segEarthLambda` x the global logits at every
+    /// patch, no space bias. Never together with a trained `rectifier`.
+    public let classTokenRectifier: Bool
     /// The dense head whose logits are computed (and rectified).
     public let head: DenseHead
     /// The templates the classifier averages (the head's paper's unless told).
@@ -33,17 +38,23 @@ public struct Segmenter: Sendable {
     public let reference: [Float]?
     /// Where text classifiers are cached (nil: not cached).
     public let classifierCache: ClassifierCache?
-    /// λ of the global-logit subtraction (0: off; SegEarth-OV uses 0.3): the head's class-token
-    /// logits times λ are subtracted from every pixel's raw logits (`maps(...classToken:)`).
+    /// λ of the global-logit shift (`--cls-subtract`; 0: off; SegEarth-OV uses 0.3): the head's
+    /// class-token logits times λ are subtracted from every pixel's raw logits before any
+    /// rectification (`ClassTokenBias`, `maps(...classToken:)`).
     public var classTokenSubtraction: Float = 0
 
     /// Builds the classifier (from `classifierCache` when it holds one, storing it otherwise)
     /// and the reference embeddings. A rectifier trained for other classes, whose tensors do
     /// not fit the model (`Rectifier.checkCompatible(with:)`), or trained on another head than
     /// MaskCLIP and `head` (`Rectifier.checkHead(_:)`), is an error. `templates` defaults to
-    /// the head's paper's (`DenseHead.defaultTemplates`).
+    /// the head's paper's (`DenseHead.defaultTemplates`). `classTokenRectifier` with a trained
+    /// rectifier is an error: a segmenter has one rectification.
     public init(model: CLIPModel, classes: [String], rectifier: Rectifier?, classifierCache: ClassifierCache?,
-                head: DenseHead = .maskclip, templates: PromptTemplateSet? = nil) throws {
+                head: DenseHead = .maskclip, templates: PromptTemplateSet? = nil, classTokenRectifier: Bool = false) throws {
+        if classTokenRectifier, let rectifier {
+            throw RectifierFileError(file: rectifier.source, problem:
+                "a trained rectifier and \(Rectification.classToken.rawValue) are two rectifications: use one")
+        }
         if let rectifier, rectifier.classNames != classes {
             throw RectifierFileError(file: rectifier.source, problem:
                 "trained for classes \(rectifier.classNames.joined(separator: ",")), not \(classes.joined(separator: ","))")
@@ -60,6 +71,7 @@ public struct Segmenter: Sendable {
         self.model = model
         self.classes = classes
         self.rectifier = rectifier
+        self.classTokenRectifier = classTokenRectifier
         self.classifierCache = classifierCache
         if let rectifier {
             let tokens = classes.map { referenceNameTokens(bpe: tokenizer.encode($0).map(Int.init)) }
@@ -77,10 +89,19 @@ public struct Segmenter: Sendable {
         if newClasses == classes { return self }
         let r = rectifier.flatMap { $0.transferred(to: newClasses) }
         var s = try Segmenter(model: model, classes: newClasses, rectifier: r, classifierCache: classifierCache,
-                              head: head, templates: templates)
+                              head: head, templates: templates, classTokenRectifier: classTokenRectifier)
         s.classTokenSubtraction = classTokenSubtraction
         return s
     }
+
+    /// The rectification the maps get: the trained rectifier's, cls-subtract, or none.
+    public var rectification: Rectification {
+        if let rectifier { return Rectification(rectifier.variant) }
+        return classTokenRectifier ? .classToken : .none
+    }
+
+    /// Whether alpha has a bias to subtract (a trained rectifier or cls-subtract).
+    public var rectifies: Bool { rectification != .none }
 
     /// A line for the person at the keyboard when the rectifier was trained on another head's
     /// logits than the ones it rectifies (a MaskCLIP rectifier on SCLIP, say); nil otherwise.
@@ -103,22 +124,32 @@ public struct Segmenter: Sendable {
         let f = Self.normalizedChannelMajor(dense.features)
         var out = maps(features: f, positional: dense.positionalEmbedding?.data, gridHeight: dense.gridHeight,
                        gridWidth: dense.gridWidth, classToken: dense.classToken?.data)
-        if imageLogits && rectifier != nil { out.imageLogits = model.zeroShotLogits(image, classifier: classifier) }
+        if imageLogits && rectifies { out.imageLogits = model.zeroShotLogits(image, classifier: classifier) }
         return out
     }
 
     /// The maps from normalised features `[D, P]` and (with a rectifier) positional embeddings
     /// `[Cv, P]`. With `classTokenSubtraction` λ > 0 and the head's class-token feature
     /// `classToken` [D], λ·<c/|c|, t_k> is subtracted from class k's raw logit at every pixel
-    /// (SegEarth-OV's `cls_token_lambda` = -λ) before any rectification.
+    /// (SegEarth-OV's `cls_token_lambda` = -λ) before any rectification. With
+    /// `classTokenRectifier`, the class bias is 0.3 x those logits at every pixel and the space
+    /// bias zero (`ClassTokenBias`).
     public func maps(features f: [Float], positional: [Float]?, gridHeight h: Int, gridWidth w: Int,
                      classToken: [Float]? = nil) -> SegmentationMaps {
         let K = classes.count, P = h * w, D = f.count / P
-        let shift = classTokenShift(classToken)
+        let shift = classToken.flatMap { globalBias($0, lambda: classTokenSubtraction) }
         guard let rectifier, let reference, let positional else {
-            let raw = BiasMaps.rawLogits(features: f, classifier: classifier.weights, K: K, D: D, P: P)
-            return SegmentationMaps(classNames: classes, gridWidth: w, gridHeight: h,
-                                    raw: BiasMaps.shifted(raw, by: shift, P: P))
+            let raw = BiasMaps.shifted(BiasMaps.rawLogits(features: f, classifier: classifier.weights, K: K, D: D, P: P),
+                                       by: shift, P: P)
+            guard classTokenRectifier, let classToken,
+                  let g = globalBias(classToken, lambda: ClassTokenBias.segEarthLambda) else {
+                return SegmentationMaps(classNames: classes, gridWidth: w, gridHeight: h, raw: raw)
+            }
+            let bias = ClassTokenBias.broadcast(g, pixels: P)
+            var maps = SegmentationMaps(classNames: classes, gridWidth: w, gridHeight: h, raw: raw, classBias: bias,
+                                        spaceBias: [Float](repeating: 0, count: K * P), bias: bias)
+            maps.rectification = .classToken
+            return maps
         }
         let b = BiasMaps(features: f, classifier: classifier.weights, reference: reference, positional: positional,
                          rectifier: rectifier, h: h, w: w, rawShift: shift)
@@ -129,11 +160,11 @@ public struct Segmenter: Sendable {
         return maps
     }
 
-    /// λ·<c/|c|, t_k> for every class k, or nil when there is nothing to subtract.
-    func classTokenShift(_ classToken: [Float]?) -> [Float]? {
-        guard classTokenSubtraction != 0, let classToken else { return nil }
-        let c = l2NormalizeForward(classToken, N: 1, C: classToken.count).y
-        return matrixProduct(classifier.weights, c, M: classes.count, K: classToken.count, N: 1).map { $0 * classTokenSubtraction }
+    /// λ·<c/|c|, t_k> for every class k (`ClassTokenBias`), or nil when λ is 0.
+    func globalBias(_ classToken: [Float], lambda: Float) -> [Float]? {
+        guard lambda != 0 else { return nil }
+        return ClassTokenBias.perClass(classToken: classToken, classifier: classifier.weights, classes: classes.count,
+                                       lambda: lambda)
     }
 
     /// `[h, w, D]` features to unit-length channel-major `[D, h*w]`.

@@ -62,7 +62,7 @@ extension Segmenter {
     public func segment(_ image: RGBImage, size: Int, options: InferenceOptions, imageLogits: Bool = false,
                         name: String = "image") throws -> SegmentationMaps {
         var maps = try Self.segment([self], image: image, size: size, options: options, name: name)[0].maps
-        if imageLogits && rectifier != nil { maps.imageLogits = model.zeroShotLogits(image, classifier: classifier) }
+        if imageLogits && rectifies { maps.imageLogits = model.zeroShotLogits(image, classifier: classifier) }
         return maps
     }
 

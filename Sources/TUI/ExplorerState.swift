@@ -10,10 +10,14 @@ import ReCLIP
 public struct ModelInfo: Sendable, Equatable {
     /// The weights file or bundled model's name.
     public let name: String
-    /// "ReCLIP", "ReCLIP++", or "MaskCLIP only" when no rectifier is trained.
+    /// "ReCLIP", "ReCLIP++", "cls-subtract (SegEarth-OV)", or "MaskCLIP only" when there is
+    /// no rectification (`Rectification.displayName`).
     public let variant: String
-    /// Whether a trained rectifier is loaded (otherwise alpha has nothing to subtract).
+    /// Whether a rectification is loaded, trained or not (otherwise alpha has nothing to subtract).
     public let hasRectifier: Bool
+    /// Whether the rectification needs no training (cls-subtract): nothing to adapt, and it
+    /// fits every head as it is.
+    public let trainingFree: Bool
     /// Whether the model knows only the generated scene world (the bundled small CLIP): the
     /// status line then says so when an image from outside a world dataset is selected.
     public let knowsOnlyTheWorld: Bool
@@ -24,18 +28,19 @@ public struct ModelInfo: Sendable, Equatable {
     /// weights file and hash, input size, templates, head, rectifier and its training metadata.
     public let protocolRows: [(String, String)]
 
-    public init(name: String, variant: String, hasRectifier: Bool, knowsOnlyTheWorld: Bool = false, figures: String? = nil,
-                protocolRows: [(String, String)] = []) {
+    public init(name: String, variant: String, hasRectifier: Bool, trainingFree: Bool = false, knowsOnlyTheWorld: Bool = false,
+                figures: String? = nil, protocolRows: [(String, String)] = []) {
         self.name = name
         self.variant = variant
         self.hasRectifier = hasRectifier
+        self.trainingFree = trainingFree
         self.knowsOnlyTheWorld = knowsOnlyTheWorld
         self.figures = figures
         self.protocolRows = protocolRows
     }
 
     public static func == (a: ModelInfo, b: ModelInfo) -> Bool {
-        a.name == b.name && a.variant == b.variant && a.hasRectifier == b.hasRectifier && a.knowsOnlyTheWorld == b.knowsOnlyTheWorld
+        a.name == b.name && a.variant == b.variant && a.hasRectifier == b.hasRectifier && a.trainingFree == b.trainingFree && a.knowsOnlyTheWorld == b.knowsOnlyTheWorld
             && a.figures == b.figures && a.protocolRows.map { [$0.0, $0.1] } == b.protocolRows.map { [$0.0, $0.1] }
     }
 }

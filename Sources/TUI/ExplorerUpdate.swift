@@ -378,8 +378,9 @@ extension ExplorerState {
             message = "adapting cancelled"
             return [.cancelAdaptation]
         }
-        guard model?.hasRectifier == true else {
-            message = "adapting needs a trained rectifier: " + (model == nil ? Self.noModelHint : "this model has none")
+        guard let model, model.hasRectifier, !model.trainingFree else {
+            message = "adapting needs a trained rectifier: "
+                + (model.map { $0.trainingFree ? "\($0.variant) is training-free" : "this model has none" } ?? Self.noModelHint)
             return []
         }
         guard !entries.isEmpty else { message = "no images to adapt to"; return [] }
@@ -404,7 +405,7 @@ extension ExplorerState {
         datasetScores = [:]
         datasetAlpha = nil
         message = "head \(new.displayName), templates \(new.defaultTemplates.summary)"
-            + (model?.hasRectifier == true && new != .maskclip ? "; the rectifier (trained on MaskCLIP logits) applied as is" : "")
+            + (model?.hasRectifier == true && model?.trainingFree != true && new != .maskclip ? "; the rectifier (trained on MaskCLIP logits) applied as is" : "")
         return effects + requestsForSelection()
     }
 

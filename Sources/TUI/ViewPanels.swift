@@ -136,8 +136,12 @@ struct ViewPanels {
             }
             let k = min(state.focusClass, maps.classCount - 1)
             let name = maps.classNames[k]
-            return [PanelSpec(caption: "class bias: \(name)", recipe: .bias(space: false, classIndex: k), message: nil),
-                    PanelSpec(caption: "space bias: \(name)", recipe: .bias(space: true, classIndex: k), message: nil)]
+            // SegEarth-OV's class bias: the global logits at every patch, and no space part.
+            let classToken = maps.rectification == .classToken
+            return [PanelSpec(caption: classToken ? "class bias (cls-subtract): \(name)" : "class bias: \(name)",
+                              recipe: .bias(space: false, classIndex: k), message: nil),
+                    PanelSpec(caption: classToken ? "space bias: none (cls-subtract)" : "space bias: \(name)",
+                              recipe: .bias(space: true, classIndex: k), message: nil)]
         case .difference:
             guard let maps else { return [PanelSpec(caption: "difference", recipe: .dimmed, message: waitingMessage)] }
             let share = DifferenceView.changedFraction(mask(maps, alpha: 0, width, height), mask(maps, alpha: state.shownAlpha, width, height))

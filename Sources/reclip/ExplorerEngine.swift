@@ -39,7 +39,8 @@ struct ExplorerCommandError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// The real engine behind the explorer: CLIP weights and, optionally, a trained rectifier.
+/// The real engine behind the explorer: CLIP weights and, optionally, a trained rectifier or
+/// SegEarth-OV's training-free class bias (`classTokenRectifier`, `--rectifier cls-subtract`).
 ///
 /// Loading the weights, hashing them for the classifier cache and building the text classifier
 /// take seconds, so nothing is loaded when the explorer starts: the first `segment` call builds
@@ -51,6 +52,8 @@ struct SegmenterEngine: SegmentationEngine {
     let size: Int
     let weights: URL
     let rectifier: URL?
+    /// Whether the rectification is SegEarth-OV's class bias (no rectifier file).
+    let classTokenRectifier: Bool
     let classifierFolder: URL
     /// The image tower's precision asked for.
     let precision: Precision
@@ -58,18 +61,22 @@ struct SegmenterEngine: SegmentationEngine {
     /// `precision` is the one asked for (`--precision`); the status line names the one that runs
     /// when it is not the default fp32.
     init(weights: URL, rectifier: URL?, rectifierVariant: String?, size: Int, precision: Precision = .fp32,
-         bundled: Bool = false, figures: String? = nil, protocolRows: [(String, String)] = [],
-         classifierFolder: URL = ClassifierCache.defaultFolder) {
-        var variant = rectifier == nil ? "MaskCLIP only" : (rectifierVariant ?? "rectified")
+         classTokenRectifier: Bool = false, bundled: Bool = false, figures: String? = nil,
+         protocolRows: [(String, String)] = [], classifierFolder: URL = ClassifierCache.defaultFolder) {
+        var variant = classTokenRectifier ? Rectification.classToken.displayName
+            : rectifier == nil ? Rectification.none.displayName : (rectifierVariant ?? "rectified")
         if precision != .fp32 { variant += ", " + ExplorerEngine.precisionDescription(precision) }
         info = ModelInfo(name: bundled ? BundledModel.displayName : weights.deletingPathExtension().lastPathComponent,
-                         variant: variant, hasRectifier: rectifier != nil, knowsOnlyTheWorld: bundled, figures: figures,
+                         variant: variant, hasRectifier: rectifier != nil || classTokenRectifier,
+                         trainingFree: classTokenRectifier, knowsOnlyTheWorld: bundled, figures: figures,
                          protocolRows: protocolRows)
-        builder = SegmenterBuilder(weights: weights, rectifier: rectifier, precision: precision, classifierFolder: classifierFolder)
+        builder = SegmenterBuilder(weights: weights, rectifier: rectifier, classTokenRectifier: classTokenRectifier,
+                                   precision: precision, classifierFolder: classifierFolder)
         self.precision = precision
         self.size = size
         self.weights = weights
         self.rectifier = rectifier
+        self.classTokenRectifier = classTokenRectifier
         self.classifierFolder = classifierFolder
     }
 
@@ -80,13 +87,15 @@ struct SegmenterEngine: SegmentationEngine {
         self.size = size
         self.weights = weights
         self.rectifier = rectifier
+        self.classTokenRectifier = false
         self.classifierFolder = classifierFolder
     }
 
-    /// The weights and rectifier files (path, size, modification time) and the input size.
+    /// The weights and rectifier files (path, size, modification time; cls-subtract by name)
+    /// and the input size.
     var cacheIdentity: String? {
         func stamp(_ url: URL?) -> String {
-            guard let url else { return "none" }
+            guard let url else { return classTokenRectifier ? Rectification.classToken.rawValue : "none" }
             return url.standardizedFileURL.path + ":" + (FileStamp.of(url) ?? "-1:0")
         }
         return [stamp(weights), stamp(rectifier), "size \(size)", precision.rawValue].joined(separator: "|")
@@ -107,7 +116,9 @@ struct SegmenterEngine: SegmentationEngine {
     /// `reclip adapt` without its held-out comparison: the rectifier's own classes, the
     /// few-image schedule it records (`TrainingConfiguration.adapting`), the explorer's input size.
     func adapt(images: [URL], output: URL, progress: @escaping @Sendable (String, Double) -> Void) async throws -> String {
-        guard let rectifier else { throw ExplorerCommandError("no rectifier to adapt: raw MaskCLIP only") }
+        guard let rectifier else {
+            throw ExplorerCommandError(classTokenRectifier ? "cls-subtract is training-free: nothing to adapt" : "no rectifier to adapt: raw MaskCLIP only")
+        }
         progress("loading", 0)
         let (model, hash) = try await builder.modelAndHash()
         let start = try Rectifier.load(from: rectifier, weightsHash: hash)
@@ -148,6 +159,8 @@ struct SegmenterEngine: SegmentationEngine {
 actor SegmenterBuilder {
     let weights: URL
     let rectifierFile: URL?
+    /// Whether SegEarth-OV's class bias is the rectification (`Segmenter.classTokenRectifier`).
+    let classTokenRectifier: Bool
     /// Where text classifiers are cached (the RECLIP_HOME cache; a benchmark gives an empty one).
     let classifierFolder: URL
     /// The image tower's precision asked for (bf16 falls back to fp32 without AVX512_BF16).
@@ -156,9 +169,11 @@ actor SegmenterBuilder {
     private var hash: String?
     private var built: [[String]: Segmenter] = [:]   // keyed by [head] + classes
 
-    init(weights: URL, rectifier: URL?, precision: Precision, classifierFolder: URL = ClassifierCache.defaultFolder) {
+    init(weights: URL, rectifier: URL?, classTokenRectifier: Bool = false, precision: Precision,
+         classifierFolder: URL = ClassifierCache.defaultFolder) {
         self.weights = weights
         self.rectifierFile = rectifier
+        self.classTokenRectifier = classTokenRectifier
         self.precision = precision
         self.classifierFolder = classifierFolder
     }
@@ -185,7 +200,8 @@ actor SegmenterBuilder {
             ?? (trained?.classNames == classes ? trained : nil)
         // Each head with its paper's templates (`DenseHead.defaultTemplates`).
         let s = try Segmenter(model: model, classes: classes, rectifier: rectifier,
-                              classifierCache: ClassifierCache(folder: classifierFolder, weightsHash: hash), head: head)
+                              classifierCache: ClassifierCache(folder: classifierFolder, weightsHash: hash), head: head,
+                              classTokenRectifier: classTokenRectifier)
         built[key] = s
         return s
     }
@@ -202,15 +218,18 @@ enum ExplorerEngine {
     }
 
     static func protocolRows(weights: URL, rectifier: String?, trained: Rectifier?, size: Int,
-                             precision: Precision = .fp32) -> [(String, String)] {
+                             precision: Precision = .fp32, classTokenRectifier: Bool = false) -> [(String, String)] {
         let hash = (try? WeightsIdentity.contentHash(of: weights, memo: ClassifierCache.defaultFolder)) ?? "unreadable"
         var rows: [(String, String)] = [
             ("weights", weights.path), ("sha-256", hash), ("input", "short side \(size) px, whole image (no sliding window)"),
             ("precision", precisionDescription(precision) + (precision.available.precision == .bf16
                 ? ": image tower weights and inputs in bfloat16, float32 accumulation" : "")),
         ]
-        if let rectifier, let trained {
-            rows.append(("rectifier", "\(rectifier) (\(trained.variant == .reclip ? "ReCLIP" : "ReCLIP++"))"))
+        if classTokenRectifier {
+            rows.append(("rectifier", "\(Rectification.classToken.displayName): training-free class bias, alpha x "
+                         + String(format: "%g", ClassTokenBias.segEarthLambda) + " x the global (class-token) logits at every patch, no space bias"))
+        } else if let rectifier, let trained {
+            rows.append(("rectifier", "\(rectifier) (\(Rectification(trained.variant).displayName))"))
             let keys = ["pseudo_labels", "epochs", "step", "batch", "size", "seed", "lr"]
             let meta = keys.compactMap { k in trained.metadata[k].map { (key: k, value: $0) } }
             rows.append(("trained on", meta.isEmpty ? "no training metadata (an authors' checkpoint?)"
@@ -251,11 +270,12 @@ enum ExplorerEngine {
             }
         }
         let engine = SegmenterEngine(weights: file, rectifier: rectifier.map { URL(fileURLWithPath: $0) },
-                                     rectifierVariant: trained.map { $0.variant == .reclip ? "ReCLIP" : "ReCLIP++" },
-                                     size: selection.size, precision: precision, bundled: selection.bundled != nil,
-                                     figures: selection.bundled?.figures?.summary,
+                                     rectifierVariant: trained.map { Rectification($0.variant).displayName },
+                                     size: selection.size, precision: precision, classTokenRectifier: selection.classTokenRectifier,
+                                     bundled: selection.bundled != nil, figures: selection.bundled?.figures?.summary,
                                      protocolRows: protocolRows(weights: file, rectifier: rectifier, trained: trained, size: selection.size,
-                                                                precision: precision))
-        return (engine, nil, trained?.classNames)
+                                                                precision: precision, classTokenRectifier: selection.classTokenRectifier))
+        // The bundled model's classes when no rectifier file names them (cls-subtract).
+        return (engine, nil, trained?.classNames ?? selection.bundled.map { _ in BundledModel.classes })
     }
 }

@@ -44,7 +44,7 @@ struct InferenceArguments: ParsableArguments {
     @Option(help: ArgumentHelp("PAMR refinement steps over the image's colours (\(InferenceOptions.pamrStepsRange.lowerBound)...\(InferenceOptions.pamrStepsRange.upperBound); the repositories use 10), dilations 8 and 16; off when absent.", valueName: "steps"))
     var pamr: Int?
 
-    @Option(help: ArgumentHelp("Subtract LAMBDA times the head's class-token logits from every pixel's raw logits (SegEarth-OV's global-bias removal, which uses 0.3); 0...1, off when absent.", valueName: "lambda"))
+    @Option(help: ArgumentHelp("Subtract LAMBDA times the head's class-token logits from every pixel's raw logits before any rectification (SegEarth-OV's global-bias removal, which uses 0.3; without a trained rectifier the same as --rectifier cls-subtract --alpha LAMBDA/0.3); 0...1, off when absent.", valueName: "lambda"))
     var clsSubtract: Float?
 
     @Option(help: ArgumentHelp("Background by probability: a pixel whose most probable class has a probability under P (softmax of the head's logit scale times the logits: 40 SCLIP/NACLIP, 50 ClearCLIP, 100 MaskCLIP) gets the first class, which should then be the background (as in VOC's 21); 0...1, off when absent (SCLIP's prob_thd).", valueName: "p"))
@@ -57,6 +57,13 @@ struct InferenceArguments: ParsableArguments {
 
     /// λ of `--cls-subtract`, 0 when absent.
     var classTokenSubtraction: Float { clsSubtract ?? 0 }
+
+    /// Refuses `--cls-subtract` beside `--rectifier cls-subtract` (`rectifier`): the same bias twice.
+    func check(rectifier: String?) throws {
+        if let clsSubtract, rectifier == Rectification.classToken.rawValue {
+            throw ValidationError("--cls-subtract \(clsSubtract): --rectifier cls-subtract already subtracts the global logits (scale it with --alpha)")
+        }
+    }
 
     /// Largest crop side accepted, in pixels (the --size range).
     static let cropRange = ModelSelection.sizeRange

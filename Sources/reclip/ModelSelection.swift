@@ -12,13 +12,16 @@ import SceneWorld
 /// The CLIP weights, rectifier and input size a command runs with: those given on the command
 /// line, or the bundled world model (`models/world/`) when `--weights` is absent.
 ///
-/// `--rectifier reclip`, `reclip++` or `bundled` (= `reclip`) name the bundled rectifiers;
-/// anything else is a file.
+/// `--rectifier reclip`, `reclip++` or `bundled` (= `reclip`) name the bundled rectifiers,
+/// `cls-subtract` SegEarth-OV's training-free class bias (`ClassTokenBias`, no file); anything
+/// else is a file.
 struct ModelSelection {
     /// The weights file or installed model name.
     let weights: String
     /// The rectifier file, if any.
     let rectifier: String?
+    /// Whether the rectification is SegEarth-OV's class bias (`--rectifier cls-subtract`).
+    let classTokenRectifier: Bool
     /// Short side in pixels fed to the ViT.
     let size: Int
     /// The bundled model, when it is the one used.
@@ -43,14 +46,17 @@ struct ModelSelection {
     static func resolve(weights: String?, rectifier: String?, size: Int?, defaultSize: Int,
                         bundledRectifier: RectifierVariant? = nil) throws -> ModelSelection {
         try checkSize(size)
-        let named = rectifier.flatMap { bundledRectifierNames[$0] }
+        let classToken = rectifier == Rectification.classToken.rawValue
+        let file = classToken ? nil : rectifier
+        let named = file.flatMap { bundledRectifierNames[$0] }
         guard weights == nil || named != nil else {
-            return ModelSelection(weights: weights!, rectifier: rectifier, size: size ?? defaultSize, bundled: nil)
+            return ModelSelection(weights: weights!, rectifier: file, classTokenRectifier: classToken,
+                                  size: size ?? defaultSize, bundled: nil)
         }
         let model = try BundledModel.locate(executable: BundledFolder.currentExecutable)
-        let variant = rectifier == nil ? bundledRectifier : named
-        return ModelSelection(weights: weights ?? model.weights.path, rectifier: variant.map { model.rectifier($0).path } ?? rectifier,
-                              size: size ?? (weights == nil ? BundledModel.imageSize : defaultSize),
+        let variant = classToken ? nil : (rectifier == nil ? bundledRectifier : named)
+        return ModelSelection(weights: weights ?? model.weights.path, rectifier: variant.map { model.rectifier($0).path } ?? file,
+                              classTokenRectifier: classToken, size: size ?? (weights == nil ? BundledModel.imageSize : defaultSize),
                               bundled: weights == nil ? model : nil)
     }
 }
@@ -61,7 +67,7 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "CLIP weights: a .safetensors file (OpenAI or HuggingFace layout) or an installed model name (reclip weights list); without, the bundled world model (models/world).")
     var weights: String?
 
-    @Option(help: "A trained rectifier: .safetensors from `reclip train` or the authors' .pth, or reclip / reclip++ / bundled for the bundled model's.")
+    @Option(help: "The rectification: a trained rectifier (.safetensors from `reclip train` or the authors' .pth, or reclip / reclip++ / bundled for the bundled model's), or cls-subtract: SegEarth-OV's training-free class bias, 0.3 x the image's global (class-token) logits at every patch, which --alpha scales (alpha 1 = SegEarth-OV's 0.3).")
     var rectifier: String?
 
     @Option(help: "Short side in pixels the image is resized to before the ViT (1...4096; default 448 for explore and segment, 336 for eval, 96 with the bundled model).")

@@ -87,6 +87,10 @@ struct SegmentCommand: ParsableCommand {
     func validate() throws {
         guard alpha.isFinite, (0...10).contains(alpha) else { throw ValidationError("--alpha \(alpha): use 0...10") }
         if let size = model.size, let problem = inference.windowProblem(size: size) { throw ValidationError(problem) }
+        try inference.check(rectifier: model.rectifier)
+        if let variant, model.rectifier == Rectification.classToken.rawValue {
+            throw ValidationError("--variant \(variant.rawValue): --rectifier cls-subtract is training-free, not a trained variant")
+        }
         if let presence, !(presence.isFinite && (0...1).contains(presence)) {
             throw ValidationError("--presence \(presence): a probability, 0...1")
         }
@@ -106,9 +110,10 @@ struct SegmentCommand: ParsableCommand {
         let hash = try RectifierInputs.weightsHash(selection.weights)
         let options = try inference.options(size: selection.size)
         let r = try RectifierInputs.rectifier(selection.rectifier, classes: names, weightsHash: hash, variant: variant)
-        if r == nil { RectifierInputs.stderr("no rectifier: showing raw \(head.displayName)\n") }
+        if r == nil && !selection.classTokenRectifier { RectifierInputs.stderr("no rectifier: showing raw \(head.displayName)\n") }
         var segmenter = try Segmenter(model: model, classes: names, rectifier: r,
-                                      classifierCache: ClassifierCache(weightsHash: hash), head: head, templates: templates)
+                                      classifierCache: ClassifierCache(weightsHash: hash), head: head, templates: templates,
+                                      classTokenRectifier: selection.classTokenRectifier)
         segmenter.classTokenSubtraction = inference.classTokenSubtraction
         if let note = segmenter.rectifierNote { RectifierInputs.stderr(note + "\n") }
         let pixels = try RectifierInputs.pixels(image)
@@ -311,6 +316,7 @@ struct EvalCommand: ParsableCommand {
         if let size = model.size, let problem = inference.windowProblem(size: size) { throw ValidationError(problem) }
         _ = try shardSelection()
         _ = try headList()
+        try inference.check(rectifier: model.rectifier)
         if heads != nil {
             if case .fixed = alpha {} else {
                 throw ValidationError("--alpha \(alpha): --heads compares at a fixed alpha (a number, 0...10)")
@@ -327,18 +333,22 @@ struct EvalCommand: ParsableCommand {
         let model = try RectifierInputs.model(selection.weights, precision: self.model.precision)
         let hash = try RectifierInputs.weightsHash(selection.weights)
         let r = try RectifierInputs.rectifier(selection.rectifier, classes: data.classes, weightsHash: hash, variant: nil)
-        let settings = ["weights": hash, "rectifier": r.map { "\($0.variant.rawValue) \(URL(fileURLWithPath: $0.source).lastPathComponent)" } ?? "none",
+        let classToken = selection.classTokenRectifier
+        let rectifierName = r.map { "\($0.variant.rawValue) \(URL(fileURLWithPath: $0.source).lastPathComponent)" }
+            ?? (classToken ? Rectification.classToken.rawValue : "none")
+        let settings = ["weights": hash, "rectifier": rectifierName,
                         "size": "\(selection.size)", "precision": model.precision.rawValue, "inference": options.description, "alpha": "\(alpha)",
                         "presence": presence.map { "\($0)" } ?? "off", "templates": templates?.rawValue ?? "each head's",
                         "heads": try headList()?.description ?? "-", "cls_subtract": "\(inference.classTokenSubtraction)", "dataset": URL(fileURLWithPath: dataset).standardizedFileURL.path]
         if let heads = try headList() {
             guard case .fixed(let a) = alpha else { throw RectifierCommandError("--heads needs a fixed --alpha") }
             return try compare(heads.heads, data: data, selection: selection, options: options, model: model,
-                               hash: hash, rectifier: r, alpha: a, settings: settings)
+                               hash: hash, rectifier: r, classTokenRectifier: classToken, alpha: a, settings: settings)
         }
-        if r == nil { RectifierInputs.stderr("no rectifier: evaluating raw MaskCLIP\n") }
+        if r == nil && !classToken { RectifierInputs.stderr("no rectifier: evaluating raw MaskCLIP\n") }
         var segmenter = try Segmenter(model: model, classes: data.classes, rectifier: r,
-                                      classifierCache: ClassifierCache(weightsHash: hash), templates: templates)
+                                      classifierCache: ClassifierCache(weightsHash: hash), templates: templates,
+                                      classTokenRectifier: classToken)
         segmenter.classTokenSubtraction = inference.classTokenSubtraction
         let presenceRule = presence.map { (scale: r?.variant.presenceScale ?? 100, threshold: $0) }
         let evaluating = ProgressLine()
@@ -381,7 +391,7 @@ struct EvalCommand: ParsableCommand {
             RectifierInputs.stderr(String(format: "alpha %@: mean %.2f, from %.1f to %.1f over %d images\n", "\(alpha)",
                                           chosen.reduce(0, +) / Float(chosen.count), chosen.min()!, chosen.max()!, chosen.count))
         }
-        if try save(reports, predictors: [(nil, templates, r != nil)], seconds: [seconds], data: data, settings: settings) { return }
+        if try save(reports, predictors: [(nil, templates, segmenter.rectifies)], seconds: [seconds], data: data, settings: settings) { return }
         print(json ? report.json : report.table)
     }
 
@@ -397,20 +407,22 @@ struct EvalCommand: ParsableCommand {
         return true
     }
 
-    /// `--heads`: every head raw and (with a rectifier) rectified, in one pass over the split;
-    /// each image's heads share their forward where they can.
+    /// `--heads`: every head raw and (with a rectifier or cls-subtract) rectified, in one pass
+    /// over the split; each image's heads share their forward where they can.
     func compare(_ heads: [DenseHead], data: VOCDataset, selection: ModelSelection, options: InferenceOptions,
-                 model: CLIPModel, hash: String, rectifier r: Rectifier?, alpha: Float, settings: [String: String]) throws {
+                 model: CLIPModel, hash: String, rectifier r: Rectifier?, classTokenRectifier classToken: Bool,
+                 alpha: Float, settings: [String: String]) throws {
+        let rectifying = r != nil || classToken
         let cache = ClassifierCache(weightsHash: hash)
         var segmenters: [Segmenter] = []
         for head in heads {
             segmenters.append(try Segmenter(model: model, classes: data.classes, rectifier: nil, classifierCache: cache,
                                             head: head, templates: templates))
         }
-        if let r {
+        if rectifying {
             for head in heads {
                 segmenters.append(try Segmenter(model: model, classes: data.classes, rectifier: r, classifierCache: cache,
-                                                head: head, templates: templates))
+                                                head: head, templates: templates, classTokenRectifier: classToken))
             }
         }
         for i in segmenters.indices { segmenters[i].classTokenSubtraction = inference.classTokenSubtraction }
@@ -423,24 +435,25 @@ struct EvalCommand: ParsableCommand {
                 seconds[i] += result.seconds
                 let s = segmenters[i]
                 let rule = presence.map { (scale: s.rectifier?.variant.presenceScale ?? s.head.logitScale, threshold: $0) }
-                return result.maps.labels(alpha: s.rectifier == nil ? 0 : alpha, width: image.width, height: image.height,
+                return result.maps.labels(alpha: s.rectifies ? alpha : 0, width: image.width, height: image.height,
                                           presence: rule, background: inference.backgroundRule(head: s.head))
             }
         }, progress: { done, total in evaluating.update("\(done)/\(total) images", done: done, total: total) })
         evaluating.finish()
-        if try save(reports, predictors: segmenters.map { ($0.head, $0.templates, $0.rectifier != nil) }, seconds: seconds,
+        if try save(reports, predictors: segmenters.map { ($0.head, $0.templates, $0.rectifies) }, seconds: seconds,
                     data: data, settings: settings) { return }
         let images = Double(reports[0].images)
         let n = heads.count
         let rows = heads.enumerated().map { i, head in
             HeadEvaluationTable.Row(head: head, templates: segmenters[i].templates, raw: reports[i], rawSeconds: seconds[i] / images,
-                                    rectified: r == nil ? nil : reports[n + i],
-                                    rectifiedSeconds: r == nil ? nil : seconds[n + i] / images)
+                                    rectified: rectifying ? reports[n + i] : nil,
+                                    rectifiedSeconds: rectifying ? seconds[n + i] / images : nil)
         }
         var notes = [String(format: "%@ split, %d images, short side %d px, %@%@%@", split, reports[0].images, selection.size,
                             options.description,
                             inference.classTokenSubtraction > 0 ? String(format: ", cls-subtract %g", inference.classTokenSubtraction) : "",
-                            r == nil ? "; no rectifier" : String(format: "; alpha %g", alpha))]
+                            !rectifying ? "; no rectifier"
+                                : String(format: classToken ? "; rectifier cls-subtract, alpha %g" : "; alpha %g", alpha))]
         if let r {
             let others = heads.filter { $0 != r.trainedHead }
             if !others.isEmpty {

@@ -179,6 +179,60 @@ final class HeadSegmenterTests: XCTestCase {
         }
     }
 
+    /// `--rectifier cls-subtract`: raw stays raw, the bias is 0.3 x the global logits at every
+    /// pixel (computed here by hand from the class token), alpha scales it, no space bias.
+    func testClsSubtractRectifierSubtractsAlphaTimesSegEarthsShareOfTheGlobalLogits() throws {
+        let model = try tinyCLIP()
+        let pixels = image()
+        let input = ImagePreprocessing.denseInput(pixels, shortSide: 32)
+        for head in [DenseHead.maskclip, .clearclip] {
+            let plain = try Segmenter(model: model, classes: Self.classes, rectifier: nil, classifierCache: nil, head: head)
+            let s = try Segmenter(model: model, classes: Self.classes, rectifier: nil, classifierCache: nil, head: head,
+                                  classTokenRectifier: true)
+            XCTAssertEqual(s.rectification, .classToken)
+            XCTAssertTrue(s.rectifies)
+            XCTAssertFalse(plain.rectifies)
+            let raw = try plain.segment(pixels, size: 32)
+            let maps = try s.segment(pixels, size: 32, imageLogits: true)
+            XCTAssertEqual(maps.rectification, .classToken)
+            XCTAssertTrue(maps.hasBias)
+            XCTAssertEqual(maps.imageLogits?.count, 3, "automatic alpha gets the image logits")
+            // g_k = <c/|c|, t_k> by hand.
+            let c = model.denseFeatures(input, head: head).classToken!.data
+            let norm = c.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            let D = c.count, t = s.classifier.weights
+            let g = (0..<3).map { k in (0..<D).reduce(Float(0)) { $0 + t[k * D + $1] * c[$1] / norm } }
+            let P = maps.gridWidth * maps.gridHeight
+            assertClose(maps.raw, raw.raw, tolerance: 0, "\(head): raw stays raw")
+            assertClose(maps.classBias!, (0..<(3 * P)).map { 0.3 * g[$0 / P] }, tolerance: 1e-6, "\(head) class bias")
+            assertClose(maps.spaceBias!, [Float](repeating: 0, count: 3 * P), tolerance: 0, "\(head) space bias")
+            for alpha: Float in [0, 0.5, 1, 2] {
+                let expected = (0..<(3 * P)).map { raw.raw[$0] - alpha * 0.3 * g[$0 / P] }
+                assertClose(maps.output(alpha: alpha), expected, tolerance: 1e-6, "\(head) alpha \(alpha)")
+            }
+            // Alpha 1 is SegEarth-OV's λ 0.3, which --cls-subtract 0.3 applies to the raw logits.
+            var shifted = plain
+            shifted.classTokenSubtraction = 0.3
+            assertClose(try shifted.segment(pixels, size: 32).raw, maps.output(alpha: 1), tolerance: 1e-6, "\(head) = --cls-subtract 0.3")
+            XCTAssertTrue(try s.with(classes: ["cat", "dog"]).classTokenRectifier)
+            // Windows and PAMR keep what made the bias.
+            let refined = try s.segment(pixels, size: 32, options: InferenceOptions(window: SlidingWindow(crop: 24, stride: 8), pamrSteps: 2))
+            XCTAssertEqual(refined.rectification, .classToken)
+            assertClose(refined.spaceBias!, [Float](repeating: 0, count: refined.raw.count), tolerance: 1e-7, "\(head) refined space bias")
+        }
+        // One rectification per segmenter.
+        XCTAssertThrowsError(try Segmenter(model: model, classes: Self.classes, rectifier: try rectifier(head: nil),
+                                           classifierCache: nil, classTokenRectifier: true)) {
+            XCTAssertTrue("\($0)".contains("two rectifications: use one"), "\($0)")
+        }
+        // The dump names it.
+        let s = try Segmenter(model: model, classes: Self.classes, rectifier: nil, classifierCache: nil, classTokenRectifier: true)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("cls-\(UUID()).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try SegmentationDump(maps: try s.segment(pixels, size: 32), classifier: s.classifier, alpha: 1).write(to: url)
+        XCTAssertEqual(try SafeTensorsFile(path: url.path).metadata["rectifier"], "cls-subtract")
+    }
+
     func testTheDumpKeepsTheGridLayoutAndRecordsTheHead() throws {
         let model = try tinyCLIP()
         let pixels = image()

@@ -48,6 +48,13 @@ final class CommandLineErrorTests: XCTestCase {
                                contains: "CROP 128 is larger than the image (short side --size 96): use 1...96")
         try assertOneLineError(segment + ["--pamr", "51"], contains: "--pamr 51: use 0...50 steps")
         try assertOneLineError(segment + ["--cls-subtract", "1.5"], contains: "--cls-subtract 1.5: use a finite number in 0.0...1.0")
+        try assertOneLineError(segment + ["--rectifier", "cls-subtract", "--cls-subtract", "0.3"],
+                               contains: "--cls-subtract 0.3: --rectifier cls-subtract already subtracts the global logits")
+        try assertOneLineError(["eval", "--dataset", "d", "--rectifier", "cls-subtract", "--cls-subtract", "0.3"],
+                               contains: "--cls-subtract 0.3: --rectifier cls-subtract already subtracts the global logits")
+        try assertOneLineError(segment + ["--rectifier", "cls-subtract", "--variant", "reclip"],
+                               contains: "--variant reclip: --rectifier cls-subtract is training-free")
+        try assertOneLineError(segment + ["--rectifier", "cls-subtract", "--alpha", "11"], contains: "--alpha 11.0: use 0...10")
         try assertOneLineError(segment + ["--background-threshold", "nan"], contains: "--background-threshold nan: use a finite number in 0.0...1.0")
         try assertOneLineError(["eval", "--dataset", "d", "--background-threshold", "1.5"],
                                contains: "--background-threshold 1.5: use a finite number in 0.0...1.0")

@@ -37,6 +37,25 @@ final class ExplorerEndToEndTests: XCTestCase {
         XCTAssertEqual(try tmux.pane("alternate_on"), "0", "still on the alternate screen", file: file, line: line)
     }
 
+    /// `--rectifier cls-subtract` on the bundled model: named in the status line and the protocol
+    /// panel, its class bias in the bias view.
+    func testClsSubtractIsARectifierOfItsOwn() throws {
+        let samples = URL(fileURLWithPath: Self.dataset).appendingPathComponent("../../../../samples/world").standardizedFileURL.path
+        try tmux.type("\(reclip) \(samples) --rectifier cls-subtract; " + Self.reportModes)
+        var screen = try tmux.waitFor("the first scene's masks", seconds: 60) { $0.contains("engine") && $0.contains("1/24") }
+        XCTAssertTrue(screen.contains("(cls-subtract (SegEarth-OV))"), screen)
+        XCTAssertTrue(screen.contains("rectified (alpha 1.0)"), screen)
+        try tmux.press("2")
+        screen = try tmux.waitFor("class bias (cls-subtract)")
+        XCTAssertTrue(screen.contains("space bias: none (cls-subtract)"), screen)
+        try tmux.press("P")
+        screen = try tmux.waitFor("protocol - the settings behind the numbers")
+        XCTAssertTrue(screen.contains("training-free class bias"), screen)
+        try tmux.press("Escape")
+        try tmux.press("q")
+        try assertRestored(exit: 0)
+    }
+
     /// The instrument on the bundled model and the 24 world samples: the paper's figure, the
     /// dataset view and its worst image, hiding a class, automatic alpha, the protocol panel.
     func testDatasetViewWorstImageHiddenClassAutoAlphaAndProtocol() throws {

@@ -121,6 +121,32 @@ final class ExplorerFrameTests: XCTestCase {
         XCTAssertTrue(untrained.contains("no trained rectifier"), untrained)
     }
 
+    /// `--rectifier cls-subtract`: its class bias (0.05 for sky at every patch) in the class-bias
+    /// panel, an empty space bias, and the name in the captions, status line and messages.
+    func testClsSubtractShowsInTheBiasViewAndNamesItself() {
+        let m = Fixture.maps
+        let bias = ClassTokenBias.broadcast([0.05, 0, 0], pixels: m.gridWidth * m.gridHeight)
+        var maps = SegmentationMaps(classNames: m.classNames, gridWidth: m.gridWidth, gridHeight: m.gridHeight, raw: m.raw,
+                                    classBias: bias, spaceBias: [Float](repeating: 0, count: bias.count), bias: bias)
+        maps.rectification = .classToken
+        let model = ModelInfo(name: "test-model", variant: Rectification.classToken.displayName, hasRectifier: true, trainingFree: true)
+        let s = Fixture.state(model: model, maps: maps).typing("2")
+        let frame = ExplorerFrame(state: s)
+        let text = frame.grid.text
+        XCTAssertTrue(text.contains("class bias (cls-subtract): sky"), text)
+        XCTAssertTrue(text.contains("space bias: none (cls-subtract)"), text)
+        XCTAssertTrue(frame.statusText.contains("(cls-subtract (SegEarth-OV))"), frame.statusText)
+        XCTAssertTrue(frame.statusText.contains("alpha 1.0"), frame.statusText)
+        // One symmetric scale over both maps, +-0.05: the class panel at its top, the space panel at its middle.
+        let cls = s.layout.panels[0].picture, spc = s.layout.panels[1].picture
+        XCTAssertEqual(frame.grid[cls.x + 1, cls.y + 1].foreground, .rgb(ColorMap.rdBuR.color(at: 1)))
+        XCTAssertEqual(frame.grid[spc.x + 1, spc.y + 1].foreground, .rgb(ColorMap.rdBuR.color(at: 0.5)))
+        // Nothing to adapt, and no "trained on MaskCLIP" note on another head.
+        XCTAssertTrue(s.typing("T").message?.contains("cls-subtract (SegEarth-OV) is training-free") ?? false, "\(String(describing: s.typing("T").message))")
+        XCTAssertFalse(s.typing("h").message?.contains("applied as is") ?? true, "\(String(describing: s.typing("h").message))")
+        XCTAssertTrue(Fixture.state().typing("h").message?.contains("applied as is") ?? false, "a trained rectifier still says so")
+    }
+
     func testDifferenceViewCountsChangedPixels() {
         let text = ExplorerFrame(state: Fixture.state().typing("3")).grid.text
         XCTAssertTrue(text.contains("25% of pixels"), text)
