@@ -31,7 +31,7 @@ public struct ShardSelection: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// One shard's evaluation as a JSON file (`reclip eval --shard I/N --save-shard F`): per
+/// One shard's evaluation as a JSON file (`reclip eval --shard I/N --out F`; `reclip eval merge` adds them up): per
 /// predictor (one, or each head raw and rectified) the confusion matrix, the seconds and every
 /// image's mIoU, with the settings it ran with. `merge` adds shards of one evaluation up into
 /// the reports one process would have printed.

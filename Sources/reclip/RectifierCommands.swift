@@ -15,7 +15,7 @@ import SceneWorld
 extension Reclip {
     /// Subcommands of the rectifier area.
     static var rectifierCommands: [any ParsableCommand.Type] {
-        [SegmentCommand.self, TrainCommand.self, AdaptCommand.self, EvalCommand.self, EvalMergeCommand.self]
+        [SegmentCommand.self, TrainCommand.self, AdaptCommand.self, EvalCommand.self]
     }
 }
 
@@ -274,11 +274,22 @@ struct TrainCommand: ParsableCommand {
     }
 }
 
-/// `reclip eval`: mIoU on a VOC-layout dataset.
+/// `reclip eval`: evaluation, in one run or in shards. Its default subcommand evaluates
+/// (`reclip eval --dataset D ...` is `reclip eval run --dataset D ...`); `reclip eval merge
+/// part*.json` adds up the shards that `--shard I/N --out part.json` wrote.
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "mIoU, per-class IoU and pixel accuracy on a VOC-layout dataset (mmsegmentation semantics).")
+        abstract: "mIoU, per-class IoU and pixel accuracy on a VOC-layout dataset (mmsegmentation semantics), in one run or in shards.",
+        subcommands: [EvalRunCommand.self, EvalMergeCommand.self],
+        defaultSubcommand: EvalRunCommand.self)
+}
+
+/// `reclip eval [run]`: mIoU on a VOC-layout dataset, or one shard of it.
+struct EvalRunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Evaluate on a VOC-layout dataset (the default: `reclip eval --dataset D` runs this).")
 
     @OptionGroup var model: ModelOptions
     @Option(help: "Dataset root (JPEGImages/, SegmentationClass/, ImageSets/Segmentation/, optional classes.txt).") var dataset: String
@@ -298,10 +309,11 @@ struct EvalCommand: ParsableCommand {
     }
     @Option(help: "Prompt templates for every head: reclip85 or imagenet80 (default: each head's paper's).") var templates: PromptTemplateSet?
     @OptionGroup var inference: InferenceArguments
-    @Option(help: ArgumentHelp("Evaluate only shard I of N of the split (the images at positions I, I+N, ...), 0 <= I < N; merge the saved shards with `reclip eval-merge`.", valueName: "i/n"))
+    @Option(help: ArgumentHelp("Evaluate only shard I of N of the split (the images at positions I, I+N, ...), 0 <= I < N; write it with --out and add the shards up with `reclip eval merge`.", valueName: "i/n"))
     var shard: String?
-    @Option(help: "Write this run's confusion matrices, seconds and per-image scores as a shard file (JSON) for `reclip eval-merge`, instead of printing the table.")
-    var saveShard: String?
+    @Option(name: [.customLong("out"), .customLong("save-shard")],
+            help: ArgumentHelp("Write this run's confusion matrices, seconds and per-image scores as a shard file (JSON) for `reclip eval merge`, instead of printing the table (--save-shard is the older spelling).", valueName: "part.json"))
+    var out: String?
 
     /// `--shard` parsed.
     func shardSelection() throws -> ShardSelection? {
@@ -395,15 +407,15 @@ struct EvalCommand: ParsableCommand {
         print(json ? report.json : report.table)
     }
 
-    /// With `--save-shard`, writes the shard file and says so (true); otherwise false.
+    /// With `--out`, writes the shard file and says so (true); otherwise false.
     func save(_ reports: [EvaluationReport], predictors: [(head: DenseHead?, templates: PromptTemplateSet?, rectified: Bool)],
               seconds: [Double], data: VOCDataset, settings: [String: String]) throws -> Bool {
-        guard let saveShard else { return false }
+        guard let out else { return false }
         let selection = try shardSelection() ?? ShardSelection(index: 0, count: 1)!
         let shard = EvaluationShard(split: split, shard: selection, splitImages: try data.layout.imageIDs(split: split).count,
                                     settings: settings, reports: reports, predictors: predictors, seconds: seconds)
-        try shard.write(to: URL(fileURLWithPath: saveShard))
-        print("shard \(selection): \(shard.images) of \(shard.splitImages) images -> \(saveShard) (merge with reclip eval-merge)")
+        try shard.write(to: URL(fileURLWithPath: out))
+        print("shard \(selection): \(shard.images) of \(shard.splitImages) images -> \(out) (add up with reclip eval merge)")
         return true
     }
 
@@ -534,13 +546,13 @@ enum AlphaSetting: ExpressibleByArgument, CustomStringConvertible {
 /// `--variant reclip|reclip++` parsed by the argument parser, which lists the values in errors.
 extension RectifierVariant: ExpressibleByArgument {}
 
-/// `reclip eval-merge`: the table of an evaluation run in shards (`reclip eval --shard I/N --save-shard F`).
+/// `reclip eval merge`: the table of an evaluation run in shards (`reclip eval --shard I/N --out F`).
 struct EvalMergeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "eval-merge",
-        abstract: "Add up evaluation shards (reclip eval --shard I/N --save-shard F) and print the table one run would have printed.")
+        commandName: "merge",
+        abstract: "Add up evaluation shards (reclip eval --shard I/N --out F) and print the table one run would have printed.")
 
-    @Argument(help: "Shard files written by `reclip eval --save-shard`.") var shards: [String]
+    @Argument(help: "Shard files written by `reclip eval --shard I/N --out F`.") var shards: [String]
     @Flag(help: "Print JSON instead of a table.") var json = false
 
     func validate() throws {

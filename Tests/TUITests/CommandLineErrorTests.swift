@@ -55,6 +55,7 @@ final class CommandLineErrorTests: XCTestCase {
         try assertOneLineError(segment + ["--rectifier", "cls-subtract", "--variant", "reclip"],
                                contains: "--variant reclip: --rectifier cls-subtract is training-free")
         try assertOneLineError(segment + ["--rectifier", "cls-subtract", "--alpha", "11"], contains: "--alpha 11.0: use 0...10")
+        try assertOneLineError(["eval", "merge"], contains: "Missing expected argument '<shards> ...'")
         try assertOneLineError(segment + ["--background-threshold", "nan"], contains: "--background-threshold nan: use a finite number in 0.0...1.0")
         try assertOneLineError(["eval", "--dataset", "d", "--background-threshold", "1.5"],
                                contains: "--background-threshold 1.5: use a finite number in 0.0...1.0")
