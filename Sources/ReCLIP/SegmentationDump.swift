@@ -46,7 +46,7 @@ public struct SegmentationDump: Sendable {
     }
 
     public func write(to url: URL) throws {
-        let names = String(data: try JSONSerialization.data(withJSONObject: maps.classNames), encoding: .utf8) ?? "[]"
+        let names = try MetadataJSON.text(maps.classNames)
         let variant = maps.decoderBase != nil ? "reclip++" : (maps.hasBias ? "reclip" : "none")
         var meta = ["classes": names, "alpha": "\(alpha)", "rectifier": variant, "head": head.rawValue,
                     "templates": templates.rawValue, "inference": inference.description]
