@@ -60,7 +60,7 @@ public struct ClassifierCache: Sendable {
     /// that choose to ignore them).
     public func store(_ c: TextClassifier, classes: [String], templates: PromptTemplateSet = .reclip85) throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let names = String(data: try JSONSerialization.data(withJSONObject: classes), encoding: .utf8) ?? ""
+        let names = try MetadataJSON.text(classes)
         try SafeTensorsWriter.write([("classifier", Tensor(shape: [c.classCount, c.embedDim], data: c.weights))],
                                     metadata: ["weights_hash": weightsHash, "classes": names,
                                                "templates": templates.rawValue],
@@ -131,13 +131,15 @@ public enum WeightsIdentity {
         let memoFile = memo?.appendingPathComponent("weights-hashes.json")
         var table: [String: String] = [:]
         if let memoFile, let data = try? Data(contentsOf: memoFile),
-           let t = try? JSONSerialization.jsonObject(with: data) as? [String: String] { table = t }
+           let t = try? JSONDecoder().decode([String: String].self, from: data) { table = t }
         if let known = table[key] { return known }
         let hash = try SHA256.hex(ofFileAt: file)
         if let memo, let memoFile {
             table[key] = hash
             try? FileManager.default.createDirectory(at: memo, withIntermediateDirectories: true)
-            if let data = try? JSONSerialization.data(withJSONObject: table, options: [.sortedKeys]) {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            if let data = try? encoder.encode(table) {
                 try? AtomicFile.write(data, to: memoFile.path)
             }
         }

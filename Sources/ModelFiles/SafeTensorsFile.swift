@@ -3,7 +3,7 @@ import Math
 import FileIO
 
 /// Element types a safetensors file may declare, with their sizes in bytes.
-public enum SafeTensorsDType: String, Sendable, CaseIterable {
+public enum SafeTensorsDType: String, Codable, Sendable, CaseIterable {
     case f64 = "F64", f32 = "F32", f16 = "F16", bf16 = "BF16"
     case i64 = "I64", i32 = "I32", i16 = "I16", i8 = "I8", u8 = "U8", bool = "BOOL"
     case u16 = "U16", u32 = "U32", u64 = "U64", f8e4m3 = "F8_E4M3", f8e5m2 = "F8_E5M2"
@@ -21,9 +21,9 @@ public enum SafeTensorsDType: String, Sendable, CaseIterable {
 
 /// A read-only, memory-mapped safetensors file whose header has been fully validated.
 ///
-/// Opening checks the whole layout before any tensor is read: the header length and JSON,
-/// every entry's dtype, shape (no overflow) and byte range (inside the data section, exactly
-/// `numel * size(dtype)` bytes, no two ranges overlapping). Tensors are read on demand and
+/// Opening checks the whole layout before any tensor is read: the header length, then the
+/// header itself (`SafeTensorsHeader`: every entry's dtype, shape (no overflow) and byte range
+/// (inside the data section, exactly `numel * size(dtype)` bytes, no two ranges overlapping)). Tensors are read on demand and
 /// F32, F16 and BF16 are converted to `Float`.
 ///
 /// ```swift
@@ -36,22 +36,12 @@ public enum SafeTensorsDType: String, Sendable, CaseIterable {
 /// is a `let` set in `init`, the mapping is read-only (`PROT_READ`, private), and it is unmapped
 /// only in `deinit`, which ARC runs once, after the last reference on any thread is gone.
 public final class SafeTensorsFile: @unchecked Sendable {
-    /// One tensor's header entry.
-    public struct Entry: Sendable, Equatable {
-        public let dtype: SafeTensorsDType
-        public let shape: [Int]
-        /// Byte range within the data section (after the header).
-        public let range: Range<Int>
-        /// Number of elements.
-        public var count: Int { shape.reduce(1, *) }
-    }
-
     /// The path the file was opened from.
     public let path: String
     /// The `__metadata__` string map (empty when absent).
     public let metadata: [String: String]
     /// Header entries by tensor name.
-    public let entries: [String: Entry]
+    public let entries: [String: SafeTensorsHeader.Entry]
 
     private let base: UnsafeRawPointer
     private let mappedLength: Int
@@ -90,9 +80,9 @@ public final class SafeTensorsFile: @unchecked Sendable {
             }
             let header = Data(bytes: base + 8, count: Int(headerLength))
             let dataStart = 8 + Int(headerLength)
-            let (entries, metadata) = try Self.parseHeader(header, dataSize: size - dataStart, path: path)
-            self.entries = entries
-            self.metadata = metadata
+            let parsed = try SafeTensorsHeader(json: header, file: path, dataSize: size - dataStart)
+            self.entries = parsed.entries
+            self.metadata = parsed.metadata
             self.dataStart = dataStart
         } catch {
             munmap(map, size)
@@ -104,71 +94,8 @@ public final class SafeTensorsFile: @unchecked Sendable {
 
     deinit { munmap(UnsafeMutableRawPointer(mutating: base), mappedLength) }
 
-    private static func parseHeader(_ header: Data, dataSize: Int, path: String)
-        throws -> ([String: Entry], [String: String])
-    {
-        func fail(_ tensor: String?, _ problem: String) -> SafeTensorsError {
-            SafeTensorsError(file: path, tensor: tensor, problem)
-        }
-        guard let object = try? JSONSerialization.jsonObject(with: header),
-              let json = object as? [String: Any]
-        else { throw fail(nil, "header is not a JSON object") }
-        var metadata: [String: String] = [:]
-        var entries: [String: Entry] = [:]
-        for (name, value) in json {
-            if name == "__metadata__" {
-                guard let map = value as? [String: Any] else { throw fail(nil, "__metadata__ is not an object") }
-                for (k, v) in map {
-                    guard let s = v as? String else { throw fail(nil, "__metadata__ value '\(k)' is not a string") }
-                    metadata[k] = s
-                }
-                continue
-            }
-            guard let fields = value as? [String: Any] else { throw fail(name, "header entry is not an object") }
-            guard let dtypeName = fields["dtype"] as? String else { throw fail(name, "missing dtype") }
-            guard let dtype = SafeTensorsDType(rawValue: dtypeName) else { throw fail(name, "unknown dtype \(dtypeName)") }
-            guard let shapeValues = fields["shape"] as? [Any] else { throw fail(name, "missing shape") }
-            var shape: [Int] = []
-            for v in shapeValues {
-                guard let n = integer(v), n >= 0 else { throw fail(name, "shape \(shapeValues) has a non-integer or negative dimension") }
-                shape.append(n)
-            }
-            guard let offsetValues = fields["data_offsets"] as? [Any], offsetValues.count == 2,
-                  let begin = integer(offsetValues[0]), let end = integer(offsetValues[1])
-            else { throw fail(name, "data_offsets must be two integers") }
-            guard begin >= 0, begin <= end else { throw fail(name, "data_offsets [\(begin), \(end)] are not an increasing range") }
-            guard end <= dataSize else {
-                throw fail(name, "data_offsets [\(begin), \(end)] run past the end of the data (\(dataSize) bytes; file truncated?)")
-            }
-            var count = 1
-            for n in shape {
-                let (product, overflow) = count.multipliedReportingOverflow(by: n)
-                guard !overflow else { throw fail(name, "shape \(shape) overflows") }
-                count = product
-            }
-            let (bytes, overflow) = count.multipliedReportingOverflow(by: dtype.size)
-            guard !overflow else { throw fail(name, "shape \(shape) overflows") }
-            guard bytes == end - begin else {
-                throw fail(name, "data_offsets [\(begin), \(end)] hold \(end - begin) bytes but \(dtypeName) \(shape) needs \(bytes)")
-            }
-            entries[name] = Entry(dtype: dtype, shape: shape, range: begin..<end)
-        }
-        let ordered = entries.filter { !$0.value.range.isEmpty }.sorted { $0.value.range.lowerBound < $1.value.range.lowerBound }
-        for (a, b) in zip(ordered, ordered.dropFirst()) where b.value.range.lowerBound < a.value.range.upperBound {
-            throw fail(b.key, "data overlaps tensor '\(a.key)'")
-        }
-        return (entries, metadata)
-    }
-
-    private static func integer(_ value: Any) -> Int? {
-        guard let n = value as? NSNumber else { return nil }
-        let d = n.doubleValue
-        guard d == d.rounded(), d >= -9.0e15, d <= 9.0e15 else { return nil }
-        return n.intValue
-    }
-
     /// The header entry for `name`, or an error naming the missing tensor.
-    public func entry(_ name: String) throws -> Entry {
+    public func entry(_ name: String) throws -> SafeTensorsHeader.Entry {
         guard let e = entries[name] else { throw SafeTensorsError(file: path, tensor: name, "not in the file") }
         return e
     }

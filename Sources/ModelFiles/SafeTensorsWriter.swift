@@ -18,16 +18,17 @@ public enum SafeTensorsWriter {
         guard dtype == .f32 || dtype == .f16 else {
             throw SafeTensorsError(file: path, "writing \(dtype.rawValue) is not supported (F32 or F16)")
         }
-        var header: [String: Any] = [:]
-        if let metadata, !metadata.isEmpty { header["__metadata__"] = metadata }
+        var header = SafeTensorsHeader(metadata: metadata ?? [:])
         var offset = 0
         for (name, tensor) in tensors {
-            guard name != "__metadata__", header[name] == nil else { throw SafeTensorsError(file: path, tensor: name, "duplicate or reserved tensor name") }
+            guard name != SafeTensorsHeader.metadataKey, header.entries[name] == nil else {
+                throw SafeTensorsError(file: path, tensor: name, "duplicate or reserved tensor name")
+            }
             let bytes = tensor.count * dtype.size
-            header[name] = ["dtype": dtype.rawValue, "shape": tensor.shape, "data_offsets": [offset, offset + bytes]] as [String: Any]
+            header.entries[name] = SafeTensorsHeader.Entry(dtype: dtype, shape: tensor.shape, range: offset..<(offset + bytes))
             offset += bytes
         }
-        var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+        var json = try header.json()
         // Pad the header with spaces so the data section starts 8-byte aligned.
         while json.count % 8 != 0 { json.append(0x20) }
         var file = Data(capacity: 8 + json.count + offset)

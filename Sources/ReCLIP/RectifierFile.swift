@@ -161,7 +161,7 @@ extension Rectifier {
     public func save(to url: URL, extra: [String: Tensor] = [:]) throws {
         var meta = metadata
         meta["variant"] = variant.rawValue
-        meta["classes"] = String(data: try JSONSerialization.data(withJSONObject: classNames), encoding: .utf8)
+        meta["classes"] = try MetadataJSON.text(classNames)
         let all = authorsTensors().merging(extra) { a, _ in a }
         let tensors = all.sorted { $0.key < $1.key }.map { (name: $0.key, tensor: $0.value) }
         try SafeTensorsWriter.write(tensors, metadata: meta, to: url.path)
@@ -187,7 +187,7 @@ extension Rectifier {
                      classes: [String]?, weightsHash: String?) throws -> Rectifier {
         var names = classes
         if let text = meta["classes"] {
-            guard let stored = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String] else {
+            guard let stored = MetadataJSON.value([String].self, from: text) else {
                 throw RectifierFileError(file: file, problem: "metadata 'classes' is not a JSON array of names")
             }
             if let classes, classes != stored {

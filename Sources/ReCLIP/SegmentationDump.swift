@@ -47,7 +47,7 @@ public struct SegmentationDump: Sendable {
     }
 
     public func write(to url: URL) throws {
-        let names = String(data: try JSONSerialization.data(withJSONObject: maps.classNames), encoding: .utf8) ?? "[]"
+        let names = try MetadataJSON.text(maps.classNames)
         var meta = ["classes": names, "alpha": "\(alpha)", "rectifier": maps.rectification.rawValue, "head": head.rawValue,
                     "templates": templates.rawValue, "inference": inference.description]
         if classTokenSubtraction != 0 { meta["cls_subtract"] = "\(classTokenSubtraction)" }

@@ -186,7 +186,7 @@ public struct TrainingRun {
     func loadCached(_ key: URL) -> TrainingImage? {
         guard let file = try? SafeTensorsFile(path: key.path), let f = try? file.tensor("features"),
               let text = file.metadata["pseudo_labels"],
-              let labels = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [Int],
+              let labels = MetadataJSON.value([Int].self, from: text),
               // A cached sample of another shape or with labels outside the class list is recomputed.
               f.count == model.architecture.embedDim * gridSide * gridSide,
               labels.allSatisfy({ classes.indices.contains($0) }) else { return nil }
@@ -195,7 +195,7 @@ public struct TrainingRun {
 
     func store(_ sample: TrainingImage, key: URL) throws {
         try FileManager.default.createDirectory(at: key.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let labels = String(data: try JSONSerialization.data(withJSONObject: sample.pseudoLabels), encoding: .utf8) ?? "[]"
+        let labels = try MetadataJSON.text(sample.pseudoLabels)
         try SafeTensorsWriter.write([("features", Tensor(shape: [sample.features.count], data: sample.features))],
                                     metadata: ["pseudo_labels": labels], to: key.path)
     }

@@ -138,9 +138,6 @@ public final class Explorer {
         perform(state.begin())
         var dirty = true
         var lastTick = DispatchTime.now().uptimeNanoseconds
-        // When the loop last took the terminal back after its own suspend: the SIGCONT of that
-        // same `fg` may still arrive as an event, and must not repaint a second time.
-        var resumedAt: UInt64 = 0
         while !state.quitting {
             for s in signals.drain() {
                 switch s {
@@ -150,15 +147,17 @@ public final class Explorer {
                     // shell's `fg` sends SIGCONT and execution continues here.
                     terminal.suspend()
                     raise(SIGSTOP)
-                    _ = signals.take(SIGCONT)
                     terminal.resume()
-                    resumedAt = DispatchTime.now().uptimeNanoseconds
+                    // Only a SIGCONT ends a stop, so the kernel generated one before this line
+                    // ran; its event reaches `signals` asynchronously, and is taken here so that
+                    // this `fg` repaints once. The bound only guards against an event that never
+                    // comes (it would then repaint twice, nothing worse).
+                    _ = signals.wait(for: SIGCONT, seconds: 2)
                     (state.width, state.height) = terminal.size
                     dirty = true
                 case SIGCONT:
                     // A stop from outside (kill -STOP, then -CONT) repaints; the `fg` after our own
-                    // suspend was handled above.
-                    if DispatchTime.now().uptimeNanoseconds - resumedAt < 1_000_000_000 { continue }
+                    // suspend was taken above.
                     terminal.resume()
                     dirty = true
                 default:

@@ -16,19 +16,16 @@ public struct ExplorerFrame {
     public let state: ExplorerState
     let layout: ExplorerLayout
     let palette: [RGB]
-    /// Masks kept from earlier frames (`Terminal`'s); a new one by default.
-    let memo: LabelMemo
+    /// What earlier frames computed (`Terminal`'s); a fresh one by default.
+    let cache: FrameCache
 
-    public init(state: ExplorerState) {
-        self.init(state: state, memo: LabelMemo())
-    }
-
-    /// A frame that takes the masks it needs from `memo` when an earlier frame computed them.
-    public init(state: ExplorerState, memo: LabelMemo) {
+    /// A frame that takes the resampled photo and the masks it needs from `cache` when an
+    /// earlier frame computed them, and leaves there what it computes.
+    public init(state: ExplorerState, cache: FrameCache = FrameCache()) {
         self.state = state
         self.layout = state.layout
         self.palette = ClassPalette.forClasses(state.classes)
-        self.memo = memo
+        self.cache = cache
     }
 
     /// Class `k`'s colour (grey past the palette's end).
@@ -36,14 +33,6 @@ public struct ExplorerFrame {
 
     /// The whole screen.
     public var grid: CellGrid {
-        var photos = PanelPhotos()
-        return grid(photos: &photos)
-    }
-
-    /// The whole screen, with the photograph resampled to the panels' size taken from `photos`
-    /// when it was resampled for an earlier frame (`Terminal` keeps one from frame to frame:
-    /// an alpha step does not resample the unchanged photo).
-    public func grid(photos: inout PanelPhotos) -> CellGrid {
         var grid = CellGrid(width: max(0, state.width), height: max(0, state.height))
         guard !layout.isTooSmall else {
             drawTooSmall(&grid)
@@ -51,7 +40,7 @@ public struct ExplorerFrame {
         }
         drawTitle(&grid)
         drawList(&grid)
-        let contents = drawPanels(&grid, photos: &photos)
+        let contents = drawPanels(&grid)
         drawColourBar(&grid)
         drawLegend(&grid)
         if state.inspecting { drawInspector(&grid, contents: contents) }
@@ -123,7 +112,7 @@ public struct ExplorerFrame {
     /// a graphics protocol (`state.drawsPixels`) the captions and messages are drawn and the
     /// picture cells left blank: the pictures go as pixels (`pixelPanels`, `pixels(for:)`).
     @discardableResult
-    func drawPanels(_ grid: inout CellGrid, photos: inout PanelPhotos) -> [PanelContent] {
+    func drawPanels(_ grid: inout CellGrid) -> [PanelContent] {
         if state.view == .dataset {
             drawDataset(&grid)
             return []
@@ -132,12 +121,12 @@ public struct ExplorerFrame {
         let config = state.canvas
         let contents: [PanelContent]
         if state.drawsPixels {
-            contents = ViewPanels(state: state, memo: memo).specs(width: first.picture.width, height: first.picture.height * config.pixelsPerCell)
+            contents = ViewPanels(state: state, cache: cache).specs(width: first.picture.width, height: first.picture.height * config.pixelsPerCell)
                 .map { PanelContent(caption: $0.caption, pixels: nil, message: $0.message) }
         } else {
             let (w, h) = (first.picture.width, first.picture.height * config.pixelsPerCell)
-            let photo = state.currentPicture.flatMap { w > 0 && h > 0 ? photos.photo($0, width: w, height: h) : nil }
-            contents = ViewPanels(state: state, memo: memo).panels(width: w, height: h, photo: photo)
+            let photo = state.currentPicture.flatMap { w > 0 && h > 0 ? cache.photo($0, width: w, height: h) : nil }
+            contents = ViewPanels(state: state, cache: cache).panels(width: w, height: h, photo: photo)
         }
         for (panel, content) in zip(layout.panels, contents) {
             grid.write(content.caption, x: panel.caption.x, y: panel.caption.y, maxWidth: panel.caption.width,
@@ -171,7 +160,7 @@ public struct ExplorerFrame {
     public var pixelPanels: [PixelPanel] {
         guard state.drawsPixels, !layout.isTooSmall, let first = layout.panels.first else { return [] }
         let cell = state.graphicsSetup.cellSize
-        let panels = ViewPanels(state: state, boundaries: true, memo: memo)
+        let panels = ViewPanels(state: state, boundaries: true, cache: cache)
         let specs = panels.specs(width: first.picture.width, height: first.picture.height * state.canvas.pixelsPerCell)
         let spinnerSlot = state.isComputing || state.loading.contains(state.selected) ? layout.panels.count - 1 : nil
         var out: [PixelPanel] = []
@@ -189,15 +178,15 @@ public struct ExplorerFrame {
     }
 
     /// The pixels of a panel of `pixelPanels`: composed through Render at the key's size by
-    /// the same `ViewPanels` as the cells, the inspect cursor marked on its cell. `photos`
-    /// keeps the photograph resampled to the last size, shared by the panels of a view.
-    public func pixels(for panel: PixelPanel, photos: inout PanelPhotos) -> RGBImage {
+    /// the same `ViewPanels` as the cells, the inspect cursor marked on its cell (the photo
+    /// resampled to the key's size once for the panels of a view, through the cache).
+    public func pixels(for panel: PixelPanel) -> RGBImage {
         let key = panel.key
         guard let original = state.currentPicture, key.width > 0, key.height > 0 else {
             return RGBImage(width: max(1, key.width), height: max(1, key.height))
         }
-        let photo = photos.photo(original, width: key.width, height: key.height)
-        var pixels = ViewPanels(state: state, boundaries: key.boundaries, memo: memo).compose(key.recipe, width: key.width, height: key.height,
+        let photo = cache.photo(original, width: key.width, height: key.height)
+        var pixels = ViewPanels(state: state, boundaries: key.boundaries, cache: cache).compose(key.recipe, width: key.width, height: key.height,
                                                                                   photo: photo)
         if let cursor = key.cursor {
             let cell = state.graphicsSetup.cellSize
@@ -236,9 +225,9 @@ public struct ExplorerFrame {
         guard let maps = state.currentMaps, let panel = layout.panels.first, !panel.picture.isEmpty else { return nil }
         let w = panel.picture.width, h = panel.picture.height * 2
         let hidden = state.hiddenClasses
-        let rect = ClassMask(width: w, height: h, labels: memo.labels(maps, alpha: state.shownAlpha, width: w, height: h, hidden: hidden))
+        let rect = ClassMask(width: w, height: h, labels: cache.labels(maps, alpha: state.shownAlpha, width: w, height: h, hidden: hidden))
             .shares(classCount: maps.classCount)
-        let raw = ClassMask(width: w, height: h, labels: memo.labels(maps, alpha: 0, width: w, height: h, hidden: hidden))
+        let raw = ClassMask(width: w, height: h, labels: cache.labels(maps, alpha: 0, width: w, height: h, hidden: hidden))
             .shares(classCount: maps.classCount)
         let deltas = zip(rect, raw).map { Int(($0 * 100).rounded()) - Int(($1 * 100).rounded()) }
         return (rect, deltas)

@@ -153,20 +153,3 @@ public enum KittyPanelIDs {
     /// Slot `slot`'s image id.
     public static func imageID(_ slot: Int) -> UInt32 { base + UInt32(slot) }
 }
-
-/// The photograph resampled to a panel's pixel size, kept for the next panel of the same size
-/// (a view's panels share one size) and the next frame.
-public struct PanelPhotos: Sendable {
-    private var last: (original: RGBImage, width: Int, height: Int, photo: RGBImage)?
-
-    public init() {}
-
-    /// `original` area-averaged to `width` x `height` (`AreaResampler`), from the cache when
-    /// the same image was asked for at the same size.
-    public mutating func photo(_ original: RGBImage, width: Int, height: Int) -> RGBImage {
-        if let last, last.width == width, last.height == height, last.original == original { return last.photo }
-        let photo = AreaResampler.resample(original, width: width, height: height)
-        last = (original, width, height, photo)
-        return photo
-    }
-}

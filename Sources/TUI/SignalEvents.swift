@@ -16,16 +16,18 @@ import Darwin
 /// ```swift
 /// let signals = SignalEvents([SIGINT, SIGTERM])
 /// if signals.take(SIGINT) { ... }
+/// raise(SIGSTOP); _ = signals.wait(for: SIGCONT, seconds: 2)   // the SIGCONT that resumed us
 /// signals.cancel()
 /// ```
-// @unchecked Sendable: `pending` is only read or written while `lock` is held; the sources are
-// created in `init` and only cancelled afterwards.
+// @unchecked Sendable: `pending` is only read or written while `condition`'s lock is held; the
+// sources are created in `init` and only cancelled afterwards.
 public final class SignalEvents: @unchecked Sendable {
     /// What the explorer handles itself (SIGWINCH stays with ncurses, which turns it into
     /// `KEY_RESIZE`). SIGQUIT is here so that it, too, restores the terminal before the process ends.
     public static let explorerSignals: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIGCONT]
 
-    private let lock = NSLock()
+    /// Guards `pending`; signalled on each arrival (`wait(for:seconds:)`).
+    private let condition = NSCondition()
     private var pending: [Int32] = []
     private var sources: [DispatchSourceSignal] = []
     private let queue = DispatchQueue(label: "reclip.signals")
@@ -43,16 +45,36 @@ public final class SignalEvents: @unchecked Sendable {
         }
     }
 
-    private func post(_ s: Int32) {
-        lock.lock()
+    /// Queues an arrival of `s` (the sources' handler; tests call it directly).
+    func post(_ s: Int32) {
+        condition.lock()
         pending.append(s)
-        lock.unlock()
+        condition.broadcast()
+        condition.unlock()
     }
 
     /// Whether `signal` arrived and was not taken yet; takes its oldest arrival.
     public func take(_ signal: Int32) -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
+        condition.lock()
+        defer { condition.unlock() }
+        return takeLocked(signal)
+    }
+
+    /// Takes the oldest arrival of `signal`, waiting for one up to `seconds`; false when none
+    /// came by then. For a signal known to be on its way: the kernel has generated it, and the
+    /// Dispatch source posts it asynchronously, from its own queue.
+    public func wait(for signal: Int32, seconds: Double) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        condition.lock()
+        defer { condition.unlock() }
+        while !takeLocked(signal) {
+            guard condition.wait(until: deadline) else { return takeLocked(signal) }
+        }
+        return true
+    }
+
+    /// `take(_:)` with the lock held.
+    private func takeLocked(_ signal: Int32) -> Bool {
         guard let i = pending.firstIndex(of: signal) else { return false }
         pending.remove(at: i)
         return true
@@ -60,8 +82,8 @@ public final class SignalEvents: @unchecked Sendable {
 
     /// Every arrival not taken yet, oldest first.
     public func drain() -> [Int32] {
-        lock.lock()
-        defer { lock.unlock() }
+        condition.lock()
+        defer { condition.unlock() }
         let out = pending
         pending.removeAll()
         return out

@@ -30,9 +30,8 @@ final class Terminal {
     private var pairs: [Int: Int32] = [:]
     private var ended = false
     private var graphics: GraphicsScreen
-    private var photos = PanelPhotos()
-    /// Masks kept from frame to frame (`LabelMemo`).
-    private let memo = LabelMemo()
+    /// The resampled photo and the masks kept from frame to frame.
+    private let cache = FrameCache()
     /// Set by a resize until the next draw (kitty images are deleted then).
     private var resized = false
     /// The placeholder cells of the last frame (kitty inside tmux), rewritten when they go.
@@ -107,13 +106,10 @@ final class Terminal {
     /// Makes the screen show `frame`: its grid, writing only the cells that changed since the
     /// last draw, then its pixel panels, each only when it changed.
     func draw(_ given: ExplorerFrame) {
-        let frame = ExplorerFrame(state: given.state, memo: memo)
+        let frame = ExplorerFrame(state: given.state, cache: cache)
         let panels = frame.pixelPanels
         let full = previous.map { $0.width != frame.state.width || $0.height != frame.state.height } ?? true
-        var photos = self.photos
-        let step = graphics.update(panels, screenCleared: full || resized, resized: resized) {
-            frame.pixels(for: $0, photos: &photos)
-        }
+        let step = graphics.update(panels, screenCleared: full || resized, resized: resized) { frame.pixels(for: $0) }
         resized = false
         let placeholders = graphics.placeholders(for: panels)
         if setup.graphics != .kitty {
@@ -123,8 +119,7 @@ final class Terminal {
                 PictureEncoder.erase(column: $0.x, row: $0.y, columns: $0.width, rows: $0.height)
             })
         }
-        draw(frame.grid(photos: &photos), forced: placeholderAreas, placeholders: placeholders)
-        self.photos = photos
+        draw(frame.grid, forced: placeholderAreas, placeholders: placeholders)
         placeholderAreas = placeholders.map(\.cells)
         writePictures(step.bytes)
     }

@@ -60,15 +60,15 @@ struct ViewPanels {
     var boundaries = false
 
     /// Masks kept from earlier frames (nil: each computed here).
-    var memo: LabelMemo?
+    var cache: FrameCache?
 
     /// The colour of mask boundaries.
     static let boundaryColor = RGB(255, 255, 255)
 
-    init(state: ExplorerState, boundaries: Bool = false, memo: LabelMemo? = nil) {
+    init(state: ExplorerState, boundaries: Bool = false, cache: FrameCache? = nil) {
         self.state = state
         self.boundaries = boundaries
-        self.memo = memo
+        self.cache = cache
         palette = ClassPalette.forClasses(state.classes)
     }
 
@@ -211,7 +211,7 @@ struct ViewPanels {
     /// The arg-max mask at `alpha`, at `width` x `height`.
     func mask(_ maps: SegmentationMaps, alpha: Float, _ width: Int, _ height: Int) -> ClassMask {
         ClassMask(width: width, height: height,
-                  labels: memo?.labels(maps, alpha: alpha, width: width, height: height, hidden: state.hiddenClasses)
+                  labels: cache?.labels(maps, alpha: alpha, width: width, height: height, hidden: state.hiddenClasses)
                       ?? maps.labels(alpha: alpha, width: width, height: height, hidden: state.hiddenClasses))
     }
 

@@ -6,8 +6,8 @@ import ReCLIP
 
 /// The whole explorer frame for one alpha step, as `reclip bench alpha` reports it: a state
 /// with a 448x336 photo, maps on a 28x28 grid for `classes` classes and a rectifier, drawn at
-/// 200x60 in the cells (`ExplorerFrame.grid(photos:)` with the resampled photo and the masks
-/// kept from frame to frame, as `Terminal.draw` keeps them), for the
+/// 200x60 in the cells (`ExplorerFrame.grid` through one `FrameCache`, which keeps the
+/// resampled photo and the masks from frame to frame, as `Terminal.draw` keeps them), for the
 /// compare, bias and overlay views; alpha climbs 0.1 a step from 0 to 3, so that every frame
 /// shows a rectified mask no earlier frame computed (the raw one is kept, as in the explorer).
 enum FrameBenchmark {
@@ -15,16 +15,15 @@ enum FrameBenchmark {
     static func milliseconds(classes K: Int, view: ExplorerView, repeats: Int = 30) -> Double {
         var state = benchState(classes: K)
         state.view = view
-        var photos = PanelPhotos()
-        let memo = LabelMemo()
-        _ = ExplorerFrame(state: state, memo: memo).grid(photos: &photos)   // the first frame is not an alpha step
+        let cache = FrameCache()
+        _ = ExplorerFrame(state: state, cache: cache).grid   // the first frame is not an alpha step
         var times: [Double] = []
         state.alpha = 0
-        _ = ExplorerFrame(state: state, memo: memo).grid(photos: &photos)
+        _ = ExplorerFrame(state: state, cache: cache).grid
         for i in 1...repeats {
             state.alpha = Float(i) / 10
             let start = DispatchTime.now().uptimeNanoseconds
-            _ = ExplorerFrame(state: state, memo: memo).grid(photos: &photos)
+            _ = ExplorerFrame(state: state, cache: cache).grid
             times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
         }
         return times.sorted()[times.count / 2]

@@ -123,6 +123,82 @@ final class SafeTensorsTests: XCTestCase {
         assertError(craft(#"{"__metadata__":{"a":1}}"#, []), contains: "__metadata__ value 'a' is not a string")
     }
 
+    /// Values of the wrong JSON type get the entry's own message; integral numbers written as
+    /// floats are integers; fields the format does not name are ignored; trailing spaces (the
+    /// padding) are fine.
+    func testHeaderValuesOfTheWrongJSONType() throws {
+        let four: [UInt8] = [0, 0, 0, 0]
+        func entry(_ fields: String) -> String { craft(#"{"w":{"#+fields+"}}", four) }
+        assertError(entry(#""dtype":"F32","shape":[2.5],"data_offsets":[0,4]"#), contains: "shape [2.5] has a non-integer or negative dimension", tensor: "w")
+        assertError(entry(#""dtype":"F32","shape":["1"],"data_offsets":[0,4]"#), contains: "has a non-integer or negative dimension", tensor: "w")
+        assertError(entry(#""dtype":"F32","shape":[true],"data_offsets":[0,4]"#), contains: "has a non-integer or negative dimension", tensor: "w")
+        assertError(entry(#""dtype":"F32","shape":2,"data_offsets":[0,4]"#), contains: "missing shape", tensor: "w")
+        assertError(entry(#""dtype":5,"shape":[1],"data_offsets":[0,4]"#), contains: "missing dtype", tensor: "w")
+        assertError(entry(#""dtype":"F32","shape":[1],"data_offsets":[0,4,8]"#), contains: "data_offsets must be two integers", tensor: "w")
+        assertError(entry(#""dtype":"F32","shape":[1],"data_offsets":[0,4.5]"#), contains: "data_offsets must be two integers", tensor: "w")
+        assertError(entry(#""dtype":"F32","shape":[1],"data_offsets":"0,4""#), contains: "data_offsets must be two integers", tensor: "w")
+        assertError(craft(#"{"w":null}"#, []), contains: "header entry is not an object", tensor: "w")
+        assertError(craft(#"{"w":[1]}"#, []), contains: "header entry is not an object", tensor: "w")
+        assertError(craft(#"{"__metadata__":["a"]}"#, []), contains: "__metadata__ is not an object")
+        assertError(craft(#"{"__metadata__":{"a":null}}"#, []), contains: "__metadata__ value 'a' is not a string")
+        assertError(craft("3", []), contains: "header is not a JSON object")
+        assertError(craft(#"{"w":{}"#, []), contains: "header is not a JSON object")
+        let file = try SafeTensorsFile(path: craft(#"{"w":{"dtype":"F32","shape":[1.0,1e0],"data_offsets":[0,4.0],"extra":[1]}}   "#, four))
+        XCTAssertEqual(file.entries["w"], SafeTensorsHeader.Entry(dtype: .f32, shape: [1, 1], range: 0..<4))
+        XCTAssertEqual(file.metadata, [:])
+    }
+
+    /// A header encodes to JSON that decodes to the same header; an empty one is `{}`.
+    func testHeaderEncodesAndDecodesToItself() throws {
+        let header = SafeTensorsHeader(metadata: ["a": "b/c", "q": "\"x\""], entries: [
+            "w": .init(dtype: .f16, shape: [2, 3], range: 0..<12), "e": .init(dtype: .u8, shape: [0], range: 12..<12),
+            "s": .init(dtype: .i64, shape: [], range: 12..<20)])
+        XCTAssertEqual(try SafeTensorsHeader(json: header.json(), file: "h", dataSize: 20), header)
+        XCTAssertEqual(String(decoding: try SafeTensorsHeader().json(), as: UTF8.self), "{}")
+        XCTAssertEqual(try SafeTensorsHeader(json: Data("{}".utf8), file: "h", dataSize: 0), SafeTensorsHeader())
+        XCTAssertThrowsError(try SafeTensorsHeader(json: header.json(), file: "h", dataSize: 19)) {
+            XCTAssertEqual("\($0)", "h: tensor 's': data_offsets [12, 20] run past the end of the data (19 bytes; file truncated?)")
+        }
+    }
+
+    /// The writer's header is the format's JSON: compact, keys in code-point order, the
+    /// metadata under `__metadata__`, then spaces up to a multiple of 8 bytes.
+    func testWrittenHeaderBytes() throws {
+        let path = directory.appendingPathComponent("bytes.safetensors").path
+        try SafeTensorsWriter.write([("b", Tensor(shape: [1, 2], data: [1, 2])), ("A", Tensor(shape: [], data: [3]))],
+                                    metadata: ["k": "x/y"], to: path)
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        let length = bytes.prefix(8).reversed().reduce(0) { $0 << 8 | Int($1) }
+        let json = #"{"A":{"data_offsets":[8,12],"dtype":"F32","shape":[]},"__metadata__":{"k":"x\/y"},"#
+            + #""b":{"data_offsets":[0,8],"dtype":"F32","shape":[1,2]}}"#
+        XCTAssertEqual(String(decoding: bytes[8..<(8 + length)], as: UTF8.self),
+                       json + String(repeating: " ", count: (8 - json.utf8.count % 8) % 8))
+        XCTAssertEqual(bytes.count, 8 + length + 12)
+    }
+
+    /// Metadata JSON reads what earlier versions wrote (JSONSerialization's compact form) and
+    /// writes the same text; another type is nil, not a crash.
+    func testMetadataJSONKeepsTheStoredForm() throws {
+        XCTAssertEqual(try MetadataJSON.text(["sky", "a/b", "é\u{1}"]), #"["sky","a\/b","é\u0001"]"#)
+        XCTAssertEqual(try MetadataJSON.text([0, 3, -1]), "[0,3,-1]")
+        XCTAssertEqual(MetadataJSON.value([String].self, from: #"["sky","a\/b"]"#), ["sky", "a/b"])
+        XCTAssertEqual(MetadataJSON.value([Int].self, from: "[0, 3]"), [0, 3])
+        XCTAssertNil(MetadataJSON.value([Int].self, from: #"["0"]"#))
+        XCTAssertNil(MetadataJSON.value([String].self, from: "not json"))
+    }
+
+    /// The writer refuses a name given twice and the metadata's own key, naming the tensor.
+    func testWriterRefusesDuplicateAndReservedNames() {
+        let path = directory.appendingPathComponent("dup.safetensors").path
+        let t = Tensor(shape: [1], data: [1])
+        for names in [["a", "a"], ["__metadata__"]] {
+            XCTAssertThrowsError(try SafeTensorsWriter.write(names.map { ($0, t) }, to: path)) {
+                XCTAssertEqual("\($0)", "\(path): tensor '\(names.last!)': duplicate or reserved tensor name")
+            }
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path))
+    }
+
     func testWrongShapeAndMissingTensor() throws {
         let path = directory.appendingPathComponent("w.safetensors").path
         try SafeTensorsWriter.write([("w", Tensor(shape: [2, 2], data: [1, 2, 3, 4]))], to: path)

@@ -207,12 +207,11 @@ final class ExplorerFrameTests: XCTestCase {
 }
 
 /// The masks and the photo kept from frame to frame change nothing on screen: a run of frames
-/// drawn with one memo (as `Terminal` draws them) equals each frame drawn afresh, through alpha
+/// drawn through one cache (as `Terminal` draws them) equals each frame drawn afresh, through alpha
 /// steps, hidden classes, views, and maps replaced by new ones, equal or not.
 final class FrameMemoTests: XCTestCase {
     func testFramesWithTheMemoEqualFramesDrawnAfresh() {
-        let memo = LabelMemo()
-        var photos = PanelPhotos()
+        let cache = FrameCache()
         var s = Fixture.state(truth: Fixture.truth, width: 120, height: 40)
         var other = Fixture.maps
         other = SegmentationMaps(classNames: other.classNames, gridWidth: other.gridWidth, gridHeight: other.gridHeight,
@@ -224,24 +223,41 @@ final class FrameMemoTests: XCTestCase {
                 for hidden: Set<Int> in [[], [1]] {
                     s.alpha = alpha
                     s.hiddenClasses = hidden
-                    XCTAssertEqual(ExplorerFrame(state: s, memo: memo).grid(photos: &photos), ExplorerFrame(state: s).grid,
+                    XCTAssertEqual(ExplorerFrame(state: s, cache: cache).grid, ExplorerFrame(state: s).grid,
                                    "\(view) alpha \(alpha) hidden \(hidden)")
                     steps += 1
                 }
             }
             // New maps with other values, then the first maps again but newly allocated.
             s.segmentations[0] = .done(other, seconds: 0.1)
-            XCTAssertEqual(ExplorerFrame(state: s, memo: memo).grid(photos: &photos), ExplorerFrame(state: s).grid, "\(view) other maps")
+            XCTAssertEqual(ExplorerFrame(state: s, cache: cache).grid, ExplorerFrame(state: s).grid, "\(view) other maps")
             let copy = Fixture.maps
             s.segmentations[0] = .done(copy, seconds: 0.1)
-            XCTAssertEqual(ExplorerFrame(state: s, memo: memo).grid(photos: &photos), ExplorerFrame(state: s).grid, "\(view) maps again")
+            XCTAssertEqual(ExplorerFrame(state: s, cache: cache).grid, ExplorerFrame(state: s).grid, "\(view) maps again")
         }
         XCTAssertEqual(steps, 48)
-        // The memo recognises copies of one computation and nothing else.
+        // Another photograph of the same size is resampled again, in cells and in pixels.
+        s.view = .overlay
+        XCTAssertEqual(ExplorerFrame(state: s, cache: cache).grid, ExplorerFrame(state: s).grid, "the photo kept")
+        var photo = Fixture.picture
+        photo.pixels = photo.pixels.map { 255 - $0 }
+        s.pictures[0] = photo
+        XCTAssertEqual(ExplorerFrame(state: s, cache: cache).grid, ExplorerFrame(state: s).grid, "another photo")
+        s.graphicsSetup = GraphicsSetup(graphics: .kitty, cellSize: CellPixelSize(width: 8, height: 16), insideTmux: false)
+        let panels = ExplorerFrame(state: s).pixelPanels
+        XCTAssertFalse(panels.isEmpty)
+        for panel in panels {
+            XCTAssertEqual(ExplorerFrame(state: s, cache: cache).pixels(for: panel), ExplorerFrame(state: s).pixels(for: panel))
+        }
+        s.pictures[0] = Fixture.picture
+        for panel in panels {
+            XCTAssertEqual(ExplorerFrame(state: s, cache: cache).pixels(for: panel), ExplorerFrame(state: s).pixels(for: panel), "the first photo again")
+        }
+        // The cache recognises copies of one computation and nothing else.
         let maps = Fixture.maps
         let copy = maps
-        XCTAssertTrue(LabelMemo.same(maps, copy))
-        XCTAssertFalse(LabelMemo.same(maps, Fixture.maps), "equal values, another computation")
-        XCTAssertFalse(LabelMemo.same(maps, other))
+        XCTAssertTrue(FrameCache.same(maps, copy))
+        XCTAssertFalse(FrameCache.same(maps, Fixture.maps), "equal values, another computation")
+        XCTAssertFalse(FrameCache.same(maps, other))
     }
 }

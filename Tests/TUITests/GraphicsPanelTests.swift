@@ -23,11 +23,10 @@ final class GraphicsPanelTests: XCTestCase {
     private func show(_ s: ExplorerState, on screen: inout GraphicsScreen, cleared: Bool = false,
                       resized: Bool = false) -> (update: GraphicsScreen.Update, composed: [Int]) {
         let frame = ExplorerFrame(state: s)
-        var photos = PanelPhotos()
         var composed: [Int] = []
         let update = screen.update(frame.pixelPanels, screenCleared: cleared, resized: resized) { panel in
             composed.append(panel.slot)
-            return frame.pixels(for: panel, photos: &photos)
+            return frame.pixels(for: panel)
         }
         return (update, composed)
     }
@@ -164,12 +163,11 @@ final class GraphicsPanelTests: XCTestCase {
                                       overlay: MaskOverlay(palette: ClassPalette.forClasses(Fixture.classes), opacity: 0.5,
                                                            boundaryColor: RGB(255, 255, 255)))
             .pixels(width: panel.key.width, height: panel.key.height)
-        var photos = PanelPhotos()
-        XCTAssertEqual(frame.pixels(for: panel, photos: &photos), expected)
+        XCTAssertEqual(frame.pixels(for: panel), expected)
 
         // The bytes: a sixel of exactly those pixels (quantised), at the panel's top-left cell.
         var screen = GraphicsScreen(setup: s.graphicsSetup)
-        let bytes = screen.update([panel], screenCleared: true, resized: false) { frame.pixels(for: $0, photos: &photos) }.bytes
+        let bytes = screen.update([panel], screenCleared: true, resized: false) { frame.pixels(for: $0) }.bytes
         let prefix = Array("\u{1B}7\u{1B}[\(picture.y + 1);\(picture.x + 1)H".utf8)
         XCTAssertEqual(Array(bytes.prefix(prefix.count)), prefix)
         let sixel = Array(bytes.dropFirst(prefix.count).dropLast(2))
@@ -204,14 +202,13 @@ final class GraphicsPanelTests: XCTestCase {
             XCTAssertEqual(cursor.row, expectedCell.1)
         }
         // The marked pixels are exactly that cell's.
-        var photos = PanelPhotos()
-        let marked = frame.pixels(for: panels[0], photos: &photos)
+        let marked = frame.pixels(for: panels[0])
         var plain = s
         plain.inspecting = false
         plain.cursor = s.cursor
-        let unmarked = ExplorerFrame(state: plain).pixels(for: PixelPanel(slot: 0, cells: panels[0].cells, key: PanelKey(
+        let unmarked = ExplorerFrame(state: plain, cache: frame.cache).pixels(for: PixelPanel(slot: 0, cells: panels[0].cells, key: PanelKey(
             recipe: .photo, width: panels[0].key.width, height: panels[0].key.height, cursor: nil, boundaries: true, state: plain,
-            palette: [], truthPalette: [])), photos: &photos)
+            palette: [], truthPalette: [])))
         XCTAssertEqual(marked.width, unmarked.width)
         for y in 0..<marked.height {
             for x in 0..<marked.width where marked[x, y] != unmarked[x, y] {
