@@ -32,6 +32,10 @@ public struct TrainingConfiguration: Sendable {
     /// must fit the run (`TrainingRun.initialRectifier(from:)` checks it) and the written file
     /// records it (`initialised_from`, `adapted_images`).
     public var initialisation: URL?
+    /// Image-level labels given instead of pseudo labels (`reclip train --image-labels`): image
+    /// file name -> class indices. A diagnostic of what the pseudo labels cost: with it the run
+    /// is supervised at image level, so no bundled rectifier is trained this way.
+    public var givenLabels: GivenImageLabels?
     public init() {}
 }
 
@@ -126,6 +130,9 @@ public struct TrainingRun {
                 let sample = features(pixels, classifier: classifier)
                 if let key { try? store(sample, key: key) }
                 out.append(sample)
+            }
+            if let given = configuration.givenLabels {
+                out[out.count - 1] = TrainingImage(features: out[out.count - 1].features, pseudoLabels: try given.labels(for: url))
             }
             progress(PreparationProgress(done: i + 1, total: images.count, cached: cached))
         }
@@ -300,7 +307,7 @@ public struct TrainingRun {
                 "size": "\(c.size)", "seed": "\(c.seed)", "lr": "\(c.optimiser.learningRate)",
                 "momentum": "\(c.optimiser.momentum)", "weight_decay": "\(c.optimiser.weightDecay)",
                 "poly_power": "\(c.optimiser.polyPower)",
-                "pseudo_labels": c.variant == .reclip ? "threshold \(c.labelThreshold), top \(c.labelTopK)"
-                                                      : "crop vote, window \(c.cropWindow), step \(c.cropStep), at least \(c.cropMinimumVotes) vote(s)"]) { $1 }
+                "pseudo_labels": c.givenLabels.map { "given: \($0.source)" } ?? (c.variant == .reclip ? "threshold \(c.labelThreshold), top \(c.labelTopK)"
+                                                      : "crop vote, window \(c.cropWindow), step \(c.cropStep), at least \(c.cropMinimumVotes) vote(s)")]) { $1 }
     }
 }

@@ -185,6 +185,8 @@ struct TrainCommand: ParsableCommand {
     var cropMinVotes: Int = 1
     @Option(help: "Dense head whose logits the rectifier learns the bias of: maskclip (the authors'), sclip, clearclip or naclip; recorded in the file.")
     var head: DenseHead = .maskclip
+    @Option(help: ArgumentHelp("Image-level labels instead of pseudo labels: a JSON object, image file name -> class names. A diagnostic of what the pseudo labels cost (the run is then supervised at image level; scripts/diagnostics/image_labels.py writes one from a world's masks).", valueName: "file.json"))
+    var imageLabels: String?
 
     func validate() throws {
         if let epochs { try OptionRange.check(epochs, in: 1...10_000, "--epochs") }
@@ -214,6 +216,7 @@ struct TrainCommand: ParsableCommand {
         var config = trainingConfiguration(epochs: epochs ?? schedule?.epochs ?? 10,
                                            learningRate: lr ?? schedule?.learningRate ?? 0.01)
         config.initialisation = initialisation.map { URL(fileURLWithPath: $0) }
+        config.givenLabels = try imageLabels.map { try GivenImageLabels(contentsOf: $0, classes: names) }
         _ = try TrainCommand.run(config, model: model, hash: hash, classes: names, images: files, output: out, resume: resume)
     }
 

@@ -125,4 +125,41 @@ final class TrainingRunTests: XCTestCase {
         XCTAssertNil(try run.prepare(images: urls, load: { files[$0]! }, classifier: classifier, progress: { _ in },
                                      shouldStop: { true }))
     }
+
+    /// `--image-labels`: the given classes replace the pseudo labels image by image, the file
+    /// is checked against the class list, and the written rectifier records where they came from.
+    func testGivenImageLabelsReplaceThePseudoLabels() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("given-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("labels.json").path
+        try Data(#"{"0.png": ["chest of drawers", "cat"], "1.png": ["potted plant"], "2.png": ["cat", "cat"]}"#.utf8)
+            .write(to: URL(fileURLWithPath: file))
+        let given = try GivenImageLabels(contentsOf: file, classes: Self.classes)
+        XCTAssertEqual(given.labels, ["0.png": [0, 2], "1.png": [1], "2.png": [0]])
+        let model = try tinyCLIP()
+        var c = TrainingConfiguration(); c.size = 32; c.epochs = 1; c.givenLabels = given
+        let out = dir.appendingPathComponent("r.safetensors")
+        let run = TrainingRun(model: model, classes: Self.classes, configuration: c, weightsHash: "tiny", cacheFolder: nil, output: out)
+        let imgs = Self.images()
+        let urls = imgs.keys.sorted { $0.path < $1.path }
+        let classifier = try Self.classifier(model)
+        let samples = try run.prepare(images: urls, load: { imgs[$0]! }, classifier: classifier, progress: { _ in })!
+        XCTAssertEqual(samples.map(\.pseudoLabels), [[0, 2], [1], [0]])
+        try run.train(samples: samples, classifier: classifier, resume: false, progress: { _ in }, shouldStop: { false })
+        XCTAssertEqual(try Rectifier.load(from: out, classes: Self.classes, weightsHash: "tiny").metadata["pseudo_labels"], "given: labels.json")
+
+        let missing = URL(fileURLWithPath: "/images/9.png")
+        XCTAssertThrowsError(try run.prepare(images: [missing], load: { _ in imgs[urls[0]]! }, classifier: classifier, progress: { _ in })) {
+            XCTAssertEqual("\($0)", "labels.json: no labels for 9.png")
+        }
+        for (text, problem) in [(#"{"0.png": ["dog"]}"#, "0.png names 'dog', which is not one of the run's classes"),
+                                (#"{"0.png": []}"#, "0.png has no classes"),
+                                (#"["cat"]"#, "not a JSON object from image file names to lists of class names")] {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: file))
+            XCTAssertThrowsError(try GivenImageLabels(contentsOf: file, classes: Self.classes)) {
+                XCTAssertEqual("\($0)", "\(file): \(problem)")
+            }
+        }
+    }
 }

@@ -12,22 +12,10 @@ segmentation is the features' fault (probe low too) or the alignment with text (
 DIR is a `reclip world` dataset (JPEGImages/, SegmentationClass/, classes.txt). Needs numpy
 and Pillow (`pip install numpy pillow`); runs `reclip features` once per image.
 """
-import argparse, json, os, struct, subprocess, tempfile
+import argparse, json, os, subprocess, sys, tempfile
 import numpy as np
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        body = f.read()
-    out = {}
-    for name, e in header.items():
-        if name == "__metadata__":
-            continue
-        a, b = e["data_offsets"]
-        dtype = {"F32": np.float32, "F16": np.float16}[e["dtype"]]
-        out[name] = np.frombuffer(body[a:b], dtype=dtype).astype(np.float32).reshape(e["shape"])
-    return out
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from safetensors_np import read_safetensors  # noqa: E402
 
 def read_png_indices(path):
     """The class index per pixel of a VOC mask PNG, uint8 [H, W] (palette indices, not colours)."""
