@@ -10,6 +10,8 @@ not find it. This script separates the two possible reasons:
      logit_scale * pooled @ T^T, cross-entropy) is evaluated at zero bias and at the
      supervised space bias; if the supervised bias does not lower it, no optimiser can help;
   2. what its optimum resembles: raw MaskCLIP with the absent classes removed, per image;
+  With --prototypes the text classifier is replaced by class prototypes (each class's mean
+  feature over its true regions): the same checks for a CLIP whose pooled regions are named.
   3. the optimisation: a free space bias (K x h x w, no network) is fitted to the ReCLIP loss
      itself (true image labels, a soft arg-max at --temperature), and its mIoU is reported.
 
@@ -53,6 +55,9 @@ def main():
     a.add_argument("--size", type=int, default=96)
     a.add_argument("--temperature", type=float, default=0.01)
     a.add_argument("--steps", type=int, default=300)
+    a.add_argument("--prototypes", action="store_true",
+                   help="replace the text classifier by each class's mean feature over its true regions in --train: "
+                        "what a CLIP that recognises every pooled region would offer the objective")
     args = a.parse_args()
     torch.manual_seed(0)
     classes = open(os.path.join(args.train, "classes.txt")).read().split()
@@ -63,6 +68,11 @@ def main():
     fte, yte = load(args.reclip, args.weights, args.test, args.count, args.size)
     ptr = present(ytr, k)
     d, h, w = ftr.shape[1:]
+    if args.prototypes:
+        area = F.interpolate(F.one_hot(ytr.clamp(max=k - 1), k).permute(0, 3, 1, 2).float() * (ytr != 255)[:, None].float(),
+                             size=(h, w), mode="area")
+        t = F.normalize(torch.einsum("ndhw,nkhw->kd", ftr, area), dim=1)
+        print("text classifier replaced by the class prototypes of --train")
     raw = Bias(k, d, h, w, False, False, False, False)
     supervised = fit(Bias(k, d, h, w, False, True, False, False), ftr, t, ytr, 100.0, args.steps, 0.01)
     with torch.no_grad():
