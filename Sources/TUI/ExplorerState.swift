@@ -27,9 +27,12 @@ public struct ModelInfo: Sendable, Equatable {
     /// The settings behind the numbers, as (setting, value) rows for the protocol panel (`P`):
     /// weights file and hash, input size, templates, head, rectifier and its training metadata.
     public let protocolRows: [(String, String)]
+    /// How a caption names the rectifier beside its method: "bundled" for the bundled model's,
+    /// else its file's name; nil when unknown (a caption then says "starting").
+    public let rectifierName: String?
 
     public init(name: String, variant: String, hasRectifier: Bool, trainingFree: Bool = false, knowsOnlyTheWorld: Bool = false,
-                figures: String? = nil, protocolRows: [(String, String)] = []) {
+                figures: String? = nil, protocolRows: [(String, String)] = [], rectifierName: String? = nil) {
         self.name = name
         self.variant = variant
         self.hasRectifier = hasRectifier
@@ -37,11 +40,12 @@ public struct ModelInfo: Sendable, Equatable {
         self.knowsOnlyTheWorld = knowsOnlyTheWorld
         self.figures = figures
         self.protocolRows = protocolRows
+        self.rectifierName = rectifierName
     }
 
     public static func == (a: ModelInfo, b: ModelInfo) -> Bool {
         a.name == b.name && a.variant == b.variant && a.hasRectifier == b.hasRectifier && a.trainingFree == b.trainingFree && a.knowsOnlyTheWorld == b.knowsOnlyTheWorld
-            && a.figures == b.figures && a.protocolRows.map { [$0.0, $0.1] } == b.protocolRows.map { [$0.0, $0.1] }
+            && a.figures == b.figures && a.rectifierName == b.rectifierName && a.protocolRows.map { [$0.0, $0.1] } == b.protocolRows.map { [$0.0, $0.1] }
     }
 }
 
