@@ -133,15 +133,16 @@ public struct ExplorerFrame {
         let contents: [PanelContent]
         if state.drawsPixels {
             contents = ViewPanels(state: state, memo: memo).specs(width: first.picture.width, height: first.picture.height * config.pixelsPerCell)
-                .map { PanelContent(caption: $0.caption, pixels: nil, message: $0.message) }
+                .map { PanelContent(caption: $0.caption, pixels: nil, message: $0.message, figure: $0.figure) }
         } else {
             let (w, h) = (first.picture.width, first.picture.height * config.pixelsPerCell)
             let photo = state.currentPicture.flatMap { w > 0 && h > 0 ? photos.photo($0, width: w, height: h) : nil }
             contents = ViewPanels(state: state, memo: memo).panels(width: w, height: h, photo: photo)
         }
         for (panel, content) in zip(layout.panels, contents) {
-            grid.write(content.caption, x: panel.caption.x, y: panel.caption.y, maxWidth: panel.caption.width,
-                       foreground: .terminalDefault)
+            let caption = PanelSpec.title(content.caption, figure: content.figure, width: panel.caption.width,
+                                          cut: state.halfBlocks ? "\u{2026}" : ".")
+            grid.write(caption, x: panel.caption.x, y: panel.caption.y, maxWidth: panel.caption.width, foreground: .terminalDefault)
             if let pixels = content.pixels {
                 var cells = CellCanvas.cells(from: pixels, config: config)
                 if state.inspecting { markCursor(&cells) }

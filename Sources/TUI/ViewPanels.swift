@@ -11,6 +11,8 @@ public struct PanelContent: Sendable {
     /// The panel's pixel grid (Render's pixels: `CellCanvas.cells` turns it into cells).
     public var pixels: RGBImage?
     public var message: String?
+    /// A figure after the caption ("mIoU 50%"), kept when a narrow panel cuts the caption.
+    public var figure: String?
 }
 
 /// How a panel's pixels are made, without making them: the one description both the cells
@@ -45,6 +47,20 @@ public struct PanelSpec: Sendable, Equatable {
     public var caption: String
     public var recipe: PanelRecipe?
     public var message: String?
+    /// A figure after the caption ("mIoU 50%"), kept when a narrow panel cuts the caption.
+    public var figure: String?
+
+    /// The caption and its figure, two spaces apart, as a wide panel shows them.
+    public var title: String { Self.title(caption, figure: figure, width: .max) }
+
+    /// `caption` and `figure` in `width` cells: when both do not fit, the caption is cut
+    /// (ending in `cut`), never the figure, as long as 6 of its characters stay.
+    public static func title(_ caption: String, figure: String?, width: Int, cut: String = ".") -> String {
+        guard let figure else { return caption }
+        let room = width - figure.count - 2
+        guard caption.count > room, room - cut.count >= 6 else { return caption + "  " + figure }
+        return String(caption.prefix(room - cut.count)) + cut + "  " + figure
+    }
 }
 
 /// The pictures of the current view composed at a given pixel size through Render (the
@@ -81,12 +97,12 @@ struct ViewPanels {
         guard width > 0, height > 0 else { return [] }
         let specs = specs(width: width, height: height)
         guard let original = state.currentPicture else {
-            return specs.map { PanelContent(caption: $0.caption, pixels: nil, message: $0.message) }
+            return specs.map { PanelContent(caption: $0.caption, pixels: nil, message: $0.message, figure: $0.figure) }
         }
         let image = photo ?? AreaResampler.resample(original, width: width, height: height)
         return specs.map { spec in
             PanelContent(caption: spec.caption, pixels: spec.recipe.map { compose($0, width: width, height: height, photo: image) },
-                         message: spec.message)
+                         message: spec.message, figure: spec.figure)
         }
     }
 
@@ -114,15 +130,14 @@ struct ViewPanels {
                         PanelSpec(caption: "rectified", recipe: nil, message: waitingMessage)]
                 return out
             }
-            let rawScore = score(maps: maps, alpha: 0).map { "  mIoU " + Format.percent($0) } ?? ""
-            let rectScore = score(maps: maps, alpha: state.shownAlpha).map { "  mIoU " + Format.percent($0) } ?? ""
+            let rawScore = figure(maps, alpha: 0), rectScore = figure(maps, alpha: state.shownAlpha)
             var rectCaption = maps.hasBias ? "rectified (alpha \(Format.alpha(state.shownAlpha)))"
                 : (state.model?.hasRectifier ?? false) ? "not rectified: ReCLIP++ serves only its own classes" : "rectified: no rectifier"
             if maps.hasBias && !maps.classesWithoutSpaceBias.isEmpty {
                 rectCaption += "; class bias only: " + maps.classesWithoutSpaceBias.joined(separator: ", ")
             }   // (also in the status line, which has the room a narrow caption lacks)
-            out += [PanelSpec(caption: rawTitle + rawScore, recipe: .mask(alpha: 0, opacity: 1), message: nil),
-                    PanelSpec(caption: rectCaption + rectScore, recipe: .mask(alpha: state.shownAlpha, opacity: 1), message: nil)]
+            out += [PanelSpec(caption: rawTitle, recipe: .mask(alpha: 0, opacity: 1), message: nil, figure: rawScore),
+                    PanelSpec(caption: rectCaption, recipe: .mask(alpha: state.shownAlpha, opacity: 1), message: nil, figure: rectScore)]
             return out
         case .bias:
             guard let maps else {
@@ -241,6 +256,11 @@ struct ViewPanels {
         let k = min(state.focusClass, maps.classCount - 1)
         let (low, high) = HeatmapRange.symmetric.resolve(plane(cls, k, maps) + plane(spc, k, maps))
         return .fixed(low: low, high: high)
+    }
+
+    /// A mask panel's figure: "mIoU 50%" where the image has ground truth.
+    func figure(_ maps: SegmentationMaps, alpha: Float) -> String? {
+        score(maps: maps, alpha: alpha).map { "mIoU " + Format.percent($0) }
     }
 
     /// The image's mIoU at `alpha` against its ground truth, from the same confusion matrix as
