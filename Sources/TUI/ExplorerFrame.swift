@@ -363,7 +363,7 @@ public struct ExplorerFrame {
         if let error = state.imageErrors[state.selected] { parts.append(error) }
         switch state.adaptation {
         case .running(let phase, let p)?: parts.insert("adapting \(Format.percent(p)) (\(phase)), T cancels", at: 0)
-        case .ready?: parts.insert("adapted: y uses it (saved beside the folder), n keeps the current", at: 0)
+        case .ready?: parts.insert("adapted: y uses it (saved beside the folder), n keeps the current, b compares", at: 0)
         case nil: break
         }
         if state.view == .overlay { parts.append("overlay: \(state.overlay.title)") }
@@ -408,6 +408,7 @@ public struct ExplorerFrame {
         "i               inspect cursor (arrows move it)",
         "h               next dense head: MaskCLIP, SCLIP, ClearCLIP, NACLIP",
         "T               adapt the rectifier to this folder (background; y / n then)",
+        "b               compare view: starting against adapted rectifier (after T)",
         "Space           leave the focus class out of the masks",
         "a / e / x       add classes, edit the list, remove the focus class",
         "mouse click     pick an image or a cell; a class: hide / show it",

@@ -129,6 +129,9 @@ public struct ExplorerState: Sendable {
     public var focusClass = 0
     /// Adapting the rectifier to the folder (`T`), if under way or offered.
     public var adaptation: AdaptationStatus?
+    /// The starting and the adapted rectifier, once an adaptation is offered or kept (`b`
+    /// shows them side by side in the compare view).
+    public var rectifierComparison: RectifierComparison?
     /// The dense head whose logits are shown and rectified (`h` cycles them); its paper's
     /// templates go with it.
     public var head: DenseHead = .maskclip
@@ -213,6 +216,10 @@ public struct ExplorerState: Sendable {
         if case .done(let maps, _)? = segmentations[selected] { return maps }
         return nil
     }
+    /// Whether the compare view shows the starting rectifier against the adapted one (`b`).
+    public var comparesRectifiers: Bool { view == .compare && rectifierComparison?.shown == true }
+    /// The other rectifier's maps for the current image (`RectifierComparison`), once computed.
+    public var comparisonMaps: SegmentationMaps? { rectifierComparison?.otherDone(selected) }
     /// Whether the engine is working on the current image.
     public var isComputing: Bool {
         if case .computing? = segmentations[selected] { return true }

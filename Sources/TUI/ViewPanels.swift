@@ -25,6 +25,9 @@ public enum PanelRecipe: Hashable, Sendable {
     case groundTruth(opacity: Double)
     /// The arg-max mask at `alpha` over the photograph.
     case mask(alpha: Float, opacity: Double)
+    /// The arg-max mask at `alpha` of the rectifier comparison's other rectifier (the one the
+    /// engine does not use), opaque.
+    case comparisonMask(alpha: Float)
     /// Class `classIndex`'s class-preference bias (`space` false) or space-preference bias, in RdBu.
     case bias(space: Bool, classIndex: Int)
     /// Pixels whose class changes between alpha 0 and `alpha`, over the dimmed photograph.
@@ -35,7 +38,7 @@ public enum PanelRecipe: Hashable, Sendable {
     /// Whether the recipe depends on alpha (what an alpha step redraws).
     public var dependsOnAlpha: Bool {
         switch self {
-        case .mask(let alpha, _): return alpha != 0
+        case .mask(let alpha, _), .comparisonMask(let alpha): return alpha != 0
         case .difference: return true
         default: return false
         }
@@ -125,6 +128,9 @@ struct ViewPanels {
                            ? PanelSpec(caption: "ground truth", recipe: .groundTruth(opacity: 1), message: nil)
                            : PanelSpec(caption: "ground truth", recipe: nil, message: "loading..."))
             }
+            if state.comparesRectifiers, let comparison = state.rectifierComparison {
+                return out + rectifierSpecs(comparison, maps: maps)
+            }
             guard let maps else {
                 out += [PanelSpec(caption: rawTitle, recipe: nil, message: waitingMessage),
                         PanelSpec(caption: "rectified", recipe: nil, message: waitingMessage)]
@@ -178,6 +184,31 @@ struct ViewPanels {
         }
     }
 
+    /// The compare view's two rectifiers (`b`): the starting one's rectified mask, then the
+    /// adapted one's, both at the shown alpha, each captioned with its name and mIoU; the
+    /// engine's `maps` are whichever of the two it uses.
+    func rectifierSpecs(_ comparison: RectifierComparison, maps: SegmentationMaps?) -> [PanelSpec] {
+        let alpha = state.shownAlpha
+        func spec(_ name: String, _ maps: SegmentationMaps?, _ recipe: PanelRecipe, waiting: String) -> PanelSpec {
+            guard let maps else { return PanelSpec(caption: name, recipe: nil, message: waiting) }
+            return PanelSpec(caption: name, recipe: recipe, message: nil, figure: figure(maps, alpha: alpha))
+        }
+        let inUse = spec(comparison.adaptedInUse ? comparison.adaptedName : comparison.startingName, maps,
+                         .mask(alpha: alpha, opacity: 1), waiting: waitingMessage)
+        let other = spec(comparison.adaptedInUse ? comparison.startingName : comparison.adaptedName, state.comparisonMaps,
+                         .comparisonMask(alpha: alpha), waiting: comparisonWaitingMessage)
+        return comparison.adaptedInUse ? [other, inUse] : [inUse, other]
+    }
+
+    /// Why the other rectifier's panel has no mask yet.
+    var comparisonWaitingMessage: String {
+        switch state.rectifierComparison?.otherMaps[state.selected] {
+        case .failed(let why)?: return "engine: \(why)"
+        case .computing?: return "computing..."
+        default: return "waiting for the engine"
+        }
+    }
+
     /// One panel's pixels at `width` x `height`; `photo` is the current image resampled to that
     /// size. A recipe whose inputs are gone (no maps, no ground truth) gives the photograph.
     func compose(_ recipe: PanelRecipe, width: Int, height: Int, photo: RGBImage) -> RGBImage {
@@ -194,6 +225,9 @@ struct ViewPanels {
         case .mask(let alpha, let opacity):
             guard let maps else { return photo }
             return painted(mask(maps, alpha: alpha, width, height), over: photo, opacity: opacity)
+        case .comparisonMask(let alpha):
+            guard let other = state.comparisonMaps else { return photo }
+            return painted(mask(other, alpha: alpha, width, height), over: photo, opacity: 1)
         case .bias(let space, let k):
             guard let maps, let values = space ? maps.spaceBias : maps.classBias, k < maps.classCount else { return photo }
             return heat(plane(values, k, maps), maps, biasRange(maps), width, height)

@@ -201,7 +201,7 @@ final class ExplorerFrameTests: XCTestCase {
 
     func testHelpListsEveryKey() {
         let text = ExplorerFrame(state: Fixture.state(width: 120, height: 40).typing("?")).grid.text
-        for key in ["j / k", "Tab", "1 2 3 4", "- / +", "0 / p", "o ", "< / >", "c / C", "i ", "s ", "? ", "q "] {
+        for key in ["j / k", "Tab", "1 2 3 4", "- / +", "0 / p", "o ", "< / >", "c / C", "i ", "s ", "? ", "q ", "T    ", "b               compare view"] {
             XCTAssertTrue(text.contains(key), "help lacks \(key)")
         }
     }
