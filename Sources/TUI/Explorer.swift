@@ -55,6 +55,10 @@ public final class Explorer {
     var worker: SegmentationWorker?
     /// Adapting the rectifier to the folder (`T`), if under way.
     var adaptation: Task<Void, Never>?
+    /// The engine of the rectifier comparison's other rectifier (`RectifierComparison`), and its
+    /// jobs per entry.
+    var comparisonWorker: SegmentationWorker?
+    var comparisonTasks: [Int: Task<Void, Never>] = [:]
     var state: ExplorerState
     var tasks: [Int: Task<Void, Never>] = [:]
     /// The dataset view's background sweep, if one runs.
@@ -128,6 +132,7 @@ public final class Explorer {
             terminal.end()
             signals.cancel()
             for task in tasks.values { task.cancel() }
+            for task in comparisonTasks.values { task.cancel() }
             sweep?.cancel()
             adaptation?.cancel()
         }
@@ -188,6 +193,40 @@ public final class Explorer {
         return 0
     }
 
+    /// Runs `worker` on entry `index`'s photograph in the background, counted in `computing`,
+    /// and posts what `progress`, `done` and `failed` make of its progress, maps and error; a
+    /// cancelled job posts nothing.
+    func segmentInBackground(_ index: Int, worker: SegmentationWorker, progress: (@Sendable (Double) -> ExplorerEvent)?,
+                             done: @escaping @Sendable (SegmentationMaps, Double) -> ExplorerEvent,
+                             failed: @escaping @Sendable (String) -> ExplorerEvent) -> Task<Void, Never>? {
+        guard let picture = state.pictures[index] else { return nil }
+        let url = state.entries[index].url
+        let classes = state.classes, head = state.head
+        let mailbox = self.mailbox, computing = self.computing
+        computing.begin()
+        return Task.detached(priority: .userInitiated) {
+            defer { computing.end() }
+            do {
+                let (maps, seconds) = try await worker.segment(url: url, picture: picture, classes: classes, head: head) { fraction in
+                    if let progress { mailbox.post(progress(fraction)) }
+                }
+                if Task.isCancelled { return }
+                mailbox.post(done(maps, seconds))
+            } catch is CancellationError {
+                return
+            } catch {
+                mailbox.post(failed("\(error)"))
+            }
+        }
+    }
+
+    /// Stops the comparison engine's jobs and lets it go.
+    func dropComparison() {
+        for task in comparisonTasks.values { task.cancel() }
+        comparisonTasks = [:]
+        comparisonWorker = nil
+    }
+
     /// Starts the background work an update asked for.
     func perform(_ effects: [ExplorerEffect]) {
         for effect in effects {
@@ -205,27 +244,29 @@ public final class Explorer {
                     }
                 }
             case .segment(let index):
-                guard let worker, let picture = state.pictures[index] else { continue }
-                let url = state.entries[index].url
+                guard let worker else { continue }
                 let classes = state.classes, head = state.head
-                let mailbox = self.mailbox
                 tasks[index]?.cancel()
-                let computing = self.computing
-                computing.begin()
-                tasks[index] = Task.detached(priority: .userInitiated) {
-                    defer { computing.end() }
-                    do {
-                        let (maps, seconds) = try await worker.segment(url: url, picture: picture, classes: classes,
-                                                                       head: head) { fraction in
-                            mailbox.post(.segmentationProgress(index: index, fraction: fraction))
-                        }
-                        mailbox.post(.segmented(index: index, classes: classes, maps: maps, seconds: seconds, head: head))
-                    } catch is CancellationError {
-                        return
-                    } catch {
-                        mailbox.post(.segmentationFailed(index: index, problem: "\(error)"))
-                    }
-                }
+                tasks[index] = segmentInBackground(index, worker: worker, progress: { .segmentationProgress(index: index, fraction: $0) },
+                                                   done: { .segmented(index: index, classes: classes, maps: $0, seconds: $1, head: head) },
+                                                   failed: { .segmentationFailed(index: index, problem: $0) })
+            case .segmentComparison(let index):
+                guard let comparisonWorker, let side = state.rectifierComparison?.other else { continue }
+                let classes = state.classes, head = state.head
+                comparisonTasks[index]?.cancel()
+                comparisonTasks[index] = segmentInBackground(index, worker: comparisonWorker, progress: nil,
+                                                             done: { .comparisonSegmented(index: index, classes: classes, head: head, side: side,
+                                                                                          maps: $0, seconds: $1) },
+                                                             failed: { .comparisonFailed(index: index, side: side, problem: $0) })
+            case .cancelComparison(let index):
+                comparisonTasks[index]?.cancel()
+                comparisonTasks[index] = nil
+            case .compareAdapted(let file):
+                dropComparison()
+                guard let engine else { continue }
+                comparisonWorker = SegmentationWorker(engine: engine.replacingRectifier(with: file, variant: engine.info.variant + ", adapted"))
+            case .dropComparison:
+                dropComparison()
             case .cancelSegmentation(let index):
                 tasks[index]?.cancel()
                 tasks[index] = nil
@@ -319,6 +360,9 @@ public final class Explorer {
                 }
                 let next = engine.replacingRectifier(with: saved ?? file, variant: engine.info.variant + ", adapted")
                 self.engine = next
+                // The engine left behind computes the starting rectifier's maps for the comparison (its cache kept).
+                dropComparison()
+                comparisonWorker = worker
                 worker = SegmentationWorker(engine: next)
                 mailbox.post(.rectifierSwitched(model: next.info, savedAt: saved?.path, problem: problem))
             case .save:

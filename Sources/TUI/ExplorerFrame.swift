@@ -122,15 +122,16 @@ public struct ExplorerFrame {
         let contents: [PanelContent]
         if state.drawsPixels {
             contents = ViewPanels(state: state, cache: cache).specs(width: first.picture.width, height: first.picture.height * config.pixelsPerCell)
-                .map { PanelContent(caption: $0.caption, pixels: nil, message: $0.message) }
+                .map { PanelContent(caption: $0.caption, pixels: nil, message: $0.message, figure: $0.figure) }
         } else {
             let (w, h) = (first.picture.width, first.picture.height * config.pixelsPerCell)
             let photo = state.currentPicture.flatMap { w > 0 && h > 0 ? cache.photo($0, width: w, height: h) : nil }
             contents = ViewPanels(state: state, cache: cache).panels(width: w, height: h, photo: photo)
         }
         for (panel, content) in zip(layout.panels, contents) {
-            grid.write(content.caption, x: panel.caption.x, y: panel.caption.y, maxWidth: panel.caption.width,
-                       foreground: .terminalDefault)
+            let caption = PanelSpec.title(content.caption, figure: content.figure, width: panel.caption.width,
+                                          cut: state.halfBlocks ? "\u{2026}" : ".")
+            grid.write(caption, x: panel.caption.x, y: panel.caption.y, maxWidth: panel.caption.width, foreground: .terminalDefault)
             if let pixels = content.pixels {
                 var cells = CellCanvas.cells(from: pixels, config: config)
                 if state.inspecting { markCursor(&cells) }
@@ -351,7 +352,7 @@ public struct ExplorerFrame {
         if let error = state.imageErrors[state.selected] { parts.append(error) }
         switch state.adaptation {
         case .running(let phase, let p)?: parts.insert("adapting \(Format.percent(p)) (\(phase)), T cancels", at: 0)
-        case .ready?: parts.insert("adapted: y uses it (saved beside the folder), n keeps the current", at: 0)
+        case .ready?: parts.insert("adapted: y uses it (saved beside the folder), n keeps the current, b compares", at: 0)
         case nil: break
         }
         if state.view == .overlay { parts.append("overlay: \(state.overlay.title)") }
@@ -396,6 +397,7 @@ public struct ExplorerFrame {
         "i               inspect cursor (arrows move it)",
         "h               next dense head: MaskCLIP, SCLIP, ClearCLIP, NACLIP",
         "T               adapt the rectifier to this folder (background; y / n then)",
+        "b               compare view: starting against adapted rectifier (after T)",
         "Space           leave the focus class out of the masks",
         "a / e / x       add classes, edit the list, remove the focus class",
         "mouse click     pick an image or a cell; a class: hide / show it",

@@ -27,9 +27,12 @@ public struct ModelInfo: Sendable, Equatable {
     /// The settings behind the numbers, as (setting, value) rows for the protocol panel (`P`):
     /// weights file and hash, input size, templates, head, rectifier and its training metadata.
     public let protocolRows: [(String, String)]
+    /// How a caption names the rectifier beside its method: "bundled" for the bundled model's,
+    /// else its file's name; nil when unknown (a caption then says "starting").
+    public let rectifierName: String?
 
     public init(name: String, variant: String, hasRectifier: Bool, trainingFree: Bool = false, knowsOnlyTheWorld: Bool = false,
-                figures: String? = nil, protocolRows: [(String, String)] = []) {
+                figures: String? = nil, protocolRows: [(String, String)] = [], rectifierName: String? = nil) {
         self.name = name
         self.variant = variant
         self.hasRectifier = hasRectifier
@@ -37,11 +40,12 @@ public struct ModelInfo: Sendable, Equatable {
         self.knowsOnlyTheWorld = knowsOnlyTheWorld
         self.figures = figures
         self.protocolRows = protocolRows
+        self.rectifierName = rectifierName
     }
 
     public static func == (a: ModelInfo, b: ModelInfo) -> Bool {
         a.name == b.name && a.variant == b.variant && a.hasRectifier == b.hasRectifier && a.trainingFree == b.trainingFree && a.knowsOnlyTheWorld == b.knowsOnlyTheWorld
-            && a.figures == b.figures && a.protocolRows.map { [$0.0, $0.1] } == b.protocolRows.map { [$0.0, $0.1] }
+            && a.figures == b.figures && a.rectifierName == b.rectifierName && a.protocolRows.map { [$0.0, $0.1] } == b.protocolRows.map { [$0.0, $0.1] }
     }
 }
 
@@ -125,6 +129,9 @@ public struct ExplorerState: Sendable {
     public var focusClass = 0
     /// Adapting the rectifier to the folder (`T`), if under way or offered.
     public var adaptation: AdaptationStatus?
+    /// The starting and the adapted rectifier, once an adaptation is offered or kept (`b`
+    /// shows them side by side in the compare view).
+    public var rectifierComparison: RectifierComparison?
     /// The dense head whose logits are shown and rectified (`h` cycles them); its paper's
     /// templates go with it.
     public var head: DenseHead = .maskclip
@@ -209,6 +216,10 @@ public struct ExplorerState: Sendable {
         if case .done(let maps, _)? = segmentations[selected] { return maps }
         return nil
     }
+    /// Whether the compare view shows the starting rectifier against the adapted one (`b`).
+    public var comparesRectifiers: Bool { view == .compare && rectifierComparison?.shown == true }
+    /// The other rectifier's maps for the current image (`RectifierComparison`), once computed.
+    public var comparisonMaps: SegmentationMaps? { rectifierComparison?.otherDone(selected) }
     /// Whether the engine is working on the current image.
     public var isComputing: Bool {
         if case .computing? = segmentations[selected] { return true }

@@ -39,6 +39,11 @@ public enum ExplorerEvent: Sendable {
     /// The adapted rectifier is in `file`.
     case adapted(file: URL, summary: String)
     case adaptationFailed(problem: String)
+    /// Maps of the rectifier comparison's other rectifier (`side`) for `classes` with `head`;
+    /// ignored if any of them changed since they were asked for.
+    case comparisonSegmented(index: Int, classes: [String], head: DenseHead, side: RectifierComparison.Side,
+                             maps: SegmentationMaps, seconds: Double)
+    case comparisonFailed(index: Int, side: RectifierComparison.Side, problem: String)
     /// The engine now uses the adapted rectifier, saved at `savedAt` (nil: could not be saved).
     case rectifierSwitched(model: ModelInfo, savedAt: String?, problem: String?)
     /// The view was saved to these files.
@@ -61,8 +66,18 @@ public enum ExplorerEffect: Equatable, Sendable {
     /// Adapt the rectifier to the folder's images, in the background (`T`).
     case adapt
     case cancelAdaptation
-    /// Save the adapted rectifier in `file` beside the folder and switch the engine to it.
+    /// Save the adapted rectifier in `file` beside the folder and switch the engine to it; the
+    /// engine it leaves computes the rectifier comparison's other maps from then on.
     case useAdapted(file: URL)
+    /// Make a second engine for the adapted rectifier in `file`, beside the current one, for
+    /// the rectifier comparison (`b`); it computes nothing until asked.
+    case compareAdapted(file: URL)
+    /// Run the rectifier comparison's other rectifier on an entry's photograph.
+    case segmentComparison(Int)
+    /// Stop the comparison engine's work on an entry.
+    case cancelComparison(Int)
+    /// Stop all the comparison engine's work and let it go (the adapted rectifier was discarded).
+    case dropComparison
 }
 
 extension ExplorerState {
@@ -156,18 +171,35 @@ extension ExplorerState {
             guard case .running? = adaptation else { return [] }   // cancelled meanwhile
             adaptation = .ready(file: file, summary: summary)
             message = summary
-            return []
+            guard let model else { return [] }
+            let shown = rectifierComparison?.shown ?? false
+            rectifierComparison = .offered(model: model, images: entries.count, previous: rectifierComparison)
+            rectifierComparison?.shown = shown
+            return [.compareAdapted(file: file)] + comparisonRequest()
         case .adaptationFailed(let problem):
             adaptation = nil
             message = "adapting failed: \(problem)"
             return []
+        case .comparisonSegmented(let index, let forClasses, let forHead, let side, let maps, let seconds):
+            guard forClasses == classes, forHead == head, side == rectifierComparison?.other else { return [] }
+            rectifierComparison?.otherMaps[index] = .done(maps, seconds: seconds)
+            return []
+        case .comparisonFailed(let index, let side, let problem):
+            guard side == rectifierComparison?.other else { return [] }
+            rectifierComparison?.otherMaps[index] = .failed(problem)
+            return []
         case .rectifierSwitched(let info, let savedAt, let problem):
             model = info
-            var effects: [ExplorerEffect] = []
-            for (index, status) in segmentations {
-                if case .computing = status { effects.append(.cancelSegmentation(index)) }
+            let effects = cancelComputing()
+            if var comparison = rectifierComparison, !comparison.adaptedInUse {
+                // The two rectifiers change sides: the maps computed with each stay valid.
+                (segmentations, comparison.otherMaps) = (comparison.otherMaps, segmentations)
+                comparison.adaptedInUse = true
+                rectifierComparison = comparison
+            } else {
+                segmentations = [:]
+                rectifierComparison?.otherMaps = [:]
             }
-            segmentations = [:]
             datasetScores = [:]
             datasetAlpha = nil
             message = "using the adapted rectifier" + (savedAt.map { ", saved as \($0)" } ?? (problem.map { " (not saved: \($0))" } ?? ""))
@@ -188,7 +220,8 @@ extension ExplorerState {
 
     mutating func press(_ key: Key) -> [ExplorerEffect] {
         let effects = pressKey(key)
-        return effects + datasetSweepIfNeeded()
+        // A view key can bring the rectifier comparison back on screen.
+        return effects + comparisonRequest().filter { !effects.contains($0) } + datasetSweepIfNeeded()
     }
 
     /// A new sweep when the dataset view is on screen and its scores are not for the current
@@ -298,7 +331,9 @@ extension ExplorerState {
             guard case .ready? = adaptation else { return [] }
             adaptation = nil
             message = "kept the current rectifier (the adapted one is discarded)"
-            return []
+            return dropOfferedComparison()
+        case .character("b"):
+            return compareKey()
         case .character("h"):
             let all = DenseHead.allCases
             return setHead(all[((all.firstIndex(of: head) ?? 0) + 1) % all.count])
@@ -357,12 +392,8 @@ extension ExplorerState {
     /// A new class list: the engine runs again for it (its text classifier is built in the
     /// background), results for the old list are dropped, hidden classes and the dataset view reset.
     mutating func setClasses(_ names: [String]) -> [ExplorerEffect] {
-        var effects: [ExplorerEffect] = []
-        for (index, status) in segmentations {
-            if case .computing = status { effects.append(.cancelSegmentation(index)) }
-        }
+        let effects = dropMaps()
         classes = names
-        segmentations = [:]
         hiddenClasses = []
         focusClass = min(focusClass, names.count - 1)
         datasetScores = [:]
@@ -384,9 +415,67 @@ extension ExplorerState {
             return []
         }
         guard !entries.isEmpty else { message = "no images to adapt to"; return [] }
+        // An offer not taken is replaced by the new run's result.
+        let dropped = dropOfferedComparison()
         adaptation = .running(phase: "starting", progress: 0)
         message = "adapting the rectifier to the \(entries.count) images of this folder in the background (T cancels)"
-        return [.adapt]
+        return dropped + [.adapt]
+    }
+
+    /// `b`: the compare view shows the rectifier an adaptation started from against the adapted
+    /// one (from another view it opens the compare view so), or raw against rectified again.
+    mutating func compareKey() -> [ExplorerEffect] {
+        guard var comparison = rectifierComparison else {
+            if case .running(_, let p)? = adaptation {
+                message = "no adapted rectifier yet: adapting \(Format.percent(p)); b compares once it is offered"
+            } else {
+                message = "no adapted rectifier to compare with: T adapts the current one to this folder"
+            }
+            return []
+        }
+        comparison.shown = view == .compare ? !comparison.shown : true
+        view = .compare
+        rectifierComparison = comparison
+        let pair = "\(comparison.startingName) against \(comparison.adaptedName)"
+        message = comparison.shown ? "compare: \(pair), both at the shown alpha (b: raw against rectified)"
+                                   : "compare: raw against rectified (b: \(pair))"
+        return comparisonRequest()
+    }
+
+    /// Forgets the rectifier comparison while its adapted rectifier is only offered (`n`, or a
+    /// new `T`): the second engine goes with it.
+    mutating func dropOfferedComparison() -> [ExplorerEffect] {
+        guard let comparison = rectifierComparison, !comparison.adaptedInUse else { return [] }
+        rectifierComparison = nil
+        return [.dropComparison]
+    }
+
+    /// Stops the engines' work in flight (both rectifiers of a comparison), except on `keep`,
+    /// and forgets it; finished maps stay.
+    mutating func cancelComputing(except keep: Int? = nil) -> [ExplorerEffect] {
+        var effects: [ExplorerEffect] = []
+        for (index, status) in segmentations where index != keep {
+            if case .computing = status {
+                segmentations[index] = nil
+                effects.append(.cancelSegmentation(index))
+            }
+        }
+        for (index, status) in rectifierComparison?.otherMaps ?? [:] where index != keep {
+            if case .computing = status {
+                rectifierComparison?.otherMaps[index] = nil
+                effects.append(.cancelComparison(index))
+            }
+        }
+        return effects
+    }
+
+    /// Drops every image's maps (a new class list or head): the work in flight is stopped and
+    /// both rectifiers of a comparison compute again.
+    mutating func dropMaps() -> [ExplorerEffect] {
+        let effects = cancelComputing()
+        segmentations = [:]
+        rectifierComparison?.otherMaps = [:]
+        return effects
     }
 
     /// A new dense head (`h`): the engine runs again with it, from its cache when the image was
@@ -396,12 +485,8 @@ extension ExplorerState {
             message = "heads need a model: " + Self.noModelHint
             return []
         }
-        var effects: [ExplorerEffect] = []
-        for (index, status) in segmentations {
-            if case .computing = status { effects.append(.cancelSegmentation(index)) }
-        }
+        let effects = dropMaps()
         head = new
-        segmentations = [:]
         datasetScores = [:]
         datasetAlpha = nil
         message = "head \(new.displayName), templates \(new.defaultTemplates.summary)"
@@ -505,14 +590,8 @@ extension ExplorerState {
         guard !entries.isEmpty else { return [] }
         let target = max(0, min(entries.count - 1, index))
         guard target != selected else { return [] }
-        var effects: [ExplorerEffect] = []
         // Stale engine work for the image being left is cancelled, so that revisiting it asks again.
-        for (other, status) in segmentations where other != target {
-            if case .computing = status {
-                segmentations[other] = nil
-                effects.append(.cancelSegmentation(other))
-            }
-        }
+        let effects = cancelComputing(except: target)
         selected = target
         return effects + requestsForSelection()
     }
@@ -529,7 +608,14 @@ extension ExplorerState {
         if model != nil && pictures[selected] != nil && segmentations[selected] == nil {
             effects.append(.segment(selected))
         }
-        return effects
+        return effects + comparisonRequest()
+    }
+
+    /// The other rectifier's maps for the current image, when the compare view shows the
+    /// rectifier comparison and they were not asked for.
+    func comparisonRequest() -> [ExplorerEffect] {
+        guard comparesRectifiers, pictures[selected] != nil, rectifierComparison?.otherMaps[selected] == nil else { return [] }
+        return [.segmentComparison(selected)]
     }
 
     /// Records what the effects start (loading, computing), so they are not asked for twice.
@@ -538,7 +624,9 @@ extension ExplorerState {
             switch effect {
             case .loadImage(let i): loading.insert(i)
             case .segment(let i): segmentations[i] = .computing(progress: 0)
-            case .cancelSegmentation, .save, .sweepDataset, .adapt, .cancelAdaptation, .useAdapted: break
+            case .segmentComparison(let i): rectifierComparison?.otherMaps[i] = .computing(progress: 0)
+            case .cancelSegmentation, .save, .sweepDataset, .adapt, .cancelAdaptation, .useAdapted,
+                 .compareAdapted, .cancelComparison, .dropComparison: break
             }
         }
     }

@@ -65,6 +65,8 @@ public struct PanelKey: Hashable, Sendable {
             truth = state.currentGroundTruth; maps = nil; self.palette = truthPalette; hidden = []
         case .mask, .difference:
             truth = nil; maps = state.currentMaps.map(MapsValue.init); self.palette = palette; hidden = state.hiddenClasses
+        case .comparisonMask:
+            truth = nil; maps = state.comparisonMaps.map(MapsValue.init); self.palette = palette; hidden = state.hiddenClasses
         case .bias:
             truth = nil; maps = state.currentMaps.map(MapsValue.init); self.palette = []; hidden = []
         }

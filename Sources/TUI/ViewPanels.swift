@@ -11,6 +11,8 @@ public struct PanelContent: Sendable {
     /// The panel's pixel grid (Render's pixels: `CellCanvas.cells` turns it into cells).
     public var pixels: RGBImage?
     public var message: String?
+    /// A figure after the caption ("mIoU 50%"), kept when a narrow panel cuts the caption.
+    public var figure: String?
 }
 
 /// How a panel's pixels are made, without making them: the one description both the cells
@@ -23,6 +25,9 @@ public enum PanelRecipe: Hashable, Sendable {
     case groundTruth(opacity: Double)
     /// The arg-max mask at `alpha` over the photograph.
     case mask(alpha: Float, opacity: Double)
+    /// The arg-max mask at `alpha` of the rectifier comparison's other rectifier (the one the
+    /// engine does not use), opaque.
+    case comparisonMask(alpha: Float)
     /// Class `classIndex`'s class-preference bias (`space` false) or space-preference bias, in RdBu.
     case bias(space: Bool, classIndex: Int)
     /// Pixels whose class changes between alpha 0 and `alpha`, over the dimmed photograph.
@@ -33,7 +38,7 @@ public enum PanelRecipe: Hashable, Sendable {
     /// Whether the recipe depends on alpha (what an alpha step redraws).
     public var dependsOnAlpha: Bool {
         switch self {
-        case .mask(let alpha, _): return alpha != 0
+        case .mask(let alpha, _), .comparisonMask(let alpha): return alpha != 0
         case .difference: return true
         default: return false
         }
@@ -45,6 +50,20 @@ public struct PanelSpec: Sendable, Equatable {
     public var caption: String
     public var recipe: PanelRecipe?
     public var message: String?
+    /// A figure after the caption ("mIoU 50%"), kept when a narrow panel cuts the caption.
+    public var figure: String?
+
+    /// The caption and its figure, two spaces apart, as a wide panel shows them.
+    public var title: String { Self.title(caption, figure: figure, width: .max) }
+
+    /// `caption` and `figure` in `width` cells: when both do not fit, the caption is cut
+    /// (ending in `cut`), never the figure, as long as 6 of its characters stay.
+    public static func title(_ caption: String, figure: String?, width: Int, cut: String = ".") -> String {
+        guard let figure else { return caption }
+        let room = width - figure.count - 2
+        guard caption.count > room, room - cut.count >= 6 else { return caption + "  " + figure }
+        return String(caption.prefix(room - cut.count)) + cut + "  " + figure
+    }
 }
 
 /// The pictures of the current view composed at a given pixel size through Render (the
@@ -81,12 +100,12 @@ struct ViewPanels {
         guard width > 0, height > 0 else { return [] }
         let specs = specs(width: width, height: height)
         guard let original = state.currentPicture else {
-            return specs.map { PanelContent(caption: $0.caption, pixels: nil, message: $0.message) }
+            return specs.map { PanelContent(caption: $0.caption, pixels: nil, message: $0.message, figure: $0.figure) }
         }
         let image = photo ?? AreaResampler.resample(original, width: width, height: height)
         return specs.map { spec in
             PanelContent(caption: spec.caption, pixels: spec.recipe.map { compose($0, width: width, height: height, photo: image) },
-                         message: spec.message)
+                         message: spec.message, figure: spec.figure)
         }
     }
 
@@ -109,20 +128,22 @@ struct ViewPanels {
                            ? PanelSpec(caption: "ground truth", recipe: .groundTruth(opacity: 1), message: nil)
                            : PanelSpec(caption: "ground truth", recipe: nil, message: "loading..."))
             }
+            if state.comparesRectifiers, let comparison = state.rectifierComparison {
+                return out + rectifierSpecs(comparison, maps: maps)
+            }
             guard let maps else {
                 out += [PanelSpec(caption: rawTitle, recipe: nil, message: waitingMessage),
                         PanelSpec(caption: "rectified", recipe: nil, message: waitingMessage)]
                 return out
             }
-            let rawScore = score(maps: maps, alpha: 0).map { "  mIoU " + Format.percent($0) } ?? ""
-            let rectScore = score(maps: maps, alpha: state.shownAlpha).map { "  mIoU " + Format.percent($0) } ?? ""
+            let rawScore = figure(maps, alpha: 0), rectScore = figure(maps, alpha: state.shownAlpha)
             var rectCaption = maps.hasBias ? "rectified (alpha \(Format.alpha(state.shownAlpha)))"
                 : (state.model?.hasRectifier ?? false) ? "not rectified: ReCLIP++ serves only its own classes" : "rectified: no rectifier"
             if maps.hasBias && !maps.classesWithoutSpaceBias.isEmpty {
                 rectCaption += "; class bias only: " + maps.classesWithoutSpaceBias.joined(separator: ", ")
             }   // (also in the status line, which has the room a narrow caption lacks)
-            out += [PanelSpec(caption: rawTitle + rawScore, recipe: .mask(alpha: 0, opacity: 1), message: nil),
-                    PanelSpec(caption: rectCaption + rectScore, recipe: .mask(alpha: state.shownAlpha, opacity: 1), message: nil)]
+            out += [PanelSpec(caption: rawTitle, recipe: .mask(alpha: 0, opacity: 1), message: nil, figure: rawScore),
+                    PanelSpec(caption: rectCaption, recipe: .mask(alpha: state.shownAlpha, opacity: 1), message: nil, figure: rectScore)]
             return out
         case .bias:
             guard let maps else {
@@ -163,6 +184,31 @@ struct ViewPanels {
         }
     }
 
+    /// The compare view's two rectifiers (`b`): the starting one's rectified mask, then the
+    /// adapted one's, both at the shown alpha, each captioned with its name and mIoU; the
+    /// engine's `maps` are whichever of the two it uses.
+    func rectifierSpecs(_ comparison: RectifierComparison, maps: SegmentationMaps?) -> [PanelSpec] {
+        let alpha = state.shownAlpha
+        func spec(_ name: String, _ maps: SegmentationMaps?, _ recipe: PanelRecipe, waiting: String) -> PanelSpec {
+            guard let maps else { return PanelSpec(caption: name, recipe: nil, message: waiting) }
+            return PanelSpec(caption: name, recipe: recipe, message: nil, figure: figure(maps, alpha: alpha))
+        }
+        let inUse = spec(comparison.adaptedInUse ? comparison.adaptedName : comparison.startingName, maps,
+                         .mask(alpha: alpha, opacity: 1), waiting: waitingMessage)
+        let other = spec(comparison.adaptedInUse ? comparison.startingName : comparison.adaptedName, state.comparisonMaps,
+                         .comparisonMask(alpha: alpha), waiting: comparisonWaitingMessage)
+        return comparison.adaptedInUse ? [other, inUse] : [inUse, other]
+    }
+
+    /// Why the other rectifier's panel has no mask yet.
+    var comparisonWaitingMessage: String {
+        switch state.rectifierComparison?.otherMaps[state.selected] {
+        case .failed(let why)?: return "engine: \(why)"
+        case .computing?: return "computing..."
+        default: return "waiting for the engine"
+        }
+    }
+
     /// One panel's pixels at `width` x `height`; `photo` is the current image resampled to that
     /// size. A recipe whose inputs are gone (no maps, no ground truth) gives the photograph.
     func compose(_ recipe: PanelRecipe, width: Int, height: Int, photo: RGBImage) -> RGBImage {
@@ -179,6 +225,9 @@ struct ViewPanels {
         case .mask(let alpha, let opacity):
             guard let maps else { return photo }
             return painted(mask(maps, alpha: alpha, width, height), over: photo, opacity: opacity)
+        case .comparisonMask(let alpha):
+            guard let other = state.comparisonMaps else { return photo }
+            return painted(mask(other, alpha: alpha, width, height), over: photo, opacity: 1)
         case .bias(let space, let k):
             guard let maps, let values = space ? maps.spaceBias : maps.classBias, k < maps.classCount else { return photo }
             return heat(plane(values, k, maps), maps, biasRange(maps), width, height)
@@ -241,6 +290,11 @@ struct ViewPanels {
         let k = min(state.focusClass, maps.classCount - 1)
         let (low, high) = HeatmapRange.symmetric.resolve(plane(cls, k, maps) + plane(spc, k, maps))
         return .fixed(low: low, high: high)
+    }
+
+    /// A mask panel's figure: "mIoU 50%" where the image has ground truth.
+    func figure(_ maps: SegmentationMaps, alpha: Float) -> String? {
+        score(maps: maps, alpha: alpha).map { "mIoU " + Format.percent($0) }
     }
 
     /// The image's mIoU at `alpha` against its ground truth, from the same confusion matrix as

@@ -60,8 +60,9 @@ struct SegmenterEngine: SegmentationEngine {
 
     /// `precision` is the one asked for (`--precision`); the status line names the one that runs
     /// when it is not the default fp32.
+    /// `bundledRectifier`: the rectifier is the bundled model's (captions call it "bundled").
     init(weights: URL, rectifier: URL?, rectifierVariant: String?, size: Int, precision: Precision = .fp32,
-         classTokenRectifier: Bool = false, bundled: Bool = false, figures: String? = nil,
+         classTokenRectifier: Bool = false, bundled: Bool = false, bundledRectifier: Bool = false, figures: String? = nil,
          protocolRows: [(String, String)] = [], classifierFolder: URL = ClassifierCache.defaultFolder) {
         var variant = classTokenRectifier ? Rectification.classToken.displayName
             : rectifier == nil ? Rectification.none.displayName : (rectifierVariant ?? "rectified")
@@ -69,7 +70,7 @@ struct SegmenterEngine: SegmentationEngine {
         info = ModelInfo(name: bundled ? BundledModel.displayName : weights.deletingPathExtension().lastPathComponent,
                          variant: variant, hasRectifier: rectifier != nil || classTokenRectifier,
                          trainingFree: classTokenRectifier, knowsOnlyTheWorld: bundled, figures: figures,
-                         protocolRows: protocolRows)
+                         protocolRows: protocolRows, rectifierName: bundledRectifier ? "bundled" : rectifier?.lastPathComponent)
         builder = SegmenterBuilder(weights: weights, rectifier: rectifier, classTokenRectifier: classTokenRectifier,
                                    precision: precision, classifierFolder: classifierFolder)
         self.precision = precision
@@ -108,7 +109,7 @@ struct SegmenterEngine: SegmentationEngine {
         rows.append(("trained on", ["initialised_from", "adapted_images", "epochs", "lr", "size"]
             .compactMap { k in meta[k].map { "\(k) \(URL(fileURLWithPath: $0).lastPathComponent)" } }.joined(separator: ", ")))
         let renamed = ModelInfo(name: info.name, variant: variant, hasRectifier: true, knowsOnlyTheWorld: info.knowsOnlyTheWorld,
-                                figures: info.figures, protocolRows: rows)
+                                figures: info.figures, protocolRows: rows, rectifierName: file.lastPathComponent)
         return SegmenterEngine(info: renamed, weights: weights, rectifier: file, size: size, precision: precision,
                                classifierFolder: classifierFolder)
     }
@@ -254,6 +255,8 @@ enum ExplorerEngine {
             // Kept short: the status line has room for one clause.
             return (nil, weights == nil ? "bundled model missing (models/world) - images only; use --weights W" : "\(error) - images only", nil)
         }
+        // The bundled model's own rectifier: named by a bundled name, or the bundled model's default.
+        let bundledRectifier = rectifier.map { ModelSelection.bundledRectifierNames[$0] != nil } ?? (selection.bundled != nil)
         let rectifier = selection.rectifier
         let file: URL
         do {
@@ -272,7 +275,9 @@ enum ExplorerEngine {
         let engine = SegmenterEngine(weights: file, rectifier: rectifier.map { URL(fileURLWithPath: $0) },
                                      rectifierVariant: trained.map { Rectification($0.variant).displayName },
                                      size: selection.size, precision: precision, classTokenRectifier: selection.classTokenRectifier,
-                                     bundled: selection.bundled != nil, figures: selection.bundled?.figures?.summary,
+                                     bundled: selection.bundled != nil,
+                                     bundledRectifier: bundledRectifier,
+                                     figures: selection.bundled?.figures?.summary,
                                      protocolRows: protocolRows(weights: file, rectifier: rectifier, trained: trained, size: selection.size,
                                                                 precision: precision, classTokenRectifier: selection.classTokenRectifier))
         // The bundled model's classes when no rectifier file names them (cls-subtract).

@@ -343,7 +343,8 @@ final class ExplorerEndToEndTests: XCTestCase {
     }
 
     /// `T` on a small world folder: adapted in the background to completion, offered, `y`
-    /// switches the engine to it and keeps it beside the folder.
+    /// switches the engine to it and keeps it beside the folder; `b` then compares it with the
+    /// bundled rectifier in the compare view.
     func testAdaptingToTheFolderAndSwitchingToTheResult() throws {
         let folder = NSTemporaryDirectory() + "reclip-adapt-e2e-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -362,6 +363,16 @@ final class ExplorerEndToEndTests: XCTestCase {
         try tmux.press("y")
         try tmux.waitFor("the switch", seconds: 60) { $0.contains("using the adapted rectifier, saved as") }
         XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/rectifier-adapted.safetensors"))
+        // b: the compare view shows the bundled rectifier's masks beside the adapted one's, each
+        // with its mIoU (a terminal wide enough for whole captions), and b again raw against rectified.
+        try tmux.resize(width: 200, height: 60)
+        try tmux.press("b")
+        let both = try tmux.waitFor("both rectifiers side by side", seconds: 60) {
+            $0.contains("(bundled)  mIoU") && $0.contains("(adapted, 4 images)  mIoU")
+        }
+        XCTAssertFalse(both.contains("raw CLIP"), both)
+        try tmux.press("b")
+        try tmux.waitFor("raw against rectified again") { $0.contains("raw CLIP") && !$0.contains("(bundled)  mIoU") }
         // The protocol names the adapted rectifier and what it was adapted on.
         try tmux.press("P")
         let screen = try tmux.waitFor("the protocol of the adapted rectifier") { $0.contains("adapted_images 4") }

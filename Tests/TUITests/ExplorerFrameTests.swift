@@ -74,6 +74,16 @@ final class ExplorerFrameTests: XCTestCase {
         XCTAssertTrue(text.contains("rectified (alpha 1.0)  mIoU 50%"), text)
     }
 
+    func testANarrowPanelCutsTheCaptionNotTheFigure() {
+        XCTAssertEqual(PanelSpec.title("rectified (alpha 1.0)", figure: "mIoU 50%", width: 24), "rectified (al.  mIoU 50%")
+        XCTAssertEqual(PanelSpec.title("raw CLIP", figure: "mIoU 9%", width: 12), "raw CLIP  mIoU 9%", "too narrow to cut: whole")
+        XCTAssertEqual(PanelSpec.title("rectified", figure: nil, width: 4), "rectified")
+        XCTAssertEqual(PanelSpec.title("raw CLIP", figure: "mIoU 9%", width: 40), "raw CLIP  mIoU 9%")
+        // On screen: a 70-column terminal's panels are too narrow for the rectified caption and its figure.
+        let text = ExplorerFrame(state: Fixture.state(truth: Fixture.truth, width: 70, height: 30)).grid.text
+        XCTAssertTrue(text.contains("\u{2026}  mIoU 50%"), text)
+    }
+
     func testAlphaChangesOnlyTheRectifiedPanel() {
         let s = Fixture.state()
         let layout = s.layout
@@ -191,7 +201,7 @@ final class ExplorerFrameTests: XCTestCase {
 
     func testHelpListsEveryKey() {
         let text = ExplorerFrame(state: Fixture.state(width: 120, height: 40).typing("?")).grid.text
-        for key in ["j / k", "Tab", "1 2 3 4", "- / +", "0 / p", "o ", "< / >", "c / C", "i ", "s ", "? ", "q "] {
+        for key in ["j / k", "Tab", "1 2 3 4", "- / +", "0 / p", "o ", "< / >", "c / C", "i ", "s ", "? ", "q ", "T    ", "b               compare view"] {
             XCTAssertTrue(text.contains(key), "help lacks \(key)")
         }
     }
