@@ -69,3 +69,26 @@ final class NonUTF8PathTests: XCTestCase {
         XCTAssertTrue(text(r.out).contains("trained 2 steps"), text(r.out))
     }
 }
+
+/// The explorer on a dataset folder named `w\xE9rld` holding `caf\xE9.png` besides its scenes:
+/// `reclip DIR` lists all four, shows the Latin-1 name escaped, and opens it.
+extension ExplorerEndToEndTests {
+    func testTheExplorerListsAndOpensLatin1Names() throws {
+        let temp = NSTemporaryDirectory() + "reclip-bytes-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: temp, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: temp) }
+        let make = Process()
+        make.executableURL = URL(fileURLWithPath: "/bin/sh")
+        make.arguments = ["-c", #"set -e; D="$T/$(printf 'w\351rld')"; cp -r "$F" "$D"; cp "$D/JPEGImages/scene-1.png" "$D/JPEGImages/$(printf 'caf\351.png')""#]
+        make.environment = ["PATH": "/usr/bin:/bin", "T": temp, "F": Self.dataset]
+        try make.run()
+        make.waitUntilExit()
+        XCTAssertEqual(make.terminationStatus, 0)
+        try tmux.type(#"\#(reclip) "$(printf '\#(temp)/w\351rld')" --no-model; "# + Self.reportModes)
+        let screen = try tmux.waitFor("the first frame") { $0.contains("? help") && $0.contains("1/4") }
+        XCTAssertTrue(screen.contains(#"caf\xE9.png"#), screen)
+        XCTAssertFalse(screen.contains("\u{FFFD}") || screen.contains("cannot read"), screen)
+        try tmux.press("q")
+        try assertRestored(exit: 0)
+    }
+}
