@@ -90,7 +90,7 @@ let package = Package(
         .testTarget(name: "SceneWorldTests", dependencies: ["Pixels", "SceneWorld", "ReCLIP", "CLIP", "ModelFiles", "Math", "TestSupport"]),
         .testTarget(name: "RenderTests", dependencies: ["Pixels", "Render", "TestSupport", "GraphicsTestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Pixels", "Datasets", "Render", "CLIP", "ReCLIP", "SceneWorld", "TestSupport"]),
-        .testTarget(name: "TUITests", dependencies: ["Pixels", "TUI", "Datasets", "Render", "CLIP", "ReCLIP", "TestSupport",
+        .testTarget(name: "TUITests", dependencies: ["Pixels", "FileIO", "TUI", "Datasets", "Render", "CLIP", "ReCLIP", "TestSupport",
                                                  "GraphicsTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,3 +1,4 @@
+import FileIO
 /// The bound on the work of one dense forward, checked before any pixel is resampled:
 /// attention is quadratic in the token count, so a 300x1 image at a short side of 448 (a
 /// 134,400 x 448 resize, 235,200 tokens) would run for minutes and take gigabytes. 4,096
@@ -19,12 +20,12 @@ public enum TokenBudget {
     /// Throws unless the image's dense forward stays within `maxPatches` (`name` labels the error).
     public static func check(width: Int, height: Int, shortSide: Int, patch: Int, name: String) throws {
         guard width > 0, height > 0 else {
-            throw TokenBudgetError(description: "\(name): an empty image (\(width)x\(height))")
+            throw TokenBudgetError(description: "\(terminalSafe(name)): an empty image (\(width)x\(height))")
         }
         let (rows, columns) = grid(width: width, height: height, shortSide: shortSide, patch: patch)
         guard rows * columns <= maxPatches else {
             let ratio = Double(max(width, height)) / Double(min(width, height))
-            throw TokenBudgetError(description: "\(name): \(width)x\(height) pixels (aspect \(Int(ratio.rounded())):1) at a short side of \(shortSide) is a \(columns)x\(rows) patch grid, \(rows * columns) tokens; the limit is \(maxPatches): crop the image or lower --size")
+            throw TokenBudgetError(description: "\(terminalSafe(name)): \(width)x\(height) pixels (aspect \(Int(ratio.rounded())):1) at a short side of \(shortSide) is a \(columns)x\(rows) patch grid, \(rows * columns) tokens; the limit is \(maxPatches): crop the image or lower --size")
         }
     }
 }

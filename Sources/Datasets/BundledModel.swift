@@ -67,7 +67,7 @@ public struct BundledModel: Sendable, Equatable {
     /// `DIR/world.json`): the only images the small CLIP has ever seen the like of.
     public static func isWorldImage(_ image: URL) -> Bool {
         let root = image.deletingLastPathComponent().deletingLastPathComponent()
-        return FileManager.default.fileExists(atPath: root.appendingPathComponent("world.json").path)
+        return PathKind.of(root.appendingPathComponent("world.json").path) != nil
     }
 }
 

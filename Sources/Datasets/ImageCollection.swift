@@ -1,7 +1,8 @@
+import FileIO
 import Foundation
 
 /// The images the explorer browses and, when the folder says so, their ground truth and
-/// class names.
+/// class names. Folders are listed as bytes (`FolderListing`), so that non-UTF-8 names open.
 ///
 /// ```swift
 /// let images = try ImageCollection(paths: ["photos/"])        // a folder, files, or a VOC root
@@ -28,19 +29,17 @@ public struct ImageCollection: Sendable, Equatable {
     public init(paths: [String]) throws {
         var entries: [ImageEntry] = []
         var classes: [String]?
-        let fm = FileManager.default
         for path in paths {
             let url = URL(fileURLWithPath: path)
-            var isDir: ObjCBool = false
-            guard fm.fileExists(atPath: url.path, isDirectory: &isDir) else {
+            guard let kind = PathKind.of(url.path) else {
                 throw DatasetError(file: path, problem: "no such file or folder")
             }
-            if isDir.boolValue {
+            if kind == .folder {
                 let found = try Self.folder(url)
                 entries += found.entries
                 classes = classes ?? found.classes
             } else {
-                guard Self.extensions.contains(url.pathExtension.lowercased()) else {
+                guard Self.isImageName(url.lastPathComponent) else {
                     throw DatasetError(file: path, problem: "not a PNG or JPEG image")
                 }
                 entries.append(ImageEntry(url: url))
@@ -52,36 +51,44 @@ public struct ImageCollection: Sendable, Equatable {
         self.init(entries: entries, classes: classes)
     }
 
+    /// Whether a file name ends in one of `extensions` (any case).
+    public static func isImageName(_ name: String) -> Bool {
+        extensions.contains((name as NSString).pathExtension.lowercased())
+    }
+
     /// The images of one folder.
     static func folder(_ url: URL) throws -> ImageCollection {
-        let fm = FileManager.default
         let classes = readClasses(url.appendingPathComponent("classes.txt"))
         let voc = VOCLayout(root: url)
-        if fm.fileExists(atPath: voc.imagesFolder.path) {
-            let names = (try? fm.contentsOfDirectory(atPath: voc.imagesFolder.path)) ?? []
-            let entries = names.sorted().filter { extensions.contains(($0 as NSString).pathExtension.lowercased()) }.map { name -> ImageEntry in
+        if PathKind.of(voc.imagesFolder.path) != nil {
+            let names = (try? FolderListing.names(voc.imagesFolder.path)) ?? []
+            let entries = names.sorted().filter(isImageName).map { name -> ImageEntry in
                 let stem = (name as NSString).deletingPathExtension
                 let mask = voc.masksFolder.appendingPathComponent(stem + ".png")
                 return ImageEntry(url: voc.imagesFolder.appendingPathComponent(name),
-                                  groundTruth: fm.fileExists(atPath: mask.path) ? mask : nil)
+                                  groundTruth: PathKind.of(mask.path) != nil ? mask : nil)
             }
             return ImageCollection(entries: entries, classes: classes)
         }
         // Plain images anywhere below, and VOC datasets (with their masks) wherever one sits.
         var found: [(path: String, entries: [ImageEntry])] = []
         var datasetClasses: [String]?
-        let walker = fm.enumerator(at: url, includingPropertiesForKeys: [.isDirectoryKey], options: [.skipsHiddenFiles])
-        while let item = walker?.nextObject() as? URL {
-            if maskFolders.contains(item.lastPathComponent) { walker?.skipDescendants(); continue }
-            if fm.fileExists(atPath: VOCLayout(root: item).imagesFolder.path) {
-                walker?.skipDescendants()
-                let dataset = try folder(item)
-                found.append((item.path + "/", dataset.entries))
-                datasetClasses = datasetClasses ?? dataset.classes
-                continue
+        func walk(_ folder: URL) throws {
+            // Hidden names are skipped, and links to folders are not followed (no cycles).
+            for name in (try? FolderListing.names(folder.path)) ?? [] where !name.hasPrefix(".") && !maskFolders.contains(name) {
+                let item = folder.appendingPathComponent(name)
+                if PathKind.of(VOCLayout(root: item).imagesFolder.path) != nil {
+                    let dataset = try Self.folder(item)
+                    found.append((item.path + "/", dataset.entries))
+                    datasetClasses = datasetClasses ?? dataset.classes
+                } else if PathKind.of(item.path, followingLinks: false) == .folder {
+                    try walk(item)
+                } else if isImageName(name) {
+                    found.append((item.path, [ImageEntry(url: item)]))
+                }
             }
-            if extensions.contains(item.pathExtension.lowercased()) { found.append((item.path, [ImageEntry(url: item)])) }
         }
+        try walk(url)
         let entries = found.sorted { $0.path < $1.path }.flatMap(\.entries)
         return ImageCollection(entries: entries, classes: classes ?? datasetClasses)
     }
@@ -107,8 +114,7 @@ public struct ImageCollection: Sendable, Equatable {
         // shows real masks and biases; the photographs follow.
         let world = folder.appendingPathComponent("world")
         let photos = folder.appendingPathComponent("photos")
-        let fm = FileManager.default
-        guard fm.fileExists(atPath: world.path), fm.fileExists(atPath: photos.path) else {
+        guard PathKind.of(world.path) != nil, PathKind.of(photos.path) != nil else {
             return try ImageCollection(paths: [folder.path])
         }
         return try ImageCollection(paths: [world.path, photos.path])

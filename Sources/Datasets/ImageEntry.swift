@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 
 /// One image the explorer can show, with its ground-truth mask when a dataset provides one.
@@ -18,6 +19,7 @@ public struct ImageEntry: Sendable, Equatable {
         self.fromWorld = fromWorld ?? BundledModel.isWorldImage(url)
     }
 
-    /// The file name shown in the side list.
-    public var name: String { url.lastPathComponent }
+    /// The file name shown in the side list, escaped for the terminal (`terminalSafe`: a
+    /// non-UTF-8 byte as `\xNN`).
+    public var name: String { terminalSafe(url.lastPathComponent) }
 }

@@ -1,3 +1,4 @@
+import FileIO
 import Pixels
 import Foundation
 import Render
@@ -41,11 +42,11 @@ public struct SiteFolder: Sendable {
         var masks: [URL: URL] = [:]
         for image in heldOut {
             let mask = layout.masksFolder.appendingPathComponent(image.deletingPathExtension().lastPathComponent + ".png")
-            if FileManager.default.fileExists(atPath: mask.path) { masks[image] = mask }
+            if PathKind.of(mask.path) != nil { masks[image] = mask }
         }
         self.masks = masks
         let list = root.appendingPathComponent("classes.txt")
-        classes = FileManager.default.fileExists(atPath: list.path) ? try TextLines.read(list, what: "class list") : nil
+        classes = PathKind.of(list.path) != nil ? try TextLines.read(list, what: "class list") : nil
     }
 
     /// Positions of the held-out images among `count`: `max(1, fraction * count)` rounded,

@@ -7,7 +7,8 @@ import ReCLIP
 import SceneWorld
 
 /// A VOC-layout segmentation dataset ready for evaluation: its class list, whether VOC's
-/// "reduce zero label" applies, and its (image, ground truth) pairs for a split.
+/// "reduce zero label" applies, and its (image, ground truth) pairs for a split. The root may
+/// have any name, a non-UTF-8 one too (`PathBytes`).
 ///
 /// Class list:
 /// - a `classes.txt` at the root (one name per line, index 0 first; our world generator writes
@@ -29,12 +30,11 @@ public struct VOCDataset: Sendable {
 
     public init(root: URL) throws {
         layout = VOCLayout(root: root)
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isDir), isDir.boolValue else {
+        guard PathKind.of(root.path) == .folder else {
             throw DatasetError(file: root.path, problem: "no such dataset folder")
         }
         let list = root.appendingPathComponent("classes.txt")
-        if FileManager.default.fileExists(atPath: list.path) {
+        if PathKind.of(list.path) != nil {
             let names = try TextLines.read(list, what: "class list")
             guard !names.isEmpty else { throw DatasetError(file: list.path, problem: "the class list is empty") }
             guard names.count <= 255 else { throw DatasetError(file: list.path, problem: "more than 255 classes") }
@@ -50,7 +50,7 @@ public struct VOCDataset: Sendable {
     public func imageFile(_ id: String) throws -> URL {
         for ext in ["jpg", "jpeg", "png", "JPG", "PNG"] {
             let u = layout.imagesFolder.appendingPathComponent("\(id).\(ext)")
-            if FileManager.default.fileExists(atPath: u.path) { return u }
+            if PathKind.of(u.path) != nil { return u }
         }
         throw DatasetError(file: layout.imagesFolder.appendingPathComponent(id).path, problem: "no .jpg or .png image for this id")
     }
@@ -61,7 +61,7 @@ public struct VOCDataset: Sendable {
         let imageURL = try imageFile(id)
         let maskURL = layout.masksFolder.appendingPathComponent("\(id).png")
         let image = try ImageFile.read(path: imageURL.path)
-        guard FileManager.default.fileExists(atPath: maskURL.path) else {
+        guard PathKind.of(maskURL.path) != nil else {
             throw DatasetError(file: maskURL.path, problem: "missing ground-truth mask")
         }
         let mask = try ImageFile.readIndexed(path: maskURL.path)

@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 
 /// Where the parts of a PASCAL VOC-style segmentation dataset live under its root folder.
@@ -29,10 +30,11 @@ public struct VOCLayout: Sendable, Equatable {
     }
 }
 
-/// A dataset problem, phrased for the person at the keyboard: the file and what is wrong.
+/// A dataset problem, phrased for the person at the keyboard: the file (shown escaped, as
+/// `terminalSafe` does) and what is wrong.
 public struct DatasetError: Error, CustomStringConvertible, Equatable {
     public let file: String
     public let problem: String
     public init(file: String, problem: String) { self.file = file; self.problem = problem }
-    public var description: String { "\(file): \(problem)" }
+    public var description: String { "\(terminalSafe(file)): \(problem)" }
 }

@@ -6,6 +6,7 @@ import Foundation
 /// and are renamed over the destination. What the user had is kept: a destination that is a
 /// symbolic link is written through (its target is replaced, the link stays), and a replaced
 /// file keeps its permission bits (a new file gets 0666 less the umask, as `open` would).
+/// Paths may hold any bytes (`PathBytes`).
 ///
 /// ```swift
 /// try AtomicFile.write(Array(text.utf8), to: "classes.txt")
@@ -15,7 +16,7 @@ public enum AtomicFile {
     /// Writes `bytes` to `path` atomically.
     public static func write(_ bytes: [UInt8], to path: String) throws {
         try write(to: path) { temporary in
-            let fd = open(temporary, O_WRONLY | O_TRUNC | O_CLOEXEC)
+            let fd = PathBytes.withCString(temporary) { open($0, O_WRONLY | O_TRUNC | O_CLOEXEC) }
             guard fd >= 0 else { throw FileError(file: path, FileBytes.reason(errno)) }
             defer { close(fd) }
             var done = 0
@@ -42,12 +43,12 @@ public enum AtomicFile {
         let destination = resolvingLinks(path)
         let url = URL(fileURLWithPath: destination)
         let folder = url.deletingLastPathComponent().path
-        var template = Array((folder + "/." + url.lastPathComponent + ".XXXXXX").utf8CString)
+        var template = PathBytes.bytes(of: folder + "/." + url.lastPathComponent + ".XXXXXX").map { CChar(bitPattern: $0) } + [0]
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else {
             throw FileError(file: path, "cannot create a file in \(terminalSafe(folder)) (\(FileBytes.reason(errno)))")
         }
-        let temporary = String(cString: template)
+        let temporary = PathBytes.string(cString: template)
         // mkstemp creates 0600; give the new file the mode the user would expect.
         let mode = existingMode(destination) ?? (0o666 & ~currentUmask())
         let chmodded = fchmod(fd, mode)
@@ -55,11 +56,11 @@ public enum AtomicFile {
         do {
             guard chmodded == 0 else { throw FileError(file: path, FileBytes.reason(errno)) }
             try body(temporary)
-            guard rename(temporary, destination) == 0 else {
+            guard PathBytes.withCString(temporary, { from in PathBytes.withCString(destination) { rename(from, $0) } }) == 0 else {
                 throw FileError(file: path, "cannot move the new file into place (\(FileBytes.reason(errno)))")
             }
         } catch {
-            unlink(temporary)
+            _ = PathBytes.withCString(temporary) { unlink($0) }
             throw error
         }
     }
@@ -68,12 +69,11 @@ public enum AtomicFile {
     static func resolvingLinks(_ path: String) -> String {
         var current = path
         for _ in 0..<40 {  // as the kernel's own limit on nested links
-            var info = stat()
-            guard lstat(current, &info) == 0, info.st_mode & S_IFMT == S_IFLNK else { return current }
+            guard PathKind.of(current, followingLinks: false) == .link else { return current }
             var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-            let n = readlink(current, &buffer, buffer.count - 1)
+            let n = PathBytes.withCString(current) { readlink($0, &buffer, buffer.count - 1) }
             guard n > 0 else { return current }
-            let target = String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let target = PathBytes.string(buffer[..<n].map { UInt8(bitPattern: $0) })
             current = target.hasPrefix("/") ? target
                 : URL(fileURLWithPath: current).deletingLastPathComponent().appendingPathComponent(target).path
         }
@@ -82,9 +82,7 @@ public enum AtomicFile {
 
     /// The permission bits of an existing file.
     static func existingMode(_ path: String) -> mode_t? {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
-        return info.st_mode & 0o7777
+        PathKind.status(path).map { $0.st_mode & 0o7777 }
     }
 
     /// The process's umask: Linux reports it in /proc/self/status, which reads it without

@@ -13,7 +13,7 @@ public enum FileBytes {
     /// Reads the whole regular file at `path`, at most `limit` bytes.
     public static func read(_ path: String, limit: Int = defaultLimit) throws -> [UInt8] {
         // O_NONBLOCK: opening a FIFO must not wait for a writer; the type check below refuses it.
-        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        let fd = PathBytes.withCString(path) { open($0, O_RDONLY | O_NONBLOCK | O_CLOEXEC) }
         guard fd >= 0 else { throw FileError(file: path, reason(errno)) }
         defer { close(fd) }
         var info = stat()
@@ -40,8 +40,7 @@ public enum FileBytes {
     /// Throws unless `path` names a regular file (following links), before anything opens it:
     /// for readers that map or stream a file rather than read it whole.
     public static func requireRegularFile(_ path: String) throws {
-        var info = stat()
-        guard stat(path, &info) == 0 else { throw FileError(file: path, reason(errno)) }
+        guard let info = PathKind.status(path) else { throw FileError(file: path, reason(errno)) }
         try checkRegular(info, path: path)
     }
 

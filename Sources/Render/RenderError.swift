@@ -1,5 +1,7 @@
+import FileIO
+
 /// A problem reading, decoding, writing or rendering an image, written for the person at the
-/// keyboard: one line naming the file and what is wrong with it.
+/// keyboard: one line naming the file (escaped by `terminalSafe`) and what is wrong with it.
 ///
 /// ```swift
 /// do { _ = try ImageFile.read(path: "cat.png") }
@@ -46,6 +48,6 @@ public struct RenderError: Error, CustomStringConvertible, Equatable, Sendable {
         case .unwritable(let why): what = "cannot write the file (\(why))"
         case .invalidArgument(let why): what = why
         }
-        return "\(file): \(what)"
+        return "\(terminalSafe(file)): \(what)"
     }
 }

@@ -202,13 +202,13 @@ extension ExplorerState {
             }
             datasetScores = [:]
             datasetAlpha = nil
-            message = "using the adapted rectifier" + (savedAt.map { ", saved as \($0)" } ?? (problem.map { " (not saved: \($0))" } ?? ""))
+            message = "using the adapted rectifier" + (savedAt.map { ", saved as \(terminalSafe($0))" } ?? (problem.map { " (not saved: \($0))" } ?? ""))
             return effects + requestsForSelection()
         case .datasetSwept(let a):
             if a == datasetAlpha { datasetSweeping = false }
             return []
         case .saved(let paths):
-            message = "saved " + paths.joined(separator: " and ")
+            message = "saved " + paths.map(terminalSafe).joined(separator: " and ")
             return []
         case .saveFailed(let problem):
             message = "save failed: \(problem)"

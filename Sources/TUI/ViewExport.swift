@@ -49,12 +49,13 @@ public struct ViewExport {
         }
         let name = entry.url.deletingPathExtension().lastPathComponent + "." + state.view.title
         let besideImage = entry.url.deletingLastPathComponent()
-        let folder = FileManager.default.isWritableFile(atPath: besideImage.path)
+        // access(2) on the path's bytes: the folder's name may not be UTF-8 (`PathBytes`).
+        let folder = PathBytes.withCString(besideImage.path, { access($0, W_OK) }) == 0
             ? besideImage : URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         let png = folder.appendingPathComponent(name + ".png")
         let ans = folder.appendingPathComponent(name + ".ans")
         try Self.atomically(png) { try Self.writePNG(picture, to: $0) }
-        try Self.atomically(ans) { try Data(ansiText().utf8).write(to: $0) }
+        try Self.atomically(ans) { try AtomicFile.write(Array(ansiText().utf8), to: $0.path) }
         return [png.path, ans.path]
     }
 

@@ -35,7 +35,7 @@ enum RectifierInputs {
 
     /// The weights at `path`, their image tower in `precision` (a fallback's notice on stderr).
     static func model(_ path: String, precision: Precision = .fp32) throws -> CLIPModel {
-        guard FileManager.default.fileExists(atPath: path) else { throw RectifierCommandError("\(path): no such weights file") }
+        guard PathKind.of(path) != nil else { throw RectifierCommandError("\(terminalSafe(path)): no such weights file") }
         let (model, notice) = try CLIPModel(contentsOf: path).converted(to: precision)
         if let notice { stderr(notice + "\n") }
         return model
@@ -49,7 +49,7 @@ enum RectifierInputs {
     /// The rectifier (checked against classes, weights and the requested variant), or nil.
     static func rectifier(_ path: String?, classes: [String], weightsHash: String, variant: RectifierVariant?) throws -> Rectifier? {
         guard let path else { return nil }
-        guard FileManager.default.fileExists(atPath: path) else { throw RectifierCommandError("\(path): no such rectifier file") }
+        guard PathKind.of(path) != nil else { throw RectifierCommandError("\(terminalSafe(path)): no such rectifier file") }
         let r = try Rectifier.load(from: URL(fileURLWithPath: path), classes: classes, weightsHash: weightsHash)
         if let variant, variant != r.variant {
             throw RectifierCommandError("\(path): holds a \(r.variant.rawValue) rectifier, not \(variant.rawValue)")
@@ -271,8 +271,8 @@ struct TrainCommand: ParsableCommand {
             return interrupted
         })
         training?.finish()
-        print(interrupted ? "interrupted: checkpoint at step \(steps) saved to \(out) (continue with --resume)"
-                          : "trained \(steps) steps: \(out)")
+        print(interrupted ? "interrupted: checkpoint at step \(steps) saved to \(terminalSafe(out)) (continue with --resume)"
+                          : "trained \(steps) steps: \(terminalSafe(out))")
         return !interrupted
     }
 }
@@ -418,7 +418,7 @@ struct EvalRunCommand: ParsableCommand {
         let shard = EvaluationShard(split: split, shard: selection, splitImages: try data.layout.imageIDs(split: split).count,
                                     settings: settings, reports: reports, predictors: predictors, seconds: seconds)
         try shard.write(to: URL(fileURLWithPath: out))
-        print("shard \(selection): \(shard.images) of \(shard.splitImages) images -> \(out) (add up with reclip eval merge)")
+        print("shard \(selection): \(shard.images) of \(shard.splitImages) images -> \(terminalSafe(out)) (add up with reclip eval merge)")
         return true
     }
 

@@ -1,0 +1,94 @@
+import Foundation
+import XCTest
+
+/// Issue 14's non-UTF-8 file names through the real binary: a Latin-1 name (`caf\xE9.png`)
+/// reaches `segment`, `render`, `eval` and `train` byte for byte, and a missing one is named
+/// escaped in the error. The shell builds the names with `printf` so that their bytes reach
+/// `argv` untouched (a `Process` argument is a `String`, which cannot hold them).
+final class NonUTF8PathTests: XCTestCase {
+    var temp: String!
+
+    override func setUpWithError() throws {
+        temp = NSTemporaryDirectory() + "reclip-bytes-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: temp, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() {
+        try? FileManager.default.removeItem(atPath: temp)
+    }
+
+    /// Runs `script` in `sh` with `$R` the binary, `$S` the repository's samples/world, `$M` its
+    /// models/world, `$T` a fresh folder and `$N` the bytes `caf\xE9.png`.
+    func sh(_ script: String) throws -> (status: Int32, out: [UInt8], err: [UInt8]) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", #"N=$(printf 'caf\351.png'); "# + script]
+        let repository = CommandLineErrorTests.repository
+        p.environment = ["PATH": "/usr/bin:/bin", "RECLIP_HOME": temp + "/home", "R": try TmuxSession.locateReclip(),
+                         "S": repository.appendingPathComponent("samples/world").path,
+                         "M": repository.appendingPathComponent("models/world").path, "T": temp]
+        // Files, not pipes: neither stream can fill up while the other is read.
+        let out = temp + "/stdout", err = temp + "/stderr"
+        FileManager.default.createFile(atPath: out, contents: nil)
+        FileManager.default.createFile(atPath: err, contents: nil)
+        p.standardOutput = FileHandle(forWritingAtPath: out); p.standardError = FileHandle(forWritingAtPath: err)
+        try p.run()
+        p.waitUntilExit()
+        return (p.terminationStatus, [UInt8](try Data(contentsOf: URL(fileURLWithPath: out))),
+                [UInt8](try Data(contentsOf: URL(fileURLWithPath: err))))
+    }
+
+    func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+
+    func testSegmentAndRenderOpenALatin1NamedImage() throws {
+        let seg = try sh(#"cp "$S/JPEGImages/world_000000.png" "$T/$N" && "$R" segment --image "$T/$N" --mask-out "$T/mask-$N" && test -s "$T/mask-$N""#)
+        XCTAssertEqual(seg.status, 0, text(seg.err))
+        XCTAssertTrue(text(seg.out).contains("feature grid"), text(seg.out))
+        let render = try sh(#"cp "$S/JPEGImages/world_000000.png" "$T/$N" && "$R" render "$T/$N" --colors 256 --width 20"#)
+        XCTAssertEqual(render.status, 0, text(render.err))
+        XCTAssertTrue(text(render.out).contains("\u{1B}[48;5;"), "a picture in 256 colours")
+    }
+
+    func testAMissingLatin1NameIsShownEscaped() throws {
+        let r = try sh(#""$R" segment --image "$T/missing-$N""#)
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(text(r.err).contains(#"missing-caf\xE9.png: cannot read the file (no such file)"#), text(r.err))
+        XCTAssertFalse(r.err.contains(0xE9), "the raw byte never reaches the terminal")
+        XCTAssertFalse(text(r.err).contains("\u{FFFD}"), "nor a replacement character")
+    }
+
+    func testEvalOpensADatasetFolderSoNamed() throws {
+        let r = try sh(#"D="$T/w$N"; cp -r "$S" "$D" && head -n 2 "$D/ImageSets/Segmentation/val.txt" > "$D/ImageSets/Segmentation/two.txt" && "$R" eval --dataset "$D" --split two --json"#)
+        XCTAssertEqual(r.status, 0, text(r.err))
+        XCTAssertTrue(text(r.out).contains("mIoU"), text(r.out))
+    }
+
+    func testTrainListsAFolderOfLatin1Names() throws {
+        let r = try sh(#"mkdir "$T/images" && cp "$S/JPEGImages/world_000000.png" "$T/images/$N" && cp "$S/JPEGImages/world_000001.png" "$T/images/$(printf 'na\357ve.png')" && "$R" train --weights "$M/mini-clip.safetensors" --images "$T/images" --classes sky,cloud,mountain,snow,tree,grass,water,sand,road,building,car,boat --size 96 --epochs 1 --out "$T/r.safetensors" && test -s "$T/r.safetensors""#)
+        XCTAssertEqual(r.status, 0, text(r.err))
+        XCTAssertTrue(text(r.out).contains("trained 2 steps"), text(r.out))
+    }
+}
+
+/// The explorer on a dataset folder named `w\xE9rld` holding `caf\xE9.png` besides its scenes:
+/// `reclip DIR` lists all four, shows the Latin-1 name escaped, and opens it.
+extension ExplorerEndToEndTests {
+    func testTheExplorerListsAndOpensLatin1Names() throws {
+        let temp = NSTemporaryDirectory() + "reclip-bytes-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: temp, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: temp) }
+        let make = Process()
+        make.executableURL = URL(fileURLWithPath: "/bin/sh")
+        make.arguments = ["-c", #"set -e; D="$T/$(printf 'w\351rld')"; cp -r "$F" "$D"; cp "$D/JPEGImages/scene-1.png" "$D/JPEGImages/$(printf 'caf\351.png')""#]
+        make.environment = ["PATH": "/usr/bin:/bin", "T": temp, "F": Self.dataset]
+        try make.run()
+        make.waitUntilExit()
+        XCTAssertEqual(make.terminationStatus, 0)
+        try tmux.type(#"\#(reclip) "$(printf '\#(temp)/w\351rld')" --no-model; "# + Self.reportModes)
+        let screen = try tmux.waitFor("the first frame") { $0.contains("? help") && $0.contains("1/4") }
+        XCTAssertTrue(screen.contains(#"caf\xE9.png"#), screen)
+        XCTAssertFalse(screen.contains("\u{FFFD}") || screen.contains("cannot read"), screen)
+        try tmux.press("q")
+        try assertRestored(exit: 0)
+    }
+}
