@@ -121,9 +121,15 @@ final class TorchCheckpointTests: XCTestCase {
         let deepTuples: [UInt8] = [0x80, 0x02, 0x29] + [UInt8](repeating: 0x85, count: 100_000) + [0x2E]
         // L1 = []; L2 = []; L1.append(L2); then L2 grows after being placed inside L1.
         let growAfterSealing: [UInt8] = [0x80, 0x02, 0x5D, 0x71, 0x00, 0x5D, 0x71, 0x01, 0x61, 0x68, 0x01, 0x5D, 0x61, 0x30, 0x2E]
+        // L = []; L.append(L), and D = {}; D[1] = D: reference cycles ARC would never free
+        // (LeakSanitizer's finding in a fuzzed .pth, Fuzz/corpus/pth/self-append-leak.pth).
+        let selfAppend: [UInt8] = [0x80, 0x02, 0x5D, 0x71, 0x00, 0x68, 0x00, 0x61, 0x2E]
+        let selfItem: [UInt8] = [0x80, 0x02, 0x7D, 0x71, 0x00, 0x4B, 0x01, 0x68, 0x00, 0x73, 0x2E]
         let cases: [([UInt8], String)] = [
             (deepTuples, "nest deeper than 100 levels"),
             (growAfterSealing, "grows after being placed"),
+            (selfAppend, "placed inside itself"),
+            (selfItem, "placed inside itself"),
         ]
         for (bytes, fragment) in cases {
             XCTAssertThrowsError(try Unpickler(bytes: bytes, name: "hostile.pkl").load()) { error in
@@ -133,6 +139,18 @@ final class TorchCheckpointTests: XCTestCase {
         // Nesting within the limit still loads: 99 tuples around an empty one.
         let fine: [UInt8] = [0x80, 0x02, 0x29] + [UInt8](repeating: 0x85, count: 99) + [0x2E]
         XCTAssertNoThrow(try Unpickler(bytes: fine, name: "fine.pkl").load())
+    }
+
+    /// The fuzzed checkpoint whose pickle appended a list to itself (it leaked under ASan's
+    /// leak check) is refused with one line naming the file.
+    func testTheFuzzedSelfAppendingCheckpointIsRefused() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Fuzz/corpus/pth/self-append-leak.pth").standardized
+        XCTAssertThrowsError(try TorchCheckpoint(data: Data(contentsOf: url), name: "self-append-leak.pth")) { error in
+            XCTAssertTrue("\(error)".hasPrefix("self-append-leak.pth: "), "\(error)")
+            XCTAssertTrue("\(error)".contains("placed inside itself"), "\(error)")
+            XCTAssertFalse("\(error)".contains("\n"))
+        }
     }
 
     /// Cutting a valid checkpoint anywhere never crashes or hangs: it fails with an error.

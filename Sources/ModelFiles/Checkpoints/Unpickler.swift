@@ -51,7 +51,8 @@ indirect enum PickleValue {
 }
 
 /// A list under construction or built. `depth` bounds how deeply values nest inside it;
-/// once `sealed` (placed inside another value) it may not become deeper.
+/// once `sealed` (placed inside another value) it may not become deeper; with the refusal of
+/// a container placed inside itself, this keeps every decoded value acyclic.
 final class PickleList {
     var items: [PickleValue] = []
     var depth = 1
@@ -181,15 +182,32 @@ struct Unpickler {
             guard !sealed else { throw fail("a container grows after being placed inside another value", at: at) }
             return d
         }
+        // A container placed inside itself would be a reference cycle, which ARC never frees
+        // (LeakSanitizer found one in a fuzzed .pth). It is the only cycle the depth rule lets
+        // through: an item that reaches container X through another container is deeper than X,
+        // so placing it would deepen X, and X, being inside that other container, is sealed.
+        func refuseSelfReference(_ container: AnyObject, _ items: [PickleValue], _ at: Int) throws {
+            for v in items {
+                let held: AnyObject?
+                switch v {
+                case .list(let l): held = l
+                case .dict(let d): held = d
+                default: held = nil
+                }
+                if held === container { throw fail("a list or dict placed inside itself (a reference cycle)", at: at) }
+            }
+        }
         func setItems(_ target: PickleValue, _ items: [PickleValue], _ at: Int) throws {
             guard case .dict(let d) = target else { throw fail("SETITEM(S) on a \(target.typeName)", at: at) }
             guard items.count % 2 == 0 else { throw fail("SETITEMS with an odd number of items", at: at) }
+            try refuseSelfReference(d, items, at)
             d.depth = try deepen(d.depth, sealed: d.sealed, items, at)
             seal(items)
             for i in stride(from: 0, to: items.count, by: 2) { d.entries.append((items[i], items[i + 1])) }
         }
         func append(_ target: PickleValue, _ items: [PickleValue], _ at: Int) throws {
             guard case .list(let l) = target else { throw fail("APPEND(S) on a \(target.typeName)", at: at) }
+            try refuseSelfReference(l, items, at)
             l.depth = try deepen(l.depth, sealed: l.sealed, items, at)
             seal(items)
             l.items.append(contentsOf: items)
