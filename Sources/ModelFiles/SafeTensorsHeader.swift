@@ -88,6 +88,12 @@ public struct SafeTensorsHeader: Codable, Sendable, Equatable {
     /// Decodes the header bytes of `file` and checks them against the `dataSize` bytes of data
     /// that follow: every range inside the data, no two non-empty ranges overlapping.
     public init(json: Data, file: String, dataSize: Int) throws {
+        // JSONDecoder keeps one of two equal keys without a word; another reader may keep the
+        // other, so a file naming a tensor twice would mean different things to different tools.
+        if let name = Self.repeatedTopLevelKey(json) {
+            throw SafeTensorsError(file: file, tensor: name == Self.metadataKey ? nil : name,
+                                   "\(name) appears twice in the header")
+        }
         do {
             self = try JSONDecoder().decode(Self.self, from: json)
         } catch let problem as Problem {
@@ -102,6 +108,40 @@ public struct SafeTensorsHeader: Codable, Sendable, Equatable {
         for (a, b) in zip(ordered, ordered.dropFirst()) where b.value.range.lowerBound < a.value.range.upperBound {
             throw SafeTensorsError(file: file, tensor: b.key, "data overlaps tensor '\(a.key)'")
         }
+    }
+
+    /// The first key of the top-level JSON object that appears a second time (compared after
+    /// unescaping, as a decoder compares them), or nil. A scan over the bytes that tracks
+    /// strings and nesting; malformed text is left to the decoder (nil).
+    static func repeatedTopLevelKey(_ json: Data) -> String? {
+        var seen = Set<String>()
+        var depth = 0, inString = false, escaped = false, expectingKey = false
+        var keyStart: Int?
+        for (i, byte) in json.enumerated() {
+            if inString {
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                    if let start = keyStart {
+                        keyStart = nil
+                        guard let key = try? JSONDecoder().decode(String.self, from: json.subdata(in: (json.startIndex + start)..<(json.startIndex + i + 1))) else { return nil }
+                        if !seen.insert(key).inserted { return key }
+                    }
+                }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""):
+                inString = true
+                if depth == 1 && expectingKey { keyStart = i; expectingKey = false }
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                depth += 1
+                if depth == 1 { expectingKey = byte == UInt8(ascii: "{") }
+            case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1
+            case UInt8(ascii: ","): if depth == 1 { expectingKey = true }
+            default: break
+            }
+        }
+        return nil
     }
 
     /// The header as compact JSON with sorted keys, the metadata map left out when empty.

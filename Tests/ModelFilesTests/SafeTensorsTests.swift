@@ -123,6 +123,21 @@ final class SafeTensorsTests: XCTestCase {
         assertError(craft(#"{"__metadata__":{"a":1}}"#, []), contains: "__metadata__ value 'a' is not a string")
     }
 
+    /// A tensor named twice (also when spelled with an escape, or nested keys that repeat
+    /// legitimately beside it) is refused instead of one of the two being kept silently.
+    func testATensorNamedTwiceIsRefused() {
+        let entry = #"{"dtype":"F32","shape":[1],"data_offsets":[0,4]}"#
+        let other = #"{"dtype":"F32","shape":[1],"data_offsets":[4,8]}"#
+        assertError(craft(#"{"w":\#(entry),"w":\#(other)}"#, [UInt8](repeating: 0, count: 8)), contains: "w appears twice in the header", tensor: "w")
+        assertError(craft(#"{"w":\#(entry),"\u0077":\#(other)}"#, [UInt8](repeating: 0, count: 8)), contains: "w appears twice", tensor: "w")
+        assertError(craft(#"{"__metadata__":{},"w":\#(entry),"__metadata__":{"a":"b"}}"#, [0, 0, 0, 0]), contains: "__metadata__ appears twice")
+        // The same key inside two entries, a key-like string in a value, and escaped quotes
+        // are not repeats.
+        let fine = craft(#"{"__metadata__":{"dtype":"w\",\"w","x":"{\"w\":1}"},"w":\#(entry),"v":\#(other)}"#, [UInt8](repeating: 0, count: 8))
+        XCTAssertNoThrow(try SafeTensorsFile(path: fine))
+        XCTAssertNil(SafeTensorsHeader.repeatedTopLevelKey(Data(#"{"a":[{"b":1},{"b":2}],"c":{"a":1}}"#.utf8)))
+    }
+
     /// Values of the wrong JSON type get the entry's own message; integral numbers written as
     /// floats are integers; fields the format does not name are ignored; trailing spaces (the
     /// padding) are fine.
