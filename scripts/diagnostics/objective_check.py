@@ -12,8 +12,9 @@ not find it. This script separates the two possible reasons:
   2. what its optimum resembles: raw MaskCLIP with the absent classes removed, per image;
   With --prototypes the text classifier is replaced by class prototypes (each class's mean
   feature over its true regions): the same checks for a CLIP whose pooled regions are named.
-  3. the optimisation: a free space bias (K x h x w, no network) is fitted to the ReCLIP loss
-     itself (true image labels, a soft arg-max at --temperature), and its mIoU is reported.
+  3. the optimisation: a free space bias (K x h x w, no network), then ReCLIP's whole form
+     (a free R of Frobenius norm at most 1 for the class bias, plus the map) is fitted to the
+     ReCLIP loss itself (true image labels, a soft arg-max at --temperature); mIoU reported.
 
   python3 scripts/diagnostics/objective_check.py --train DIR --test DIR [--count 200]
 """
@@ -95,18 +96,21 @@ def main():
         pte = present(yte, k)
         lte = raw(fte, t) - 1e3 * (~pte).float()[:, :, None, None]
         print(f"raw restricted to each image's true classes: mIoU test {100 * miou(lte, yte, k):.1f}", flush=True)
-    free = Bias(k, d, h, w, False, True, False, False)
-    opt = torch.optim.Adam(free.parameters(), lr=0.002)
-    for step in range(args.steps):
-        opt.zero_grad()
-        loss = reclip_loss(free(ftr, t), ftr, t, ptr, scale, temperature=args.temperature)
-        loss.backward()
-        opt.step()
-        if (step + 1) % 100 == 0:
-            with torch.no_grad():
-                print(f"objective-fitted space bias, step {step + 1}: soft loss {float(loss):.4f}, hard loss "
-                      f"{reclip_loss(free(ftr, t), ftr, t, ptr, scale):.4f}, mIoU train {100 * miou(free(ftr, t), ytr, k):.1f} "
-                      f"test {100 * miou(free(fte, t), yte, k):.1f}", flush=True)
+    for name, linear in [("space bias", False), ("ReCLIP form (free R, |R|_F <= 1, and a map)", True)]:
+        free = Bias(k, d, h, w, False, True, linear, True)
+        if linear:
+            torch.nn.init.normal_(free.r, std=1e-3)
+        opt = torch.optim.Adam(free.parameters(), lr=0.002)
+        for step in range(args.steps):
+            opt.zero_grad()
+            loss = reclip_loss(free(ftr, t), ftr, t, ptr, scale, temperature=args.temperature)
+            loss.backward()
+            opt.step()
+            if (step + 1) % 100 == 0:
+                with torch.no_grad():
+                    print(f"objective-fitted {name}, step {step + 1}: soft loss {float(loss):.4f}, hard loss "
+                          f"{reclip_loss(free(ftr, t), ftr, t, ptr, scale):.4f}, mIoU train {100 * miou(free(ftr, t), ytr, k):.1f} "
+                          f"test {100 * miou(free(fte, t), yte, k):.1f}", flush=True)
 
 
 if __name__ == "__main__":
