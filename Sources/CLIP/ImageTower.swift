@@ -80,7 +80,9 @@ extension CLIPModel {
     /// (`ForwardProfile`); the features are the same, bit for bit.
     public func denseFeatures(_ image: Tensor, includePositionalEmbedding: Bool = false,
                               profile: ForwardProfile? = nil) -> DenseFeatures {
-        guard let profile else { return denseFeatures(image, includePositionalEmbedding: includePositionalEmbedding, recordingIn: nil) }
+        guard let profile else {
+            return denseFeatures(image, includePositionalEmbedding: includePositionalEmbedding, recordingIn: nil)
+        }
         return profile.measureForward {
             denseFeatures(image, includePositionalEmbedding: includePositionalEmbedding, recordingIn: profile)
         }
