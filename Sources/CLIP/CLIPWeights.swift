@@ -59,6 +59,14 @@ public struct LinearWeights: Sendable {
     }
 }
 
+extension LinearWeights {
+    /// 2 · rows · inFeatures · outputs, the multiply-adds of `forward` for `outputs` (default
+    /// all) of the output features, as `ForwardProfile` counts them (the bias add not counted).
+    func flops(rows: Int, outputs: Int? = nil) -> Double {
+        2 * Double(rows) * Double(inFeatures) * Double(outputs ?? outFeatures)
+    }
+}
+
 /// LayerNorm affine parameters over `weight.count` channels.
 public struct LayerNormWeights: Sendable {
     public var weight: [Float]
@@ -78,6 +86,11 @@ public struct LayerNormWeights: Sendable {
                                  bias: b.baseAddress!, rows: rows, channels: w.count, eps: eps)
             }
         }
+    }
+
+    /// FLOPs of `forward` over `rows` rows, as `ForwardProfile` counts them.
+    func flops(rows: Int) -> Double {
+        ForwardProfile.Operation.flopsPerElement[.layerNorm]! * Double(rows * weight.count)
     }
 }
 

@@ -75,10 +75,26 @@ extension CLIPModel {
     /// blocks 1...L-1 run as usual; the last block runs its value path only
     /// (v = ln_1(x) W_vᵀ + b_v; x = x + out_proj(v); x = x + mlp(ln_2(x))); then ln_post and
     /// the visual projection for every patch token. The class token is dropped.
-    public func denseFeatures(_ image: Tensor, includePositionalEmbedding: Bool = false) -> DenseFeatures {
+    ///
+    /// With `profile`, the forward's operations are timed and counted into it
+    /// (`ForwardProfile`); the features are the same, bit for bit.
+    public func denseFeatures(_ image: Tensor, includePositionalEmbedding: Bool = false,
+                              profile: ForwardProfile? = nil) -> DenseFeatures {
+        guard let profile else {
+            return denseFeatures(image, includePositionalEmbedding: includePositionalEmbedding, recordingIn: nil)
+        }
+        return profile.measureForward {
+            denseFeatures(image, includePositionalEmbedding: includePositionalEmbedding, recordingIn: profile)
+        }
+    }
+
+    /// `denseFeatures(_:includePositionalEmbedding:profile:)`, its operations recorded in
+    /// `profile` (the caller times the whole).
+    private func denseFeatures(_ image: Tensor, includePositionalEmbedding: Bool,
+                               recordingIn profile: ForwardProfile?) -> DenseFeatures {
         let arch = architecture
         let c = arch.visionWidth
-        let workspace = makeVisionWorkspace(tokens: visionTokens(image))
+        let workspace = makeVisionWorkspace(tokens: visionTokens(image), profile: profile)
         var (x, gh, gw) = visionTrunk(image, blocks: vision.blocks.count - 1, workspace: workspace)
         let rows = 1 + gh * gw
         var out = [Float](repeating: 0, count: gh * gw * arch.embedDim)
@@ -89,12 +105,14 @@ extension CLIPModel {
                 last.valuePathForward(x: xp, rows: rows, activation: arch.activation, eps: arch.layerNormEps,
                                       workspace: workspace)
             }
-            vision.lnPost.forward(out: xp + c, inp: xp + c, rows: gh * gw, eps: arch.layerNormEps)
-            out.withUnsafeMutableBufferPointer { o in
-                vision.projection.forward(out: o.baseAddress!, inp: xp + c, rows: gh * gw)
+            profile.measure(.head, flops: vision.lnPost.flops(rows: rows) + vision.projection.flops(rows: rows)) {
+                vision.lnPost.forward(out: xp + c, inp: xp + c, rows: gh * gw, eps: arch.layerNormEps)
+                out.withUnsafeMutableBufferPointer { o in
+                    vision.projection.forward(out: o.baseAddress!, inp: xp + c, rows: gh * gw)
+                }
+                vision.lnPost.forward(out: xp, inp: xp, rows: 1, eps: arch.layerNormEps)
+                classToken.withUnsafeMutableBufferPointer { o in vision.projection.forward(out: o.baseAddress!, inp: xp, rows: 1) }
             }
-            vision.lnPost.forward(out: xp, inp: xp, rows: 1, eps: arch.layerNormEps)
-            classToken.withUnsafeMutableBufferPointer { o in vision.projection.forward(out: o.baseAddress!, inp: xp, rows: 1) }
         }
         var dense = DenseFeatures(
             features: Tensor(shape: [gh, gw, arch.embedDim], data: out),
@@ -133,14 +151,16 @@ extension CLIPModel {
         return 1 + gh * gw
     }
 
-    func makeVisionWorkspace(tokens: Int) -> TransformerWorkspace {
+    func makeVisionWorkspace(tokens: Int, profile: ForwardProfile? = nil) -> TransformerWorkspace {
         let w = architecture.visionWidth
-        return TransformerWorkspace(rows: tokens, width: w, hiddenWidth: vision.blocks.first?.fc1.outFeatures ?? 4 * w)
+        return TransformerWorkspace(rows: tokens, width: w, hiddenWidth: vision.blocks.first?.fc1.outFeatures ?? 4 * w,
+                                    profile: profile)
     }
 
     /// Residual stream [1 + h*w, C] after ln_pre and the first `blocks` blocks. The patch
     /// positional embeddings are `patchPositional` ([C, h*w], channel-major) when given (the
     /// training-free heads resize them their own way), else the stored or size-resized ones.
+    /// The workspace's profile, if any, records the patch embedding, ln_pre and the blocks.
     func visionTrunk(_ image: Tensor, blocks: Int, workspace: TransformerWorkspace?,
                      patchPositional: [Float]? = nil) -> ([Float], Int, Int) {
         let arch = architecture
@@ -150,11 +170,16 @@ extension CLIPModel {
         let tokens = 1 + n
         var x = [Float](repeating: 0, count: tokens * c)
         var patches = [Float](repeating: 0, count: n * 3 * p * p)
+        let profile = workspace?.profile
         x.withUnsafeMutableBufferPointer { xb in
             let xp = xb.baseAddress!
-            patchEmbeddingForward(out: xp + c, patches: &patches, inp: image.data, weight: vision.patchEmbedding,
-                                  channels: 3, height: image.shape[1], width: image.shape[2], patch: p,
-                                  outChannels: c)
+            profile.measure(.patchEmbedding, flops: 2 * Double(n * c * 3 * p * p)) {
+                patchEmbeddingForward(out: xp + c, patches: &patches, inp: image.data, weight: vision.patchEmbedding,
+                                      channels: 3, height: image.shape[1], width: image.shape[2], patch: p,
+                                      outChannels: c)
+            }
+            // Timed as part of `.rest`: one add per value of the class token and the patch rows.
+            profile?.record(.rest, seconds: 0, flops: Double(tokens * c))
             // Class token and positional embeddings.
             for ch in 0..<c { xp[ch] = vision.classEmbedding[ch] + vision.positionalEmbedding[ch] }
             if let grid = patchPositional {
@@ -168,7 +193,9 @@ extension CLIPModel {
                 let grid = patchPositionalEmbedding(gridHeight: gh, gridWidth: gw).data
                 for i in 0..<n { for ch in 0..<c { xp[(1 + i) * c + ch] += grid[ch * n + i] } }
             }
-            vision.lnPre.forward(out: xp, inp: xp, rows: tokens, eps: arch.layerNormEps)
+            profile.measure(.layerNorm, flops: vision.lnPre.flops(rows: tokens)) {
+                vision.lnPre.forward(out: xp, inp: xp, rows: tokens, eps: arch.layerNormEps)
+            }
             let ws = workspace ?? makeVisionWorkspace(tokens: tokens)
             for block in vision.blocks.prefix(blocks) {
                 block.forward(x: xp, sequenceLengths: [tokens], heads: arch.visionHeads, causal: false,

@@ -3,10 +3,13 @@ import FileIO
 import ModelFiles
 
 /// Scratch buffers for running transformer blocks over up to `rows` tokens of width C,
-/// allocated once per tower call and reused by every block.
+/// allocated once per tower call and reused by every block, and the profile (if any) the
+/// blocks record their operations in.
 final class TransformerWorkspace {
     let rows: Int
     let width: Int
+    /// Where the blocks time their operations; nil (the default) when nobody profiles.
+    let profile: ForwardProfile?
     /// LayerNorm output [rows, C].
     let normed: UnsafeMutablePointer<Float>
     /// Fused q, k, v [rows, 3C].
@@ -21,9 +24,10 @@ final class TransformerWorkspace {
 
     /// Buffers for `rows` tokens of width `width` and MLPs of `hiddenWidth` (every block of a
     /// tower has the same, as the loaders check).
-    init(rows: Int, width: Int, hiddenWidth: Int) {
+    init(rows: Int, width: Int, hiddenWidth: Int, profile: ForwardProfile? = nil) {
         self.rows = rows
         self.width = width
+        self.profile = profile
         normed = .allocate(capacity: rows * width)
         qkv = .allocate(capacity: rows * 3 * width)
         attended = .allocate(capacity: rows * width)
@@ -132,9 +136,13 @@ extension TransformerBlockWeights {
             (a!.ln1Mean, a!.ln1Rstd) = ln1.forwardKeepingStatistics(out: ws.normed, inp: x, rows: rows, eps: eps)
             ws.normed.copy(count: rows * c, into: &a!.ln1)
         } else {
-            ln1.forward(out: ws.normed, inp: x, rows: rows, eps: eps)
+            ws.profile.measure(.layerNorm, flops: ln1.flops(rows: rows)) {
+                ln1.forward(out: ws.normed, inp: x, rows: rows, eps: eps)
+            }
         }
-        qkv.forward(out: ws.qkv, inp: ws.normed, rows: rows)
+        ws.profile.measure(.qkvProjection, flops: qkv.flops(rows: rows)) {
+            qkv.forward(out: ws.qkv, inp: ws.normed, rows: rows)
+        }
         if a != nil {
             ws.qkv.copy(count: rows * 3 * c, into: &a!.qkv)
             attentionForward(out: ws.attended, probs: &a!.probabilities, qkv: ws.qkv, batch: a!.batch, tokens: a!.tokens,
@@ -142,13 +150,12 @@ extension TransformerBlockWeights {
             ws.attended.copy(count: rows * c, into: &a!.attention)
         } else if uniform, let t = sequenceLengths.first {
             attentionForward(out: ws.attended, probs: nil, qkv: ws.qkv, batch: sequenceLengths.count, tokens: t,
-                             channels: c, heads: heads, causal: causal, precision: qkv.precision)
+                             channels: c, heads: heads, causal: causal, precision: qkv.precision, profile: ws.profile)
         } else {
             attentionForward(out: ws.attended, qkv: ws.qkv, sequenceLengths: sequenceLengths, channels: c,
                              heads: heads, causal: causal)
         }
-        out.forward(out: ws.projected, inp: ws.attended, rows: rows)
-        residualForward(out: x, a: x, b: ws.projected, count: rows * c)
+        outProjectionAndResidual(x: x, rows: rows, workspace: ws)
         if a != nil {
             x.copy(count: rows * c, into: &a!.residual)
             (a!.ln2Mean, a!.ln2Rstd) = ln2.forwardKeepingStatistics(out: ws.normed, inp: x, rows: rows, eps: eps)
@@ -264,11 +271,14 @@ extension TransformerBlockWeights {
     func valuePathForward(x: UnsafeMutablePointer<Float>, rows: Int, activation: Activation, eps: Float,
                           workspace ws: TransformerWorkspace) {
         let c = width
-        ln1.forward(out: ws.normed, inp: x, rows: rows, eps: eps)
+        ws.profile.measure(.layerNorm, flops: ln1.flops(rows: rows)) {
+            ln1.forward(out: ws.normed, inp: x, rows: rows, eps: eps)
+        }
         // W_v and b_v are the last C rows of the fused [3C, C] projection.
-        qkv.forward(out: ws.attended, inp: ws.normed, rows: rows, outputs: (2 * c)..<(3 * c))
-        out.forward(out: ws.projected, inp: ws.attended, rows: rows)
-        residualForward(out: x, a: x, b: ws.projected, count: rows * c)
+        ws.profile.measure(.qkvProjection, flops: qkv.flops(rows: rows, outputs: c)) {
+            qkv.forward(out: ws.attended, inp: ws.normed, rows: rows, outputs: (2 * c)..<(3 * c))
+        }
+        outProjectionAndResidual(x: x, rows: rows, workspace: ws)
         mlpForward(x: x, rows: rows, activation: activation, eps: eps, workspace: ws)
     }
 
@@ -290,18 +300,42 @@ extension TransformerBlockWeights {
             gemm(transposeA: false, transposeB: false, m: 1, n: d, k: tokens,
                  a: row, lda: tokens, b: ws.qkv + 2 * c + h * d, ldb: 3 * c, c: ws.attended + h * d, ldc: c)
         }
-        out.forward(out: ws.projected, inp: ws.attended, rows: 1)
-        residualForward(out: x, a: x, b: ws.projected, count: c)
+        outProjectionAndResidual(x: x, rows: 1, workspace: ws)
         mlpForward(x: x, rows: 1, activation: activation, eps: eps, workspace: ws)
+    }
+
+    /// x = x + out_proj(ws.attended) over `rows` rows.
+    private func outProjectionAndResidual(x: UnsafeMutablePointer<Float>, rows: Int, workspace ws: TransformerWorkspace) {
+        ws.profile.measure(.outProjection, flops: out.flops(rows: rows)) {
+            out.forward(out: ws.projected, inp: ws.attended, rows: rows)
+        }
+        residual(x: x, rows: rows, workspace: ws)
     }
 
     /// x = x + fc2(act(fc1(ln_2(x)))) over `rows` rows.
     private func mlpForward(x: UnsafeMutablePointer<Float>, rows: Int, activation: Activation, eps: Float,
                             workspace ws: TransformerWorkspace) {
-        ln2.forward(out: ws.normed, inp: x, rows: rows, eps: eps)
-        fc1.forward(out: ws.hidden, inp: ws.normed, rows: rows)
-        activation.forward(ws.hidden, count: rows * fc1.outFeatures)
-        fc2.forward(out: ws.projected, inp: ws.hidden, rows: rows)
-        residualForward(out: x, a: x, b: ws.projected, count: rows * width)
+        let hidden = rows * fc1.outFeatures
+        ws.profile.measure(.layerNorm, flops: ln2.flops(rows: rows)) {
+            ln2.forward(out: ws.normed, inp: x, rows: rows, eps: eps)
+        }
+        ws.profile.measure(.fc1, flops: fc1.flops(rows: rows)) {
+            fc1.forward(out: ws.hidden, inp: ws.normed, rows: rows)
+        }
+        ws.profile.measure(.activation, flops: ForwardProfile.Operation.flopsPerElement[.activation]! * Double(hidden)) {
+            activation.forward(ws.hidden, count: hidden)
+        }
+        ws.profile.measure(.fc2, flops: fc2.flops(rows: rows)) {
+            fc2.forward(out: ws.projected, inp: ws.hidden, rows: rows)
+        }
+        residual(x: x, rows: rows, workspace: ws)
     }
+
+    /// x += ws.projected over `rows` rows.
+    private func residual(x: UnsafeMutablePointer<Float>, rows: Int, workspace ws: TransformerWorkspace) {
+        ws.profile.measure(.residual, flops: ForwardProfile.Operation.flopsPerElement[.residual]! * Double(rows * width)) {
+            residualForward(out: x, a: x, b: ws.projected, count: rows * width)
+        }
+    }
+
 }

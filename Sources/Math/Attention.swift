@@ -17,14 +17,27 @@
 /// bf16 with float32 accumulation: each head's k and v are rounded and packed once
 /// (`BF16Matrix`), q and the unnormalised weights e are rounded on the fly; the softmax and the
 /// normalisation stay float32. The other paths are float32 whatever `precision` says.
+///
+/// `profile`, when given, receives the inference path's (no `probs`, not causal) three steps:
+/// `.attentionScores`, `.softmax` (with the output rows' normalisation) and `.attentionValues`,
+/// the call's wall time split in proportion to the time the workers spent in each. Other paths
+/// record nothing.
 public func attentionForward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>?,
                              q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                              rowStride: Int, batch: Int, tokens: Int, channels: Int, heads: Int,
-                             causal: Bool, precision: Precision = .fp32) {
+                             causal: Bool, precision: Precision = .fp32, profile: ForwardProfile? = nil) {
     precondition(heads > 0 && channels % heads == 0, "channels \(channels) not divisible by heads \(heads)")
     let d = channels / heads
     let scale = 1 / Float(d).squareRoot()
     let t = tokens
+    let steps = profile != nil && probs == nil && !causal ? AttentionStepTimes(tasks: batch * heads) : nil
+    defer {
+        if let steps, let profile {
+            let scores = 2 * Double(batch) * Double(t) * Double(t) * Double(channels)
+            steps.record(into: profile, flops: (scores: scores, softmax: 4 * Double(batch * heads) * Double(t) * Double(t)
+                                                    + Double(batch * t * channels), values: scores))
+        }
+    }
     // Heads run in parallel on the cores; the GEMMs inside a worker stay on its thread.
     // Without a probability cache, queries are processed in blocks so that the block's
     // scores stay in the core's cache between the GEMM, the softmax and the second GEMM.
@@ -55,6 +68,7 @@ public func attentionForward(out: UnsafeMutablePointer<Float>, probs: UnsafeMuta
                 continue
             }
             let p = scratch!
+            var lap = steps?.start(task: task)
             if causal {
                 // Row i only uses row i of the scratch: a t x t buffer is not needed.
                 for i in 0..<t {
@@ -68,7 +82,9 @@ public func attentionForward(out: UnsafeMutablePointer<Float>, probs: UnsafeMuta
             // In bf16: S = q K_hᵀ with K_h [t, d] packed as a weight (rows t), and e V_h with
             // V_hᵀ [d, t] packed as a weight (rows d).
             let keys = precision == .bf16 ? BF16Matrix(k + offset, rows: t, columns: d, rowStride: rowStride) : nil
+            lap?.step(.scores)
             let values = precision == .bf16 ? BF16Matrix(transposing: v + offset, rows: d, columns: t, rowStride: rowStride) : nil
+            lap?.step(.values)
             var start = 0
             while start < t {
                 let m = min(block, t - start)
@@ -79,7 +95,9 @@ public func attentionForward(out: UnsafeMutablePointer<Float>, probs: UnsafeMuta
                          a: q + offset + start * rowStride, lda: rowStride, b: k + offset, ldb: rowStride,
                          c: p, ldc: t)
                 }
+                lap?.step(.scores)
                 for i in 0..<m { sums[i] = 1 / unnormalisedSoftmaxRow(p + i * t, count: t) }
+                lap?.step(.softmax)
                 if let values {
                     gemm(m: m, k: t, a: p, lda: t, weight: values, c: o + start * channels, ldc: channels)
                 } else {
@@ -87,11 +105,13 @@ public func attentionForward(out: UnsafeMutablePointer<Float>, probs: UnsafeMuta
                          a: p, lda: t, b: v + offset, ldb: rowStride,
                          c: o + start * channels, ldc: channels)
                 }
+                lap?.step(.values)
                 for i in 0..<m {
                     let row = o + (start + i) * channels
                     let inv = sums[i]
                     for j in 0..<d { row[j] *= inv }
                 }
+                lap?.step(.softmax)
                 start += m
             }
         }
@@ -100,6 +120,52 @@ public func attentionForward(out: UnsafeMutablePointer<Float>, probs: UnsafeMuta
 
 /// Queries per block in `attentionForward` when no probabilities are kept.
 let queryBlock = 128
+
+/// Per (sequence, head) task, the seconds a worker spent in each of attention's three steps,
+/// for `ForwardProfile`: each task writes only its own slots, so the workers do not race.
+private final class AttentionStepTimes {
+    enum Step: Int { case scores, softmax, values }
+
+    /// A task's stopwatch: `step` adds the time since the previous lap to that step.
+    struct Lap {
+        let slots: UnsafeMutablePointer<Double>
+        var last = ForwardProfile.now()
+
+        mutating func step(_ step: Step) {
+            let now = ForwardProfile.now()
+            slots[step.rawValue] += now - last
+            last = now
+        }
+    }
+
+    let tasks: Int
+    let seconds: UnsafeMutablePointer<Double>
+    /// When the call started, for its wall time.
+    let started = ForwardProfile.now()
+
+    init(tasks: Int) {
+        self.tasks = tasks
+        seconds = .allocate(capacity: 3 * tasks)
+        seconds.initialize(repeating: 0, count: 3 * tasks)
+    }
+
+    deinit { seconds.deallocate() }
+
+    func start(task: Int) -> Lap { Lap(slots: seconds + 3 * task) }
+
+    /// Records the wall time since `started`, split over the steps in proportion to the
+    /// workers' summed time in each.
+    func record(into profile: ForwardProfile, flops: (scores: Double, softmax: Double, values: Double)) {
+        let wall = ForwardProfile.now() - started
+        var sums = [0.0, 0.0, 0.0]
+        for task in 0..<tasks { for s in 0..<3 { sums[s] += seconds[3 * task + s] } }
+        let total = sums.reduce(0, +)
+        func share(_ s: Step) -> Double { total > 0 ? wall * sums[s.rawValue] / total : wall / 3 }
+        profile.record(.attentionScores, seconds: share(.scores), flops: flops.scores)
+        profile.record(.softmax, seconds: share(.softmax), flops: flops.softmax)
+        profile.record(.attentionValues, seconds: share(.values), flops: flops.values)
+    }
+}
 
 /// One causal head with plain loops over s ≤ t only, in a fixed order, so that row t's result
 /// is bit-for-bit the same whatever the sequence length (running a prompt only up to its
@@ -141,10 +207,10 @@ private func causalRowForward(out: UnsafeMutablePointer<Float>, scores: UnsafeMu
 /// `attentionForward(out:probs:q:k:v:rowStride:batch:tokens:channels:heads:causal:)`.
 public func attentionForward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>?,
                              qkv: UnsafePointer<Float>, batch: Int, tokens: Int, channels: Int,
-                             heads: Int, causal: Bool, precision: Precision = .fp32) {
+                             heads: Int, causal: Bool, precision: Precision = .fp32, profile: ForwardProfile? = nil) {
     attentionForward(out: out, probs: probs, q: qkv, k: qkv + channels, v: qkv + 2 * channels,
                      rowStride: 3 * channels, batch: batch, tokens: tokens, channels: channels,
-                     heads: heads, causal: causal, precision: precision)
+                     heads: heads, causal: causal, precision: precision, profile: profile)
 }
 
 /// Attention over sequences of different lengths packed one after another in a fused qkv

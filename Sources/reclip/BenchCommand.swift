@@ -34,9 +34,8 @@ struct BenchEngine: ParsableCommand {
         let tokenizer = try CLIPTokenizer.shared()
         let prompts = try EngineBenchmark.prompts { try tokenizer.tokenize($0) }
         let measure = {
-            try EngineBenchmark.run(prompts: prompts, repetitions: repetitions, precision: precision, denseOnly: denseOnly) { line in
-                FileHandle.standardError.write(Data((line + "\n").utf8))
-            }
+            try EngineBenchmark.run(prompts: prompts, repetitions: repetitions, precision: precision, denseOnly: denseOnly,
+                                    log: logToStandardError)
         }
         print(portableKernels ? try VectorKernels.withPortableKernels(measure) : try measure())
     }

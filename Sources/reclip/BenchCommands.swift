@@ -13,10 +13,25 @@ import SceneWorld
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmarks: engine (CLIP towers), gemm (fp32 and bf16 GEMM peaks and the ViT-B/16 shapes), render (cells, PSNR), alpha, train (rectifier step), text (tokenizer, SHA-256), dataset (the dataset view), class (adding a class in the explorer).",
-        subcommands: [BenchEngine.self, BenchGEMM.self, BenchRender.self, BenchAlpha.self, BenchTrain.self, BenchText.self, BenchDataset.self,
+        abstract: "Benchmarks: engine (CLIP towers), gemm (fp32 and bf16 GEMM peaks and the ViT-B/16 shapes), profile (the 448 px forward per operation, against the peaks), render (cells, PSNR), alpha, train (rectifier step), text (tokenizer, SHA-256), dataset (the dataset view), class (adding a class in the explorer).",
+        subcommands: [BenchEngine.self, BenchGEMM.self, BenchProfile.self, BenchRender.self, BenchAlpha.self, BenchTrain.self, BenchText.self, BenchDataset.self,
                       BenchClass.self],
         defaultSubcommand: BenchEngine.self)
+}
+
+/// `--peak-size`, shared by the benchmarks that measure the GEMM peaks (`GEMMBenchmark`).
+struct PeakSizeOption: ParsableArguments {
+    @Option(help: "Side of the square product the peaks are measured at (256...8192).")
+    var peakSize: Int = 3072
+
+    func validate() throws {
+        try OptionRange.check(peakSize, in: 256...8192, "--peak-size")
+    }
+}
+
+/// A benchmark's progress line, to standard error (standard output holds its report).
+func logToStandardError(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
 }
 
 /// `reclip bench gemm`: the machine's fp32 and bf16 GEMM peaks and every product of the ViT-B/16
@@ -29,18 +44,40 @@ struct BenchGEMM: ParsableCommand {
     @Option(help: "Interleaved samples per measurement (after one warm-up).")
     var repetitions: Int = 5
 
-    @Option(help: "Side of the square product the peaks are measured at (256...8192).")
-    var peakSize: Int = 3072
+    @OptionGroup var peak: PeakSizeOption
 
     func validate() throws {
         guard repetitions > 0 else { throw ValidationError("--repetitions must be positive") }
-        try OptionRange.check(peakSize, in: 256...8192, "--peak-size")
     }
 
     func run() {
-        print(GEMMBenchmark.run(peakSize: peakSize, repetitions: repetitions) { line in
-            FileHandle.standardError.write(Data((line + "\n").utf8))
-        })
+        print(GEMMBenchmark.run(peakSize: peak.peakSize, repetitions: repetitions, log: logToStandardError))
+    }
+}
+
+/// `reclip bench profile`: the ViT-B/16 dense-feature forward per kind of operation (seconds,
+/// GFLOP, GFLOP/s, share) in fp32 and bf16, and the whole forward against the GEMM peaks
+/// measured in the same rounds.
+struct BenchProfile: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "profile",
+        abstract: "Profile MaskCLIP dense features on ViT-B/16-sized random weights per operation (patch embedding, layer norms, qkv, QKᵀ, softmax, x V, out projection, fc1, activation, fc2, residuals, ln_post + projection, rest) in fp32 and bf16, interleaved with the GEMM peaks, and give the whole forward's fraction of each peak.")
+
+    @Option(help: "Rounds of (peaks, fp32 forward, bf16 forward), after one warm-up forward each.")
+    var rounds: Int = 5
+
+    @Option(help: "Input side in pixels (16...1024).")
+    var size: Int = 448
+
+    @OptionGroup var peak: PeakSizeOption
+
+    func validate() throws {
+        guard rounds > 0 else { throw ValidationError("--rounds must be positive") }
+        try OptionRange.check(size, in: 16...1024, "--size")
+    }
+
+    func run() {
+        print(ForwardProfileBenchmark.run(size: size, rounds: rounds, peakSize: peak.peakSize, log: logToStandardError))
     }
 }
 
