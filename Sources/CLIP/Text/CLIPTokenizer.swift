@@ -80,8 +80,8 @@ public struct CLIPTokenizer: Sendable {
     /// clean-up tables.
     public init(vocabularyAt vocab: URL, tablesAt tables: URL) throws {
         let gz: Data
-        do { gz = try Data(contentsOf: vocab) } catch {
-            throw LoadError(description: "\(vocab.path): cannot read the CLIP vocabulary (\(error.localizedDescription))")
+        do { gz = Data(try FileBytes.read(vocab.path, limit: 64 << 20)) } catch let error as FileError {
+            throw LoadError(description: "\(terminalSafe(vocab.path)): cannot read the CLIP vocabulary (\(error.reason))")
         }
         let digest = SHA256.hash(gz).hex
         guard digest == Self.vocabularySHA256 else {
@@ -90,8 +90,8 @@ public struct CLIPTokenizer: Sendable {
         let text = try Inflate.gunzip(gz, what: vocab.path)
         merges = try MergeTable(text: String(decoding: text, as: UTF8.self), source: vocab.path)
         let tableText: String
-        do { tableText = try String(contentsOf: tables, encoding: .utf8) } catch {
-            throw LoadError(description: "\(tables.path): cannot read the text tables (\(error.localizedDescription))")
+        do { tableText = String(decoding: try FileBytes.read(tables.path, limit: 64 << 20), as: UTF8.self) } catch let error as FileError {
+            throw LoadError(description: "\(terminalSafe(tables.path)): cannot read the text tables (\(error.reason))")
         }
         cleaner = try CLIPTextCleaner(tables: tableText, source: tables.path)
         cache = WordCache()
