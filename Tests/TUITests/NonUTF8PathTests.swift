@@ -95,6 +95,13 @@ final class NonUTF8PathTests: XCTestCase {
         XCTAssertFalse(r.out.contains(0xE9), "the raw byte never reaches the terminal")
     }
 
+    /// An installation under a Latin-1 folder: the binary finds the bundled model beside it.
+    func testAnInstallationUnderALatin1FolderFindsItsBundledModel() throws {
+        let r = try sh(#"I="$T/$(printf 'inst\351ll')"; mkdir -p "$I/bin" "$I/models" && cp "$R" "$I/bin/reclip" && cp -r "$(dirname "$R")/reclip_CLIP.resources" "$I/bin/" && cp -r "$M" "$I/models/world" && "$I/bin/reclip" segment --image "$S/JPEGImages/world_000000.png""#)
+        XCTAssertEqual(r.status, 0, text(r.err))
+        XCTAssertTrue(text(r.out).contains("feature grid"), text(r.out))
+    }
+
     func testEvalWritesALatin1NamedShardAndMergeReadsIt() throws {
         let r = try sh(#"D="$T/world"; J="$T/$(printf 'sh\351rd.json')"; cp -r "$S" "$D" && head -n 2 "$D/ImageSets/Segmentation/val.txt" > "$D/ImageSets/Segmentation/two.txt" && "$R" eval --dataset "$D" --split two --out "$J" && test -s "$J" && "$R" eval merge "$J" --json"#)
         XCTAssertEqual(r.status, 0, text(r.err))

@@ -66,14 +66,35 @@ public struct CLIPTokenizer: Sendable {
 
     /// Loads the vocabulary bundled with this library.
     public init() throws {
-        guard let vocab = Bundle.module.url(forResource: "bpe_simple_vocab_16e6.txt", withExtension: "gz", subdirectory: "Resources")
-                ?? Bundle.module.url(forResource: "bpe_simple_vocab_16e6.txt", withExtension: "gz"),
-              let tables = Bundle.module.url(forResource: "text_cleaning_tables", withExtension: "txt", subdirectory: "Resources")
-                ?? Bundle.module.url(forResource: "text_cleaning_tables", withExtension: "txt")
+        guard let vocab = Self.bundledResource("bpe_simple_vocab_16e6.txt", withExtension: "gz"),
+              let tables = Self.bundledResource("text_cleaning_tables", withExtension: "txt")
         else {
-            throw LoadError(description: "the CLIP vocabulary is missing from the Segmentation bundle (\(Bundle.module.bundlePath))")
+            throw LoadError(description: "the CLIP vocabulary is missing from the Segmentation bundle (\(Self.resourceFolder ?? Bundle.module.bundlePath))")
         }
         try self.init(vocabularyAt: vocab, tablesAt: tables)
+    }
+
+    /// SwiftPM's folder of this target's resources beside the executable, found by the
+    /// executable's bytes (`/proc/self/exe`), or nil.
+    static var resourceFolder: String? {
+        SymbolicLinks.target(of: "/proc/self/exe").map {
+            URL(fileURLWithPath: $0).deletingLastPathComponent().appendingPathComponent("reclip_CLIP.resources").path
+        }
+    }
+
+    /// A bundled resource: beside the executable first, else through `Bundle.module` (a build
+    /// folder, a test bundle). `Bundle.main`, on which `Bundle.module` stands, crashes when the
+    /// executable's path is not UTF-8 (an installation under `inst\xE9ll/`), so it is not asked then.
+    static func bundledResource(_ name: String, withExtension ext: String) -> URL? {
+        if let folder = resourceFolder {
+            for sub in ["Resources/", ""] {
+                let url = URL(fileURLWithPath: folder).appendingPathComponent(sub + name + "." + ext)
+                if PathKind.of(url.path) == .file { return url }
+            }
+            guard PathBytes.bytes(of: folder) == Array(folder.utf8) else { return nil }
+        }
+        return Bundle.module.url(forResource: name, withExtension: ext, subdirectory: "Resources")
+            ?? Bundle.module.url(forResource: name, withExtension: ext)
     }
 
     /// Loads a gzipped BPE merges file (which must be OpenAI's, by SHA-256) and the text
