@@ -59,7 +59,7 @@ public struct ClassifierCache: Sendable {
     /// Stores a classifier (atomically; failures to write are reported, not fatal to callers
     /// that choose to ignore them).
     public func store(_ c: TextClassifier, classes: [String], templates: PromptTemplateSet = .reclip85) throws {
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try FolderCreation.make(folder.path)
         let names = try MetadataJSON.text(classes)
         try SafeTensorsWriter.write([("classifier", Tensor(shape: [c.classCount, c.embedDim], data: c.weights))],
                                     metadata: ["weights_hash": weightsHash, "classes": names,
@@ -86,7 +86,7 @@ public struct ClassifierCache: Sendable {
 
     /// Stores one class's row (atomically).
     public func storeRow(_ row: [Float], name: String, templates: PromptTemplateSet = .reclip85) throws {
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try FolderCreation.make(folder.path)
         try SafeTensorsWriter.write([("row", Tensor(shape: [row.count], data: row))],
                                     metadata: ["weights_hash": weightsHash, "class": name, "templates": templates.rawValue],
                                     to: rowFile(name: name, templates: templates).path)
@@ -124,19 +124,19 @@ public struct ClassifierCache: Sendable {
 public enum WeightsIdentity {
     /// Content hash of `file`; `memo` is a folder holding `weights-hashes.json`.
     public static func contentHash(of file: URL, memo: URL?) throws -> String {
-        let attrs = try FileManager.default.attributesOfItem(atPath: file.path)
-        let size = (attrs[.size] as? NSNumber)?.intValue ?? -1
-        let mtime = (attrs[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        guard let (size, mtime) = FileStamp.attributes(file.path) else {
+            throw FileError(file: file.path, FileBytes.reason(errno))
+        }
         let key = "\(file.standardizedFileURL.path)|\(size)|\(mtime)"
         let memoFile = memo?.appendingPathComponent("weights-hashes.json")
         var table: [String: String] = [:]
-        if let memoFile, let data = try? Data(contentsOf: memoFile),
+        if let memoFile, let data = try? Data(FileBytes.read(memoFile.path, limit: 64 << 20)),
            let t = try? JSONDecoder().decode([String: String].self, from: data) { table = t }
         if let known = table[key] { return known }
         let hash = try SHA256.hex(ofFileAt: file)
         if let memo, let memoFile {
             table[key] = hash
-            try? FileManager.default.createDirectory(at: memo, withIntermediateDirectories: true)
+            try? FolderCreation.make(memo.path)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             if let data = try? encoder.encode(table) {

@@ -1,4 +1,5 @@
 import Foundation
+import FileIO
 
 /// Folders that ship with the package (`samples/`, `models/`), found the same way wherever
 /// `reclip` runs from: beside the executable and in each folder above it (a build lives in
@@ -14,8 +15,8 @@ public enum BundledFolder {
     /// The running executable's real path (`/proc/self/exe` on Linux, which a bare `reclip` found
     /// on PATH does not give in `argv[0]`), else `argv[0]`.
     public static var currentExecutable: String {
-        if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"), path.hasPrefix("/") { return path }
-        return CommandLine.arguments[0]
+        if let path = SymbolicLinks.target(of: "/proc/self/exe"), path.hasPrefix("/") { return path }
+        return PathBytes.arguments[0]
     }
 
     /// The first existing folder `relativePath` in the current directory (with
@@ -23,12 +24,12 @@ public enum BundledFolder {
     public static func locate(_ relativePath: String, executable: String, searchCurrentDirectory: Bool = true,
                               currentDirectory: String = FileManager.default.currentDirectoryPath) -> URL? {
         var candidates = searchCurrentDirectory ? [URL(fileURLWithPath: currentDirectory).appendingPathComponent(relativePath)] : []
-        var dir = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
+        let real = SymbolicLinks.resolved(executable) ?? URL(fileURLWithPath: executable).standardizedFileURL.path
+        var dir = URL(fileURLWithPath: real).deletingLastPathComponent()
         for _ in 0..<6 {
             candidates.append(dir.appendingPathComponent(relativePath))
             dir = dir.deletingLastPathComponent()
         }
-        var isDir: ObjCBool = false
-        return candidates.first { FileManager.default.fileExists(atPath: $0.path, isDirectory: &isDir) && isDir.boolValue }
+        return candidates.first { PathKind.of($0.path) == .folder }
     }
 }

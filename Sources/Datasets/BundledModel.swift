@@ -34,7 +34,7 @@ public struct BundledModel: Sendable, Equatable {
 
     /// The bundled model's held-out figures, when `figures.json` is there and readable.
     public var figures: BundledModelFigures? {
-        guard let data = FileManager.default.contents(atPath: figuresFile.path) else { return nil }
+        guard let data = try? Data(FileBytes.read(figuresFile.path, limit: 1 << 20)) else { return nil }
         return try? JSONDecoder().decode(BundledModelFigures.self, from: data)
     }
 
@@ -57,7 +57,7 @@ public struct BundledModel: Sendable, Equatable {
         }
         let model = BundledModel(folder: folder)
         for file in [model.weights, model.rectifier(.reclip), model.rectifier(.reclipPlusPlus)]
-        where !FileManager.default.fileExists(atPath: file.path) {
+        where PathKind.of(file.path) == nil {
             throw DatasetError(file: file.path, problem: "missing (the bundled model is made by scripts/make_default_model.sh); pass --weights FILE instead")
         }
         return model

@@ -59,9 +59,9 @@ public enum WorldDataset {
         let layout = VOCLayout(root: root)
         for folder in [layout.imagesFolder, layout.masksFolder, layout.splitFile("val").deletingLastPathComponent()] {
             do {
-                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            } catch {
-                throw DatasetError(file: folder.path, problem: "cannot create the folder (\(error.localizedDescription))")
+                try FolderCreation.make(folder.path)
+            } catch let error as FileError {
+                throw DatasetError(file: folder.path, problem: "cannot create the folder (\(error.reason))")
             }
         }
         let palette = ClassPalette.voc(count: 256)

@@ -15,18 +15,30 @@ import Foundation
 public enum AtomicFile {
     /// Writes `bytes` to `path` atomically.
     public static func write(_ bytes: [UInt8], to path: String) throws {
+        try writePieces(to: path) { append in try bytes.withUnsafeBytes { try append($0) } }
+    }
+
+    /// Writes to `path` atomically what `body` hands, piece after piece, to the function it is
+    /// given: for contents made or copied a piece at a time (a weights file several GB long).
+    ///
+    /// ```swift
+    /// try AtomicFile.writePieces(to: copy) { append in try FileBytes.forEachPiece(of: original, append) }
+    /// ```
+    public static func writePieces(to path: String, _ body: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
         try write(to: path) { temporary in
             let fd = PathBytes.withCString(temporary) { open($0, O_WRONLY | O_TRUNC | O_CLOEXEC) }
             guard fd >= 0 else { throw FileError(file: path, FileBytes.reason(errno)) }
             defer { close(fd) }
-            var done = 0
-            while done < bytes.count {
-                let n = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + done, bytes.count - done) }
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw FileError(file: path, FileBytes.reason(errno))
+            try body { piece in
+                var done = 0
+                while done < piece.count {
+                    let n = Foundation.write(fd, piece.baseAddress! + done, piece.count - done)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        throw FileError(file: path, FileBytes.reason(errno))
+                    }
+                    done += n
                 }
-                done += n
             }
             guard fsync(fd) == 0 else { throw FileError(file: path, FileBytes.reason(errno)) }
         }
@@ -69,11 +81,7 @@ public enum AtomicFile {
     static func resolvingLinks(_ path: String) -> String {
         var current = path
         for _ in 0..<40 {  // as the kernel's own limit on nested links
-            guard PathKind.of(current, followingLinks: false) == .link else { return current }
-            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-            let n = PathBytes.withCString(current) { readlink($0, &buffer, buffer.count - 1) }
-            guard n > 0 else { return current }
-            let target = PathBytes.string(buffer[..<n].map { UInt8(bitPattern: $0) })
+            guard PathKind.of(current, followingLinks: false) == .link, let target = SymbolicLinks.target(of: current) else { return current }
             current = target.hasPrefix("/") ? target
                 : URL(fileURLWithPath: current).deletingLastPathComponent().appendingPathComponent(target).path
         }

@@ -12,14 +12,8 @@ public enum FileBytes {
 
     /// Reads the whole regular file at `path`, at most `limit` bytes.
     public static func read(_ path: String, limit: Int = defaultLimit) throws -> [UInt8] {
-        // O_NONBLOCK: opening a FIFO must not wait for a writer; the type check below refuses it.
-        let fd = PathBytes.withCString(path) { open($0, O_RDONLY | O_NONBLOCK | O_CLOEXEC) }
-        guard fd >= 0 else { throw FileError(file: path, reason(errno)) }
+        let (fd, size) = try openRegular(path)
         defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw FileError(file: path, reason(errno)) }
-        try checkRegular(info, path: path)
-        let size = Int(info.st_size)
         guard size <= limit else {
             throw FileError(file: path, "is \(size) bytes, more than the \(limit)-byte limit for this kind of file")
         }
@@ -35,6 +29,57 @@ public enum FileBytes {
             done += n
         }
         return done == size ? bytes : Array(bytes[..<done])
+    }
+
+    /// Calls `body` with the regular file at `path` piece by piece, in order, each piece at most
+    /// `pieceSize` bytes: for hashing or copying a file too large to hold.
+    public static func forEachPiece(of path: String, pieceSize: Int = 4 << 20,
+                                    _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let (fd, _) = try openRegular(path)
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: max(1, pieceSize))
+        while true {
+            let n = buffer.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress!, $0.count) }
+            if n < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                throw FileError(file: path, reason(errno))
+            }
+            if n == 0 { return }
+            try buffer.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[..<n])) }
+        }
+    }
+
+    /// The regular file at `path` mapped read-only, without copying: the pages are read as they
+    /// are touched and unmapped when the last copy of the `Data` is gone.
+    public static func mapped(_ path: String) throws -> Data {
+        let (fd, size) = try openRegular(path)
+        defer { close(fd) }
+        guard size > 0 else { return Data() }
+        guard let map = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), map != MAP_FAILED else {
+            throw FileError(file: path, "cannot map: \(String(cString: strerror(errno)))")
+        }
+        return Data(bytesNoCopy: map, count: size, deallocator: .custom { p, n in munmap(p, n) })
+    }
+
+    /// Opens `path` for reading, its bytes as they are (`PathBytes`): the descriptor, or -1
+    /// with `errno` set. O_NONBLOCK: opening a FIFO must not wait for a writer, so a caller
+    /// checks the type (`checkRegular`) before reading.
+    public static func openForReading(_ path: String) -> Int32 {
+        PathBytes.withCString(path) { open($0, O_RDONLY | O_NONBLOCK | O_CLOEXEC) }
+    }
+
+    /// Opens the regular file at `path` for reading: its descriptor (the caller closes it) and size.
+    static func openRegular(_ path: String) throws -> (descriptor: Int32, size: Int) {
+        let fd = openForReading(path)
+        guard fd >= 0 else { throw FileError(file: path, reason(errno)) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            let code = errno
+            close(fd)
+            throw FileError(file: path, reason(code))
+        }
+        do { try checkRegular(info, path: path) } catch { close(fd); throw error }
+        return (fd, Int(info.st_size))
     }
 
     /// Throws unless `path` names a regular file (following links), before anything opens it:

@@ -58,12 +58,10 @@ public struct SHA256: Sendable {
         return h.finalize()
     }
 
-    /// The hex digest of the file at `url`, read in 4 MiB pieces.
+    /// The hex digest of the regular file at `url` (any bytes in its name), read in 4 MiB pieces.
     public static func hex(ofFileAt url: URL) throws -> String {
-        let handle = try FileHandle(forReadingFrom: url)
-        defer { try? handle.close() }
         var h = SHA256()
-        while let piece = try handle.read(upToCount: 4 << 20), !piece.isEmpty { h.update(piece) }
+        try FileBytes.forEachPiece(of: url.path) { h.update($0) }
         return h.finalize().hex
     }
 }

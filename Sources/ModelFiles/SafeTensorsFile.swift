@@ -57,8 +57,8 @@ public final class SafeTensorsFile: @unchecked Sendable {
     public init(path: String) throws {
         self.path = path
         func fail(_ problem: String) -> SafeTensorsError { SafeTensorsError(file: path, problem) }
-        // O_NONBLOCK: a FIFO must not block the open; the type check below refuses it.
-        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        // Non-blocking, so that a FIFO cannot stall the open; the type check below refuses it.
+        let fd = FileBytes.openForReading(path)
         guard fd >= 0 else { throw fail("cannot open: \(FileBytes.reason(errno))") }
         defer { close(fd) }
         var info = stat()

@@ -114,7 +114,7 @@ public struct WeightsDownload: Sendable {
             throw Failure(description: "\(url.absoluteString): only http and https URLs can be fetched")
         }
         let directory = registry.directory(for: name)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try FolderCreation.make(directory.path)
         let part = registry.partialFile(for: name)
         // The part file is resumed only from the URL it came from (recorded beside it).
         let source = part.appendingPathExtension("url")

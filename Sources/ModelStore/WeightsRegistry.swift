@@ -120,19 +120,18 @@ public struct WeightsRegistry: Sendable {
     /// try registry.resolve("./my-clip.safetensors")          // that file
     /// ```
     public func resolve(_ nameOrPath: String) throws -> URL {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: nameOrPath, isDirectory: &isDirectory), !isDirectory.boolValue {
+        if let kind = PathKind.of(nameOrPath), kind != .folder {
             return URL(fileURLWithPath: nameOrPath)
         }
         guard (try? Self.validate(name: nameOrPath)) != nil else {
-            throw Failure(description: "\(nameOrPath): no such file, and not a model name")
+            throw Failure(description: "\(terminalSafe(nameOrPath)): no such file, and not a model name")
         }
         let file = weightsFile(for: nameOrPath)
-        guard FileManager.default.fileExists(atPath: file.path) else {
+        guard PathKind.of(file.path) != nil else {
             let hint = Self.known(nameOrPath) != nil
                 ? "run 'reclip weights fetch \(nameOrPath)'"
                 : "see 'reclip weights list', or import a file with 'reclip weights import PATH --name \(nameOrPath)'"
-            throw Failure(description: "\(nameOrPath): not installed in \(root.path); \(hint)")
+            throw Failure(description: "\(nameOrPath): not installed in \(terminalSafe(root.path)); \(hint)")
         }
         return file
     }
@@ -158,11 +157,8 @@ public struct WeightsRegistry: Sendable {
 
     /// The registry's view of model `name`.
     public func entry(_ name: String) -> Entry {
-        let fm = FileManager.default
-        func size(_ url: URL) -> Int? {
-            (try? fm.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.intValue
-        }
-        let record = try? String(contentsOf: hashRecord(for: name), encoding: .utf8)
+        func size(_ url: URL) -> Int? { FileStamp.attributes(url.path)?.size }
+        let record = (try? FileBytes.read(hashRecord(for: name).path, limit: 1 << 20)).map { String(decoding: $0, as: UTF8.self) }
         let note = record?.split(separator: "\n").first { $0.hasPrefix("# ") }?.dropFirst(2)
         return Entry(name: name, isKnown: Self.known(name) != nil, file: weightsFile(for: name),
                      bytes: size(weightsFile(for: name)),
@@ -177,33 +173,23 @@ public struct WeightsRegistry: Sendable {
     public func importWeights(from source: URL, as name: String) throws -> Entry {
         try Self.validate(name: name)
         _ = try SafeTensorsFile(path: source.path)
-        let directory = directory(for: name)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let temporary = directory.appendingPathComponent(".\(Self.fileName).import-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: temporary) }
-        // Copy while hashing, then rename over any previous file.
-        guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-            throw Failure(description: "\(temporary.path): cannot create")
-        }
-        let input = try FileHandle(forReadingFrom: source)
-        defer { try? input.close() }
-        let output = try FileHandle(forWritingTo: temporary)
+        try FolderCreation.make(directory(for: name).path)
+        // Copy while hashing, beside the destination, then rename over any previous file.
         var hasher = SHA256()
-        while let piece = try input.read(upToCount: 4 << 20), !piece.isEmpty {
-            hasher.update(piece)
-            try output.write(contentsOf: piece)
+        try AtomicFile.writePieces(to: weightsFile(for: name).path) { append in
+            try FileBytes.forEachPiece(of: source.path) { piece in
+                hasher.update(piece)
+                try append(piece)
+            }
         }
-        try output.synchronize()
-        try output.close()
-        try Self.moveIntoPlace(temporary, weightsFile(for: name))
         try Self.writeAtomically("\(hasher.finalize().hex)  \(Self.fileName)\n", to: hashRecord(for: name))
         return entry(name)
     }
 
     /// Renames `source` to `destination`, replacing it (same directory: atomic).
     static func moveIntoPlace(_ source: URL, _ destination: URL) throws {
-        guard rename(source.path, destination.path) == 0 else {
-            throw Failure(description: "\(destination.path): cannot move into place (\(String(cString: strerror(errno))))")
+        guard PathBytes.withCString(source.path, { from in PathBytes.withCString(destination.path) { rename(from, $0) } }) == 0 else {
+            throw Failure(description: "\(terminalSafe(destination.path)): cannot move into place (\(String(cString: strerror(errno))))")
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import FileIO
 
 /// Image-level labels read from a file instead of pseudo labels (`reclip train --image-labels`):
 /// a JSON object from image file name to the names of the classes in that image, e.g.
@@ -20,10 +21,9 @@ public struct GivenImageLabels: Sendable, Equatable {
     /// naming the file.
     public init(contentsOf path: String, classes: [String]) throws {
         let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw TrainingError("\(path): cannot read the image labels (\(error.localizedDescription))")
+        do { data = Data(try FileBytes.read(path, limit: 64 << 20)) } catch let error as FileError {
+            throw TrainingError("\(terminalSafe(path)): cannot read the image labels (\(error.reason))")
         }
-        guard data.count <= 64 << 20 else { throw TrainingError("\(path): \(data.count) bytes, image labels are at most 64 MiB") }
         let decoded: [String: [String]]
         do { decoded = try JSONDecoder().decode([String: [String]].self, from: data) } catch {
             throw TrainingError("\(path): not a JSON object from image file names to lists of class names")

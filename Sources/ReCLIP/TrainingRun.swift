@@ -96,7 +96,7 @@ public struct TrainingRun {
     public func initialRectifier() throws -> Rectifier? {
         guard let url = configuration.initialisation else { return nil }
         let c = configuration
-        guard FileManager.default.fileExists(atPath: url.path) else {
+        guard PathKind.of(url.path) != nil else {
             throw RectifierFileError(file: url.path, problem: "no such rectifier file to start from (--init)")
         }
         let r = try Rectifier.load(from: url, classes: classes, weightsHash: weightsHash)
@@ -176,9 +176,7 @@ public struct TrainingRun {
 
     func cacheKey(_ url: URL) -> URL? {
         guard let cacheFolder,
-              let attrs = try? FileManager.default.attributesOfItem(atPath: url.path) else { return nil }
-        let size = (attrs[.size] as? NSNumber)?.intValue ?? -1
-        let mtime = (attrs[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+              let (size, mtime) = FileStamp.attributes(url.path) else { return nil }
         let c = configuration
         var h = SHA256()
         let votes = c.cropMinimumVotes == 1 ? "" : "v\(c.cropMinimumVotes)"
@@ -201,7 +199,7 @@ public struct TrainingRun {
     }
 
     func store(_ sample: TrainingImage, key: URL) throws {
-        try FileManager.default.createDirectory(at: key.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FolderCreation.make(key.deletingLastPathComponent().path)
         let labels = try MetadataJSON.text(sample.pseudoLabels)
         try SafeTensorsWriter.write([("features", Tensor(shape: [sample.features.count], data: sample.features))],
                                     metadata: ["pseudo_labels": labels], to: key.path)
@@ -231,7 +229,7 @@ public struct TrainingRun {
                                                             visualWidth: model.architecture.visionWidth, using: &rng)
         var velocity: [String: [Float]] = [:]
         var startStep = 0
-        if resume, FileManager.default.fileExists(atPath: output.path) {
+        if resume, PathKind.of(output.path) != nil {
             let file = try SafeTensorsFile(path: output.path)
             rectifier = try Rectifier.load(from: output, classes: classes, weightsHash: weightsHash)
             guard rectifier.variant == c.variant else {

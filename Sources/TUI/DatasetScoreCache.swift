@@ -53,7 +53,7 @@ public struct DatasetScoreCache: Sendable {
 
     /// Writes the file atomically (creating the folder).
     public func write() throws {
-        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FolderCreation.make(file.deletingLastPathComponent().path)
         try AtomicFile.write(try JSONEncoder().encode(entries), to: file.path)
     }
 

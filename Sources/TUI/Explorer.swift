@@ -114,7 +114,7 @@ public final class Explorer {
         while true {
             let name = n == 1 ? "rectifier-adapted.safetensors" : "rectifier-adapted-\(n).safetensors"
             let url = folder.appendingPathComponent(name)
-            if !FileManager.default.fileExists(atPath: url.path) { return url }
+            if PathKind.of(url.path) == nil { return url }
             n += 1
         }
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Datasets
 import Foundation
+import FileIO
 import CLIP
 import ReCLIP
 
@@ -35,8 +36,8 @@ struct AdaptCommand: ParsableCommand {
     func validate() throws {
         try OptionRange.check(holdOut, in: 0.05...0.9, "--hold-out")
         try OptionRange.check(alpha, in: 0...10, "--alpha")
-        if !replace && FileManager.default.fileExists(atPath: out) {
-            throw ValidationError("--out \(out): the file exists; choose another name or pass --replace")
+        if !replace && PathKind.of(out) != nil {
+            throw ValidationError("--out \(terminalSafe(out)): the file exists; choose another name or pass --replace")
         }
     }
 
@@ -52,7 +53,7 @@ struct AdaptCommand: ParsableCommand {
         let site = try SiteFolder(path: images, heldOutFraction: holdOut)
         let clip = try RectifierInputs.model(selection.weights)
         let hash = try RectifierInputs.weightsHash(selection.weights)
-        guard FileManager.default.fileExists(atPath: rectifierPath) else { throw RectifierCommandError("\(rectifierPath): no such rectifier file") }
+        guard PathKind.of(rectifierPath) != nil else { throw RectifierCommandError("\(terminalSafe(rectifierPath)): no such rectifier file") }
         let startURL = URL(fileURLWithPath: rectifierPath)
         let start = try Rectifier.load(from: startURL, classes: try classes.map(RectifierInputs.classes), weightsHash: hash)
         var config = TrainingConfiguration.adapting(start, from: startURL, images: site.training.count)

@@ -52,7 +52,7 @@ enum RectifierInputs {
         guard PathKind.of(path) != nil else { throw RectifierCommandError("\(terminalSafe(path)): no such rectifier file") }
         let r = try Rectifier.load(from: URL(fileURLWithPath: path), classes: classes, weightsHash: weightsHash)
         if let variant, variant != r.variant {
-            throw RectifierCommandError("\(path): holds a \(r.variant.rawValue) rectifier, not \(variant.rawValue)")
+            throw RectifierCommandError("\(terminalSafe(path)): holds a \(r.variant.rawValue) rectifier, not \(variant.rawValue)")
         }
         return r
     }

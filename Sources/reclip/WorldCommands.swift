@@ -207,8 +207,7 @@ struct ExportCLIPCommand: ParsableCommand {
 
     func run() throws {
         var url = URL(fileURLWithPath: checkpoint)
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), isDir.boolValue {
+        if PathKind.of(url.path) == .folder {
             url = url.appendingPathComponent("checkpoint.safetensors")
         }
         let step = try MiniCLIPTrainer.exportModel(checkpoint: url, to: out)

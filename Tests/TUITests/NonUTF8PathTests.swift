@@ -2,7 +2,8 @@ import Foundation
 import XCTest
 
 /// Issue 14's non-UTF-8 file names through the real binary: a Latin-1 name (`caf\xE9.png`)
-/// reaches `segment`, `render`, `eval` and `train` byte for byte, and a missing one is named
+/// reaches `segment`, `render`, `eval` and `train` byte for byte, as an image, a folder, the
+/// weights, a rectifier, a dump, a shard or a trained rectifier, and a missing one is named
 /// escaped in the error. The shell builds the names with `printf` so that their bytes reach
 /// `argv` untouched (a `Process` argument is a `String`, which cannot hold them).
 final class NonUTF8PathTests: XCTestCase {
@@ -67,6 +68,46 @@ final class NonUTF8PathTests: XCTestCase {
         let r = try sh(#"mkdir "$T/images" && cp "$S/JPEGImages/world_000000.png" "$T/images/$N" && cp "$S/JPEGImages/world_000001.png" "$T/images/$(printf 'na\357ve.png')" && "$R" train --weights "$M/mini-clip.safetensors" --images "$T/images" --classes sky,cloud,mountain,snow,tree,grass,water,sand,road,building,car,boat --size 96 --epochs 1 --out "$T/r.safetensors" && test -s "$T/r.safetensors""#)
         XCTAssertEqual(r.status, 0, text(r.err))
         XCTAssertTrue(text(r.out).contains("trained 2 steps"), text(r.out))
+    }
+
+    /// The bundled world model's classes, for commands given `--weights`.
+    static let worldClasses = "sky,cloud,mountain,snow,tree,grass,water,sand,road,building,car,boat"
+
+    func testSegmentOpensLatin1NamedWeightsAndRectifier() throws {
+        let r = try sh(#"W="$T/$(printf 'w\351ights.safetensors')"; Q="$T/$(printf 'r\351ctifier.safetensors')"; cp "$M/mini-clip.safetensors" "$W" && cp "$M/rectifier-reclip.safetensors" "$Q" && cp "$S/JPEGImages/world_000000.png" "$T/$N" && "$R" segment --image "$T/$N" --weights "$W" --rectifier "$Q" --classes \#(Self.worldClasses) --size 96 --dump "$T/dump-$N.safetensors" && test -s "$T/dump-$N.safetensors""#)
+        XCTAssertEqual(r.status, 0, text(r.err))
+        XCTAssertTrue(text(r.out).contains("feature grid"), text(r.out))
+        XCTAssertFalse(text(r.err).contains("cannot"), text(r.err))
+    }
+
+    func testAMissingLatin1WeightsFileIsShownEscaped() throws {
+        let r = try sh(#""$R" segment --image "$S/JPEGImages/world_000000.png" --weights "$T/$(printf 'w\351ights.safetensors')" --classes sky,tree"#)
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(text(r.err).contains(#"w\xE9ights.safetensors: no such weights file"#), text(r.err))
+        XCTAssertFalse(r.err.contains(0xE9), "the raw byte never reaches the terminal")
+        XCTAssertFalse(text(r.err).contains("\u{FFFD}"), "nor a replacement character")
+    }
+
+    func testTrainStartsFromAndWritesLatin1Names() throws {
+        let r = try sh(#"I="$T/$(printf 'st\351rt.safetensors')"; O="$T/$(printf 'tr\351ined.safetensors')"; mkdir "$T/images" && cp "$S/JPEGImages/world_000000.png" "$T/images/a.png" && cp "$M/rectifier-reclip.safetensors" "$I" && "$R" train --weights "$M/mini-clip.safetensors" --images "$T/images" --classes \#(Self.worldClasses) --size 96 --epochs 1 --init "$I" --out "$O" && test -s "$O""#)
+        XCTAssertEqual(r.status, 0, text(r.err))
+        XCTAssertTrue(text(r.out).contains(#"steps: "#) && text(r.out).contains(#"tr\xE9ined.safetensors"#), text(r.out))
+        XCTAssertFalse(r.out.contains(0xE9), "the raw byte never reaches the terminal")
+    }
+
+    /// An installation under a Latin-1 folder: the binary finds the bundled model beside it.
+    func testAnInstallationUnderALatin1FolderFindsItsBundledModel() throws {
+        let r = try sh(#"I="$T/$(printf 'inst\351ll')"; mkdir -p "$I/bin" "$I/models" && cp "$R" "$I/bin/reclip" && cp -r "$(dirname "$R")/reclip_CLIP.resources" "$I/bin/" && cp -r "$M" "$I/models/world" && "$I/bin/reclip" segment --image "$S/JPEGImages/world_000000.png""#)
+        XCTAssertEqual(r.status, 0, text(r.err))
+        XCTAssertTrue(text(r.out).contains("feature grid"), text(r.out))
+    }
+
+    func testEvalWritesALatin1NamedShardAndMergeReadsIt() throws {
+        let r = try sh(#"D="$T/world"; J="$T/$(printf 'sh\351rd.json')"; cp -r "$S" "$D" && head -n 2 "$D/ImageSets/Segmentation/val.txt" > "$D/ImageSets/Segmentation/two.txt" && "$R" eval --dataset "$D" --split two --out "$J" && test -s "$J" && "$R" eval merge "$J" --json"#)
+        XCTAssertEqual(r.status, 0, text(r.err))
+        XCTAssertTrue(text(r.out).contains(#"sh\xE9rd.json"#), "the shard is named escaped: " + text(r.out))
+        XCTAssertTrue(text(r.out).contains("mIoU"), text(r.out))
+        XCTAssertFalse(r.out.contains(0xE9), "the raw byte never reaches the terminal")
     }
 }
 

@@ -66,22 +66,43 @@ public struct CLIPTokenizer: Sendable {
 
     /// Loads the vocabulary bundled with this library.
     public init() throws {
-        guard let vocab = Bundle.module.url(forResource: "bpe_simple_vocab_16e6.txt", withExtension: "gz", subdirectory: "Resources")
-                ?? Bundle.module.url(forResource: "bpe_simple_vocab_16e6.txt", withExtension: "gz"),
-              let tables = Bundle.module.url(forResource: "text_cleaning_tables", withExtension: "txt", subdirectory: "Resources")
-                ?? Bundle.module.url(forResource: "text_cleaning_tables", withExtension: "txt")
+        guard let vocab = Self.bundledResource("bpe_simple_vocab_16e6.txt", withExtension: "gz"),
+              let tables = Self.bundledResource("text_cleaning_tables", withExtension: "txt")
         else {
-            throw LoadError(description: "the CLIP vocabulary is missing from the Segmentation bundle (\(Bundle.module.bundlePath))")
+            throw LoadError(description: "the CLIP vocabulary is missing from the Segmentation bundle (\(Self.resourceFolder ?? Bundle.module.bundlePath))")
         }
         try self.init(vocabularyAt: vocab, tablesAt: tables)
+    }
+
+    /// SwiftPM's folder of this target's resources beside the executable, found by the
+    /// executable's bytes (`/proc/self/exe`), or nil.
+    static var resourceFolder: String? {
+        SymbolicLinks.target(of: "/proc/self/exe").map {
+            URL(fileURLWithPath: $0).deletingLastPathComponent().appendingPathComponent("reclip_CLIP.resources").path
+        }
+    }
+
+    /// A bundled resource: beside the executable first, else through `Bundle.module` (a build
+    /// folder, a test bundle). `Bundle.main`, on which `Bundle.module` stands, crashes when the
+    /// executable's path is not UTF-8 (an installation under `inst\xE9ll/`), so it is not asked then.
+    static func bundledResource(_ name: String, withExtension ext: String) -> URL? {
+        if let folder = resourceFolder {
+            for sub in ["Resources/", ""] {
+                let url = URL(fileURLWithPath: folder).appendingPathComponent(sub + name + "." + ext)
+                if PathKind.of(url.path) == .file { return url }
+            }
+            guard PathBytes.bytes(of: folder) == Array(folder.utf8) else { return nil }
+        }
+        return Bundle.module.url(forResource: name, withExtension: ext, subdirectory: "Resources")
+            ?? Bundle.module.url(forResource: name, withExtension: ext)
     }
 
     /// Loads a gzipped BPE merges file (which must be OpenAI's, by SHA-256) and the text
     /// clean-up tables.
     public init(vocabularyAt vocab: URL, tablesAt tables: URL) throws {
         let gz: Data
-        do { gz = try Data(contentsOf: vocab) } catch {
-            throw LoadError(description: "\(vocab.path): cannot read the CLIP vocabulary (\(error.localizedDescription))")
+        do { gz = Data(try FileBytes.read(vocab.path, limit: 64 << 20)) } catch let error as FileError {
+            throw LoadError(description: "\(terminalSafe(vocab.path)): cannot read the CLIP vocabulary (\(error.reason))")
         }
         let digest = SHA256.hash(gz).hex
         guard digest == Self.vocabularySHA256 else {
@@ -90,8 +111,8 @@ public struct CLIPTokenizer: Sendable {
         let text = try Inflate.gunzip(gz, what: vocab.path)
         merges = try MergeTable(text: String(decoding: text, as: UTF8.self), source: vocab.path)
         let tableText: String
-        do { tableText = try String(contentsOf: tables, encoding: .utf8) } catch {
-            throw LoadError(description: "\(tables.path): cannot read the text tables (\(error.localizedDescription))")
+        do { tableText = String(decoding: try FileBytes.read(tables.path, limit: 64 << 20), as: UTF8.self) } catch let error as FileError {
+            throw LoadError(description: "\(terminalSafe(tables.path)): cannot read the text tables (\(error.reason))")
         }
         cleaner = try CLIPTextCleaner(tables: tableText, source: tables.path)
         cache = WordCache()

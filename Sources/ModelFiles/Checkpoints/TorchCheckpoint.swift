@@ -46,11 +46,8 @@ public struct TorchCheckpoint: Sendable {
     /// Reads the checkpoint at `url`.
     public init(contentsOf url: URL) throws {
         let data: Data
-        do { try FileBytes.requireRegularFile(url.path) } catch let error as FileError {
+        do { data = try FileBytes.mapped(url.path) } catch let error as FileError {
             throw TorchCheckpointError(description: "\(url.path): cannot read (\(error.reason))")
-        }
-        do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
-            throw TorchCheckpointError(description: "\(url.path): cannot read (\(error.localizedDescription))")
         }
         try self.init(data: data, name: url.path)
     }

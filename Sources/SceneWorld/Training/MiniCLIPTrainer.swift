@@ -76,11 +76,11 @@ public struct MiniCLIPTrainer {
 
     /// Starts a run in `folder`, or resumes the one whose checkpoint is there.
     public init(settings: MiniCLIPTrainingSettings, folder: URL, resume: Bool) throws {
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try FolderCreation.make(folder.path)
         self.folder = folder
         var settings = settings
         let checkpoint = folder.appendingPathComponent("checkpoint.safetensors")
-        if resume, FileManager.default.fileExists(atPath: checkpoint.path) {
+        if resume, PathKind.of(checkpoint.path) != nil {
             let saved = try Self.readCheckpoint(checkpoint, moments: true)
             var stored = saved.settings
             stored.steps = max(stored.steps, settings.steps)
