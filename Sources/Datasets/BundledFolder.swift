@@ -22,7 +22,7 @@ public enum BundledFolder {
     /// The first existing folder `relativePath` in the current directory (with
     /// `searchCurrentDirectory`) or beside and above the executable.
     public static func locate(_ relativePath: String, executable: String, searchCurrentDirectory: Bool = true,
-                              currentDirectory: String = FileManager.default.currentDirectoryPath) -> URL? {
+                              currentDirectory: String = PathBytes.currentDirectory) -> URL? {
         var candidates = searchCurrentDirectory ? [URL(fileURLWithPath: currentDirectory).appendingPathComponent(relativePath)] : []
         let real = SymbolicLinks.resolved(executable) ?? URL(fileURLWithPath: executable).standardizedFileURL.path
         var dir = URL(fileURLWithPath: real).deletingLastPathComponent()

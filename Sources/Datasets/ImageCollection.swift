@@ -30,7 +30,7 @@ public struct ImageCollection: Sendable, Equatable {
         var entries: [ImageEntry] = []
         var classes: [String]?
         for path in paths {
-            let url = URL(fileURLWithPath: path)
+            let url = PathBytes.fileURL(path)
             guard let kind = PathKind.of(url.path) else {
                 throw DatasetError(file: path, problem: "no such file or folder")
             }
@@ -101,7 +101,7 @@ public struct ImageCollection: Sendable, Equatable {
 
     /// The `samples/` folder bundled with the package (`BundledFolder`: the current
     /// directory, then beside the executable and each folder above it).
-    public static func samplesFolder(executable: String, currentDirectory: String = FileManager.default.currentDirectoryPath) -> URL? {
+    public static func samplesFolder(executable: String, currentDirectory: String = PathBytes.currentDirectory) -> URL? {
         BundledFolder.locate("samples", executable: executable, currentDirectory: currentDirectory)
     }
 

@@ -6,7 +6,7 @@ public enum ImageFolder {
     /// PNG and JPEG files directly in `path` (or in its `JPEGImages/` when that exists), sorted
     /// by name. Names are listed as bytes (`FolderListing`), so a non-UTF-8 one can be opened.
     public static func list(_ path: String) throws -> [URL] {
-        var root = URL(fileURLWithPath: path, isDirectory: true)
+        var root = PathBytes.fileURL(path, isDirectory: true)
         let voc = root.appendingPathComponent("JPEGImages", isDirectory: true)
         if PathKind.of(voc.path) != nil { root = voc }
         guard let names = try? FolderListing.names(root.path) else {

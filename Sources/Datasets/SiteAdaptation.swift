@@ -30,7 +30,7 @@ public struct SiteFolder: Sendable {
         guard heldOutFraction.isFinite, heldOutFraction > 0, heldOutFraction < 1 else {
             throw DatasetError(file: path, problem: "the held-out fraction must be between 0 and 1, not \(heldOutFraction)")
         }
-        root = URL(fileURLWithPath: path, isDirectory: true)
+        root = PathBytes.fileURL(path, isDirectory: true)
         let images = try ImageFolder.list(path)
         guard images.count >= 2 else {
             throw DatasetError(file: path, problem: "\(images.count) image: adapting needs at least 2 (some to adapt on, some held out)")

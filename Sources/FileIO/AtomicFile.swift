@@ -53,9 +53,8 @@ public enum AtomicFile {
     /// the temporary file over `path` (the temporary file is removed if anything fails).
     public static func write(to path: String, _ body: (String) throws -> Void) throws {
         let destination = resolvingLinks(path)
-        let url = URL(fileURLWithPath: destination)
-        let folder = url.deletingLastPathComponent().path
-        var template = PathBytes.bytes(of: folder + "/." + url.lastPathComponent + ".XXXXXX").map { CChar(bitPattern: $0) } + [0]
+        let (folder, name) = PathBytes.folderAndName(destination)
+        var template = PathBytes.bytes(of: folder + "/." + name + ".XXXXXX").map { CChar(bitPattern: $0) } + [0]
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else {
             throw FileError(file: path, "cannot create a file in \(terminalSafe(folder)) (\(FileBytes.reason(errno)))")
@@ -82,8 +81,7 @@ public enum AtomicFile {
         var current = path
         for _ in 0..<40 {  // as the kernel's own limit on nested links
             guard PathKind.of(current, followingLinks: false) == .link, let target = SymbolicLinks.target(of: current) else { return current }
-            current = target.hasPrefix("/") ? target
-                : URL(fileURLWithPath: current).deletingLastPathComponent().appendingPathComponent(target).path
+            current = target.hasPrefix("/") ? target : PathBytes.folderAndName(current).folder + "/" + target
         }
         return current
     }

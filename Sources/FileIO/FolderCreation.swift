@@ -12,8 +12,9 @@ public enum FolderCreation {
     /// already there is not an error, a file in the way is.
     public static func make(_ path: String) throws {
         if PathKind.of(path) == .folder { return }
-        let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        if parent != path, !parent.isEmpty, PathKind.of(parent) != .folder { try make(parent) }
+        let trimmed = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+        let parent = PathBytes.folderAndName(trimmed).folder
+        if parent != trimmed, parent != ".", PathKind.of(parent) != .folder { try make(parent) }
         guard PathBytes.withCString(path, { mkdir($0, 0o777) }) == 0 else {
             let code = errno
             if code == EEXIST, PathKind.of(path) == .folder { return }  // made meanwhile by another process

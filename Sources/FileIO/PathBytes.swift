@@ -47,6 +47,37 @@ public enum PathBytes {
         return String(out)
     }
 
+    /// The current folder as the kernel names it (`getcwd`), decoded like any path here.
+    /// Foundation's `currentDirectoryPath` replaces a byte that is not UTF-8 with U+FFFD, and
+    /// `URL(fileURLWithPath:)` makes a relative path absolute with it, after which the file
+    /// cannot be found.
+    public static var currentDirectory: String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard getcwd(&buffer, buffer.count) != nil else { return FileManager.default.currentDirectoryPath }
+        return string(cString: buffer)
+    }
+
+    /// `path` made absolute against `currentDirectory` (unchanged when it already is).
+    public static func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : currentDirectory + "/" + path
+    }
+
+    /// A file URL for a path given by the user, made absolute here rather than by Foundation
+    /// (see `currentDirectory`).
+    public static func fileURL(_ path: String, isDirectory: Bool = false) -> URL {
+        URL(fileURLWithPath: absolute(path), isDirectory: isDirectory)
+    }
+
+    /// The folder and the last component of `path`, split at its last `/` as the kernel reads
+    /// it ("." for a bare name, "/" for a name at the root). Not through `URL`, which makes a
+    /// relative path absolute by way of Foundation's current directory, whose name loses every
+    /// byte that is not UTF-8.
+    public static func folderAndName(_ path: String) -> (folder: String, name: String) {
+        guard let slash = path.lastIndex(of: "/") else { return (".", path) }
+        let folder = slash == path.startIndex ? "/" : String(path[..<slash])
+        return (folder, String(path[path.index(after: slash)...]))
+    }
+
     /// The bytes `path` stands for: the inverse of `string(_:)`.
     public static func bytes(of path: String) -> [UInt8] {
         guard path.unicodeScalars.contains(where: { escapes.contains($0.value) }) else { return Array(path.utf8) }

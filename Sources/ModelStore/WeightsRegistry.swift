@@ -79,7 +79,7 @@ public struct WeightsRegistry: Sendable {
     public let root: URL
 
     /// The registry at `$RECLIP_HOME`, or `~/.cache/reclip`.
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(environment: [String: String] = ReclipHome.processEnvironment) {
         root = ReclipHome.folder(environment: environment)
     }
 
@@ -140,18 +140,22 @@ public struct WeightsRegistry: Sendable {
     /// partly downloaded), by name.
     public func entries() throws -> [Entry] {
         var names = Self.knownModels.map(\.name)
-        if let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil) {
-            var found = [String]()
-            for case let url as URL in walker
-            where [Self.fileName, Self.fileName + ".part"].contains(url.lastPathComponent) {
-                let dir = url.deletingLastPathComponent().standardizedFileURL.path
-                let base = root.standardizedFileURL.path
-                guard dir.hasPrefix(base + "/") else { continue }
-                let name = String(dir.dropFirst(base.count + 1))
-                if !names.contains(name) && !found.contains(name) { found.append(name) }
+        // Folders are listed by their bytes (`FolderListing`), so a registry under a non-UTF-8
+        // name is still walked; links to folders are not followed, as FileManager's walker did not.
+        var found = [String]()
+        func walk(_ folder: String, _ name: String, depth: Int) {
+            guard depth < 16, let children = try? FolderListing.names(folder) else { return }
+            for child in children.sorted() {
+                let path = folder + "/" + child
+                if child == Self.fileName || child == Self.fileName + ".part" {
+                    if !name.isEmpty && !names.contains(name) && !found.contains(name) { found.append(name) }
+                } else if PathKind.of(path, followingLinks: false) == .folder {
+                    walk(path, name.isEmpty ? child : name + "/" + child, depth: depth + 1)
+                }
             }
-            names += found.sorted()
         }
+        walk(root.path, "", depth: 0)
+        names += found.sorted()
         return names.map(entry)
     }
 

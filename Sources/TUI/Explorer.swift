@@ -108,7 +108,7 @@ public final class Explorer {
     /// Where an adapted rectifier is kept: beside the folder the images come from (above a
     /// dataset's JPEGImages/), as `rectifier-adapted.safetensors`, numbered if that exists.
     static func adaptedRectifierDestination(for entries: [ImageEntry]) -> URL {
-        var folder = entries.first?.url.deletingLastPathComponent() ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        var folder = entries.first?.url.deletingLastPathComponent() ?? URL(fileURLWithPath: PathBytes.currentDirectory, isDirectory: true)
         if folder.lastPathComponent == "JPEGImages" { folder = folder.deletingLastPathComponent() }
         var n = 1
         while true {

@@ -51,7 +51,7 @@ public struct ViewExport {
         let besideImage = entry.url.deletingLastPathComponent()
         // access(2) on the path's bytes: the folder's name may not be UTF-8 (`PathBytes`).
         let folder = PathBytes.withCString(besideImage.path, { access($0, W_OK) }) == 0
-            ? besideImage : URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+            ? besideImage : URL(fileURLWithPath: PathBytes.currentDirectory, isDirectory: true)
         let png = folder.appendingPathComponent(name + ".png")
         let ans = folder.appendingPathComponent(name + ".ans")
         try Self.atomically(png) { try Self.writePNG(picture, to: $0) }

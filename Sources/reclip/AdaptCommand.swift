@@ -47,14 +47,14 @@ struct AdaptCommand: ParsableCommand {
         guard let rectifierPath = selection.rectifier else {
             throw RectifierCommandError("--rectifier: give the rectifier to adapt (a file, or reclip / reclip++ for the bundled ones)")
         }
-        guard URL(fileURLWithPath: rectifierPath).standardizedFileURL != URL(fileURLWithPath: out).standardizedFileURL else {
+        guard PathBytes.fileURL(rectifierPath).standardizedFileURL != PathBytes.fileURL(out).standardizedFileURL else {
             throw RectifierCommandError("--out \(out): is the rectifier being adapted; write the adapted one to another file")
         }
         let site = try SiteFolder(path: images, heldOutFraction: holdOut)
         let clip = try RectifierInputs.model(selection.weights)
         let hash = try RectifierInputs.weightsHash(selection.weights)
         guard PathKind.of(rectifierPath) != nil else { throw RectifierCommandError("\(terminalSafe(rectifierPath)): no such rectifier file") }
-        let startURL = URL(fileURLWithPath: rectifierPath)
+        let startURL = PathBytes.fileURL(rectifierPath)
         let start = try Rectifier.load(from: startURL, classes: try classes.map(RectifierInputs.classes), weightsHash: hash)
         var config = TrainingConfiguration.adapting(start, from: startURL, images: site.training.count)
         if let size = model.size { config.size = size }
@@ -66,7 +66,7 @@ struct AdaptCommand: ParsableCommand {
         guard try TrainCommand.run(config, model: clip, hash: hash, classes: names, images: site.training, output: out,
                                    resume: false, terminalOnly: true) else { return }
         let seconds = Date().timeIntervalSince(started)
-        let adapted = try Rectifier.load(from: URL(fileURLWithPath: out), classes: names, weightsHash: hash)
+        let adapted = try Rectifier.load(from: PathBytes.fileURL(out), classes: names, weightsHash: hash)
         let cache = ClassifierCache(weightsHash: hash)
         let before = try Segmenter(model: clip, classes: names, rectifier: start, classifierCache: cache, head: config.head)
         let after = try Segmenter(model: clip, classes: names, rectifier: adapted, classifierCache: cache, head: config.head)
@@ -82,7 +82,7 @@ struct AdaptCommand: ParsableCommand {
         })
         evaluating?.finish()
         print(String(format: "adapted in %.0f s; raw = alpha 0, before = %@, after = %@, both at alpha %g",
-                     seconds, startURL.lastPathComponent, URL(fileURLWithPath: out).lastPathComponent, alpha))
+                     seconds, startURL.lastPathComponent, PathBytes.fileURL(out).lastPathComponent, alpha))
         print(comparison.table)
     }
 }

@@ -24,7 +24,7 @@ enum ExplorerClasses {
             return names
         }
         if let file {
-            guard let names = ImageCollection.readClasses(URL(fileURLWithPath: file)) else {
+            guard let names = ImageCollection.readClasses(PathBytes.fileURL(file)) else {
                 throw ExplorerCommandError("\(file): cannot read class names (one per line expected)")
             }
             return names
@@ -107,7 +107,7 @@ struct SegmenterEngine: SegmentationEngine {
         let meta = (try? Rectifier.load(from: file))?.metadata ?? [:]
         rows.append(("rectifier", "\(file.path) (\(variant))"))
         rows.append(("trained on", ["initialised_from", "adapted_images", "epochs", "lr", "size"]
-            .compactMap { k in meta[k].map { "\(k) \(URL(fileURLWithPath: $0).lastPathComponent)" } }.joined(separator: ", ")))
+            .compactMap { k in meta[k].map { "\(k) \(PathBytes.fileURL($0).lastPathComponent)" } }.joined(separator: ", ")))
         let renamed = ModelInfo(name: info.name, variant: variant, hasRectifier: true, knowsOnlyTheWorld: info.knowsOnlyTheWorld,
                                 figures: info.figures, protocolRows: rows, rectifierName: file.lastPathComponent)
         return SegmenterEngine(info: renamed, weights: weights, rectifier: file, size: size, precision: precision,
@@ -267,12 +267,12 @@ enum ExplorerEngine {
         var trained: Rectifier?
         if let rectifier {
             do {
-                trained = try Rectifier.load(from: URL(fileURLWithPath: rectifier))
+                trained = try Rectifier.load(from: PathBytes.fileURL(rectifier))
             } catch {
                 return (nil, "\(error) - images only", nil)
             }
         }
-        let engine = SegmenterEngine(weights: file, rectifier: rectifier.map { URL(fileURLWithPath: $0) },
+        let engine = SegmenterEngine(weights: file, rectifier: rectifier.map { PathBytes.fileURL($0) },
                                      rectifierVariant: trained.map { Rectification($0.variant).displayName },
                                      size: selection.size, precision: precision, classTokenRectifier: selection.classTokenRectifier,
                                      bundled: selection.bundled != nil,

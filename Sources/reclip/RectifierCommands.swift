@@ -50,7 +50,7 @@ enum RectifierInputs {
     static func rectifier(_ path: String?, classes: [String], weightsHash: String, variant: RectifierVariant?) throws -> Rectifier? {
         guard let path else { return nil }
         guard PathKind.of(path) != nil else { throw RectifierCommandError("\(terminalSafe(path)): no such rectifier file") }
-        let r = try Rectifier.load(from: URL(fileURLWithPath: path), classes: classes, weightsHash: weightsHash)
+        let r = try Rectifier.load(from: PathBytes.fileURL(path), classes: classes, weightsHash: weightsHash)
         if let variant, variant != r.variant {
             throw RectifierCommandError("\(terminalSafe(path)): holds a \(r.variant.rawValue) rectifier, not \(variant.rawValue)")
         }
@@ -59,7 +59,7 @@ enum RectifierInputs {
 
 
     static func weightsHash(_ path: String) throws -> String {
-        try WeightsIdentity.contentHash(of: URL(fileURLWithPath: path), memo: ClassifierCache.defaultFolder)
+        try WeightsIdentity.contentHash(of: PathBytes.fileURL(path), memo: ClassifierCache.defaultFolder)
     }
 
     static func stderr(_ s: String) { FileHandle.standardError.write(Data(s.utf8)) }
@@ -146,7 +146,7 @@ struct SegmentCommand: ParsableCommand {
             try SegmentationDump(maps: grid ?? maps, classifier: segmenter.classifier, alpha: alpha, head: head,
                                  templates: segmenter.templates, refined: options.isPlain ? nil : maps,
                                  inference: options, classTokenSubtraction: segmenter.classTokenSubtraction)
-                .write(to: URL(fileURLWithPath: dump))
+                .write(to: PathBytes.fileURL(dump))
         }
     }
 }
@@ -215,7 +215,7 @@ struct TrainCommand: ParsableCommand {
         let schedule = initialisation.map { _ in AdaptationSchedule(images: files.count) }
         var config = trainingConfiguration(epochs: epochs ?? schedule?.epochs ?? 10,
                                            learningRate: lr ?? schedule?.learningRate ?? 0.01)
-        config.initialisation = initialisation.map { URL(fileURLWithPath: $0) }
+        config.initialisation = initialisation.map { PathBytes.fileURL($0) }
         config.givenLabels = try imageLabels.map { try GivenImageLabels(contentsOf: $0, classes: names) }
         _ = try TrainCommand.run(config, model: model, hash: hash, classes: names, images: files, output: out, resume: resume)
     }
@@ -240,7 +240,7 @@ struct TrainCommand: ParsableCommand {
                     images files: [URL], output out: String, resume: Bool, terminalOnly: Bool = false) throws -> Bool {
         let drawsProgress = !terminalOnly || isatty(STDERR_FILENO) == 1
         let run = TrainingRun(model: model, classes: names, configuration: config, weightsHash: hash,
-                              cacheFolder: ClassifierCache.defaultFolder, output: URL(fileURLWithPath: out))
+                              cacheFolder: ClassifierCache.defaultFolder, output: PathBytes.fileURL(out))
         if let start = try run.initialRectifier() {
             RectifierInputs.stderr("starting from \(start.source) (\(start.variant.rawValue)): \(files.count) images, \(config.epochs) epoch(s), "
                                    + "\(config.epochs * ((files.count + config.batchSize - 1) / config.batchSize)) steps, lr \(config.optimiser.learningRate)\n")
@@ -342,19 +342,19 @@ struct EvalRunCommand: ParsableCommand {
 
     func run() throws {
         guard format == "voc" else { throw RectifierCommandError("--format \(format): only voc is supported") }
-        let data = try VOCDataset(root: URL(fileURLWithPath: dataset))
+        let data = try VOCDataset(root: PathBytes.fileURL(dataset))
         let selection = try self.model.resolve(defaultSize: 336)
         let options = try inference.options(size: selection.size)
         let model = try RectifierInputs.model(selection.weights, precision: self.model.precision)
         let hash = try RectifierInputs.weightsHash(selection.weights)
         let r = try RectifierInputs.rectifier(selection.rectifier, classes: data.classes, weightsHash: hash, variant: nil)
         let classToken = selection.classTokenRectifier
-        let rectifierName = r.map { "\($0.variant.rawValue) \(URL(fileURLWithPath: $0.source).lastPathComponent)" }
+        let rectifierName = r.map { "\($0.variant.rawValue) \(PathBytes.fileURL($0.source).lastPathComponent)" }
             ?? (classToken ? Rectification.classToken.rawValue : "none")
         let settings = ["weights": hash, "rectifier": rectifierName,
                         "size": "\(selection.size)", "precision": model.precision.rawValue, "inference": options.description, "alpha": "\(alpha)",
                         "presence": presence.map { "\($0)" } ?? "off", "templates": templates?.rawValue ?? "each head's",
-                        "heads": try headList()?.description ?? "-", "cls_subtract": "\(inference.classTokenSubtraction)", "dataset": URL(fileURLWithPath: dataset).standardizedFileURL.path]
+                        "heads": try headList()?.description ?? "-", "cls_subtract": "\(inference.classTokenSubtraction)", "dataset": PathBytes.fileURL(dataset).standardizedFileURL.path]
         if let heads = try headList() {
             guard case .fixed(let a) = alpha else { throw RectifierCommandError("--heads needs a fixed --alpha") }
             return try compare(heads.heads, data: data, selection: selection, options: options, model: model,
@@ -417,7 +417,7 @@ struct EvalRunCommand: ParsableCommand {
         let selection = try shardSelection() ?? ShardSelection(index: 0, count: 1)!
         let shard = EvaluationShard(split: split, shard: selection, splitImages: try data.layout.imageIDs(split: split).count,
                                     settings: settings, reports: reports, predictors: predictors, seconds: seconds)
-        try shard.write(to: URL(fileURLWithPath: out))
+        try shard.write(to: PathBytes.fileURL(out))
         print("shard \(selection): \(shard.images) of \(shard.splitImages) images -> \(terminalSafe(out)) (add up with reclip eval merge)")
         return true
     }
@@ -563,7 +563,7 @@ struct EvalMergeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let parts = try shards.map { try EvaluationShard.read(from: URL(fileURLWithPath: $0)) }
+        let parts = try shards.map { try EvaluationShard.read(from: PathBytes.fileURL($0)) }
         let merged = try EvaluationShard.merge(parts, names: shards)
         if !merged.isComplete {
             RectifierInputs.stderr("missing shard(s) \(merged.missingShards.joined(separator: ", ")): the figures cover "

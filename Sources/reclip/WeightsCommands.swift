@@ -25,7 +25,7 @@ struct Weights: ParsableCommand {
 
         func run() throws {
             let registry = WeightsRegistry()
-            print("registry: \(registry.root.path)")
+            print("registry: \(terminalSafe(registry.root.path))")
             for entry in try registry.entries() {
                 let state: String
                 if let bytes = entry.bytes {
@@ -37,7 +37,7 @@ struct Weights: ParsableCommand {
                 }
                 let kind = entry.isKnown ? "known" : "local"
                 print("\(entry.name)  [\(kind)]  \(state)")
-                print("    \(entry.file.path)")
+                print("    \(terminalSafe(entry.file.path))")
                 if let model = WeightsRegistry.known(entry.name) { print("    \(model.summary)") }
                 if let sha = entry.recordedSHA256 { print("    sha256 \(sha)" + (entry.hashNote.map { " (\($0))" } ?? "")) }
             }
@@ -68,7 +68,7 @@ struct Weights: ParsableCommand {
             }
             let entry = registry.entry(name)
             if entry.isPresent && url == nil && sha256 == nil {
-                print("\(name) is already present: \(entry.file.path)")
+                print("\(name) is already present: \(terminalSafe(entry.file.path))")
                 return
             }
             let expected = sha256 ?? (url == nil ? known?.sha256 : nil)
@@ -79,7 +79,7 @@ struct Weights: ParsableCommand {
             let result = try WeightsDownload(registry: registry, name: name, url: source, expectedSHA256: expected)
                 .run(progress: { display.update($0.line(), fraction: $0.fraction) })
             display.finish()
-            print("installed \(result.file.path) (\(TransferProgress.bytesText(result.bytes)))")
+            print("installed \(terminalSafe(result.file.path)) (\(TransferProgress.bytesText(result.bytes)))")
             print("sha256 \(result.sha256) (\(result.verification.note))")
         }
     }
@@ -96,11 +96,11 @@ struct Weights: ParsableCommand {
         var name: String?
 
         func run() throws {
-            let source = URL(fileURLWithPath: path)
+            let source = PathBytes.fileURL(path)
             let stem = source.deletingPathExtension().lastPathComponent
             let target = name ?? "local/" + (stem == "model" ? source.deletingLastPathComponent().lastPathComponent : stem)
             let entry = try WeightsRegistry().importWeights(from: source, as: target)
-            print("imported \(target): \(entry.file.path) (\(TransferProgress.bytesText(entry.bytes ?? 0)))")
+            print("imported \(target): \(terminalSafe(entry.file.path)) (\(TransferProgress.bytesText(entry.bytes ?? 0)))")
             if let sha = entry.recordedSHA256 { print("sha256 \(sha)") }
         }
     }
@@ -114,7 +114,7 @@ struct Weights: ParsableCommand {
         var path: String
 
         func run() throws {
-            let checkpoint = try TorchCheckpoint(contentsOf: URL(fileURLWithPath: path))
+            let checkpoint = try TorchCheckpoint(contentsOf: PathBytes.fileURL(path))
             let location = checkpoint.location.isEmpty ? "top level" : checkpoint.location.joined(separator: " / ")
             print("\(path): \(checkpoint.keys.count) tensors (state dict at \(location))")
             for key in checkpoint.keys {

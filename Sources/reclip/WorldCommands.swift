@@ -81,7 +81,7 @@ struct WorldCommand: ParsableCommand {
     func run() throws {
         let start = Date()
         let writing = ProgressLine()
-        let summary = try WorldDataset.write(world.generator, count: count, to: URL(fileURLWithPath: out),
+        let summary = try WorldDataset.write(world.generator, count: count, to: PathBytes.fileURL(out),
                                              validationFraction: valFraction) { done in
             writing.update("\(done)/\(count) scenes", done: done, total: count)
         }
@@ -174,7 +174,7 @@ struct TrainCLIPCommand: ParsableCommand {
         settings.salientCaptions = salientCaptions > 0 ? salientCaptions : nil
         settings.crops = cropCaptions > 0 ? WorldCropSettings(probability: cropCaptions) : nil
         if let p = ImagePooling(rawValue: pooling), p != .classToken { settings.config.pooling = p }
-        var trainer = try MiniCLIPTrainer(settings: settings, folder: URL(fileURLWithPath: out), resume: resume)
+        var trainer = try MiniCLIPTrainer(settings: settings, folder: PathBytes.fileURL(out), resume: resume)
         if trainer.step > 0 { print("resuming at step \(trainer.step) of \(trainer.settings.steps)") }
         print("training a \(trainer.model.parameters.count)-parameter CLIP on world \(trainer.settings.worldSeed)")
         var averageSeconds: Double?
@@ -206,7 +206,7 @@ struct ExportCLIPCommand: ParsableCommand {
     var out: String
 
     func run() throws {
-        var url = URL(fileURLWithPath: checkpoint)
+        var url = PathBytes.fileURL(checkpoint)
         if PathKind.of(url.path) == .folder {
             url = url.appendingPathComponent("checkpoint.safetensors")
         }

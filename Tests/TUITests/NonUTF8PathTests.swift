@@ -50,6 +50,25 @@ final class NonUTF8PathTests: XCTestCase {
         XCTAssertTrue(text(render.out).contains("\u{1B}[48;5;"), "a picture in 256 colours")
     }
 
+    /// In a current folder whose own name is not UTF-8, relative outputs are written beside the
+    /// inputs: the atomic write and the folder maker split the path themselves instead of making
+    /// it absolute through Foundation's current directory, which loses the byte.
+    func testRelativeOutputsInALatin1CurrentFolder() throws {
+        let r = try sh(#"mkdir "$T/w$N" && cd "$T/w$N" && cp "$S/JPEGImages/world_000000.png" a.png && "$R" segment --image a.png --mask-out m.png && test -s m.png && "$R" segment --image a.png --dump d.safetensors && test -s d.safetensors && "$R" eval --dataset "$S" --out p.json && test -s p.json"#)
+        XCTAssertEqual(r.status, 0, text(r.err))
+        XCTAssertFalse(text(r.err).contains("cannot"), text(r.err))
+    }
+
+    /// A weights registry under a non-UTF-8 folder is walked by its bytes, and its paths are
+    /// printed escaped.
+    func testAWeightsRegistryUnderALatin1Folder() throws {
+        let r = try sh(#"H="$T/h$N"; RECLIP_HOME="$H" "$R" weights import "$M/mini-clip.safetensors" --name my/mini > /dev/null && RECLIP_HOME="$H" "$R" weights list"#)
+        XCTAssertEqual(r.status, 0, text(r.err))
+        XCTAssertTrue(text(r.out).contains("my/mini  [local]  present"), text(r.out))
+        XCTAssertTrue(text(r.out).contains(#"/hcaf\xE9.png/my/mini/model.safetensors"#), text(r.out))
+        XCTAssertFalse(r.out.contains(0xE9), "the raw byte never reaches the terminal")
+    }
+
     func testAMissingLatin1NameIsShownEscaped() throws {
         let r = try sh(#""$R" segment --image "$T/missing-$N""#)
         XCTAssertNotEqual(r.status, 0)
