@@ -118,27 +118,27 @@ public struct WeightsDownload: Sendable {
         let part = registry.partialFile(for: name)
         // The part file is resumed only from the URL it came from (recorded beside it).
         let source = part.appendingPathExtension("url")
-        let recorded = try? String(contentsOf: source, encoding: .utf8)
-        if FileManager.default.fileExists(atPath: part.path) && recorded != url.absoluteString {
-            try? FileManager.default.removeItem(at: part)
+        let recorded = FileChanges.text(source.path)
+        if PathKind.of(part.path) != nil && recorded != url.absoluteString {
+            FileChanges.remove(part.path)
         }
         try WeightsRegistry.writeAtomically(url.absoluteString, to: source)
         defer {
-            if !FileManager.default.fileExists(atPath: part.path) { try? FileManager.default.removeItem(at: source) }
+            if PathKind.of(part.path) == nil { FileChanges.remove(source.path) }
         }
-        if !FileManager.default.fileExists(atPath: part.path) {
-            guard FileManager.default.createFile(atPath: part.path, contents: nil) else {
-                throw Failure(description: "\(part.path): cannot create")
+        if PathKind.of(part.path) == nil {
+            guard FileChanges.truncate(part.path) else {
+                throw Failure(description: "\(terminalSafe(part.path)): cannot create")
             }
         }
         // Without an expected hash, the one the source publishes is checked instead.
         let published = expectedSHA256 == nil ? PublishedHash.lookup(url, timeout: idleTimeout) : nil
         // A part is resumed only with the validator of the file it came from.
         let validatorFile = part.appendingPathExtension("validator")
-        let validator = (try? String(contentsOf: validatorFile, encoding: .utf8)).flatMap { $0.isEmpty ? nil : $0 }
+        let validator = (FileChanges.text(validatorFile.path)).flatMap { $0.isEmpty ? nil : $0 }
         if validator == nil, (Self.size(of: part) ?? 0) > 0 {
-            guard FileManager.default.createFile(atPath: part.path, contents: nil) else {
-                throw Failure(description: "\(part.path): cannot truncate")
+            guard FileChanges.truncate(part.path) else {
+                throw Failure(description: "\(terminalSafe(part.path)): cannot truncate")
             }
         }
         let resumedFrom = Self.size(of: part) ?? 0
@@ -150,19 +150,19 @@ public struct WeightsDownload: Sendable {
             if let started = transfer.startedValidator {
                 try WeightsRegistry.writeAtomically(started, to: validatorFile)
             } else if transfer.startedOver {
-                try? FileManager.default.removeItem(at: validatorFile)
+                FileChanges.remove(validatorFile.path)
             }
         } catch {
             // Keep what the transfer learned about the file, for the resume.
             if let started = transfer.startedValidator {
                 try? WeightsRegistry.writeAtomically(started, to: validatorFile)
             } else if transfer.startedOver || transfer.validatorMismatch {
-                try? FileManager.default.removeItem(at: validatorFile)
+                FileChanges.remove(validatorFile.path)
             }
-            if transfer.validatorMismatch { try? FileManager.default.removeItem(at: part) }
+            if transfer.validatorMismatch { FileChanges.remove(part.path) }
             // An empty part file is not worth keeping for a resume.
             if Self.size(of: part) == 0 {
-                try? FileManager.default.removeItem(at: part)
+                FileChanges.remove(part.path)
             }
             throw error
         }
@@ -178,12 +178,12 @@ public struct WeightsDownload: Sendable {
         do {
             _ = try SafeTensorsFile(path: part.path)
         } catch {
-            try? FileManager.default.removeItem(at: part)
+            FileChanges.remove(part.path)
             throw Failure(description: "\(url.absoluteString): the downloaded file is not valid safetensors (\(error)); it was deleted")
         }
         let destination = registry.weightsFile(for: name)
         try WeightsRegistry.moveIntoPlace(part, destination)
-        try? FileManager.default.removeItem(at: validatorFile)
+        FileChanges.remove(validatorFile.path)
         try WeightsRegistry.writeAtomically("\(digest)  \(WeightsRegistry.fileName)\n# \(verification.note)\n",
                                             to: registry.hashRecord(for: name))
         let bytes = registry.entry(name).bytes ?? 0
@@ -195,7 +195,7 @@ public struct WeightsDownload: Sendable {
     /// a disagreement deletes `part`.
     private func checkedDigest(of part: URL, _ verification: Verification) throws -> String {
         func rejection(_ problem: String) -> Failure {
-            try? FileManager.default.removeItem(at: part)
+            FileChanges.remove(part.path)
             return Failure(description: "\(url.absoluteString): downloaded file has \(problem); the partial file was deleted, nothing was installed")
         }
         if case .published(let hash) = verification, let want = hash.bytes, let size = Self.size(of: part), size != want {
@@ -214,7 +214,7 @@ public struct WeightsDownload: Sendable {
 
     /// Size of the file at `url`, when it exists.
     private static func size(of url: URL) -> Int? {
-        (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.intValue
+        FileStamp.attributes(url.path)?.size
     }
 }
 
@@ -310,7 +310,7 @@ private final class Transfer: NSObject, URLSessionDataDelegate, @unchecked Senda
                     return completionHandler(.cancel)
                 }
                 total = numbers.count >= 3 ? numbers[2] : length.map { $0 + offset }
-                handle = try FileHandle(forWritingTo: part)
+                handle = try FileChanges.handleForWriting(part.path)
                 try handle?.seek(toOffset: UInt64(offset))
                 try handle?.truncate(atOffset: UInt64(offset))
             case 200:
@@ -318,7 +318,7 @@ private final class Transfer: NSObject, URLSessionDataDelegate, @unchecked Senda
                 written = 0
                 startedOver = true
                 startedValidator = answered
-                handle = try FileHandle(forWritingTo: part)
+                handle = try FileChanges.handleForWriting(part.path)
                 try handle?.truncate(atOffset: 0)
             case 416 where offset > 0:
                 // Nothing left to send: the part file already holds the whole file.

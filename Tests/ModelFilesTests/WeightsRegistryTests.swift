@@ -134,6 +134,34 @@ final class WeightsRegistryTests: XCTestCase {
         XCTAssertEqual(reports.last?.total, body.count)
     }
 
+    /// A registry under a non-UTF-8 folder name: the download is cut, resumed into the same part
+    /// file and installed, all through the name's bytes.
+    func testADownloadIntoALatin1RegistryResumesAndInstalls() throws {
+        let latin1 = PathBytes.string(Array(root.path.utf8) + Array("/h".utf8) + [0xE9])
+        try FolderCreation.make(latin1)
+        let original = root!
+        defer { root = original }   // tearDown removes the temporary folder, which holds this one
+        root = URL(fileURLWithPath: latin1, isDirectory: true)
+        defer { _ = PathBytes.withCString(latin1) { rmdir($0) } }
+        let body = Self.safetensors(count: 100_000)
+        let server = try LoopbackHTTPServer(body: body, behaviours: [.cutAfter(body.count / 2)])
+        defer { server.stop() }
+        let d = download(server, sha: SHA256.hash(body).hex)
+        XCTAssertThrowsError(try d.run())
+        let part = WeightsRegistry(root: root).partialFile(for: "test/model").path
+        let kept = try XCTUnwrap(FileStamp.attributes(part)?.size)
+        XCTAssertGreaterThan(kept, 0)
+        let result = try d.run()
+        XCTAssertEqual(result.resumedFrom, kept)
+        XCTAssertEqual(try FileBytes.read(result.file.path), [UInt8](body))
+        XCTAssertNil(PathKind.of(part))
+        XCTAssertEqual(try WeightsRegistry(root: root).entries().first { $0.name == "test/model" }?.isPresent, true)
+        for name in ["test/model/model.safetensors", "test/model/model.safetensors.sha256", "test/model", "test"] {
+            let path = latin1 + "/" + name
+            _ = PathBytes.withCString(path) { PathKind.of(path) == .folder ? rmdir($0) : unlink($0) }
+        }
+    }
+
     func testInterruptedDownloadResumesWithRange() throws {
         let body = Self.safetensors(count: 100_000)
         let server = try LoopbackHTTPServer(body: body, behaviours: [.cutAfter(body.count / 2)])
