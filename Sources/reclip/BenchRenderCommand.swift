@@ -1,3 +1,4 @@
+import FileIO
 import ArgumentParser
 import Foundation
 import Render
@@ -40,8 +41,8 @@ struct BenchRender: ParsableCommand {
         for entry in ansi {
             guard let eq = entry.firstIndex(of: "=") else { throw ValidationError("--ansi wants NAME=FILE, not '\(entry)'") }
             let name = String(entry[..<eq]), file = String(entry[entry.index(after: eq)...])
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-                throw ValidationError("\(file): cannot read ANSI text")
+            guard let bytes = try? FileBytes.read(file, limit: 256 << 20), let text = String(validating: bytes, as: UTF8.self) else {
+                throw ValidationError("\(terminalSafe(file)): cannot read ANSI text (UTF-8, at most 256 MiB)")
             }
             print(report.quality(name: name, ansi: text))
         }
