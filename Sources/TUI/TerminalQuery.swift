@@ -103,27 +103,48 @@ public enum TerminalQuery {
                                     override: override, cellSizeOverride: cellSizeOverride, tmuxPassthrough: passthrough)
     }
 
-    /// Whether the tmux this runs in lets escape sequences through to the outer terminal:
+    /// Whether the tmux this runs in lets kitty images through to the outer terminal:
     /// `tmux show-options -gqv allow-passthrough` says `on` or `all` (tmux 3.3 and later; an
-    /// older tmux, a failure or no answer within 500 ms: no). Only asked inside tmux with
-    /// kitty named by the environment, the one case where it decides anything.
+    /// older tmux, a failure or no answer within 500 ms: no), and the outer kitty places images
+    /// by Unicode placeholders, which kitty has since 0.28 (`#{client_termtype}`, the outer
+    /// terminal's own XTVERSION answer, e.g. `kitty(0.26.5)`: an older kitty rejects the
+    /// placement as malformed and shows nothing, so cells are the better choice there). Only
+    /// asked inside tmux with kitty named by the environment, the one case where it decides
+    /// anything.
     static func tmuxAllowsPassthrough(environment: [String: String], timeoutSeconds: Double = 0.5) -> Bool {
-        guard GraphicsProtocol.environmentNamesKitty(environment) else { return false }
+        guard GraphicsProtocol.environmentNamesKitty(environment),
+              let value = tmuxOutput(["show-options", "-gqv", "allow-passthrough"], environment: environment, timeoutSeconds: timeoutSeconds),
+              value == "on" || value == "all" else { return false }
+        let outer = tmuxOutput(["display-message", "-p", "#{client_termtype}"], environment: environment, timeoutSeconds: timeoutSeconds)
+        return kittyPlacesUnicodePlaceholders(termtype: outer ?? "")
+    }
+
+    /// False only for a terminal type that names a kitty older than 0.28 (`kitty(0.26.5)`);
+    /// anything else (another terminal, no answer, an unreadable version) is not held against it.
+    static func kittyPlacesUnicodePlaceholders(termtype: String) -> Bool {
+        guard termtype.hasPrefix("kitty("), termtype.hasSuffix(")") else { return true }
+        let parts = termtype.dropFirst("kitty(".count).dropLast().split(separator: ".").map { Int($0) }
+        guard parts.count >= 2, let major = parts[0], let minor = parts[1] else { return true }
+        return (major, minor) >= (0, 28)
+    }
+
+    /// What `tmux ARGS` prints (trimmed), or nil on a failure or no answer within the timeout.
+    static func tmuxOutput(_ arguments: [String], environment: [String: String], timeoutSeconds: Double) -> String? {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["tmux", "show-options", "-gqv", "allow-passthrough"]
+        p.arguments = ["tmux"] + arguments
         p.environment = environment
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
         p.standardInput = FileHandle.nullDevice
-        do { try p.run() } catch { return false }
+        do { try p.run() } catch { return nil }
         let deadline = Date().addingTimeInterval(timeoutSeconds)
         while p.isRunning && Date() < deadline { usleep(5_000) }
-        if p.isRunning { p.terminate(); return false }
+        if p.isRunning { p.terminate(); return nil }
         let value = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             .trimmingCharacters(in: .whitespacesAndNewlines)
-        return p.terminationStatus == 0 && (value == "on" || value == "all")
+        return p.terminationStatus == 0 ? value : nil
     }
 
     static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {

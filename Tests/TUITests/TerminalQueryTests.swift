@@ -193,4 +193,18 @@ extension TerminalQueryTests {
         XCTAssertFalse(TerminalQuery.tmuxAllowsPassthrough(environment: ["PATH": "/usr/bin:/bin", "KITTY_WINDOW_ID": "1",
                                                                          "TMUX": "/nonexistent/socket,1,0"]))
     }
+
+    /// kitty places images inside tmux by Unicode placeholders, which it has since 0.28: a
+    /// kitty 0.26.5 under Xvfb rejected the placement ("invalid key character: 0x55", the `U`)
+    /// and showed nothing (`scripts/real_kitty_tmux.sh`), so an older kitty gets cells.
+    func testAKittyOlderThanPlaceholdersIsNotSentImagesThroughTmux() {
+        XCTAssertFalse(TerminalQuery.kittyPlacesUnicodePlaceholders(termtype: "kitty(0.26.5)"))
+        XCTAssertFalse(TerminalQuery.kittyPlacesUnicodePlaceholders(termtype: "kitty(0.27.1)"))
+        XCTAssertTrue(TerminalQuery.kittyPlacesUnicodePlaceholders(termtype: "kitty(0.28.0)"))
+        XCTAssertTrue(TerminalQuery.kittyPlacesUnicodePlaceholders(termtype: "kitty(0.35.2)"))
+        XCTAssertTrue(TerminalQuery.kittyPlacesUnicodePlaceholders(termtype: "kitty(1.0)"))
+        for unknown in ["", "xterm(379)", "kitty", "kitty()", "kitty(x.y)", "WezTerm 20240203"] {
+            XCTAssertTrue(TerminalQuery.kittyPlacesUnicodePlaceholders(termtype: unknown), unknown)
+        }
+    }
 }
