@@ -4,7 +4,8 @@
 # detected (xterm: DA1 lists 4, the cell size from the window-size ioctl; kitty: its graphics
 # reply and CSI 16 t), take screenshots, and compare each picture's region with the pixels
 # reclip composed (its own kitty f=24 bytes for the same picture and cell size): PSNR in dB.
-# Saves docs/screens/xterm-sixel.png and docs/screens/kitty.png.
+# Saves docs/screens/xterm-sixel.png and docs/screens/kitty.png; last, the explorer inside tmux
+# inside kitty (docs/screens/kitty-tmux.png).
 # Needs: xvfb xterm x11-apps imagemagick xdotool tmux (Debian; kitty and libgl1-mesa-dri for
 # the kitty part), a built reclip (RECLIP_BINARY or .build/release/reclip).
 # Usage: scripts/real_terminals.sh
@@ -98,3 +99,24 @@ python3 scripts/graphics_psnr.py explorer "$OUT/kexplorer.ppm" "$OUT/kexplorer.k
 xdotool windowfocus "$W" 2>/dev/null || true
 xdotool key q 2>/dev/null || true
 echo "screenshot: docs/screens/kitty.png"
+
+# 4. The explorer inside tmux inside kitty (allow-passthrough on; KITTY_WINDOW_ID survives into
+# tmux). From kitty 0.28, panels go through tmux as images placed by Unicode placeholders; an
+# older kitty has no placeholders (Debian's 0.26.5 rejected the placement, "invalid key
+# character: 0x55", and showed nothing), so reclip chooses cells there and the PSNR against the
+# kitty reference stays low by design. The protocol panel's line says which was chosen.
+sleep 1
+TK="tmux -L reclip-kitty-$$"
+printf 'set -g allow-passthrough on\nset -g status off\nset -g default-terminal tmux-256color\n' > "$OUT/tmux.conf"
+"${KITTY[@]}" -o initial_window_width=200c -o initial_window_height=60c \
+  $TK -f "$OUT/tmux.conf" new-session "$RECLIP samples $ENGINE; sleep 2" &
+KT=$!; PIDS+=($KT)
+W=$(window_of $KT); sleep 10
+timeout 30 import -window "$W" -depth 8 "$OUT/ktmux.ppm"
+convert "$OUT/ktmux.ppm" docs/screens/kitty-tmux.png
+$TK send-keys P; sleep 1
+$TK capture-pane -p | grep -m1 "pictures" || true
+$TK send-keys Escape q; sleep 0.5; $TK kill-server 2>/dev/null || true
+echo "explorer in tmux in kitty, compare view (200x60, cells $CELL):"
+python3 scripts/graphics_psnr.py explorer "$OUT/ktmux.ppm" "$OUT/kexplorer.kitty" 0 0 "$CW" "$CH"
+echo "screenshot: docs/screens/kitty-tmux.png"

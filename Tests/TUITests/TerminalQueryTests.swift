@@ -196,7 +196,7 @@ extension TerminalQueryTests {
 
     /// kitty places images inside tmux by Unicode placeholders, which it has since 0.28: a
     /// kitty 0.26.5 under Xvfb rejected the placement ("invalid key character: 0x55", the `U`)
-    /// and showed nothing (`scripts/real_kitty_tmux.sh`), so an older kitty gets cells.
+    /// and showed nothing (`scripts/real_terminals.sh`, its tmux part), so an older kitty gets cells.
     func testAKittyOlderThanPlaceholdersIsNotSentImagesThroughTmux() {
         XCTAssertFalse(TerminalQuery.kittyPlacesUnicodePlaceholders(termtype: "kitty(0.26.5)"))
         XCTAssertFalse(TerminalQuery.kittyPlacesUnicodePlaceholders(termtype: "kitty(0.27.1)"))
