@@ -6,6 +6,9 @@ import ModelFiles
 ///
 /// The weight is held in float32 (`weight`), or, after `convertToBF16()`, in bfloat16 only
 /// (`bf16`; `weight` is then empty), which halves its memory; `forward` uses whichever it holds.
+/// A frozen layer that gradients pass through (the text tower while a rectifier trains) can hold
+/// W in bfloat16 twice, packed for the forward and for the input gradient
+/// (`convertToBF16ForBackward()`); `backwardInput` uses that.
 public struct LinearWeights: Sendable {
     /// W [outFeatures, inFeatures] in float32; empty when the layer holds bf16 weights.
     public var weight: [Float]
@@ -14,6 +17,9 @@ public struct LinearWeights: Sendable {
     public let outFeatures: Int
     /// W rounded to bfloat16 and packed for the bf16 kernel, when the layer runs in bf16.
     public private(set) var bf16: BF16Matrix?
+    /// Wᵀ rounded to bfloat16 and packed, for the input gradient dx = dy · W of a frozen bf16
+    /// layer (`convertToBF16ForBackward()`); the same rounded values as `bf16`.
+    public private(set) var bf16Transposed: BF16Matrix?
 
     public init(weight: [Float], bias: [Float]?, inFeatures: Int, outFeatures: Int) {
         precondition(weight.count == inFeatures * outFeatures, "linear weight size mismatch")
@@ -33,6 +39,35 @@ public struct LinearWeights: Sendable {
         guard bf16 == nil else { return }
         bf16 = BF16Matrix(weight, rows: outFeatures, columns: inFeatures)
         weight = []
+    }
+
+    /// Rounds W to bfloat16 for a frozen layer that gradients pass through: packed for the
+    /// forward (as `convertToBF16()`) and, transposed, for `backwardInput`; the float32 weight is
+    /// released, so the layer can no longer have a weight gradient. Nothing happens when the
+    /// layer holds both already.
+    public mutating func convertToBF16ForBackward() {
+        guard bf16Transposed == nil else { return }
+        precondition(bf16 == nil, "the float32 weight of a bf16 layer is gone: reload it to train through it")
+        weight.withUnsafeBufferPointer { w in
+            bf16 = BF16Matrix(w.baseAddress!, rows: outFeatures, columns: inFeatures)
+            bf16Transposed = BF16Matrix(transposing: w.baseAddress!, rows: inFeatures, columns: outFeatures)
+        }
+        weight = []
+    }
+
+    // Input gradient of y = x Wᵀ + b, accumulated:  dx[rows, in] += dy[rows, out] · W[out, in]
+    /// dinp += dout · W, in the precision the layer holds (bf16 after `convertToBF16ForBackward()`,
+    /// with W rounded as the forward rounds it; else float32).
+    public func backwardInput(dout: UnsafePointer<Float>, dinp: UnsafeMutablePointer<Float>, rows: Int) {
+        if let bf16Transposed {
+            gemm(m: rows, k: outFeatures, a: dout, lda: outFeatures, weight: bf16Transposed, beta: 1, c: dinp, ldc: inFeatures)
+            return
+        }
+        precondition(bf16 == nil, "a bf16 layer converted without its transpose has no input gradient")
+        weight.withUnsafeBufferPointer { w in
+            gemm(transposeA: false, transposeB: false, m: rows, n: inFeatures, k: outFeatures, a: dout, lda: outFeatures,
+                 b: w.baseAddress!, ldb: inFeatures, beta: 1, c: dinp, ldc: inFeatures)
+        }
     }
 
     /// out[rows, outputs.count] = inp[rows, inFeatures] W[outputs]ᵀ + b[outputs]: the output
@@ -123,6 +158,13 @@ public struct TransformerBlockWeights: Sendable {
     /// Holds the four linear layers' weights in bfloat16 only (LayerNorms and biases stay float32).
     public mutating func convertToBF16() {
         qkv.convertToBF16(); out.convertToBF16(); fc1.convertToBF16(); fc2.convertToBF16()
+    }
+
+    /// The four linear layers in bfloat16 for the forward and the input gradient of a frozen
+    /// block (`LinearWeights.convertToBF16ForBackward()`).
+    public mutating func convertToBF16ForBackward() {
+        qkv.convertToBF16ForBackward(); out.convertToBF16ForBackward()
+        fc1.convertToBF16ForBackward(); fc2.convertToBF16ForBackward()
     }
 }
 

@@ -20,8 +20,26 @@ public struct TextTransformer: Sendable {
     public let activation: Activation
     public let eps: Float
 
-    public init(model: CLIPModel) {
-        weights = model.text
+    /// The precision the tower's blocks run in, forward and backward.
+    public let precision: Precision
+
+    /// The model's text tower; with `precision` bf16 (where the CPU has AVX512_BF16, else fp32:
+    /// `Precision.available`) the four linear layers of every block run in bfloat16 with float32
+    /// accumulation, forward and input gradient alike; LayerNorms, attention, ln_final and the
+    /// projection stay float32.
+    public init(model: CLIPModel, precision: Precision = .fp32) {
+        self.init(model: model, running: precision.available.precision)
+    }
+
+    /// The tower in `precision` as asked, without the CPU check: bf16 then runs the portable
+    /// kernel on a CPU without AVX512_BF16 (the same sums, far slower), as tests want.
+    init(model: CLIPModel, running precision: Precision) {
+        var weights = model.text
+        self.precision = precision
+        if precision == .bf16 {
+            for i in weights.blocks.indices { weights.blocks[i].convertToBF16ForBackward() }
+        }
+        self.weights = weights
         heads = model.architecture.textHeads
         embedDim = model.architecture.embedDim
         activation = model.architecture.activation

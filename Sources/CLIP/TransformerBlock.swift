@@ -233,6 +233,13 @@ extension TransformerBlockWeights {
     private static func linearBackward(dout: [Float], inp: [Float], layer: LinearWeights, dinp: inout [Float],
                                        gradient g: inout TransformerBlockWeights?,
                                        _ path: WritableKeyPath<TransformerBlockWeights, LinearWeights>, rows: Int) {
+        if layer.bf16Transposed != nil {   // a frozen bf16 block: the input gradient only
+            precondition(g == nil, "a bf16 block is frozen: it has no weight gradients")
+            dout.withUnsafeBufferPointer { dy in
+                dinp.withUnsafeMutableBufferPointer { dx in layer.backwardInput(dout: dy.baseAddress!, dinp: dx.baseAddress!, rows: rows) }
+            }
+            return
+        }
         var dweight: [Float]? = nil, dbias: [Float]? = nil
         if g != nil {  // move the buffers out so that the kernel accumulates without a copy
             dweight = g![keyPath: path].weight; g![keyPath: path].weight = []

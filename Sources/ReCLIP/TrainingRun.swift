@@ -36,6 +36,10 @@ public struct TrainingConfiguration: Sendable {
     /// file name -> class indices. A diagnostic of what the pseudo labels cost: with it the run
     /// is supervised at image level, so no bundled rectifier is trained this way.
     public var givenLabels: GivenImageLabels?
+    /// The text tower's arithmetic while the rectifier trains through it (`TextTransformer`):
+    /// fp32, or bf16 linear layers with float32 accumulation where the CPU has AVX512_BF16.
+    /// Recorded in the file (`precision`, the one that ran).
+    public var precision: Precision = .fp32
     public init() {}
 }
 
@@ -218,7 +222,7 @@ public struct TrainingRun {
             throw TrainingError("the CLIP's context of \(model.architecture.contextLength) tokens leaves no room for a Reference prompt "
                                 + "(start-of-text and three name tokens take 4)")
         }
-        let tower = TextTransformer(model: model)
+        let tower = TextTransformer(model: model, precision: c.precision)
         let tokenizer = try CLIPTokenizer.shared()
         let tokens = classes.map { referenceNameTokens(bpe: tokenizer.encode($0).map(Int.init)) }
         let g = gridSide
@@ -302,7 +306,7 @@ public struct TrainingRun {
     func metadata(step: Int, adaptation: [String: String]) -> [String: String] {
         let c = configuration
         return adaptation.merging(["weights_hash": weightsHash, "head": c.head.rawValue, "step": "\(step)", "epochs": "\(c.epochs)", "batch": "\(c.batchSize)",
-                "size": "\(c.size)", "seed": "\(c.seed)", "lr": "\(c.optimiser.learningRate)",
+                "size": "\(c.size)", "seed": "\(c.seed)", "lr": "\(c.optimiser.learningRate)", "precision": c.precision.available.precision.rawValue,
                 "momentum": "\(c.optimiser.momentum)", "weight_decay": "\(c.optimiser.weightDecay)",
                 "poly_power": "\(c.optimiser.polyPower)",
                 "pseudo_labels": c.givenLabels.map { "given: \($0.source)" } ?? (c.variant == .reclip ? "threshold \(c.labelThreshold), top \(c.labelTopK)"

@@ -51,13 +51,14 @@ struct AdaptCommand: ParsableCommand {
             throw RectifierCommandError("--out \(out): is the rectifier being adapted; write the adapted one to another file")
         }
         let site = try SiteFolder(path: images, heldOutFraction: holdOut)
-        let clip = try RectifierInputs.model(selection.weights)
+        let clip = try RectifierInputs.model(selection.weights, precision: model.precision)
         let hash = try RectifierInputs.weightsHash(selection.weights)
         guard PathKind.of(rectifierPath) != nil else { throw RectifierCommandError("\(terminalSafe(rectifierPath)): no such rectifier file") }
         let startURL = PathBytes.fileURL(rectifierPath)
         let start = try Rectifier.load(from: startURL, classes: try classes.map(RectifierInputs.classes), weightsHash: hash)
         var config = TrainingConfiguration.adapting(start, from: startURL, images: site.training.count)
         if let size = model.size { config.size = size }
+        config.precision = model.precision
         let names = start.classNames
         print("adapting \(rectifierPath) (\(start.variant.rawValue)) to \(site.training.count) images of \(images), "
               + "\(site.heldOut.count) held out: \(config.epochs) epoch(s), \(config.epochs * site.training.count) steps, "

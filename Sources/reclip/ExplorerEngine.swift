@@ -71,8 +71,8 @@ struct SegmenterEngine: SegmentationEngine {
                          variant: variant, hasRectifier: rectifier != nil || classTokenRectifier,
                          trainingFree: classTokenRectifier, knowsOnlyTheWorld: bundled, figures: figures,
                          protocolRows: protocolRows, rectifierName: bundledRectifier ? "bundled" : rectifier?.lastPathComponent)
-        builder = SegmenterBuilder(weights: weights, rectifier: rectifier, classTokenRectifier: classTokenRectifier,
-                                   precision: precision, classifierFolder: classifierFolder)
+        builder = SegmenterBuilder(clip: LoadedCLIP(weights: weights, precision: precision, hashMemo: classifierFolder),
+                                   rectifier: rectifier, classTokenRectifier: classTokenRectifier, classifierFolder: classifierFolder)
         self.precision = precision
         self.size = size
         self.weights = weights
@@ -81,12 +81,13 @@ struct SegmenterEngine: SegmentationEngine {
         self.classifierFolder = classifierFolder
     }
 
-    private init(info: ModelInfo, weights: URL, rectifier: URL, size: Int, precision: Precision, classifierFolder: URL) {
+    /// An engine for another rectifier on the same loaded CLIP (`clip`, shared, not reloaded).
+    private init(info: ModelInfo, clip: LoadedCLIP, rectifier: URL, size: Int, classifierFolder: URL) {
         self.info = info
-        self.builder = SegmenterBuilder(weights: weights, rectifier: rectifier, precision: precision, classifierFolder: classifierFolder)
-        self.precision = precision
+        self.builder = SegmenterBuilder(clip: clip, rectifier: rectifier, classifierFolder: classifierFolder)
+        self.precision = clip.precision
         self.size = size
-        self.weights = weights
+        self.weights = clip.weights
         self.rectifier = rectifier
         self.classTokenRectifier = false
         self.classifierFolder = classifierFolder
@@ -110,8 +111,7 @@ struct SegmenterEngine: SegmentationEngine {
             .compactMap { k in meta[k].map { "\(k) \(PathBytes.fileURL($0).lastPathComponent)" } }.joined(separator: ", ")))
         let renamed = ModelInfo(name: info.name, variant: variant, hasRectifier: true, knowsOnlyTheWorld: info.knowsOnlyTheWorld,
                                 figures: info.figures, protocolRows: rows, rectifierName: file.lastPathComponent)
-        return SegmenterEngine(info: renamed, weights: weights, rectifier: file, size: size, precision: precision,
-                               classifierFolder: classifierFolder)
+        return SegmenterEngine(info: renamed, clip: builder.clip, rectifier: file, size: size, classifierFolder: classifierFolder)
     }
 
     /// `reclip adapt` without its held-out comparison: the rectifier's own classes, the
@@ -125,6 +125,7 @@ struct SegmenterEngine: SegmentationEngine {
         let start = try Rectifier.load(from: rectifier, weightsHash: hash)
         var config = TrainingConfiguration.adapting(start, from: rectifier, images: images.count)
         config.size = size
+        config.precision = precision
         let run = TrainingRun(model: model, classes: start.classNames, configuration: config, weightsHash: hash,
                               cacheFolder: classifierFolder, output: output)
         let classifier = try ClassifierCache(folder: classifierFolder, weightsHash: hash)
@@ -156,42 +157,35 @@ struct SegmenterEngine: SegmentationEngine {
     }
 }
 
-/// Builds the `Segmenter` once per class list and head; owns the loaded model.
+/// Builds the `Segmenter` once per class list and head, on a CLIP that may be shared with
+/// another builder (`LoadedCLIP`: the rectifier comparison's second engine).
 actor SegmenterBuilder {
-    let weights: URL
+    /// The weights, loaded once for every builder that holds them.
+    nonisolated let clip: LoadedCLIP
     let rectifierFile: URL?
     /// Whether SegEarth-OV's class bias is the rectification (`Segmenter.classTokenRectifier`).
     let classTokenRectifier: Bool
     /// Where text classifiers are cached (the RECLIP_HOME cache; a benchmark gives an empty one).
     let classifierFolder: URL
-    /// The image tower's precision asked for (bf16 falls back to fp32 without AVX512_BF16).
-    let precision: Precision
-    private var model: CLIPModel?
-    private var hash: String?
     private var built: [[String]: Segmenter] = [:]   // keyed by [head] + classes
 
-    init(weights: URL, rectifier: URL?, classTokenRectifier: Bool = false, precision: Precision,
+    init(clip: LoadedCLIP, rectifier: URL?, classTokenRectifier: Bool = false,
          classifierFolder: URL = ClassifierCache.defaultFolder) {
-        self.weights = weights
+        self.clip = clip
         self.rectifierFile = rectifier
         self.classTokenRectifier = classTokenRectifier
-        self.precision = precision
         self.classifierFolder = classifierFolder
     }
 
-    /// The model, loaded once (in the precision asked for), and its weights' content hash.
-    func modelAndHash() throws -> (CLIPModel, String) {
-        let model = try self.model ?? CLIPModel(contentsOf: weights.path).converted(to: precision).model
-        self.model = model
-        let hash = try self.hash ?? WeightsIdentity.contentHash(of: weights, memo: classifierFolder)
-        self.hash = hash
-        return (model, hash)
-    }
+    /// The model (in the precision asked for) and its weights' content hash, loaded once.
+    func modelAndHash() async throws -> (CLIPModel, String) { try await clip.modelAndHash() }
 
-    func segmenter(classes: [String], head: DenseHead, progress: @Sendable (Double) -> Void) throws -> Segmenter {
+    func segmenter(classes: [String], head: DenseHead, progress: @Sendable (Double) -> Void) async throws -> Segmenter {
         let key = [head.rawValue] + classes
         if let s = built[key] { return s }
-        let (model, hash) = try modelAndHash()
+        let (model, hash) = try await modelAndHash()
+        // Nothing below suspends, so a second call that waited for the same load finds this one's.
+        if let s = built[key] { return s }
         progress(0.3)
         // A rectifier knows the classes it was trained for. For another list it goes as far as
         // the method allows (`Rectifier.transferred(to:)`): ReCLIP keeps its class bias for every

@@ -187,6 +187,8 @@ struct TrainCommand: ParsableCommand {
     var head: DenseHead = .maskclip
     @Option(help: ArgumentHelp("Image-level labels instead of pseudo labels: a JSON object, image file name -> class names. A diagnostic of what the pseudo labels cost (the run is then supervised at image level; scripts/diagnostics/image_labels.py writes one from a world's masks).", valueName: "file.json"))
     var imageLabels: String?
+    @Option(help: "Arithmetic of the image tower that prepares the features and of the text tower the Reference prompt trains through: fp32 (the reference) or bf16 (bfloat16 linear layers, float32 accumulation; needs AVX512_BF16, else fp32 with a notice). Recorded in the file.")
+    var precision: Precision = .fp32
 
     func validate() throws {
         if let epochs { try OptionRange.check(epochs, in: 1...10_000, "--epochs") }
@@ -210,13 +212,14 @@ struct TrainCommand: ParsableCommand {
             throw RectifierCommandError("--label-top-k, --crop-step and --crop-min-votes must be positive and --crop-window at least 8")
         }
         let files = try ImageFolder.list(images)
-        let model = try RectifierInputs.model(weights)
+        let model = try RectifierInputs.model(weights, precision: precision)
         let hash = try RectifierInputs.weightsHash(weights)
         let schedule = initialisation.map { _ in AdaptationSchedule(images: files.count) }
         var config = trainingConfiguration(epochs: epochs ?? schedule?.epochs ?? 10,
                                            learningRate: lr ?? schedule?.learningRate ?? 0.01)
         config.initialisation = initialisation.map { PathBytes.fileURL($0) }
         config.givenLabels = try imageLabels.map { try GivenImageLabels(contentsOf: $0, classes: names) }
+        config.precision = precision
         _ = try TrainCommand.run(config, model: model, hash: hash, classes: names, images: files, output: out, resume: resume)
     }
 
@@ -509,15 +512,36 @@ struct BenchTrain: ParsableCommand {
 
     @Option(help: "Number of classes.") var classes: Int = 20
     @Option(help: "Rectifier variant: reclip or reclip++.") var variant: RectifierVariant = .reclip
+    @Option(help: "The text tower's arithmetic: fp32, bf16, or both (fp32 and bf16 steps interleaved, with the deviation of bf16's prompt gradient from fp32's).")
+    var precision: BenchPrecision = .fp32
+    @Option(help: "Timed steps per precision (the median is reported).") var steps: Int = 3
 
-    func validate() throws { try OptionRange.check(classes, in: 1...1000, "--classes") }
+    func validate() throws {
+        try OptionRange.check(classes, in: 1...1000, "--classes")
+        try OptionRange.check(steps, in: 1...100, "--steps")
+    }
 
     func run() throws {
         let v = variant
-        let s = RectifierBenchmark.trainingStepSeconds(variant: v, classes: classes)
-        print(String(format: "training step (%@, %d classes, ViT-B/16 sizes, 21x21 grid, batch 1): %.2f s wall, %.2f s CPU (median of 3)",
-                     v.rawValue, classes, s.wall, s.cpu))
+        let asked: [Precision] = precision == .both ? [.fp32, .bf16] : [precision == .bf16 ? .bf16 : .fp32]
+        for p in asked where p.available.notice != nil { print(p.available.notice!) }
+        let runs = RectifierBenchmark.trainingSteps(variant: v, classes: classes, precisions: asked, steps: steps)
+        for r in runs {
+            print(String(format: "training step (%@, %d classes, ViT-B/16 sizes, 21x21 grid, batch 1, text tower %@): %.2f s wall, %.2f s CPU (median of %d)",
+                         v.rawValue, classes, r.precision.rawValue, r.wall, r.cpu, steps))
+        }
+        if runs.count == 2 {
+            print(String(format: "bf16 / fp32: %.2f of the wall time, %.2f of the CPU time; prompt gradient: relative deviation %.2e "
+                         + "(|g16 - g32| / |g32|), cosine %.6f; loss %.6f against %.6f",
+                         runs[1].wall / runs[0].wall, runs[1].cpu / runs[0].cpu, runs[1].gradientDeviation(from: runs[0]),
+                         runs[1].gradientCosine(with: runs[0]), runs[1].loss, runs[0].loss))
+        }
     }
+}
+
+/// `reclip bench train --precision`: one precision, or both interleaved.
+enum BenchPrecision: String, ExpressibleByArgument, CaseIterable {
+    case fp32, bf16, both
 }
 
 /// `--alpha`: a fixed strength, `auto` (chosen per image without labels) or `oracle` (the

@@ -66,6 +66,29 @@ final class AdaptationTests: XCTestCase {
         XCTAssertNil(a.metadata["adapted_images"])
     }
 
+    /// `TrainingConfiguration.precision`: a bf16 run trains through the bf16 text tower, records
+    /// the precision that ran, and ends near the fp32 run (or, on a CPU without AVX512_BF16,
+    /// falls back to fp32 and ends exactly where it does).
+    func testBF16TrainingRecordsItsPrecisionAndStaysNearFP32() throws {
+        let (fp32, losses32) = try train(configuration(epochs: 2), "fp32.safetensors")
+        var c = configuration(epochs: 2)
+        c.precision = .bf16
+        let (bf16, losses16) = try train(c, "bf16.safetensors")
+        let a = try Rectifier.load(from: fp32), b = try Rectifier.load(from: bf16)
+        XCTAssertEqual(a.metadata["precision"], "fp32")
+        let ran = Precision.bf16.available.precision
+        XCTAssertEqual(b.metadata["precision"], ran.rawValue)
+        XCTAssertEqual(losses16.count, losses32.count)
+        TestSupport.assertClose(losses16, losses32, tolerance: 0.05, "losses")
+        let prompt = "text_encoder.prompt_token"
+        if ran == .bf16 {
+            TestSupport.assertClose(b.parameter(prompt), a.parameter(prompt), tolerance: 0.05, "prompt after 6 steps")
+            XCTAssertNotNil(firstMismatch(b.parameter(prompt), a.parameter(prompt), tolerance: 0), "bf16 ran exactly as fp32")
+        } else {
+            XCTAssertNil(firstMismatch(b.parameter(prompt), a.parameter(prompt), tolerance: 0), "the fp32 fallback differs from fp32")
+        }
+    }
+
     func testInitRefusesIncompatibleRectifiersNamingTheFile() throws {
         let (reclip, _) = try train(configuration(), "reclip.safetensors")
         let (sclip, _) = try train({ var c = configuration(); c.head = .sclip; return c }(), "sclip.safetensors")
