@@ -31,7 +31,7 @@
 #include <cpuid.h>
 #include <immintrin.h>
 #define BF16_X86 1
-#define BF16_TARGET __attribute__((target("avx512f,avx512bf16")))
+#define BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512bf16")))
 #endif
 
 #define NR BF16_PANEL_COLUMNS
@@ -64,7 +64,13 @@ long bf16_packed_b_count(long k, long n) {
     return ((n + NR - 1) / NR) * ((k + 1) / 2) * NR * 2;
 }
 
-void bf16_pack_b(uint16_t *packed, const float *b, long ldb, int transposed, long k, long n) {
+static int kernel(void);
+#ifdef BF16_X86
+BF16_TARGET static void pack_b_avx512(uint16_t *packed, const float *b, long ldb, int transposed, long k, long n);
+#endif
+
+// Value (row 2q + t, column 32p + j) of op(B) packed at ((p * kq + q) * 32 + j) * 2 + t; zero past k and n.
+static void pack_b_portable(uint16_t *packed, const float *b, long ldb, int transposed, long k, long n) {
     long kq = (k + 1) / 2, panels = (n + NR - 1) / NR;
     memset(packed, 0, (size_t)bf16_packed_b_count(k, n) * sizeof *packed);
     for (long p = 0; p < panels; p++)
@@ -78,6 +84,16 @@ void bf16_pack_b(uint16_t *packed, const float *b, long ldb, int transposed, lon
                 }
             }
         }
+}
+
+void bf16_pack_b(uint16_t *packed, const float *b, long ldb, int transposed, long k, long n) {
+#ifdef BF16_X86
+    if (kernel() == 2) {
+        pack_b_avx512(packed, b, ldb, transposed, k, n);
+        return;
+    }
+#endif
+    pack_b_portable(packed, b, ldb, transposed, k, n);
 }
 
 // Rows [0, rows) of A, columns [2 q0, 2 (q0 + qc)) clipped to k, as pairs: row r, pair q at
@@ -148,6 +164,64 @@ BF16_TARGET static void pack_a_avx512(uint32_t *dst, const float *a, long lda, l
             __m512 hi = _mm512_maskz_loadu_ps(mhi, row + kk + 16);
             long n = qc - q < 16 ? qc - q : 16;
             _mm512_mask_storeu_epi32(row_pairs + q, (__mmask16)((1u << n) - 1), (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
+        }
+    }
+}
+
+// The same layout as pack_b_portable, bit for bit (vcvtne2ps2bf16 rounds as to_bf16 does), with
+// vector conversions: per 32-column panel, either (transposed: op(B) = Bᵀ, B's rows are the
+// panel's columns) each of the panel's 32 rows of B converted in order, which makes its pairs,
+// then the 32 x kq words transposed through an L1 buffer; or (B's rows are op(B)'s rows) rows
+// 2q and 2q + 1 converted side by side and their values interleaved into pairs with vpermw.
+BF16_TARGET static void pack_b_avx512(uint16_t *packed, const float *b, long ldb, int transposed, long k, long n) {
+    long kq = (k + 1) / 2, panels = (n + NR - 1) / NR;
+    uint32_t *out = (uint32_t *)packed;   // one word per (pair, column): ((p * kq + q) * 32 + j)
+    if (transposed) {
+        enum { QB = 64 };                 // pairs per pass: a 32 x 64-word buffer (8 KB)
+        uint32_t rows[NR][QB];
+        for (long p = 0; p < panels; p++) {
+            long cols = n - p * NR < NR ? n - p * NR : NR;
+            for (long q0 = 0; q0 < kq; q0 += QB) {
+                long qc = kq - q0 < QB ? kq - q0 : QB;
+                for (long j = 0; j < NR; j++) {
+                    if (j >= cols) { memset(rows[j], 0, sizeof rows[j]); continue; }
+                    const float *row = b + (p * NR + j) * ldb;
+                    for (long q = 0; q < qc; q += 16) {
+                        long kk = 2 * (q0 + q), count = k - kk < 32 ? k - kk : 32;
+                        __mmask16 mlo = count >= 16 ? 0xffff : (__mmask16)((1u << count) - 1);
+                        __mmask16 mhi = count >= 32 ? 0xffff : (count > 16 ? (__mmask16)((1u << (count - 16)) - 1) : 0);
+                        __m512 lo = _mm512_maskz_loadu_ps(mlo, row + kk), hi = _mm512_maskz_loadu_ps(mhi, row + kk + 16);
+                        _mm512_storeu_si512(rows[j] + q, (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
+                    }
+                }
+                for (long q = 0; q < qc; q++) {
+                    uint32_t *dst = out + (p * kq + q0 + q) * NR;
+                    for (long j = 0; j < NR; j++) dst[j] = rows[j][q];
+                }
+            }
+        }
+        return;
+    }
+    // Element 2j of a pair's words: bf16 value j of row 2q; element 2j + 1: value j of row 2q + 1
+    // (`low` holds row 2q's 16 values, then row 2q + 1's).
+    const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8,
+                                                23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    for (long p = 0; p < panels; p++) {
+        long cols = n - p * NR < NR ? n - p * NR : NR;
+        __mmask16 mlo = cols >= 16 ? 0xffff : (__mmask16)((1u << cols) - 1);
+        __mmask16 mhi = cols >= 32 ? 0xffff : (cols > 16 ? (__mmask16)((1u << (cols - 16)) - 1) : 0);
+        for (long q = 0; q < kq; q++) {
+            const float *r0 = b + 2 * q * ldb + p * NR;
+            __m512 a0 = _mm512_maskz_loadu_ps(mlo, r0), a1 = _mm512_maskz_loadu_ps(mhi, r0 + 16);
+            __m512 b0 = _mm512_setzero_ps(), b1 = _mm512_setzero_ps();
+            if (2 * q + 1 < k) {
+                b0 = _mm512_maskz_loadu_ps(mlo, r0 + ldb);
+                b1 = _mm512_maskz_loadu_ps(mhi, r0 + ldb + 16);
+            }
+            __m512i low = (__m512i)_mm512_cvtne2ps_pbh(b0, a0), high = (__m512i)_mm512_cvtne2ps_pbh(b1, a1);
+            uint32_t *dst = out + (p * kq + q) * NR;
+            _mm512_storeu_si512(dst, _mm512_permutexvar_epi16(interleave, low));
+            _mm512_storeu_si512(dst + 16, _mm512_permutexvar_epi16(interleave, high));
         }
     }
 }

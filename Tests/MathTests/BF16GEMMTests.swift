@@ -125,6 +125,32 @@ final class BF16GEMMTests: XCTestCase {
         }
     }
 
+    /// The vector packing (AVX-512: conversion, transposition through L1, vpermw interleave)
+    /// writes the portable packing's words exactly, NaN, infinity, subnormal and rounding ties
+    /// included, for both operand layouts, odd k, partial panels and row strides.
+    func testAcceleratedPackingEqualsPortableBitForBit() throws {
+        try XCTSkipUnless(BF16Kernels.isAccelerated, "this CPU has no AVX512_BF16")
+        var g = SplitMix64(seed: 9)
+        let special: [Float] = [.nan, .infinity, -.infinity, 0x1p-130, -0x1p-140, 1 + 0x1p-8, 1 + 3 * 0x1p-8, -0.0, 65504, 0x1.fffffep127]
+        for (rows, columns, extra) in [(1, 1, 0), (32, 64, 0), (785, 64, 2240), (64, 785, 3), (33, 7, 0), (5, 130, 1), (70, 129, 0), (31, 200, 5)] {
+            let stride = columns + extra
+            var w = values(max(rows * stride, columns * (rows + extra)), &g)
+            for (i, x) in special.enumerated() where i < w.count { w[(i * 7919) % w.count] = x }
+            w.withUnsafeBufferPointer { p in
+                for transposing in [false, true] {
+                    // `transposing`: B [columns, rows] of stride `rows + extra` read as W = Bᵀ.
+                    let bStride = transposing ? rows + extra : stride
+                    let make = {
+                        transposing ? BF16Matrix(transposing: p.baseAddress!, rows: rows, columns: columns, rowStride: bStride)
+                                    : BF16Matrix(p.baseAddress!, rows: rows, columns: columns, rowStride: stride)
+                    }
+                    let fast = make(), portable = BF16Kernels.withPortableKernel { make() }
+                    XCTAssertEqual(fast.packed, portable.packed, "\(rows) x \(columns), stride extra \(extra), transposing \(transposing)")
+                }
+            }
+        }
+    }
+
     /// Split over the cores or whole on one thread: the same sums, bit for bit.
     func testSplitProductsEqualOneThreadBitForBit() {
         var g = SplitMix64(seed: 4)
