@@ -185,9 +185,11 @@ public struct TrainingRun {
         var h = SHA256()
         let votes = c.cropMinimumVotes == 1 ? "" : "v\(c.cropMinimumVotes)"
         let labelRule = c.variant == .reclip ? "t\(c.labelThreshold)k\(c.labelTopK)" : "crops\(c.cropWindow)/\(c.cropStep)" + votes
-        // The head joins the key only when it is not MaskCLIP, so existing caches stay valid.
+        // The head and the image tower's precision join the key only when they are not MaskCLIP
+        // and fp32, so existing caches stay valid; bf16 features are not fp32's.
         let head = c.head == .maskclip ? [] : ["head=" + c.head.rawValue]
-        let parts: [String] = [weightsHash, url.standardizedFileURL.path, "\(size)", "\(mtime)", "\(c.size)", labelRule] + head
+        let precision = model.precision == .fp32 ? [] : ["precision=" + model.precision.rawValue]
+        let parts: [String] = [weightsHash, url.standardizedFileURL.path, "\(size)", "\(mtime)", "\(c.size)", labelRule] + head + precision
         h.update(Data((parts + classes).joined(separator: "\n").utf8))
         return cacheFolder.appendingPathComponent("features/\(h.finalize().hex.prefix(32)).safetensors")
     }

@@ -122,6 +122,17 @@ final class TrainingRunTests: XCTestCase {
         XCTAssertEqual(loads, 3); XCTAssertEqual(last?.cached, 3)
         XCTAssertEqual(first.map(\.features), second.map(\.features))
         XCTAssertEqual(first.map(\.pseudoLabels), second.map(\.pseudoLabels))
+        // An image tower in bf16 computes other features: they are cached apart from fp32's
+        // (the same folder, the same settings), never served for them or from them.
+        let model16 = model.converted(to: .bf16).model
+        let run16 = TrainingRun(model: model16, classes: Self.classes, configuration: c, weightsHash: "tiny",
+                                cacheFolder: dir.appendingPathComponent("cache"), output: dir.appendingPathComponent("r.safetensors"))
+        _ = try run16.prepare(images: urls, load: { loads += 1; return files[$0]! }, classifier: classifier, progress: { last = $0 })!
+        if model16.precision == .bf16 {
+            XCTAssertEqual(loads, 6); XCTAssertEqual(last?.cached, 0)
+        } else {   // no AVX512_BF16: the model stayed fp32, and so does its cache
+            XCTAssertEqual(loads, 3); XCTAssertEqual(last?.cached, 3)
+        }
         XCTAssertNil(try run.prepare(images: urls, load: { files[$0]! }, classifier: classifier, progress: { _ in },
                                      shouldStop: { true }))
     }
