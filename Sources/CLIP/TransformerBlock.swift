@@ -53,9 +53,11 @@ extension Activation {
         }
     }
 
-    /// The activation's gradient, accumulated into `dx`.
-    func backward(dy: [Float], x: [Float], dx: inout [Float]) {
+    /// The activation's gradient, accumulated into `dx`; `vectorised` (a bf16 block) uses the
+    /// vector kernel where there is one (QuickGELU), the same gradient in another rounding.
+    func backward(dy: [Float], x: [Float], dx: inout [Float], vectorised: Bool = false) {
         switch self {
+        case .quickGELU where vectorised: quickGELUBackwardVectorised(dy: dy, x: x, dx: &dx)
         case .quickGELU: quickGELUBackward(dy: dy, x: x, dx: &dx)
         case .gelu: geluBackward(dy: dy, x: x, dx: &dx)
         }
@@ -146,7 +148,7 @@ extension TransformerBlockWeights {
         if a != nil {
             ws.qkv.copy(count: rows * 3 * c, into: &a!.qkv)
             attentionForward(out: ws.attended, probs: &a!.probabilities, qkv: ws.qkv, batch: a!.batch, tokens: a!.tokens,
-                             channels: c, heads: heads, causal: causal)
+                             channels: c, heads: heads, causal: causal, precision: qkv.precision)
             ws.attended.copy(count: rows * c, into: &a!.attention)
         } else if uniform, let t = sequenceLengths.first {
             attentionForward(out: ws.attended, probs: nil, qkv: ws.qkv, batch: sequenceLengths.count, tokens: t,
@@ -197,7 +199,7 @@ extension TransformerBlockWeights {
         var dactivated = zeros(n * hidden)
         Self.linearBackward(dout: dout, inp: a.activated, layer: fc2, dinp: &dactivated, gradient: &g, \.fc2, rows: n)
         var dfc = zeros(n * hidden)
-        activation.backward(dy: dactivated, x: a.fc, dx: &dfc)
+        activation.backward(dy: dactivated, x: a.fc, dx: &dfc, vectorised: fc1.precision == .bf16)
         var dln2 = zeros(n * c)
         Self.linearBackward(dout: dfc, inp: a.ln2, layer: fc1, dinp: &dln2, gradient: &g, \.fc1, rows: n)
         var dresidual = dout

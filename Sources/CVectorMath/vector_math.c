@@ -92,6 +92,14 @@ static void quick_gelu_portable(float *out, const float *inp, long count) {
     for (long i = 0; i < count; i++) out[i] = inp[i] / (1.0f + exp_scalar(-1.702f * inp[i]));
 }
 
+// dx[i] += dy[i] (s + 1.702 x s (1 - s)), s = 1 / (1 + exp(-1.702 x)): QuickGELU's gradient.
+static void quick_gelu_backward_portable(float *dx, const float *dy, const float *x, long count) {
+    for (long i = 0; i < count; i++) {
+        float s = 1.0f / (1.0f + exp_scalar(-1.702f * x[i]));
+        dx[i] += dy[i] * (s + 1.702f * x[i] * s * (1.0f - s));
+    }
+}
+
 static void layer_norm_row_portable(float *out, float *mean, float *rstd, const float *x, const float *w,
                                     const float *b, long n, float eps) {
     float m = sum_portable(x, n) / (float)n;
@@ -172,6 +180,18 @@ VM_AVX2 static void quick_gelu_avx2(float *out, const float *inp, long count) {
     for (; i < count; i++) out[i] = inp[i] / (1.0f + exp_scalar(-1.702f * inp[i]));
 }
 
+VM_AVX2 static void quick_gelu_backward_avx2(float *dx, const float *dy, const float *x, long count) {
+    long i = 0;
+    const __m256 k = _mm256_set1_ps(-1.702f), k2 = _mm256_set1_ps(1.702f), one = _mm256_set1_ps(1.0f);
+    for (; i + 8 <= count; i += 8) {
+        __m256 v = _mm256_loadu_ps(x + i);
+        __m256 s = _mm256_div_ps(one, _mm256_add_ps(one, exp8(_mm256_mul_ps(k, v))));
+        __m256 slope = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_mul_ps(k2, v), s), _mm256_sub_ps(one, s), s);
+        _mm256_storeu_ps(dx + i, _mm256_fmadd_ps(_mm256_loadu_ps(dy + i), slope, _mm256_loadu_ps(dx + i)));
+    }
+    quick_gelu_backward_portable(dx + i, dy + i, x + i, count - i);
+}
+
 VM_AVX2 static inline float sum8(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -244,6 +264,13 @@ void vm_quick_gelu(float *out, const float *inp, long count) {
     if (instruction_set() == 2) { quick_gelu_avx2(out, inp, count); return; }
 #endif
     quick_gelu_portable(out, inp, count);
+}
+
+void vm_quick_gelu_backward(float *dx, const float *dy, const float *x, long count) {
+#ifdef VM_X86
+    if (instruction_set() == 2) { quick_gelu_backward_avx2(dx, dy, x, count); return; }
+#endif
+    quick_gelu_backward_portable(dx, dy, x, count);
 }
 
 void vm_layer_norm_row(float *out, float *mean, float *rstd, const float *inp, const float *weight,

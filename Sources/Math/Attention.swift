@@ -16,7 +16,10 @@
 /// With `precision` bf16, the inference path (no `probs`, not causal) runs both products in
 /// bf16 with float32 accumulation: each head's k and v are rounded and packed once
 /// (`BF16Matrix`), q and the unnormalised weights e are rounded on the fly; the softmax and the
-/// normalisation stay float32. The other paths are float32 whatever `precision` says.
+/// normalisation stay float32. With `probs` and `causal` (a bf16 text tower that gradients pass
+/// through), bf16 means speed over order: the float32 products run as matrix products over the
+/// full square, masked by the softmax, instead of causalRowForward's ordered row sums (which keep
+/// the fp32 tower's end-of-text read exact). The other paths are float32 whatever `precision` says.
 ///
 /// `profile`, when given, receives the inference path's (no `probs`, not causal) three steps:
 /// `.attentionScores`, `.softmax` (with the output rows' normalisation) and `.attentionValues`,
@@ -55,6 +58,16 @@ public func attentionForward(out: UnsafeMutablePointer<Float>, probs: UnsafeMuta
             let o = out + b * t * channels + h * d
             if let probs {
                 let p = probs + task * t * t
+                if causal && precision == .bf16 {
+                    // Training through a bf16 tower: the same float32 maths as matrix products (the
+                    // full square of scores, masked by the softmax), not the ordered row sums.
+                    gemm(transposeA: false, transposeB: true, m: t, n: t, k: d, alpha: scale,
+                         a: q + offset, lda: rowStride, b: k + offset, ldb: rowStride, c: p, ldc: t)
+                    softmaxForward(out: p, inp: p, rows: t, columns: t, validColumns: { $0 + 1 })
+                    gemm(transposeA: false, transposeB: false, m: t, n: d, k: t,
+                         a: p, lda: t, b: v + offset, ldb: rowStride, c: o, ldc: channels)
+                    continue
+                }
                 if causal {
                     causalHeadForward(out: o, probs: p, q: q + offset, k: k + offset, v: v + offset,
                                       rowStride: rowStride, outStride: channels, tokens: t, headSize: d, scale: scale)

@@ -27,6 +27,16 @@ final class AttentionTests: XCTestCase {
         attentionForward(out: &separate, probs: nil, q: q, k: k, v: v, rowStride: ch, batch: b,
                          tokens: t, channels: ch, heads: h, causal: causal)
         assertClose(separate, out, tolerance: 1e-6, name)
+
+        // `precision: .bf16` with a probability cache (training through a bf16 tower) runs the
+        // same float32 maths as matrix products: PyTorch's values to rounding, zeros above the
+        // diagonal of a causal head.
+        var fast = [Float](repeating: .nan, count: b * t * ch)
+        var fastProbs = [Float](repeating: .nan, count: b * h * t * t)
+        attentionForward(out: &fast, probs: &fastProbs, qkv: qkv, batch: b, tokens: t, channels: ch,
+                         heads: h, causal: causal, precision: .bf16)
+        assertClose(fast, c.floats("out"), tolerance: 1e-5, name + ", bf16 training path")
+        assertClose(fastProbs, c.floats("probs"), tolerance: 1e-6, name + ", bf16 training path")
     }
 
     func testFullAttentionMatchesPyTorch() { check("attentionFull", causal: false) }

@@ -140,6 +140,28 @@ final class BackwardTests: XCTestCase {
         var dx = [Float](repeating: 0, count: 12)
         quickGELUBackward(dy: r, x: x, dx: &dx)
         checkGradient("quickgelu", x: x, analytic: dx, eps: 1e-3) { project(quickGELUForward($0), r) }
+        // The vector kernel (both paths, every tail length): finite differences, and the scalar
+        // loop's gradient to 1e-6 (relative), accumulated onto what dx held.
+        for n in [1, 7, 8, 12, 33, 100_000] {
+            let x = randomArray(n, &rng, scale: 4), r = randomArray(n, &rng), start = randomArray(n, &rng)
+            var scalar = start
+            quickGELUBackward(dy: r, x: x, dx: &scalar)
+            for portable in [false, true] {
+                var vector = start
+                if portable {
+                    VectorKernels.withPortableKernels { quickGELUBackwardVectorised(dy: r, x: x, dx: &vector) }
+                } else {
+                    quickGELUBackwardVectorised(dy: r, x: x, dx: &vector)
+                }
+                let scaled = zip(vector, scalar).map { ($0 - $1) / max(1, abs($1)) }
+                assertClose(scaled, [Float](repeating: 0, count: n), tolerance: 1e-6, "n \(n), portable \(portable)")
+                if n <= 12 {
+                    var fresh = [Float](repeating: 0, count: n)
+                    quickGELUBackwardVectorised(dy: r, x: x, dx: &fresh)
+                    checkGradient("quickgelu vectorised", x: x, analytic: fresh, eps: 1e-3) { project(quickGELUForward($0), r) }
+                }
+            }
+        }
     }
 
     func testGeluBackward() {

@@ -17,6 +17,9 @@ float vm_softmax_row_unnormalised(float *x, long count);
 /// out[i] = inp[i] / (1 + exp(-1.702 inp[i])) (QuickGELU); `out` may equal `inp`.
 void vm_quick_gelu(float *out, const float *inp, long count);
 
+/// dx[i] += dy[i] * QuickGELU'(x[i]) = dy[i] (s + 1.702 x s (1 - s)), s = 1 / (1 + exp(-1.702 x)).
+void vm_quick_gelu_backward(float *dx, const float *dy, const float *x, long count);
+
 /// LayerNorm of one row of `channels` values: out[c] = (x[c] - mean) * rstd * weight[c] + bias[c],
 /// rstd = 1 / sqrt(mean((x - mean)^2) + eps); `mean` and `rstd` receive the statistics when not
 /// NULL. `out` may equal `inp`.
