@@ -260,6 +260,10 @@ extension TransformerBlockWeights {
                                           dx: inout [Float], gradient g: inout TransformerBlockWeights?,
                                           _ path: WritableKeyPath<TransformerBlockWeights, LayerNormWeights>, rows: Int) {
         let c = layer.weight.count
+        guard g != nil else {   // frozen: the input gradient only, the same bits
+            Math.layerNormBackwardInput(dy: dy, x: x, mean: mean, rstd: rstd, weight: layer.weight, dx: &dx, N: rows, C: c)
+            return
+        }
         var dweight: [Float], dbias: [Float]
         if g != nil {
             dweight = g![keyPath: path].weight; g![keyPath: path].weight = []

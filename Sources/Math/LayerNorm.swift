@@ -53,3 +53,37 @@ public func layerNormBackward(dy: [Float], x: [Float], mean: [Float], rstd: [Flo
         }
     }
 }
+
+
+/// `layerNormBackward`'s input gradient alone, for a frozen LayerNorm (no weight or bias
+/// gradients): the same operations in the same order per row, so the same bits, with the rows
+/// split over the cores.
+public func layerNormBackwardInput(dy: [Float], x: [Float], mean: [Float], rstd: [Float], weight: [Float],
+                                   dx: inout [Float], N: Int, C: Int) {
+    precondition(dy.count == N * C && x.count == N * C && dx.count == N * C && mean.count == N && rstd.count == N
+                 && weight.count == C, "LayerNorm backward: sizes do not match \(N) x \(C)")
+    dy.withUnsafeBufferPointer { dyb in x.withUnsafeBufferPointer { xb in
+    mean.withUnsafeBufferPointer { mb in rstd.withUnsafeBufferPointer { rb in weight.withUnsafeBufferPointer { wb in
+    dx.withUnsafeMutableBufferPointer { dxb in
+        let (dy, x, mean, rstd, weight, dx) = (dyb.baseAddress!, xb.baseAddress!, mb.baseAddress!, rb.baseAddress!,
+                                                wb.baseAddress!, dxb.baseAddress!)
+        parallelRanges(N, minimumCount: max(1, (1 << 16) / max(1, C))) { rows in
+            for n in rows {
+                let b = n * C
+                var dnormMean: Float = 0, dnormNormMean: Float = 0
+                for i in 0..<C {
+                    let xhat = (x[b + i] - mean[n]) * rstd[n]
+                    let dxhat = dy[b + i] * weight[i]
+                    dnormMean += dxhat
+                    dnormNormMean += dxhat * xhat
+                }
+                dnormMean /= Float(C); dnormNormMean /= Float(C)
+                for i in 0..<C {
+                    let xhat = (x[b + i] - mean[n]) * rstd[n]
+                    let dxhat = dy[b + i] * weight[i]
+                    dx[b + i] += rstd[n] * (dxhat - dnormMean - xhat * dnormNormMean)
+                }
+            }
+        }
+    }}}}}}
+}

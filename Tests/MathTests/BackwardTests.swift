@@ -91,6 +91,23 @@ final class BackwardTests: XCTestCase {
         checkGradient("ln db", x: b, analytic: db) { f(x, w, $0) }
     }
 
+    /// The frozen LayerNorm's input gradient: `layerNormBackward`'s dx bit for bit (rows split
+    /// over the cores or not), accumulated onto what dx held.
+    func testLayerNormBackwardInputIsTheFullBackwardsInputGradient() {
+        var rng = SeededGenerator(seed: 21)
+        for (n, c) in [(1, 1), (3, 7), (200, 512), (17, 768)] {
+            let x = randomArray(n * c, &rng, scale: 2), dy = randomArray(n * c, &rng), w = randomArray(c, &rng)
+            let stats = layerNormForward(x, weight: w, bias: [Float](repeating: 0, count: c), N: n, C: c)
+            let start = randomArray(n * c, &rng)
+            var full = start, dw = [Float](repeating: 0, count: c), db = dw
+            layerNormBackward(dy: dy, x: x, mean: stats.mean, rstd: stats.rstd, weight: w, dx: &full, dweight: &dw, dbias: &db, N: n, C: c)
+            var input = start
+            layerNormBackwardInput(dy: dy, x: x, mean: stats.mean, rstd: stats.rstd, weight: w, dx: &input, N: n, C: c)
+            XCTAssertTrue(full.allSatisfy(\.isFinite))
+            XCTAssertEqual(input, full, "\(n) x \(c)")
+        }
+    }
+
     func testLinearBackward() {
         var rng = SeededGenerator(seed: 6)
         let N = 3, C = 4, OC = 5
