@@ -34,32 +34,28 @@ public func layerNormForward(_ x: [Float], weight: [Float], bias: [Float], N: In
 /// Gradients of `layerNormForward` (accumulated).
 public func layerNormBackward(dy: [Float], x: [Float], mean: [Float], rstd: [Float], weight: [Float],
                               dx: inout [Float], dweight: inout [Float], dbias: inout [Float], N: Int, C: Int) {
-    for n in 0..<N {
-        let b = n * C
-        var dnormMean: Float = 0, dnormNormMean: Float = 0
-        for i in 0..<C {
-            let xhat = (x[b + i] - mean[n]) * rstd[n]
-            let dxhat = dy[b + i] * weight[i]
-            dnormMean += dxhat
-            dnormNormMean += dxhat * xhat
-        }
-        dnormMean /= Float(C); dnormNormMean /= Float(C)
-        for i in 0..<C {
-            let xhat = (x[b + i] - mean[n]) * rstd[n]
-            let dxhat = dy[b + i] * weight[i]
-            dbias[i] += dy[b + i]
-            dweight[i] += dy[b + i] * xhat
-            dx[b + i] += rstd[n] * (dxhat - dnormMean - xhat * dnormNormMean)
+    precondition(dweight.count == C && dbias.count == C, "LayerNorm backward: \(dweight.count), \(dbias.count) parameter gradients for \(C) channels")
+    dweight.withUnsafeMutableBufferPointer { dw in
+        dbias.withUnsafeMutableBufferPointer { db in
+            layerNormBackwardRows(dy: dy, x: x, mean: mean, rstd: rstd, weight: weight, dx: &dx, N: N, C: C,
+                                  parameterGradients: (dw.baseAddress!, db.baseAddress!))
         }
     }
 }
-
 
 /// `layerNormBackward`'s input gradient alone, for a frozen LayerNorm (no weight or bias
 /// gradients): the same operations in the same order per row, so the same bits, with the rows
 /// split over the cores.
 public func layerNormBackwardInput(dy: [Float], x: [Float], mean: [Float], rstd: [Float], weight: [Float],
                                    dx: inout [Float], N: Int, C: Int) {
+    layerNormBackwardRows(dy: dy, x: x, mean: mean, rstd: rstd, weight: weight, dx: &dx, N: N, C: C, parameterGradients: nil)
+}
+
+/// The backward above, row by row; the rows go over the cores when no parameter gradients are
+/// accumulated (those sum over the rows in order).
+private func layerNormBackwardRows(dy: [Float], x: [Float], mean: [Float], rstd: [Float], weight: [Float], dx: inout [Float],
+                                   N: Int, C: Int,
+                                   parameterGradients: (dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>)?) {
     precondition(dy.count == N * C && x.count == N * C && dx.count == N * C && mean.count == N && rstd.count == N
                  && weight.count == C, "LayerNorm backward: sizes do not match \(N) x \(C)")
     dy.withUnsafeBufferPointer { dyb in x.withUnsafeBufferPointer { xb in
@@ -67,7 +63,7 @@ public func layerNormBackwardInput(dy: [Float], x: [Float], mean: [Float], rstd:
     dx.withUnsafeMutableBufferPointer { dxb in
         let (dy, x, mean, rstd, weight, dx) = (dyb.baseAddress!, xb.baseAddress!, mb.baseAddress!, rb.baseAddress!,
                                                 wb.baseAddress!, dxb.baseAddress!)
-        parallelRanges(N, minimumCount: max(1, (1 << 16) / max(1, C))) { rows in
+        func rows(_ rows: Range<Int>) {
             for n in rows {
                 let b = n * C
                 var dnormMean: Float = 0, dnormNormMean: Float = 0
@@ -81,9 +77,18 @@ public func layerNormBackwardInput(dy: [Float], x: [Float], mean: [Float], rstd:
                 for i in 0..<C {
                     let xhat = (x[b + i] - mean[n]) * rstd[n]
                     let dxhat = dy[b + i] * weight[i]
+                    if let (dweight, dbias) = parameterGradients {
+                        dbias[i] += dy[b + i]
+                        dweight[i] += dy[b + i] * xhat
+                    }
                     dx[b + i] += rstd[n] * (dxhat - dnormMean - xhat * dnormNormMean)
                 }
             }
+        }
+        if parameterGradients == nil {
+            parallelRanges(N, minimumCount: max(1, (1 << 16) / max(1, C))) { rows($0) }
+        } else {
+            rows(0..<N)
         }
     }}}}}}
 }
