@@ -512,7 +512,7 @@ struct BenchTrain: ParsableCommand {
 
     @Option(help: "Number of classes.") var classes: Int = 20
     @Option(help: "Rectifier variant: reclip or reclip++.") var variant: RectifierVariant = .reclip
-    @Option(help: "The text tower's arithmetic: fp32, bf16, or both (fp32 and bf16 steps interleaved, with the deviation of bf16's prompt gradient from fp32's).")
+    @Option(help: "The text tower's arithmetic: fp32, bf16, or both (fp32 and bf16 steps interleaved, with the deviation of bf16's gradients from fp32's on the same first batch).")
     var precision: BenchPrecision = .fp32
     @Option(help: "Timed steps per precision (the median is reported).") var steps: Int = 3
 
@@ -531,7 +531,7 @@ struct BenchTrain: ParsableCommand {
                          v.rawValue, classes, r.precision.rawValue, r.wall, r.cpu, steps))
         }
         if runs.count == 2 {
-            print(String(format: "bf16 / fp32: %.2f of the wall time, %.2f of the CPU time; prompt gradient: relative deviation %.2e "
+            print(String(format: "bf16 / fp32: %.2f of the wall time, %.2f of the CPU time; gradient of every parameter: relative deviation %.2e "
                          + "(|g16 - g32| / |g32|), cosine %.6f; loss %.6f against %.6f",
                          runs[1].wall / runs[0].wall, runs[1].cpu / runs[0].cpu, runs[1].gradientDeviation(from: runs[0]),
                          runs[1].gradientCosine(with: runs[0]), runs[1].loss, runs[0].loss))
