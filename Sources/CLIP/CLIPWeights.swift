@@ -56,18 +56,13 @@ public struct LinearWeights: Sendable {
     }
 
     // Input gradient of y = x Wᵀ + b, accumulated:  dx[rows, in] += dy[rows, out] · W[out, in]
-    /// dinp += dout · W, in the precision the layer holds (bf16 after `convertToBF16ForBackward()`,
-    /// with W rounded as the forward rounds it; else float32).
+    /// dinp += dout · W for a layer after `convertToBF16ForBackward()`, with W rounded as the
+    /// forward rounds it (a float32 layer's input gradient is `matmulBackward`'s).
     public func backwardInput(dout: UnsafePointer<Float>, dinp: UnsafeMutablePointer<Float>, rows: Int) {
-        if let bf16Transposed {
-            gemm(m: rows, k: outFeatures, a: dout, lda: outFeatures, weight: bf16Transposed, beta: 1, c: dinp, ldc: inFeatures)
-            return
+        guard let bf16Transposed else {
+            preconditionFailure("backwardInput needs the transposed bf16 weights of convertToBF16ForBackward()")
         }
-        precondition(bf16 == nil, "a bf16 layer converted without its transpose has no input gradient")
-        weight.withUnsafeBufferPointer { w in
-            gemm(transposeA: false, transposeB: false, m: rows, n: inFeatures, k: outFeatures, a: dout, lda: outFeatures,
-                 b: w.baseAddress!, ldb: inFeatures, beta: 1, c: dinp, ldc: inFeatures)
-        }
+        gemm(m: rows, k: outFeatures, a: dout, lda: outFeatures, weight: bf16Transposed, beta: 1, c: dinp, ldc: inFeatures)
     }
 
     /// out[rows, outputs.count] = inp[rows, inFeatures] W[outputs]ᵀ + b[outputs]: the output

@@ -264,19 +264,13 @@ extension TransformerBlockWeights {
             Math.layerNormBackwardInput(dy: dy, x: x, mean: mean, rstd: rstd, weight: layer.weight, dx: &dx, N: rows, C: c)
             return
         }
-        var dweight: [Float], dbias: [Float]
-        if g != nil {
-            dweight = g![keyPath: path].weight; g![keyPath: path].weight = []
-            dbias = g![keyPath: path].bias; g![keyPath: path].bias = []
-        } else {
-            dweight = [Float](repeating: 0, count: c); dbias = dweight
-        }
+        // Move the buffers out so that the kernel accumulates without a copy.
+        var dweight = g![keyPath: path].weight, dbias = g![keyPath: path].bias
+        g![keyPath: path].weight = []; g![keyPath: path].bias = []
         Math.layerNormBackward(dy: dy, x: x, mean: mean, rstd: rstd, weight: layer.weight, dx: &dx, dweight: &dweight,
                                dbias: &dbias, N: rows, C: c)
-        if g != nil {
-            g![keyPath: path].weight = dweight
-            g![keyPath: path].bias = dbias
-        }
+        g![keyPath: path].weight = dweight
+        g![keyPath: path].bias = dbias
     }
 
     /// MaskCLIP's last block, value path only (no query-key attention), in place on `x`:

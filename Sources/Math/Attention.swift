@@ -58,24 +58,16 @@ public func attentionForward(out: UnsafeMutablePointer<Float>, probs: UnsafeMuta
             let o = out + b * t * channels + h * d
             if let probs {
                 let p = probs + task * t * t
-                if causal && precision == .bf16 {
-                    // Training through a bf16 tower: the same float32 maths as matrix products (the
-                    // full square of scores, masked by the softmax), not the ordered row sums.
-                    gemm(transposeA: false, transposeB: true, m: t, n: t, k: d, alpha: scale,
-                         a: q + offset, lda: rowStride, b: k + offset, ldb: rowStride, c: p, ldc: t)
-                    softmaxForward(out: p, inp: p, rows: t, columns: t, validColumns: { $0 + 1 })
-                    gemm(transposeA: false, transposeB: false, m: t, n: d, k: t,
-                         a: p, lda: t, b: v + offset, ldb: rowStride, c: o, ldc: channels)
-                    continue
-                }
-                if causal {
+                if causal && precision != .bf16 {
                     causalHeadForward(out: o, probs: p, q: q + offset, k: k + offset, v: v + offset,
                                       rowStride: rowStride, outStride: channels, tokens: t, headSize: d, scale: scale)
                     continue
                 }
+                // Matrix products over the full square; a causal head (training through a bf16
+                // tower: speed over the ordered row sums) is masked by the softmax.
                 gemm(transposeA: false, transposeB: true, m: t, n: t, k: d, alpha: scale,
                      a: q + offset, lda: rowStride, b: k + offset, ldb: rowStride, c: p, ldc: t)
-                softmaxForward(out: p, inp: p, rows: t, columns: t)
+                softmaxForward(out: p, inp: p, rows: t, columns: t, validColumns: causal ? { $0 + 1 } : nil)
                 gemm(transposeA: false, transposeB: false, m: t, n: d, k: t,
                      a: p, lda: t, b: v + offset, ldb: rowStride, c: o, ldc: channels)
                 continue

@@ -50,13 +50,14 @@ struct SegmenterEngine: SegmentationEngine {
     let builder: SegmenterBuilder
     /// Short side of the image fed to the ViT.
     let size: Int
-    let weights: URL
+    /// The weights file, as the shared loaded CLIP holds it.
+    var weights: URL { builder.clip.weights }
     let rectifier: URL?
     /// Whether the rectification is SegEarth-OV's class bias (no rectifier file).
     let classTokenRectifier: Bool
     let classifierFolder: URL
-    /// The image tower's precision asked for.
-    let precision: Precision
+    /// The image tower's precision asked for, as the shared loaded CLIP holds it.
+    var precision: Precision { builder.clip.precision }
 
     /// `precision` is the one asked for (`--precision`); the status line names the one that runs
     /// when it is not the default fp32.
@@ -73,9 +74,7 @@ struct SegmenterEngine: SegmentationEngine {
                          protocolRows: protocolRows, rectifierName: bundledRectifier ? "bundled" : rectifier?.lastPathComponent)
         builder = SegmenterBuilder(clip: LoadedCLIP(weights: weights, precision: precision, hashMemo: classifierFolder),
                                    rectifier: rectifier, classTokenRectifier: classTokenRectifier, classifierFolder: classifierFolder)
-        self.precision = precision
         self.size = size
-        self.weights = weights
         self.rectifier = rectifier
         self.classTokenRectifier = classTokenRectifier
         self.classifierFolder = classifierFolder
@@ -85,9 +84,7 @@ struct SegmenterEngine: SegmentationEngine {
     private init(info: ModelInfo, clip: LoadedCLIP, rectifier: URL, size: Int, classifierFolder: URL) {
         self.info = info
         self.builder = SegmenterBuilder(clip: clip, rectifier: rectifier, classifierFolder: classifierFolder)
-        self.precision = clip.precision
         self.size = size
-        self.weights = clip.weights
         self.rectifier = rectifier
         self.classTokenRectifier = false
         self.classifierFolder = classifierFolder
@@ -121,7 +118,7 @@ struct SegmenterEngine: SegmentationEngine {
             throw ExplorerCommandError(classTokenRectifier ? "cls-subtract is training-free: nothing to adapt" : "no rectifier to adapt: raw MaskCLIP only")
         }
         progress("loading", 0)
-        let (model, hash) = try await builder.modelAndHash()
+        let (model, hash) = try await builder.clip.modelAndHash()
         let start = try Rectifier.load(from: rectifier, weightsHash: hash)
         var config = TrainingConfiguration.adapting(start, from: rectifier, images: images.count)
         config.size = size
@@ -177,13 +174,10 @@ actor SegmenterBuilder {
         self.classifierFolder = classifierFolder
     }
 
-    /// The model (in the precision asked for) and its weights' content hash, loaded once.
-    func modelAndHash() async throws -> (CLIPModel, String) { try await clip.modelAndHash() }
-
     func segmenter(classes: [String], head: DenseHead, progress: @Sendable (Double) -> Void) async throws -> Segmenter {
         let key = [head.rawValue] + classes
         if let s = built[key] { return s }
-        let (model, hash) = try await modelAndHash()
+        let (model, hash) = try await clip.modelAndHash()
         // Nothing below suspends, so a second call that waited for the same load finds this one's.
         if let s = built[key] { return s }
         progress(0.3)
