@@ -18,7 +18,9 @@
 # EPOCHS_RECLIP / EPOCHS_RECLIPPP (4 and 1); ARGS_RECLIP / ARGS_RECLIPPP (extra `reclip train`
 # options per variant); the defaults are the settings chosen on the validation world
 # (docs/world.md has the grid); RECTIFIER_SEEDS (0 1 2: each variant keeps the seed with the best
-# validation mIoU); WORK (scratch folder, /tmp/reclip-default).
+# validation mIoU); WORK (scratch folder, /tmp/reclip-default); WORLD_ARGS (options of every
+# `reclip world` and `world-zeroshot` call, e.g. --siblings for the sixteen-class world, whose CLIP
+# needs --siblings in CLIP_ARGS too; default none: the bundled model's twelve-class world).
 set -euo pipefail
 
 CKPT_DIR=${1:?usage: scripts/make_default_model.sh CKPT_DIR [OUT_DIR]}
@@ -35,7 +37,7 @@ RECTIFIER_SEEDS=${RECTIFIER_SEEDS:-0 1 2}
 ARGS_RECLIP=${ARGS_RECLIP:---label-top-k 5}
 ARGS_RECLIPPP=${ARGS_RECLIPPP:---crop-window 24 --crop-step 12 --crop-min-votes 3}
 WORK=${WORK:-/tmp/reclip-default}
-CLASSES=sky,cloud,mountain,snow,tree,grass,water,sand,road,building,car,boat
+WORLD_ARGS=${WORLD_ARGS:-}
 TRAIN_SEED=10
 VAL_SEED=11
 TEST_SEEDS="777 4242"
@@ -61,10 +63,15 @@ SECONDS_FOR[export]=$(( $(now) - t ))
 
 t=$(now)
 rm -rf "$WORK/train" "$WORK/val" "$WORK"/test-*
-"$RECLIP" world --seed $TRAIN_SEED --count "$IMAGES" --out "$WORK/train" > /dev/null
-"$RECLIP" world --seed $VAL_SEED --count $SCENES --val-fraction 1 --out "$WORK/val" > /dev/null
-for s in $TEST_SEEDS; do "$RECLIP" world --seed "$s" --count $SCENES --val-fraction 1 --out "$WORK/test-$s" > /dev/null; done
+# shellcheck disable=SC2086
+"$RECLIP" world $WORLD_ARGS --seed $TRAIN_SEED --count "$IMAGES" --out "$WORK/train" > /dev/null
+# shellcheck disable=SC2086
+"$RECLIP" world $WORLD_ARGS --seed $VAL_SEED --count $SCENES --val-fraction 1 --out "$WORK/val" > /dev/null
+# shellcheck disable=SC2086
+for s in $TEST_SEEDS; do "$RECLIP" world $WORLD_ARGS --seed "$s" --count $SCENES --val-fraction 1 --out "$WORK/test-$s" > /dev/null; done
 SECONDS_FOR[worlds]=$(( $(now) - t ))
+# The world's own vocabulary, in index order (classes.txt of the training scenes).
+CLASSES=$(paste -sd, "$WORK/train/classes.txt")
 
 for v in reclip reclip++; do
   t=$(now)
@@ -118,16 +125,17 @@ evaluate() {   # evaluate DATASET NAME
 evaluate "$WORK/val" val
 for s in $TEST_SEEDS; do
   evaluate "$WORK/test-$s" "test-$s"
-  "$RECLIP" world-zeroshot --weights "$OUT/mini-clip.safetensors" --seed "$s" --count $SCENES --json > "$WORK/zeroshot-$s.json"
+  # shellcheck disable=SC2086
+  "$RECLIP" world-zeroshot $WORLD_ARGS --weights "$OUT/mini-clip.safetensors" --seed "$s" --count $SCENES --json > "$WORK/zeroshot-$s.json"
 done
 SECONDS_FOR[eval]=$(( $(now) - t ))
 
 TIMES="train-clip ${SECONDS_FOR[train-clip]} s, export ${SECONDS_FOR[export]} s, worlds ${SECONDS_FOR[worlds]} s, ReCLIP ${SECONDS_FOR[train-reclip]} s, ReCLIP++ ${SECONDS_FOR[train-reclip++]} s, evaluation ${SECONDS_FOR[eval]} s"
 SEEDS_TEXT="validation mIoU per rectifier seed (alpha 1): ReCLIP${SEED_LINES[reclip]} (kept ${SEEDS_CHOSEN[reclip]}); ReCLIP++${SEED_LINES[reclip++]} (kept ${SEEDS_CHOSEN[reclip++]})"
 echo "$SEEDS_TEXT"
-python3 - "$WORK" "$OUT" "$CKPT_DIR" "$STEP" "$IMAGES" "$EPOCHS_RECLIP $EPOCHS_RECLIPPP" "$ARGS_RECLIP" "$ARGS_RECLIPPP" "$CLIP_ARGS" "$TEST_SEEDS" "$TIMES" "$SEEDS_TEXT" <<'PY'
+python3 - "$WORK" "$OUT" "$CKPT_DIR" "$STEP" "$IMAGES" "$EPOCHS_RECLIP $EPOCHS_RECLIPPP" "$ARGS_RECLIP" "$ARGS_RECLIPPP" "$CLIP_ARGS" "$TEST_SEEDS" "$TIMES" "$SEEDS_TEXT" "$WORLD_ARGS" <<'PY'
 import json, sys
-work, out, ckpt, step, images, epochs, args_reclip, args_reclippp, clip_args, test_seeds, times, seeds_text = sys.argv[1:]
+work, out, ckpt, step, images, epochs, args_reclip, args_reclippp, clip_args, test_seeds, times, seeds_text, world_args = sys.argv[1:]
 epochs_reclip, epochs_reclippp = epochs.split()
 test_seeds = test_seeds.split()
 load = lambda name: json.load(open(f"{work}/{name}.json"))
@@ -163,7 +171,7 @@ for v in variants:
 head = "| | validation (world 11) mIoU | " + " | ".join(
     f"world {s} mIoU | world {s} pixel acc. | world {s} scenes improved" for s in test_seeds) + " |"
 sep = "|---" * (2 + 3 * len(test_seeds)) + "|"
-classes = "sky cloud mountain snow tree grass water sand road building car boat".split()
+classes = open(f"{work}/train/classes.txt").read().split()
 per_class = "\n".join(
     f"| {c} | {pct(test[first]['raw']['per_class'][c])} | {pct(test[first]['reclip']['per_class'][c])} | "
     f"{pct(test[first]['reclip++']['per_class'][c])} | {auc(zs[first]['presence_auc'][c])} |" for c in classes)
@@ -178,7 +186,7 @@ Used by `reclip`, `reclip eval` and `reclip segment` when no `--weights` is give
 | file | what |
 |---|---|
 | `mini-clip.safetensors` | the small CLIP (ViT 96 px, patch 8, width 128, 4 + 4 layers, context 32, patch-mean pooling), F16, OpenAI layout |
-| `rectifier-reclip.safetensors` | ReCLIP rectifier for the world's 12 classes |
+| `rectifier-reclip.safetensors` | ReCLIP rectifier for the world's {len(classes)} classes |
 | `rectifier-reclip++.safetensors` | ReCLIP++ rectifier for the same classes |
 | `figures.json` | the figures below that the explorer's status line shows, and its default variant |
 
@@ -189,14 +197,14 @@ All of it is one command, `scripts/make_default_model.sh {ckpt}`; it ran:
 ```
 reclip train-clip --out {ckpt} {clip_args}          # contrastive image-caption learning only
 reclip export-clip {ckpt}/checkpoint.safetensors --out models/world/mini-clip.safetensors   # step {step}
-reclip world --seed 10 --count {images} --out W/train                 # unlabelled: only JPEGImages are read
+reclip world{sp(world_args)} --seed 10 --count {images} --out W/train                 # unlabelled: only JPEGImages are read
 reclip train --weights models/world/mini-clip.safetensors --images W/train \\
-  --classes sky,cloud,mountain,snow,tree,grass,water,sand,road,building,car,boat --size 96 \\
+  --classes {",".join(classes)} --size 96 \\
   --variant reclip --epochs {epochs_reclip} --seed N{sp(args_reclip)} --out models/world/rectifier-reclip.safetensors
 reclip train ... --variant reclip++ --epochs {epochs_reclippp} --seed N{sp(args_reclippp)} --out models/world/rectifier-reclip++.safetensors
-reclip world --seed S --count 200 --val-fraction 1 --out W/S           # S = 11 (validation), {", ".join(test_seeds)} (test)
+reclip world{sp(world_args)} --seed S --count 200 --val-fraction 1 --out W/S           # S = 11 (validation), {", ".join(test_seeds)} (test)
 reclip eval --weights models/world/mini-clip.safetensors --dataset W/S --size 96 [--rectifier R --alpha 1] --json
-reclip world-zeroshot --weights models/world/mini-clip.safetensors --seed S --count 200 --json
+reclip world-zeroshot{sp(world_args)} --weights models/world/mini-clip.safetensors --seed S --count 200 --json
 ```
 
 Each rectifier is trained with seeds N = 0, 1, 2 and the seed with the best validation mIoU is

@@ -10,10 +10,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 WORK=${1:?usage: scripts/per_head_rectifiers.sh WORK}
 RECLIP=${RECLIP:-.build/release/reclip}
-CLASSES=sky,cloud,mountain,snow,tree,grass,water,sand,road,building,car,boat
 W=models/world/mini-clip.safetensors
 mkdir -p "$WORK"
 [ -d "$WORK/train" ] || "$RECLIP" world --seed 10 --count 1000 --out "$WORK/train" > /dev/null
+CLASSES=$(paste -sd, "$WORK/train/classes.txt")
 for s in 11 4242; do [ -d "$WORK/w$s" ] || "$RECLIP" world --seed $s --count 200 --val-fraction 1 --out "$WORK/w$s" > /dev/null; done
 for head in sclip clearclip naclip; do
   start=$(date +%s)

@@ -22,7 +22,7 @@ public struct BundledModel: Sendable, Equatable {
     /// The input size the small CLIP was trained at (short side in pixels).
     public static let imageSize = 96
     /// The world's classes in index order, as `samples/world/classes.txt` lists them.
-    public static var classes: [String] { WorldClass.allCases.map(\.name) }
+    public static var classes: [String] { WorldVocabulary.standard.classNames }
 
     public init(folder: URL) { self.folder = folder }
 

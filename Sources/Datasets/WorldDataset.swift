@@ -46,6 +46,8 @@ public enum WorldDataset {
         /// The camera stage when it is not the standard one (absent for standard worlds, whose
         /// files stay as they were).
         let camera: WorldCameraSettings?
+        /// The vocabulary when it is not the standard one (absent for standard worlds).
+        var vocabulary: WorldVocabulary? = nil
     }
 
     /// Writes scenes `0 ..< count`; the first `validationFraction` of them (rounded up) form
@@ -65,7 +67,7 @@ public enum WorldDataset {
             }
         }
         let palette = ClassPalette.voc(count: 256)
-        var statistics = WorldStatistics()
+        var statistics = WorldStatistics(vocabulary: world.vocabulary)
         var captions: [String] = []
         let chunk = 64
         var first = 0
@@ -104,11 +106,12 @@ public enum WorldDataset {
         let validation = Array(ids.prefix(validationCount)), training = Array(ids.dropFirst(validationCount))
         try writeText(validation.map { $0 + "\n" }.joined(), to: layout.splitFile("val"))
         try writeText(training.map { $0 + "\n" }.joined(), to: layout.splitFile("train"))
-        try writeText(WorldGenerator.classNames.map { $0 + "\n" }.joined(), to: root.appendingPathComponent("classes.txt"))
+        try writeText(world.vocabulary.classNames.map { $0 + "\n" }.joined(), to: root.appendingPathComponent("classes.txt"))
         try writeText(captions.map { $0 + "\n" }.joined(), to: root.appendingPathComponent("captions.txt"))
         let description = Description(generator: "reclip world", seed: world.seed, size: world.size, count: count,
-                                      validationCount: validationCount, classes: WorldGenerator.classNames, biases: world.biases,
-                                      camera: world.camera == .standard ? nil : world.camera)
+                                      validationCount: validationCount, classes: world.vocabulary.classNames, biases: world.biases,
+                                      camera: world.camera == .standard ? nil : world.camera,
+                                      vocabulary: world.vocabulary == .standard ? nil : world.vocabulary)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let json = try encoder.encode(description)

@@ -77,8 +77,8 @@ extension WorldScene {
                 if namedLabels.contains(label) { outLabels[v * W + u] = label }
             }
         }
-        let caption = WorldCaption.make(classes: named, instances: [:], kind: kind, rng: &rng)
+        let caption = WorldCaption.make(classes: named, instances: [:], kind: kind, vocabulary: vocabulary, rng: &rng)
         return WorldScene(index: index, width: W, height: H, pixels: outPixels, labels: outLabels,
-                          classes: named, captionClasses: named, caption: caption, kind: kind)
+                          classes: named, captionClasses: named, caption: caption, kind: kind, vocabulary: vocabulary)
     }
 }

@@ -20,23 +20,28 @@ public struct WorldGenerator: Sendable {
     public let biases: WorldBiases
     /// The camera stage that turns painted scenes into pixels (masks do not depend on it).
     public let camera: WorldCameraSettings
+    /// The classes the world names: the standard twelve, or with the four siblings.
+    public let vocabulary: WorldVocabulary
 
-    public init(seed: UInt64, size: Int = 96, biases: WorldBiases = .default, camera: WorldCameraSettings = .standard) {
+    public init(seed: UInt64, size: Int = 96, biases: WorldBiases = .default, camera: WorldCameraSettings = .standard,
+                vocabulary: WorldVocabulary = .standard) {
         precondition(size >= 16, "world images must be at least 16 pixels wide")
         self.seed = seed
         self.size = size
         self.biases = biases
         self.camera = camera
+        self.vocabulary = vocabulary
     }
 
-    /// The class names in index order (the lines of `classes.txt`).
-    public static var classNames: [String] { WorldClass.allCases.map(\.name) }
+    /// The standard vocabulary's class names in index order (the lines of a standard world's
+    /// `classes.txt`; `vocabulary.classNames` for any world).
+    public static var classNames: [String] { WorldVocabulary.standard.classNames }
 
     /// Composes scene `index`.
     public func scene(index: Int) -> WorldScene {
         var rng = WorldRandom(seed: seed, index: UInt64(index))
         let kind = WorldSceneKind(rawValue: rng.weightedIndex(biases.sceneWeights)) ?? .street
-        var builder = WorldSceneBuilder(size: size, biases: biases, rng: rng)
+        var builder = WorldSceneBuilder(size: size, biases: biases, vocabulary: vocabulary, rng: rng)
         builder.compose(kind)
         rng = builder.rng
 
@@ -57,9 +62,9 @@ public struct WorldGenerator: Sendable {
             captioned = WorldCaption.salientClasses(of: named, pixelCounts: counts)
         }
         let caption = WorldCaption.make(classes: captioned, instances: builder.instances,
-                                        kind: kind, rng: &rng)
-        return WorldScene(index: index, width: size, height: size, pixels: pixels,
-                          labels: labels, classes: named, captionClasses: captioned, caption: caption, kind: kind)
+                                        kind: kind, vocabulary: vocabulary, rng: &rng)
+        return WorldScene(index: index, width: size, height: size, pixels: pixels, labels: labels, classes: named,
+                          captionClasses: captioned, caption: caption, kind: kind, vocabulary: vocabulary)
     }
 
     /// Scenes `range`, in order.

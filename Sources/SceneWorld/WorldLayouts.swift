@@ -25,26 +25,43 @@ extension WorldSceneBuilder {
         if rng.chance(biases.cloudProbability) { paintClouds() }
     }
 
-    /// Cars on a road, far ones first, sized by their depth.
-    mutating func paintCars(on road: (Float) -> (centre: Float, halfWidth: Float), count: Int, lengthScale: Float) {
+    /// The share of a scene's vehicles that are trucks: most scenes have cars only, some
+    /// trucks only, a few both (a scene usually holds one of a sibling pair, as VOC's do).
+    /// None in a standard world, which draws nothing for it.
+    mutating func chooseTruckShare() -> Float {
+        vocabulary == .siblings ? rng.pick([0, 0, 0, 0, 0, 0, 1, 1, 0.5] as [Float]) : 0
+    }
+
+    /// Vehicles on a road, far ones first, sized by their depth; each a truck with
+    /// probability `truckShare`, else a car.
+    mutating func paintCars(on road: (Float) -> (centre: Float, halfWidth: Float), count: Int, lengthScale: Float,
+                            truckShare: Float) {
         let depths = (0..<count).map { _ in rng.uniform(0.25, 0.95) }.sorted()
         for t in depths {
             let g = road(t)
             let x = g.centre + rng.uniform(-0.5, 0.5) * g.halfWidth
             let baseY = horizonY + (h - horizonY) * t
-            paintCar(x: x, baseY: baseY, length: w * lengthScale * (0.25 + 0.9 * t))
+            let length = w * lengthScale * (0.25 + 0.9 * t)
+            if vocabulary == .siblings && rng.chance(truckShare) {
+                paintTruck(x: x, baseY: baseY, length: length * 1.5)
+            } else {
+                paintCar(x: x, baseY: baseY, length: length)
+            }
         }
     }
 
-    /// A row of tree crowns along the horizon (a far tree line).
+    /// A row of tree crowns along the horizon (a far tree line): in a sibling world all
+    /// deciduous or all pines, in a standard one mixed (three in ten conifers).
     mutating func paintTreeLine() {
+        let pines: Bool? = vocabulary == .siblings ? rng.chance(0.3) : nil
         var x = -w * 0.05
         while x < w * 1.05 {
             let size = h * rng.uniform(0.08, 0.15)
-            paintTree(x: x, baseY: horizon(x) + 1, size: size, conifer: rng.chance(0.3))
+            paintTree(x: x, baseY: horizon(x) + 1, size: size, conifer: pines ?? rng.chance(0.3))
             x += size * rng.uniform(0.35, 0.7)
         }
-        instances[.tree] = max(instances[.tree] ?? 0, 2)
+        let cls = vocabulary.label(pines == true ? .pine : .tree)
+        instances[cls] = max(instances[cls] ?? 0, 2)
     }
 
     /// Trees scattered on the ground between depths `near` (0 = horizon, 1 = bottom), far first.
@@ -82,7 +99,7 @@ extension WorldSceneBuilder {
             }
         }
         if rng.chance(biases.carOnRoad) {
-            paintCars(on: road, count: rng.int(1...3), lengthScale: 0.3)
+            paintCars(on: road, count: rng.int(1...3), lengthScale: 0.3, truckShare: chooseTruckShare())
         }
     }
 
@@ -108,7 +125,7 @@ extension WorldSceneBuilder {
             return abs(x - road(t).centre) < road(t).halfWidth + 2
         }
         if let road {
-            if rng.chance(biases.carOnRoad) { paintCars(on: road, count: rng.int(1...2), lengthScale: 0.28) }
+            if rng.chance(biases.carOnRoad) { paintCars(on: road, count: rng.int(1...2), lengthScale: 0.28, truckShare: chooseTruckShare()) }
         } else if rng.chance(biases.carOffRoad) {
             let t = rng.uniform(0.4, 0.9)
             paintCar(x: rng.uniform(0.2, 0.8) * w, baseY: horizonY + (h - horizonY) * t, length: w * 0.3 * (0.25 + 0.9 * t))
@@ -160,12 +177,12 @@ extension WorldSceneBuilder {
         if rng.chance(0.2) { paintMountains(height: 0.04...0.12, snowy: false) }
         let shore = shoreline(rng.uniform(0.2, 0.55), wobble: h * 0.08)
         let builder = self
-        paintWater(reflective: rng.chance(biases.reflectionProbability * 0.5)) { x, y in
+        paintWater(vocabulary.label(.sea), reflective: rng.chance(biases.reflectionProbability * 0.5)) { x, y in
             Float(y) >= builder.horizon(Float(x)) && Float(y) < shore(Float(x))
         }
         let foam = jitter(rgb(235, 240, 240), 10)
         let noise = self.noise
-        canvas.paintAll(.water, inside: { x, y in
+        canvas.paintAll(vocabulary.label(.sea), inside: { x, y in
             let s = shore(Float(x))
             return Float(y) >= s - 1.5 && Float(y) < s && noise.value(Float(x) / 2 + 1400, Float(y)) > 0.35
         }) { _, _ in foam }
@@ -215,7 +232,11 @@ extension WorldSceneBuilder {
                                 colour: grassTexture(base: jitter(rgb(85, 145, 60), 25), dry: jitter(rgb(150, 150, 85), 20)))
             }
             canvas.paintAll(.road, inside: { _, y in Float(y) >= behind }, colour: asphaltTexture(base: greyJitter(rgb(95, 95, 100))))
-            paintCar(x: w * rng.uniform(0.4, 0.6), baseY: h * rng.uniform(0.85, 1.05), length: w * rng.uniform(0.9, 1.3))
+            if vocabulary == .siblings && rng.chance(0.3) {
+                paintTruck(x: w * rng.uniform(0.4, 0.6), baseY: h * rng.uniform(0.85, 1.05), length: w * rng.uniform(1.0, 1.4))
+            } else {
+                paintCar(x: w * rng.uniform(0.4, 0.6), baseY: h * rng.uniform(0.85, 1.05), length: w * rng.uniform(0.9, 1.3))
+            }
             return
         }
         // Texture close-ups: one class filling the frame, or two split by a line at any angle.
@@ -325,11 +346,17 @@ extension WorldSceneBuilder {
             return across < 0.7 && along.truncatingRemainder(dividingBy: 8) < 4 ? marking : asphalt(x, y)
         }
         if rng.chance(biases.carOnRoad) {
+            let truckShare = chooseTruckShare()
             for _ in 0..<rng.int(1...3) {
                 let along = rng.uniform(0.1, 0.9) * w
                 let lane = centre + (rng.chance(0.5) ? 1 : -1) * half * 0.45
-                paintCarFromAbove(x: horizontal ? along : lane, y: horizontal ? lane : along,
-                                  length: w * rng.uniform(0.12, 0.18), horizontal: horizontal)
+                if vocabulary == .siblings && rng.chance(truckShare) {
+                    paintTruckFromAbove(x: horizontal ? along : lane, y: horizontal ? lane : along,
+                                        length: w * rng.uniform(0.2, 0.28), horizontal: horizontal)
+                } else {
+                    paintCarFromAbove(x: horizontal ? along : lane, y: horizontal ? lane : along,
+                                      length: w * rng.uniform(0.12, 0.18), horizontal: horizontal)
+                }
             }
         }
         for _ in 0..<rng.int(1...6) {
@@ -339,14 +366,15 @@ extension WorldSceneBuilder {
         }
     }
 
-    /// A roof seen from above: two slopes either side of a ridge.
+    /// A house's roof seen from above: two slopes either side of a ridge.
     mutating func paintRoof(x cx: Float, y cy: Float, width: Float, height: Float) {
         let roof = jitter(rng.pick([rgb(150, 65, 50), rgb(90, 85, 85), rgb(120, 110, 100)]), 18)
-        canvas.paint(.building, x0: Int(cx - width / 2), y0: Int(cy - height / 2), x1: Int(cx + width / 2) + 1, y1: Int(cy + height / 2) + 1,
+        let cls = vocabulary.label(.house)
+        canvas.paint(cls, x0: Int(cx - width / 2), y0: Int(cy - height / 2), x1: Int(cx + width / 2) + 1, y1: Int(cy + height / 2) + 1,
                      inside: { _, _ in true }) { _, y in
             Float(y) + 0.5 < cy ? roof : roof * 0.75
         }
-        count(.building)
+        count(cls)
     }
 
     /// A tree crown seen from above: a lumpy disc, lit from the top left.

@@ -15,6 +15,8 @@ struct WorldSceneBuilder {
     var rng: WorldRandom
     let noise: WorldNoise
     let biases: WorldBiases
+    /// The classes painted things are labelled with (a standard world draws a pine as a tree).
+    let vocabulary: WorldVocabulary
     let w: Float
     let h: Float
     /// Horizon row at the image centre, and its slope (rows per column).
@@ -23,11 +25,12 @@ struct WorldSceneBuilder {
     /// How many instances of each countable thing were painted (for caption plurals).
     var instances: [WorldClass: Int] = [:]
 
-    init(size: Int, biases: WorldBiases, rng: WorldRandom) {
+    init(size: Int, biases: WorldBiases, vocabulary: WorldVocabulary = .standard, rng: WorldRandom) {
         canvas = WorldCanvas(width: size, height: size)
         self.rng = rng
         noise = WorldNoise(seed: self.rng.next())
         self.biases = biases
+        self.vocabulary = vocabulary
         w = Float(size)
         h = Float(size)
     }
@@ -194,13 +197,14 @@ struct WorldSceneBuilder {
     }
 
     /// Water between the horizon and `shore(x)` (or everywhere `inside` allows), with
-    /// ripples; when `reflective`, it mirrors what was painted above the horizon.
-    mutating func paintWater(reflective: Bool, inside: @escaping (Int, Int) -> Bool) {
+    /// ripples; when `reflective`, it mirrors what was painted above the horizon. `cls` is
+    /// water (lakes, ponds) or its sibling the sea (beaches): the same ripples either way.
+    mutating func paintWater(_ cls: WorldClass = .water, reflective: Bool, inside: @escaping (Int, Int) -> Bool) {
         let base = jitter(rng.pick([rgb(40, 90, 150), rgb(35, 110, 130), rgb(60, 100, 140), rgb(30, 70, 110)]), 25)
         let reflectivity = reflective ? rng.uniform(0.45, 0.75) : 0
         let frequency = rng.uniform(1.2, 2.2)
         let before = canvas, noise = self.noise, builder = self
-        canvas.paintAll(.water, inside: inside) { x, y in
+        canvas.paintAll(cls, inside: inside) { x, y in
             let fx = Float(x), fy = Float(y)
             let d = builder.depth(fx, fy)
             let ripple = sinf(fy * frequency / (0.15 + d) + 5 * noise.fbm(fx / 12 + 1100, fy / 3, octaves: 2))
@@ -250,20 +254,21 @@ struct WorldSceneBuilder {
     // MARK: objects
 
     /// A tree standing at (x, baseY) of height `size`: a trunk and a leafy crown, or a
-    /// conifer's stacked tiers.
+    /// conifer's stacked tiers (a pine, the tree's sibling class).
     mutating func paintTree(x cx: Float, baseY: Float, size: Float, conifer: Bool) {
+        let cls = vocabulary.label(conifer ? .pine : .tree)
         let leaf = jitter(conifer ? rgb(35, 80, 45) : rng.pick([rgb(55, 110, 45), rgb(75, 125, 50), rgb(45, 95, 50), rgb(150, 110, 40)]), 22)
         let bark = jitter(rgb(90, 65, 40), 15)
         let noise = self.noise, off = rng.uniform(0, 500)
         let trunkHalf = max(0.6, size * 0.05)
-        canvas.paint(.tree, x0: Int(cx - trunkHalf - 1), y0: Int(baseY - size * 0.6), x1: Int(cx + trunkHalf + 2), y1: Int(baseY + 1),
+        canvas.paint(cls, x0: Int(cx - trunkHalf - 1), y0: Int(baseY - size * 0.6), x1: Int(cx + trunkHalf + 2), y1: Int(baseY + 1),
                      inside: { x, y in abs(Float(x) + 0.5 - cx) <= trunkHalf && Float(y) <= baseY }) { x, y in
             bark * (0.8 + 0.3 * noise.value(Float(x) * 2 + off, Float(y) * 0.5))
         }
         if conifer {
             let top = baseY - size, bottom = baseY - size * 0.15
             let half = size * 0.28
-            canvas.paint(.tree, x0: Int(cx - half - 1), y0: Int(top), x1: Int(cx + half + 2), y1: Int(bottom + 1), inside: { x, y in
+            canvas.paint(cls, x0: Int(cx - half - 1), y0: Int(top), x1: Int(cx + half + 2), y1: Int(bottom + 1), inside: { x, y in
                 let t = (Float(y) - top) / max(1, bottom - top)
                 let tier = (t * 4).truncatingRemainder(dividingBy: 1)
                 return abs(Float(x) + 0.5 - cx) <= half * (0.35 * t + 0.65 * t * (0.5 + 0.5 * tier)) + 0.5
@@ -273,7 +278,7 @@ struct WorldSceneBuilder {
         } else {
             let rx = size * rng.uniform(0.28, 0.4), ry = size * rng.uniform(0.3, 0.4)
             let cy = baseY - size + ry
-            canvas.paint(.tree, x0: Int(cx - rx * 1.3), y0: Int(cy - ry * 1.3), x1: Int(cx + rx * 1.3 + 1), y1: Int(cy + ry * 1.3 + 1), inside: { x, y in
+            canvas.paint(cls, x0: Int(cx - rx * 1.3), y0: Int(cy - ry * 1.3), x1: Int(cx + rx * 1.3 + 1), y1: Int(cy + ry * 1.3 + 1), inside: { x, y in
                 let dx = (Float(x) + 0.5 - cx) / rx, dy = (Float(y) + 0.5 - cy) / ry
                 return dx * dx + dy * dy < 1 + 0.6 * (noise.value(Float(x) * 0.35 + off, Float(y) * 0.35) - 0.5)
             }) { x, y in
@@ -282,12 +287,13 @@ struct WorldSceneBuilder {
                 return clamped01(leaf * (0.6 + 0.6 * leaves) * (1 - 0.25 * max(0, dy)))
             }
         }
-        count(.tree)
+        count(cls)
     }
 
     /// A building on the ground line `baseY`, from x0 to x1 and up to `top`, with a grid of
-    /// windows (some lit) and, for a house, a pitched roof.
+    /// windows (some lit) and, for a house (the building's sibling class), a pitched roof.
     mutating func paintBuilding(x0: Float, x1: Float, top: Float, baseY: Float, house: Bool) {
+        let cls = vocabulary.label(house ? .house : .building)
         let wall = jitter(rng.pick([rgb(150, 150, 155), rgb(165, 85, 65), rgb(205, 185, 150), rgb(120, 130, 145), rgb(225, 225, 215)]), 25)
         let glass = jitter(rgb(55, 75, 100), 20), lit = jitter(rgb(235, 210, 120), 15)
         let roof = jitter(rng.pick([rgb(140, 60, 45), rgb(80, 70, 70), rgb(100, 60, 40)]), 15)
@@ -296,7 +302,7 @@ struct WorldSceneBuilder {
         let litChance: Float = rng.uniform(0, 0.35)
         let noise = self.noise, off = rng.uniform(0, 500), seedBits = rng.next()
         let roofHeight = house ? (x1 - x0) * 0.4 : 0
-        canvas.paint(.building, x0: Int(x0), y0: Int(top - roofHeight), x1: Int(x1 + 1), y1: Int(baseY + 1), inside: { x, y in
+        canvas.paint(cls, x0: Int(x0), y0: Int(top - roofHeight), x1: Int(x1 + 1), y1: Int(baseY + 1), inside: { x, y in
             let fx = Float(x) + 0.5, fy = Float(y) + 0.5
             guard fx >= x0, fx <= x1, fy <= baseY else { return false }
             if fy >= top { return true }
@@ -317,7 +323,7 @@ struct WorldSceneBuilder {
             }
             return clamped01(wall * (0.88 + 0.2 * noise.value(fx * 0.6 + off, fy * 0.6)))
         }
-        count(.building)
+        count(cls)
     }
 
     /// A car seen from the side, wheels touching `baseY`, `length` pixels long.
@@ -368,18 +374,86 @@ struct WorldSceneBuilder {
     mutating func paintCarFromAbove(x cx: Float, y cy: Float, length: Float, horizontal: Bool) {
         let body = jitter(rng.pick([rgb(190, 30, 35), rgb(30, 60, 150), rgb(230, 230, 230), rgb(30, 30, 35), rgb(220, 180, 30)]), 20)
         let glass = jitter(rgb(50, 65, 85), 15)
-        let halfL = length / 2, halfW = length * 0.23
-        canvas.paint(.car, x0: Int(cx - halfL - 1), y0: Int(cy - halfL - 1), x1: Int(cx + halfL + 2), y1: Int(cy + halfL + 2), inside: { x, y in
+        paintFromAbove(.car, x: cx, y: cy, length: length, width: length * 0.46, horizontal: horizontal) { along, across in
+            if (abs(along - 0.3) < 0.12 || abs(along + 0.45) < 0.08) && across < 0.8 { return glass }
+            return body * (1.05 - 0.25 * across)
+        }
+    }
+
+    /// A vehicle seen from above: a `length` x `width` rectangle centred at (cx, cy), along the
+    /// x axis when `horizontal`, coloured by `colour(along, across)` with along in -1...1
+    /// (back to front) and across in 0...1 (centre line to side).
+    mutating func paintFromAbove(_ cls: WorldClass, x cx: Float, y cy: Float, length: Float, width: Float, horizontal: Bool,
+                                 facing: Float = 1, colour: @escaping (Float, Float) -> WorldColour) {
+        let halfL = length / 2, halfW = width / 2
+        canvas.paint(cls, x0: Int(cx - halfL - 1), y0: Int(cy - halfL - 1), x1: Int(cx + halfL + 2), y1: Int(cy + halfL + 2), inside: { x, y in
             let along = horizontal ? Float(x) + 0.5 - cx : Float(y) + 0.5 - cy
             let across = horizontal ? Float(y) + 0.5 - cy : Float(x) + 0.5 - cx
             return abs(along) <= halfL && abs(across) <= halfW
         }) { x, y in
-            let along = (horizontal ? Float(x) + 0.5 - cx : Float(y) + 0.5 - cy) / halfL
-            let across = abs(horizontal ? Float(y) + 0.5 - cy : Float(x) + 0.5 - cx) / halfW
-            if (abs(along - 0.3) < 0.12 || abs(along + 0.45) < 0.08) && across < 0.8 { return glass }
-            return body * (1.05 - 0.25 * across)
+            colour((horizontal ? Float(x) + 0.5 - cx : Float(y) + 0.5 - cy) * facing / halfL,
+                   abs(horizontal ? Float(y) + 0.5 - cy : Float(x) + 0.5 - cx) / halfW)
         }
-        count(.car)
+        count(cls)
+    }
+
+    /// A truck seen from the side, wheels touching `baseY`, `length` pixels long: a cab with a
+    /// windscreen at the front and a tall cargo box behind it (the car's sibling class).
+    mutating func paintTruck(x cx: Float, baseY: Float, length: Float) {
+        let cab = jitter(rng.pick([rgb(200, 40, 35), rgb(30, 70, 160), rgb(235, 235, 235), rgb(230, 190, 40), rgb(40, 110, 60)]), 20)
+        let box = jitter(rng.pick([rgb(225, 225, 220), rgb(170, 175, 180), rgb(140, 40, 35), rgb(60, 90, 140), rgb(200, 160, 60)]), 18)
+        let glass = jitter(rgb(60, 80, 100), 15)
+        let facing: Float = rng.chance(0.5) ? 1 : -1
+        let wheelR = max(1, length * 0.075)
+        let chassis = baseY - wheelR * 0.8
+        let boxTop = chassis - length * 0.34, cabTop = chassis - length * 0.27
+        let half = length / 2
+        let noise = self.noise
+        canvas.paint(.truck, x0: Int(cx - half - 1), y0: Int(boxTop - 1), x1: Int(cx + half + 2), y1: Int(baseY + 1), inside: { x, y in
+            let fx = Float(x) + 0.5, fy = Float(y) + 0.5
+            let u = (fx - cx) * facing / half // -1 back ... 1 front
+            if abs(u) <= 1 && fy > chassis - length * 0.04 && fy <= chassis { return true }
+            if u >= -1 && u <= 0.42 && fy >= boxTop && fy <= chassis { return true }
+            if u > 0.46 && u <= 1 && fy >= cabTop + (u > 0.9 ? length * 0.04 : 0) && fy <= chassis { return true }
+            for wx in [-0.75, -0.5, 0.72] as [Float] {
+                let dx = fx - (cx + wx * half * facing), dy = fy - (baseY - wheelR)
+                if dx * dx + dy * dy <= wheelR * wheelR { return true }
+            }
+            return false
+        }) { x, y in
+            let fx = Float(x) + 0.5, fy = Float(y) + 0.5
+            let u = (fx - cx) * facing / half
+            for wx in [-0.75, -0.5, 0.72] as [Float] {
+                let dx = fx - (cx + wx * half * facing), dy = fy - (baseY - wheelR)
+                let r2 = dx * dx + dy * dy
+                if r2 <= wheelR * wheelR { return r2 < wheelR * wheelR * 0.2 ? rgb(150, 150, 150) : rgb(25, 25, 28) }
+            }
+            if fy > chassis - length * 0.04 { return rgb(40, 40, 45) }
+            if u <= 0.44 {
+                let t = (fy - boxTop) / max(1, chassis - boxTop)
+                let seam = (u * 6).truncatingRemainder(dividingBy: 1) < 0.08 ? Float(0.85) : 1
+                return clamped01(box * seam * (1.05 - 0.2 * t) + WorldColour(repeating: 0.03 * noise.value(fx, fy)))
+            }
+            let t = (fy - cabTop) / max(1, chassis - cabTop)
+            if t < 0.45 && u > 0.55 && u < 0.95 { return glass * (0.8 + 0.5 * t) }
+            if u > 0.93 && t > 0.6 { return rgb(250, 240, 180) }
+            return clamped01(cab * (1.1 - 0.3 * t))
+        }
+        count(.truck)
+    }
+
+    /// A truck seen from above, centred at (cx, cy), along the x axis when `horizontal`: a
+    /// short cab and a long cargo roof.
+    mutating func paintTruckFromAbove(x cx: Float, y cy: Float, length: Float, horizontal: Bool) {
+        let cab = jitter(rng.pick([rgb(200, 40, 35), rgb(30, 70, 160), rgb(235, 235, 235), rgb(230, 190, 40)]), 20)
+        let box = jitter(rng.pick([rgb(225, 225, 220), rgb(170, 175, 180), rgb(60, 90, 140)]), 18)
+        let glass = jitter(rgb(50, 65, 85), 15)
+        let facing: Float = rng.chance(0.5) ? 1 : -1
+        paintFromAbove(.truck, x: cx, y: cy, length: length, width: length * 0.34, horizontal: horizontal, facing: facing) { along, across in
+            if along > 0.72 { return along > 0.8 && along < 0.9 && across < 0.8 ? glass : cab }
+            if along > 0.64 { return rgb(40, 40, 45) }
+            return box * (1.05 - 0.2 * across)
+        }
     }
 
     /// A boat floating with its waterline at `waterY`: a hull and a sail or a cabin.

@@ -30,6 +30,8 @@ public struct WorldScene: Sendable, Equatable {
     public let caption: String
     /// The layout the scene was composed from.
     public let kind: WorldSceneKind
+    /// The classes its world names (`labels` and the caption use no others).
+    public var vocabulary: WorldVocabulary = .standard
 
     /// The scene's pixels as the one image type (the bytes are shared, not copied).
     public var image: RGBImage { RGBImage(width: width, height: height, pixels: pixels) }

@@ -28,8 +28,13 @@ public struct WorldStatistics: Sendable, Equatable {
     public private(set) var together: [[Int]]
     /// Images per scene kind.
     public private(set) var kinds: [Int]
+    /// Images per set of classes present (bit k set for class index k).
+    public private(set) var classSets: [UInt32: Int] = [:]
+    /// The classes the table lists.
+    public let vocabulary: WorldVocabulary
 
-    public init() {
+    public init(vocabulary: WorldVocabulary = .standard) {
+        self.vocabulary = vocabulary
         let k = WorldClass.allCases.count
         imagesWith = [Int](repeating: 0, count: k)
         pixels = [Int](repeating: 0, count: k)
@@ -41,6 +46,7 @@ public struct WorldStatistics: Sendable, Equatable {
     public mutating func add(_ scene: WorldScene) {
         images += 1
         kinds[scene.kind.rawValue] += 1
+        classSets[scene.classes.reduce(UInt32(0)) { $0 | 1 << UInt32($1.rawValue) }, default: 0] += 1
         for a in scene.classes {
             imagesWith[a.rawValue] += 1
             for b in scene.classes { together[a.rawValue][b.rawValue] += 1 }
@@ -77,9 +83,16 @@ public struct WorldStatistics: Sendable, Equatable {
         Double(together[a.rawValue][b.rawValue]) / Double(max(1, imagesWith[b.rawValue]))
     }
 
+    /// P(at least one of `any` present | b present).
+    public func probability(of any: [WorldClass], given b: WorldClass) -> Double {
+        let wanted = any.reduce(UInt32(0)) { $0 | 1 << UInt32($1.rawValue) }, given = UInt32(1) << UInt32(b.rawValue)
+        let hits = classSets.reduce(0) { $0 + ($1.key & given != 0 && $1.key & wanted != 0 ? $1.value : 0) }
+        return Double(hits) / Double(max(1, imagesWith[b.rawValue]))
+    }
+
     /// Classes from most to least frequent (by images containing them).
     public var frequencyRanking: [WorldClass] {
-        WorldClass.allCases.sorted { (imagesWith[$0.rawValue], -$0.rawValue) > (imagesWith[$1.rawValue], -$1.rawValue) }
+        vocabulary.classes.sorted { (imagesWith[$0.rawValue], -$0.rawValue) > (imagesWith[$1.rawValue], -$1.rawValue) }
     }
 
     /// A plain-text table of the figures above.
@@ -95,8 +108,17 @@ public struct WorldStatistics: Sendable, Equatable {
         }
         lines.append("P(road | car) " + pct(probability(of: .road, given: .car))
                      + "   P(car | road) " + pct(probability(of: .car, given: .road)))
-        lines.append("P(water | boat) " + pct(probability(of: .water, given: .boat))
-                     + "   P(boat | water) " + pct(probability(of: .boat, given: .water)))
+        if vocabulary == .standard {
+            lines.append("P(water | boat) " + pct(probability(of: .water, given: .boat))
+                         + "   P(boat | water) " + pct(probability(of: .boat, given: .water)))
+        } else {
+            lines.append("P(water or sea | boat) " + pct(probability(of: [.water, .sea], given: .boat))
+                         + "   P(boat | water) " + pct(probability(of: .boat, given: .water))
+                         + "   P(boat | sea) " + pct(probability(of: .boat, given: .sea)))
+            lines.append("P(road | truck) " + pct(probability(of: .road, given: .truck))
+                         + "   P(car | truck) " + pct(probability(of: .car, given: .truck))
+                         + "   P(snow | pine) " + pct(probability(of: .snow, given: .pine)))
+        }
         lines.append("P(mountain | snow) " + pct(probability(of: .mountain, given: .snow))
                      + "   P(sky | cloud) " + pct(probability(of: .sky, given: .cloud)))
         return lines.joined(separator: "\n")

@@ -31,6 +31,9 @@ struct WorldOptions: ParsableArguments {
     @Option(help: "Site shift: the camera stage, standard (the training world's) or dusk (dark, warm, soft, grainy).")
     var camera: String = "standard"
 
+    @Flag(help: "Name sixteen classes instead of twelve: houses, pines, the sea and trucks apart from buildings, trees, water and cars.")
+    var siblings = false
+
     func validate() throws {
         guard size >= 16 && size <= 1024 else { throw ValidationError("--size must be between 16 and 1024, not \(size)") }
         _ = try cameraSettings()
@@ -47,7 +50,7 @@ struct WorldOptions: ParsableArguments {
     var generator: WorldGenerator {
         let biases: WorldBiases = balanced ? .balanced : .default
         return WorldGenerator(seed: seed, size: size, biases: sceneMix.map(biases.mixed) ?? biases,
-                              camera: (try? cameraSettings()) ?? .standard)
+                              camera: (try? cameraSettings()) ?? .standard, vocabulary: siblings ? .siblings : .standard)
     }
 }
 
@@ -108,7 +111,7 @@ struct WorldStatsCommand: ParsableCommand {
 
     func run() throws {
         let generator = world.generator
-        var statistics = WorldStatistics()
+        var statistics = WorldStatistics(vocabulary: world.generator.vocabulary)
         for i in 0..<count {
             let scene = generator.scene(index: i)
             statistics.add(scene)
@@ -149,6 +152,12 @@ struct TrainCLIPCommand: ParsableCommand {
     @Option(help: "Probability that a training pair is a random crop of its scene, captioned with the classes inside it (0 = whole scenes only).")
     var cropCaptions: Float = 0
 
+    @Flag(help: "Train on the sixteen-class world (`reclip world --siblings`).")
+    var siblings = false
+
+    @Option(help: "Probability that a training pair also brings a hard-negative caption that gets one class wrong (a sibling swapped in, one left out or one added); 0 = none.")
+    var hardNegatives: Float = 0
+
     @Option(help: "Global image embedding: cls (the class token, as OpenAI's CLIP) or avg (the mean of the patch tokens, open_clip's pool_type='avg').")
     var pooling: String = "cls"
 
@@ -161,6 +170,7 @@ struct TrainCLIPCommand: ParsableCommand {
         }
         guard (0...1).contains(salientCaptions) else { throw ValidationError("--salient-captions must be between 0 and 1") }
         guard (0...1).contains(cropCaptions) else { throw ValidationError("--crop-captions must be between 0 and 1") }
+        guard (0...1).contains(hardNegatives) else { throw ValidationError("--hard-negatives must be between 0 and 1") }
         guard ImagePooling(rawValue: pooling) != nil else { throw ValidationError("--pooling must be cls or avg, not \(pooling)") }
     }
 
@@ -173,6 +183,8 @@ struct TrainCLIPCommand: ParsableCommand {
         settings.checkpointEvery = checkpointEvery
         settings.salientCaptions = salientCaptions > 0 ? salientCaptions : nil
         settings.crops = cropCaptions > 0 ? WorldCropSettings(probability: cropCaptions) : nil
+        settings.hardNegatives = hardNegatives > 0 ? hardNegatives : nil
+        settings.vocabulary = siblings ? .siblings : nil
         if let p = ImagePooling(rawValue: pooling), p != .classToken { settings.config.pooling = p }
         var trainer = try MiniCLIPTrainer(settings: settings, folder: PathBytes.fileURL(out), resume: resume)
         if trainer.step > 0 { print("resuming at step \(trainer.step) of \(trainer.settings.steps)") }
@@ -228,6 +240,9 @@ struct WorldZeroShotCommand: ParsableCommand {
     @Option(help: "Seed of the world to evaluate on (choose one never trained on).")
     var seed: UInt64 = 777
 
+    @Flag(help: "Evaluate on the sixteen-class world (`reclip world --siblings`).")
+    var siblings = false
+
     @Option(help: "Number of scenes (scene 0 on).")
     var count: Int = 200
 
@@ -240,12 +255,13 @@ struct WorldZeroShotCommand: ParsableCommand {
     func run() throws {
         let path = try weights ?? BundledModel.locate(executable: BundledFolder.currentExecutable).weights.path
         let model = try RectifierInputs.model(path)
-        let report = try WorldZeroShot.evaluate(model: model, world: WorldGenerator(seed: seed, size: size), count: count, size: size)
+        let world = WorldGenerator(seed: seed, size: size, vocabulary: siblings ? .siblings : .standard)
+        let report = try WorldZeroShot.evaluate(model: model, world: world, count: count, size: size)
         if json {
             func finite(_ x: Double) -> Double? { x.isFinite ? x : nil }
             let object = ZeroShotJSON(images: report.images, top1: finite(report.topOneAccuracy),
                                       mean_presence_auc: finite(report.meanPresenceAUC),
-                                      presence_auc: Dictionary(uniqueKeysWithValues: zip(WorldClass.allCases.map(\.name), report.presenceAUC.map(finite))))
+                                      presence_auc: Dictionary(uniqueKeysWithValues: zip(report.classes.map(\.name), report.presenceAUC.map(finite))))
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             print(String(decoding: try encoder.encode(object), as: UTF8.self))

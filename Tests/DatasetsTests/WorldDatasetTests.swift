@@ -48,6 +48,23 @@ final class WorldDatasetTests: XCTestCase {
         XCTAssertEqual(summary.statistics.images, 10)
     }
 
+    /// A sibling world lists its sixteen classes and says so in world.json; a standard one has no vocabulary key.
+    func testSiblingWorldWritesItsVocabulary() throws {
+        let a = temporaryFolder(), b = temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: a); try? FileManager.default.removeItem(at: b) }
+        _ = try WorldDataset.write(WorldGenerator(seed: 3, size: 24), count: 2, to: a)
+        let world = WorldGenerator(seed: 3, size: 24, vocabulary: .siblings)
+        let summary = try WorldDataset.write(world, count: 6, to: b)
+        let classes = try String(contentsOf: b.appendingPathComponent("classes.txt"), encoding: .utf8)
+        XCTAssertEqual(classes.split(separator: "\n").map(String.init), WorldVocabulary.siblings.classNames)
+        XCTAssertEqual(summary.statistics.vocabulary, .siblings)
+        let standard = try JSONSerialization.jsonObject(with: Data(contentsOf: a.appendingPathComponent("world.json"))) as? [String: Any]
+        let siblings = try JSONSerialization.jsonObject(with: Data(contentsOf: b.appendingPathComponent("world.json"))) as? [String: Any]
+        XCTAssertNil(standard?["vocabulary"])
+        XCTAssertEqual(siblings?["vocabulary"] as? String, "siblings")
+        XCTAssertEqual((siblings?["classes"] as? [String])?.count, 16)
+    }
+
     /// world.json records a non-standard camera, and a standard world's world.json has no camera key.
     func testWorldFileRecordsTheCameraOfAShiftedSite() throws {
         let a = temporaryFolder(), b = temporaryFolder()

@@ -26,7 +26,13 @@ final class MiniCLIPGradientTests: XCTestCase {
         checkEveryParameterGradient(pooling: .patchMean)
     }
 
-    func checkEveryParameterGradient(pooling: ImagePooling, file: StaticString = #filePath, line: UInt = #line) {
+    /// Hard-negative captions (the image side's extra columns) reach every text parameter.
+    func testEveryParameterGradientMatchesFiniteDifferencesWithHardNegatives() {
+        checkEveryParameterGradient(pooling: .patchMean, negatives: [18, 3, 4, 19, 0, 0,
+                                                                    18, 9, 19, 0, 0, 0])
+    }
+
+    func checkEveryParameterGradient(pooling: ImagePooling, negatives: [Int32] = [], file: StaticString = #filePath, line: UInt = #line) {
         var config = Self.tinyConfig
         config.pooling = pooling
         var model = MiniCLIP(config: config, seed: 4)
@@ -40,20 +46,27 @@ final class MiniCLIPGradientTests: XCTestCase {
         let tokens: [Int32] = [18, 3, 5, 19, 0, 0,
                                18, 7, 19, 0, 0, 0,
                                18, 2, 2, 9, 11, 19]
-        let analytic = model.lossAndGradients(pixels: pixels, tokens: tokens, batch: B)
+        let analytic = model.lossAndGradients(pixels: pixels, tokens: tokens, negatives: negatives, batch: B)
         XCTAssert(analytic.loss.isFinite)
+        if !negatives.isEmpty {
+            // The negatives change the loss (they are scored), and only their tokens' rows differ.
+            XCTAssertNotEqual(analytic.loss, model.lossAndGradients(pixels: pixels, tokens: tokens, batch: B).loss, file: file, line: line)
+        }
         var checked = 0, worst: Float = 0, worstName = ""
         for t in 0..<model.parameters.values.count {
             let n = model.parameters.values[t].count
             var picks = [0, n / 2, n - 1]
-            if model.parameters.names[t] == "token_embedding.weight" { picks = [18 * 16, 5 * 16 + 3, 19 * 16 + 15] }
+            if model.parameters.names[t] == "token_embedding.weight" {
+                picks = [18 * 16, 5 * 16 + 3, 19 * 16 + 15]
+                if !negatives.isEmpty { picks += [4 * 16 + 2] }   // a token only a negative caption holds
+            }
             for i in Set(picks) {
                 let eps: Float = 3e-3
                 var plus = model, minus = model
                 plus.parameters.values[t][i] += eps
                 minus.parameters.values[t][i] -= eps
-                let lp = plus.lossAndGradients(pixels: pixels, tokens: tokens, batch: B).loss
-                let lm = minus.lossAndGradients(pixels: pixels, tokens: tokens, batch: B).loss
+                let lp = plus.lossAndGradients(pixels: pixels, tokens: tokens, negatives: negatives, batch: B).loss
+                let lm = minus.lossAndGradients(pixels: pixels, tokens: tokens, negatives: negatives, batch: B).loss
                 let numeric = (lp - lm) / (2 * eps)
                 let a = analytic.grads.values[t][i]
                 let error = abs(numeric - a) / max(1e-2, abs(numeric) + abs(a))

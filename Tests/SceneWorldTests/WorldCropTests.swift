@@ -41,6 +41,24 @@ final class WorldCropTests: XCTestCase {
         XCTAssertEqual(crop.classes, scene.classes)
     }
 
+    func testHardNegativeBatchesAreReproducibleAndOnlyWhenAsked() throws {
+        let world = WorldGenerator(seed: 8)
+        let tokenizer = try CLIPTokenizer()
+        let plain = WorldCaptionBatches(world: world, tokenizer: tokenizer, contextLength: 32)
+        let negative = WorldCaptionBatches(world: world, tokenizer: tokenizer, contextLength: 32, hardNegatives: 0.5)
+        XCTAssertTrue(try plain.training(step: 1, size: 16).negatives.isEmpty)
+        let a = try negative.training(step: 1, size: 16), b = try negative.training(step: 1, size: 16)
+        XCTAssertEqual(a.negatives, b.negatives)
+        XCTAssertEqual(a.tokens, try plain.training(step: 1, size: 16).tokens, "the matching captions do not change")
+        let n = a.negatives.count / 32
+        XCTAssertEqual(a.negatives.count, n * 32)
+        XCTAssertGreaterThan(n, 2)
+        XCTAssertLessThan(n, 14)
+        let captions = try negative.hardNegativeCaptions(for: a.scenes, first: 16)
+        XCTAssertEqual(captions.tokens, a.negatives)
+        XCTAssertEqual(captions.classes.count, n)
+    }
+
     func testTrainingBatchesMixCropsReproduciblyAndHeldOutBatchesDoNot() throws {
         let world = WorldGenerator(seed: 8)
         let tokenizer = try CLIPTokenizer()

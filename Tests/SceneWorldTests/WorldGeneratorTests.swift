@@ -50,6 +50,12 @@ final class WorldGeneratorTests: XCTestCase {
         checkMasksAndCaptions(WorldGenerator(seed: 5, size: 32, camera: .dusk))
     }
 
+    /// The sixteen-class world keeps them too, and names its siblings with their own words.
+    func testSiblingWorldKeepsExactMasksAndCaptions() {
+        for size in [32, 64] { checkMasksAndCaptions(WorldGenerator(seed: 5, size: size, vocabulary: .siblings)) }
+        checkMasksAndCaptions(WorldGenerator(seed: 5, size: 32, biases: .balanced, vocabulary: .siblings))
+    }
+
     func checkMasksAndCaptions(_ world: WorldGenerator, file: StaticString = #filePath, line: UInt = #line) {
         let size = world.size
         do {
@@ -61,13 +67,13 @@ final class WorldGeneratorTests: XCTestCase {
                 var counts = [Int](repeating: 0, count: 256)
                 for label in scene.labels { counts[Int(label)] += 1 }
                 let inMask = Set((0..<WorldClass.allCases.count).filter { counts[$0] > 0 }.map { WorldClass(rawValue: $0)! })
-                XCTAssertEqual(counts[12..<255].reduce(0, +), 0, "labels outside the vocabulary")
+                XCTAssertEqual(counts[world.vocabulary.classes.count..<255].reduce(0, +), 0, "labels outside the vocabulary")
                 XCTAssertEqual(Set(scene.classes), inMask)
                 XCTAssertEqual(scene.classes, scene.classes.sorted())
                 XCTAssertFalse(scene.classes.isEmpty)
                 for c in scene.classes { XCTAssertGreaterThanOrEqual(counts[c.rawValue], minimum) }
                 XCTAssertEqual(scene.captionClasses, scene.classes)
-                XCTAssertEqual(WorldCaption.classesNamed(in: scene.caption), inMask,
+                XCTAssertEqual(WorldCaption.classesNamed(in: scene.caption, vocabulary: world.vocabulary), inMask,
                                "scene \(scene.index) (\(scene.kind.name)): \(scene.caption)", file: file, line: line)
             }
         }
@@ -149,16 +155,24 @@ final class WorldGeneratorTests: XCTestCase {
     }
 
     func testCaptionWordsNameOneClassEach() {
-        var seen: [String: WorldClass] = [:]
-        for c in WorldClass.allCases {
-            for word in c.captionWords {
-                XCTAssertNil(seen[word], "\(word) names two classes")
-                seen[word] = c
+        for vocabulary in WorldVocabulary.allCases {
+            var seen: [String: WorldClass] = [:]
+            for c in vocabulary.classes {
+                XCTAssertFalse(c.captionWords(in: vocabulary).isEmpty, "\(c.name) has no words")
+                for word in c.captionWords(in: vocabulary) {
+                    XCTAssertNil(seen[word], "\(word) names two classes")
+                    seen[word] = c
+                }
             }
         }
         XCTAssertEqual(WorldCaption.classesNamed(in: "Two boats on the lake, under the sky."), [.boat, .water, .sky])
         XCTAssertEqual(WorldGenerator.classNames.first, "sky")
         XCTAssertEqual(WorldGenerator.classNames.count, 12)
+        XCTAssertEqual(WorldCaption.classesNamed(in: "A lorry by the sea, pines and a cottage.", vocabulary: .siblings),
+                       [.truck, .sea, .pine, .house])
+        XCTAssertEqual(WorldCaption.classesNamed(in: "A house by the sea."), [.building, .water])
+        XCTAssertEqual(WorldVocabulary.siblings.classNames.count, 16)
+        XCTAssertEqual(Array(WorldVocabulary.siblings.classNames.prefix(12)), WorldGenerator.classNames)
     }
 
     func testDefaultBiasesShowInTheStatistics() {
@@ -181,6 +195,65 @@ final class WorldGeneratorTests: XCTestCase {
         // ... and tendencies, not rules: some sky below the middle (tilts), some scenes without sky.
         XCTAssertLessThan(stats.frequency(.sky), 0.97)
         XCTAssertFalse(stats.table.isEmpty)
+    }
+
+    /// A standard world never draws a sibling: it has no trucks, and a house, a pine and the
+    /// sea are labelled building, tree and water, as before the siblings existed.
+    func testStandardWorldLabelsNoSibling() {
+        let standard = WorldGenerator(seed: 6, size: 48), siblings = WorldGenerator(seed: 6, size: 48, vocabulary: .siblings)
+        var relabelled = 0
+        for i in 0..<80 {
+            let a = standard.scene(index: i), b = siblings.scene(index: i)
+            XCTAssertTrue(a.classes.allSatisfy { $0.rawValue < 12 }, a.caption)
+            XCTAssertEqual(a.kind, b.kind)
+            if b.classes.contains(where: { $0.rawValue >= 12 }) { relabelled += 1 }
+        }
+        XCTAssertGreaterThan(relabelled, 10, "the sibling world draws siblings")
+    }
+
+    func testSiblingClassesAppearMostlyApart() {
+        var stats = WorldStatistics(vocabulary: .siblings)
+        for scene in WorldGenerator(seed: 3, size: 48, vocabulary: .siblings).scenes(0..<300) { stats.add(scene) }
+        for (a, b) in [(WorldClass.car, WorldClass.truck), (.building, .house), (.water, .sea), (.tree, .pine)] {
+            XCTAssertGreaterThan(stats.frequency(b), 0.03, "\(b.name) too rare to learn")
+            let both = Double(stats.together[a.rawValue][b.rawValue])
+            let either = Double(stats.imagesWith[a.rawValue] + stats.imagesWith[b.rawValue]) - both
+            XCTAssertLessThan(both / either, 0.35, "\(a.name) and \(b.name) share most scenes")
+            XCTAssertEqual(stats.probability(of: [a], given: b), stats.probability(of: a, given: b), accuracy: 1e-12)
+        }
+        // The designed biases hold for the siblings too.
+        XCTAssertGreaterThan(stats.probability(of: [.water, .sea], given: .boat), 0.9)
+        XCTAssertGreaterThan(stats.probability(of: .road, given: .truck), 0.8)
+        XCTAssertGreaterThan(stats.probability(of: .snow, given: .pine), 0.2)
+        XCTAssertGreaterThan(stats.probability(of: [.car, .truck], given: .road), 0.6)
+        XCTAssertGreaterThan(stats.meanRow(.truck), 0.6)
+        XCTAssertEqual(stats.probability(of: [.water, .sea], given: .sea), 1, accuracy: 1e-12)
+        XCTAssertTrue(stats.table.contains("P(road | truck)"))
+    }
+
+    func testHardNegativeCaptionsGetExactlyOneClassWrong() {
+        for vocabulary in WorldVocabulary.allCases {
+            var swaps = 0, drops = 0
+            for scene in WorldGenerator(seed: 4, size: 48, vocabulary: vocabulary).scenes(0..<120) where !scene.captionClasses.isEmpty {
+                var rng = WorldRandom(seed: 8, index: UInt64(scene.index))
+                let negative = WorldCaption.hardNegative(of: scene.captionClasses, kind: scene.kind, vocabulary: vocabulary, rng: &rng)
+                let truth = Set(scene.captionClasses), named = Set(negative.classes)
+                XCTAssertEqual(WorldCaption.classesNamed(in: negative.caption, vocabulary: vocabulary), named, negative.caption)
+                XCTAssertNotEqual(named, truth)
+                XCTAssertTrue(named.isSubset(of: Set(vocabulary.classes)))
+                let missing = truth.subtracting(named), extra = named.subtracting(truth)
+                if missing.count == 1 && extra.count == 1 {
+                    XCTAssertEqual(vocabulary.sibling(of: missing.first!), extra.first!, "a swap is a sibling swap")
+                    swaps += 1
+                } else if missing.count == 1 && extra.isEmpty {
+                    drops += 1
+                } else {
+                    XCTAssertEqual(missing.count, 0); XCTAssertEqual(extra.count, 1); XCTAssertEqual(truth.count, 1)
+                }
+            }
+            XCTAssertEqual(swaps > 10, vocabulary == .siblings, "\(vocabulary): \(swaps) sibling swaps")
+            XCTAssertGreaterThan(drops, 10)
+        }
     }
 
     func testBalancedBiasesWeakenThePriors() {

@@ -24,6 +24,10 @@ public struct MiniCLIPTrainingSettings: Sendable, Equatable, Codable {
     public var salientCaptions: Float?
     /// Captioned crops mixed into the training batches (nil: whole scenes only).
     public var crops: WorldCropSettings?
+    /// Probability that a pair brings a hard-negative caption, one class off (nil: none).
+    public var hardNegatives: Float?
+    /// The world's vocabulary (nil: the standard twelve classes).
+    public var vocabulary: WorldVocabulary?
     public var config = MiniCLIPConfig.default
 
     public init() {}
@@ -96,9 +100,10 @@ public struct MiniCLIPTrainer {
         self.settings = settings
         var biases = WorldBiases.default
         biases.salientCaptionProbability = settings.salientCaptions ?? 0
-        batches = WorldCaptionBatches(world: WorldGenerator(seed: settings.worldSeed, size: settings.config.imageSize, biases: biases),
+        batches = WorldCaptionBatches(world: WorldGenerator(seed: settings.worldSeed, size: settings.config.imageSize, biases: biases,
+                                                            vocabulary: settings.vocabulary ?? .standard),
                                       tokenizer: try CLIPTokenizer.shared(), contextLength: settings.config.contextLength,
-                                      crops: settings.crops)
+                                      crops: settings.crops, hardNegatives: settings.hardNegatives ?? 0)
     }
 
     /// Image-to-text retrieval accuracy on the held-out batch (scenes from `validationStart`).
@@ -117,7 +122,8 @@ public struct MiniCLIPTrainer {
         while step < settings.steps {
             let start = Date()
             let batch = try batches.training(step: step, size: settings.batchSize)
-            let result = model.lossAndGradients(pixels: batch.pixels, tokens: batch.tokens, batch: settings.batchSize)
+            let result = model.lossAndGradients(pixels: batch.pixels, tokens: batch.tokens, negatives: batch.negatives,
+                                                batch: settings.batchSize)
             guard result.loss.isFinite else {
                 throw MiniCLIPTrainingError(description: "training diverged at step \(step) (loss \(result.loss)); resume from the last checkpoint with a lower --lr")
             }

@@ -23,14 +23,19 @@ public struct WorldCaptionBatches: Sendable {
     /// Captioned crops mixed into the training batches (nil: whole scenes only). Held-out
     /// batches are always whole scenes.
     public let crops: WorldCropSettings?
+    /// Probability that a training pair also brings a hard-negative caption (one class off,
+    /// `WorldCaption.hardNegative`), scored against every image of the batch; 0: none.
+    public let hardNegatives: Float
     /// First scene index of the held-out range.
     public static let validationStart = 1 << 40
 
-    public init(world: WorldGenerator, tokenizer: CLIPTokenizer, contextLength: Int, crops: WorldCropSettings? = nil) {
+    public init(world: WorldGenerator, tokenizer: CLIPTokenizer, contextLength: Int, crops: WorldCropSettings? = nil,
+                hardNegatives: Float = 0) {
         self.world = world
         self.tokenizer = tokenizer
         self.contextLength = contextLength
         self.crops = crops
+        self.hardNegatives = hardNegatives
     }
 
     /// Pixels [B, 3, S, S] and tokens [B, L] of scenes `first ..< first + size`; with `crops`,
@@ -69,8 +74,27 @@ public struct WorldCaptionBatches: Sendable {
         return (pixels, rows.flatMap { $0 }, made)
     }
 
-    /// Training batch number `step`.
-    public func training(step: Int, size: Int) throws -> (pixels: [Float], tokens: [Int32], scenes: [WorldScene]) {
-        try batch(first: step * size, size: size, crops: crops)
+    /// Tokens [N, L] of the hard-negative captions of `scenes` (N of them, each pair drawn
+    /// with probability `hardNegatives` from its scene's index, so a batch is the same
+    /// whatever else was drawn), and the classes each names.
+    public func hardNegativeCaptions(for scenes: [WorldScene], first: Int) throws -> (tokens: [Int32], classes: [[WorldClass]]) {
+        guard hardNegatives > 0 else { return ([], []) }
+        var captions: [String] = [], classes: [[WorldClass]] = []
+        for (i, scene) in scenes.enumerated() where !scene.captionClasses.isEmpty {
+            var rng = WorldRandom(seed: world.seed ^ 0x6E65_675F_6361_7074, index: UInt64(first + i))
+            guard rng.chance(hardNegatives) else { continue }
+            let negative = WorldCaption.hardNegative(of: scene.captionClasses, kind: scene.kind, vocabulary: scene.vocabulary, rng: &rng)
+            captions.append(negative.caption)
+            classes.append(negative.classes)
+        }
+        let rows = try tokenizer.tokenize(captions, contextLength: contextLength, truncate: true)
+        return (rows.flatMap { $0 }, classes)
+    }
+
+    /// Training batch number `step`, with its hard-negative captions (none unless `hardNegatives` > 0).
+    public func training(step: Int, size: Int) throws
+        -> (pixels: [Float], tokens: [Int32], scenes: [WorldScene], negatives: [Int32]) {
+        let b = try batch(first: step * size, size: size, crops: crops)
+        return (b.pixels, b.tokens, b.scenes, try hardNegativeCaptions(for: b.scenes, first: step * size).tokens)
     }
 }

@@ -20,7 +20,7 @@ public enum ZeroShotPresence {
     /// over the defined ones.
     public static func areaUnderCurve(model: MiniCLIP, batches: WorldCaptionBatches, count: Int = 256,
                                       chunk: Int = 64) throws -> (perClass: [Double], mean: Double) {
-        let classes = WorldClass.allCases
+        let classes = batches.world.vocabulary.classes
         let prompts = try batches.tokenizer.tokenize(classes.map { "a photo of a \($0.name)." },
                                                      contextLength: model.config.contextLength, truncate: true)
         let E = model.config.embedDim, K = classes.count
