@@ -111,7 +111,7 @@ struct WorldStatsCommand: ParsableCommand {
 
     func run() throws {
         let generator = world.generator
-        var statistics = WorldStatistics(vocabulary: world.generator.vocabulary)
+        var statistics = WorldStatistics(vocabulary: generator.vocabulary)
         for i in 0..<count {
             let scene = generator.scene(index: i)
             statistics.add(scene)
