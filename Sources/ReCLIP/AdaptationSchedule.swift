@@ -56,7 +56,8 @@ extension TrainingConfiguration {
         if let text = m["size"], let size = Int(text), (16...4096).contains(size) { c.size = size }
         if let text = m["seed"], let seed = UInt64(text) { c.seed = seed }
         if let rule = m["pseudo_labels"] {
-            // "threshold 23.0, top 5" (ReCLIP) or "crop vote, window 56, step 28, at least 1 vote(s)" (ReCLIP++).
+            // `labelRuleDescription`: "threshold 23.0, top 5" (ReCLIP), "crop vote, window 56, step 28,
+            // at least 1 vote(s)" (ReCLIP++) or "dense share, at least 0.15" (either).
             let numbers = rule.split(whereSeparator: { $0 == " " || $0 == "," }).compactMap { Float($0) }
             /// A whole number in `range`, or nil (NaN, infinite, fractional or out of range).
             func whole(_ x: Float, _ range: ClosedRange<Int>) -> Int? {
@@ -69,6 +70,8 @@ extension TrainingConfiguration {
             } else if rule.hasPrefix("crop vote"), numbers.count == 3, let window = whole(numbers[0], 8...c.size),
                       let step = whole(numbers[1], 1...window), let votes = whole(numbers[2], 1...10_000) {
                 c.cropWindow = window; c.cropStep = step; c.cropMinimumVotes = votes
+            } else if rule.hasPrefix("dense share"), numbers.count == 1, numbers[0] > 0, numbers[0] <= 1 {
+                c.labelSource = .denseShare; c.labelMinimumShare = numbers[0]
             }
         }
         let schedule = AdaptationSchedule(images: images)

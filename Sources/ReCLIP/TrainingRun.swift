@@ -26,6 +26,15 @@ public struct TrainingConfiguration: Sendable {
     public var cropStep: Int = 28
     /// ReCLIP++: votes a class needs to become a pseudo label (the authors: 1).
     public var cropMinimumVotes: Int = 1
+    /// Where the pseudo labels come from; nil: the variant's own rule (the global logits for
+    /// ReCLIP, the crop vote for ReCLIP++), as the authors do.
+    public var labelSource: PseudoLabelSource?
+    /// `PseudoLabelSource.denseShare`: the share of the training crop's patches a class needs.
+    public var labelMinimumShare: Float = 0.15
+    /// The rule that runs: `labelSource`, or the variant's own.
+    public var effectiveLabelSource: PseudoLabelSource {
+        labelSource ?? (variant == .reclip ? .global : .cropVote)
+    }
     /// The dense head whose logits the rectifier learns the bias of (the authors: MaskCLIP).
     public var head: DenseHead = .maskclip
     /// Start from this rectifier instead of a seeded random one (`reclip train --init`); it
@@ -41,6 +50,19 @@ public struct TrainingConfiguration: Sendable {
     /// Recorded in the file (`precision`, the one that ran).
     public var precision: Precision = .fp32
     public init() {}
+}
+
+extension TrainingConfiguration {
+    /// The pseudo-label rule as the written file records it (`pseudo_labels`), which
+    /// `TrainingConfiguration.adapting` reads back: "threshold 23.0, top 5", "crop vote, window
+    /// 56, step 28, at least 1 vote(s)" or "dense share, at least 0.15".
+    public var labelRuleDescription: String {
+        switch effectiveLabelSource {
+        case .global: return "threshold \(labelThreshold), top \(labelTopK)"
+        case .cropVote: return "crop vote, window \(cropWindow), step \(cropStep), at least \(cropMinimumVotes) vote(s)"
+        case .denseShare: return "dense share, at least \(labelMinimumShare)"
+        }
+    }
 }
 
 /// What a training run reports after each step.
@@ -149,7 +171,13 @@ public struct TrainingRun {
         let crop = ImagePreprocessing.centerCropped(ImagePreprocessing.resizedShortSide(pixels, to: s), size: s)
         let dense = model.denseFeatures(ImagePreprocessing.normalized(crop), head: configuration.head)
         let f = Segmenter.normalizedChannelMajor(dense.features)
-        return TrainingImage(features: f, pseudoLabels: pseudoLabels(pixels, classifier: classifier))
+        guard configuration.effectiveLabelSource == .denseShare else {
+            return TrainingImage(features: f, pseudoLabels: pseudoLabels(pixels, classifier: classifier))
+        }
+        // Raw dense logits <f_p, t_k> of the training crop, K x P.
+        let K = classifier.classCount, P = f.count / classifier.embedDim
+        let logits = matrixProduct(classifier.weights, f, M: K, K: classifier.embedDim, N: P)
+        return TrainingImage(features: f, pseudoLabels: PseudoLabels.denseShare(logits, classes: K, minimumShare: configuration.labelMinimumShare))
     }
 
     /// logit_scale.exp() * cos(global image embedding, t_k) for one image.
@@ -157,11 +185,12 @@ public struct TrainingRun {
         model.zeroShotLogits(pixels, classifier: classifier)
     }
 
-    /// ReCLIP: threshold / top-K on the global logits. ReCLIP++: the sliding-crop vote
-    /// (falling back to top-K when the image is smaller than one window).
+    /// The global rules: threshold / top-K on the global logits (ReCLIP's), or the sliding-crop
+    /// vote (ReCLIP++'s, falling back to top-K when the image is smaller than one window). The
+    /// dense share is computed with the features (`features(_:classifier:)`).
     public func pseudoLabels(_ pixels: RGBImage, classifier: TextClassifier) -> [Int] {
         let c = configuration
-        if c.variant == .reclipPlusPlus {
+        if c.effectiveLabelSource == .cropVote {
             let origins = PseudoLabels.cropOrigins(width: pixels.width, height: pixels.height, window: c.cropWindow, step: c.cropStep)
             if !origins.isEmpty {
                 return PseudoLabels.slidingCropVote(origins.map { o in
@@ -184,7 +213,12 @@ public struct TrainingRun {
         let c = configuration
         var h = SHA256()
         let votes = c.cropMinimumVotes == 1 ? "" : "v\(c.cropMinimumVotes)"
-        let labelRule = c.variant == .reclip ? "t\(c.labelThreshold)k\(c.labelTopK)" : "crops\(c.cropWindow)/\(c.cropStep)" + votes
+        let labelRule: String
+        switch c.effectiveLabelSource {
+        case .global: labelRule = "t\(c.labelThreshold)k\(c.labelTopK)"
+        case .cropVote: labelRule = "crops\(c.cropWindow)/\(c.cropStep)" + votes
+        case .denseShare: labelRule = "share\(c.labelMinimumShare)"
+        }
         // The head and the image tower's precision join the key only when they are not MaskCLIP
         // and fp32, so existing caches stay valid; bf16 features are not fp32's.
         let head = c.head == .maskclip ? [] : ["head=" + c.head.rawValue]
@@ -311,7 +345,6 @@ public struct TrainingRun {
                 "size": "\(c.size)", "seed": "\(c.seed)", "lr": "\(c.optimiser.learningRate)", "precision": c.precision.available.precision.rawValue,
                 "momentum": "\(c.optimiser.momentum)", "weight_decay": "\(c.optimiser.weightDecay)",
                 "poly_power": "\(c.optimiser.polyPower)",
-                "pseudo_labels": c.givenLabels.map { "given: \($0.source)" } ?? (c.variant == .reclip ? "threshold \(c.labelThreshold), top \(c.labelTopK)"
-                                                      : "crop vote, window \(c.cropWindow), step \(c.cropStep), at least \(c.cropMinimumVotes) vote(s)")]) { $1 }
+                "pseudo_labels": c.givenLabels.map { "given: \($0.source)" } ?? c.labelRuleDescription]) { $1 }
     }
 }

@@ -183,10 +183,19 @@ actor SegmenterBuilder {
         progress(0.3)
         // A rectifier knows the classes it was trained for. For another list it goes as far as
         // the method allows (`Rectifier.transferred(to:)`): ReCLIP keeps its class bias for every
-        // class and its space bias for the trained ones; ReCLIP++ runs raw MaskCLIP.
+        // class and its space bias for the trained ones; ReCLIP++ has no meaning for another list,
+        // so the ReCLIP file beside it in the bundled layout (`rectifier-reclip.safetensors` next
+        // to `rectifier-reclip++.safetensors`) rectifies it when there is one, else raw MaskCLIP.
         let trained = try rectifierFile.map { try Rectifier.load(from: $0, weightsHash: hash) }
-        let rectifier = trained?.transferred(to: classes)
+        var rectifier = trained?.transferred(to: classes)
             ?? (trained?.classNames == classes ? trained : nil)
+        if rectifier == nil, trained?.variant == .reclipPlusPlus, let file = rectifierFile,
+           file.lastPathComponent == "rectifier-reclip++.safetensors" {
+            let companion = file.deletingLastPathComponent().appendingPathComponent("rectifier-reclip.safetensors")
+            if PathKind.of(companion.path) != nil {
+                rectifier = try Rectifier.load(from: companion, weightsHash: hash).transferred(to: classes)
+            }
+        }
         // Each head with its paper's templates (`DenseHead.defaultTemplates`).
         let s = try Segmenter(model: model, classes: classes, rectifier: rectifier,
                               classifierCache: ClassifierCache(folder: classifierFolder, weightsHash: hash), head: head,

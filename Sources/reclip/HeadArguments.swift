@@ -10,6 +10,9 @@ extension DenseHead: ExpressibleByArgument {}
 /// `--precision fp32|bf16`.
 extension Precision: ExpressibleByArgument {}
 
+/// `--pseudo-labels global|crop-vote|dense-share`.
+extension PseudoLabelSource: ExpressibleByArgument {}
+
 /// `--templates reclip85|imagenet80`.
 extension PromptTemplateSet: ExpressibleByArgument {}
 

@@ -183,6 +183,10 @@ struct TrainCommand: ParsableCommand {
     var cropStep: Int = 28
     @Option(help: "ReCLIP++ pseudo labels: crops (top-1 votes) a class needs (the authors: 1).")
     var cropMinVotes: Int = 1
+    @Option(help: "Where the pseudo labels come from: global (the global embedding's logits: ReCLIP's rule), crop-vote (ReCLIP++'s) or dense-share (the classes raw dense logits' arg-max gives at least --label-min-share of the training crop's patches); default: the variant's own.")
+    var pseudoLabels: PseudoLabelSource?
+    @Option(help: "dense-share pseudo labels: the share of the training crop's patches (0 to 1) a class needs.")
+    var labelMinShare: Float = 0.15
     @Option(help: "Dense head whose logits the rectifier learns the bias of: maskclip (the authors'), sclip, clearclip or naclip; recorded in the file.")
     var head: DenseHead = .maskclip
     @Option(help: ArgumentHelp("Image-level labels instead of pseudo labels: a JSON object, image file name -> class names. A diagnostic of what the pseudo labels cost (the run is then supervised at image level; scripts/diagnostics/image_labels.py writes one from a world's masks).", valueName: "file.json"))
@@ -201,6 +205,7 @@ struct TrainCommand: ParsableCommand {
         try OptionRange.check(cropWindow, in: 1...size, "--crop-window", unit: "pixels (at most --size)")
         try OptionRange.check(cropStep, in: 1...cropWindow, "--crop-step", unit: "pixels (at most --crop-window)")
         try OptionRange.check(cropMinVotes, in: 1...10_000, "--crop-min-votes")
+        try OptionRange.check(labelMinShare, in: 0.001...1, "--label-min-share")
     }
 
     func run() throws {
@@ -231,6 +236,7 @@ struct TrainCommand: ParsableCommand {
         config.checkpointEvery = checkpointEvery; config.optimiser.learningRate = learningRate
         config.labelThreshold = labelThreshold; config.labelTopK = labelTopK
         config.cropWindow = cropWindow; config.cropStep = cropStep; config.cropMinimumVotes = cropMinVotes
+        config.labelSource = pseudoLabels; config.labelMinimumShare = labelMinShare
         config.head = head
         return config
     }

@@ -180,13 +180,15 @@ final class AdaptationTests: XCTestCase {
         for (size, rule) in [("99999999", "threshold nan, top inf"), ("8", "threshold 1e30, top 2.5"),
                              ("abc", "crop vote, window inf, step 1, at least 1 vote(s)"),
                              ("-5", "crop vote, window 20, step 40, at least 1 vote(s)"),
-                             ("32", "threshold 5, top 99999999999")] {
+                             ("32", "threshold 5, top 99999999999"), ("32", "dense share, at least 2"),
+                             ("32", "dense share, at least nan"), ("32", "dense share, at least 0, 5")] {
             bare.metadata = ["size": size, "pseudo_labels": rule]
             let h = TrainingConfiguration.adapting(bare, from: reclip, images: 5)
             XCTAssertEqual(size == "32" ? 32 : defaults.size, h.size, "\(size) \(rule)")
             XCTAssertEqual([h.labelTopK, h.cropWindow, h.cropStep, h.cropMinimumVotes],
                            [defaults.labelTopK, defaults.cropWindow, defaults.cropStep, defaults.cropMinimumVotes], rule)
             TestSupport.assertClose(h.labelThreshold, defaults.labelThreshold, tolerance: 0, rule)
+            XCTAssertNil(h.labelSource, rule)
         }
     }
 }

@@ -1,6 +1,7 @@
 import Pixels
 import XCTest
 import Math
+import TestSupport
 @testable import ModelFiles
 @testable import CLIP
 @testable import ReCLIP
@@ -135,6 +136,50 @@ final class TrainingRunTests: XCTestCase {
         }
         XCTAssertNil(try run.prepare(images: urls, load: { files[$0]! }, classifier: classifier, progress: { _ in },
                                      shouldStop: { true }))
+    }
+
+    /// `--pseudo-labels dense-share`: each image's labels are the classes that raw MaskCLIP's
+    /// arg-max over the training crop gives the share (computed here patch by patch from the
+    /// features and the classifier), and the file records the rule so that adapting reads it back.
+    func testDenseSharePseudoLabelsComeFromTheRawArgMax() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("share-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let model = try tinyCLIP()
+        let classifier = try Self.classifier(model)
+        let imgs = Self.images()
+        let urls = imgs.keys.sorted { $0.path < $1.path }
+        for share: Float in [0.05, 0.3] {
+            var c = TrainingConfiguration(); c.size = 32; c.epochs = 1
+            c.labelSource = .denseShare; c.labelMinimumShare = share
+            XCTAssertEqual(c.effectiveLabelSource, .denseShare)
+            let out = dir.appendingPathComponent("r\(share).safetensors")
+            let run = TrainingRun(model: model, classes: Self.classes, configuration: c, weightsHash: "tiny", cacheFolder: nil, output: out)
+            let samples = try run.prepare(images: urls, load: { imgs[$0]! }, classifier: classifier, progress: { _ in })!
+            for (url, sample) in zip(urls, samples) {
+                let crop = ImagePreprocessing.centerCropped(ImagePreprocessing.resizedShortSide(imgs[url]!, to: 32), size: 32)
+                let dense = model.denseFeatures(ImagePreprocessing.normalized(crop), head: .maskclip).features
+                let (h, w, D) = (dense.shape[0], dense.shape[1], dense.shape[2])
+                var counts = [Int](repeating: 0, count: Self.classes.count)
+                for p in 0..<(h * w) {
+                    let f = Array(dense.data[(p * D)..<((p + 1) * D)])
+                    let norm = f.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                    let scores = (0..<classifier.classCount).map { k in
+                        (0..<D).reduce(Float(0)) { $0 + f[$1] / norm * classifier.weights[k * D + $1] }
+                    }
+                    counts[scores.indices.max { scores[$0] < scores[$1] || (scores[$0] == scores[$1] && $0 > $1) }!] += 1
+                }
+                var expected = counts.indices.filter { Float(counts[$0]) >= share * Float(h * w) }
+                if expected.isEmpty { expected = [counts.indices.max { counts[$0] < counts[$1] }!] }
+                XCTAssertEqual(sample.pseudoLabels, expected, "\(url.lastPathComponent), share \(share), counts \(counts)")
+            }
+            try run.train(samples: samples, classifier: classifier, resume: false, progress: { _ in }, shouldStop: { false })
+            let written = try Rectifier.load(from: out, classes: Self.classes, weightsHash: "tiny")
+            XCTAssertEqual(written.metadata["pseudo_labels"], "dense share, at least \(share)")
+            let again = TrainingConfiguration.adapting(written, from: out, images: 5)
+            XCTAssertEqual(again.labelSource, .denseShare)
+            TestSupport.assertClose(again.labelMinimumShare, share, tolerance: 0)
+        }
     }
 
     /// `--image-labels`: the given classes replace the pseudo labels image by image, the file

@@ -53,7 +53,11 @@ extension CommandLineErrorTests {
         let length = header.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
         let json = try JSONSerialization.jsonObject(with: header.subdata(in: 8..<(8 + length))) as? [String: Any]
         let metadata = try XCTUnwrap(json?["__metadata__"] as? [String: String])
-        XCTAssertEqual(metadata["initialised_from"], "rectifier-reclip.safetensors")
+        // `reclip adapt` starts from the bundled default variant (models/world/figures.json).
+        let figures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../models/world/figures.json")
+        let bundled = try JSONSerialization.jsonObject(with: Data(contentsOf: figures)) as? [String: Any]
+        let variant = try XCTUnwrap(bundled?["default_variant"] as? String)
+        XCTAssertEqual(metadata["initialised_from"], "rectifier-\(variant).safetensors")
         XCTAssertEqual(metadata["adapted_images"], "6")
         XCTAssertEqual(metadata["step"], "102", "the schedule: 17 epochs of 6 images")
         let before = try Data(contentsOf: URL(fileURLWithPath: out))
