@@ -80,9 +80,13 @@ public struct SegmentationMaps: Sendable {
     }
 
     /// The logits the arg-max uses: `rectified(alpha:)` for ReCLIP and raw MaskCLIP, the
-    /// decoder's output for ReCLIP++ (`decoderBase - alpha * decoderSlope`).
+    /// decoder's output for ReCLIP++ (`decoderBase - alpha * decoderSlope`) at any alpha but 0.
+    /// Alpha 0 is raw MaskCLIP for every rectifier (METHOD.md section 5), so "raw against
+    /// rectified" compares with CLIP itself: ReCLIP++'s decoder without the bias
+    /// (`decoderBase`) is a learned head of its own, not raw (on the bundled model it holds
+    /// nearly all of ReCLIP++'s gain: docs/world.md, "Session 15").
     public func output(alpha: Float) -> [Float] {
-        guard let decoderBase, let decoderSlope else { return rectified(alpha: alpha) }
+        guard alpha != 0, let decoderBase, let decoderSlope else { return rectified(alpha: alpha) }
         var out = decoderBase
         if alpha != 0 { for i in 0..<out.count { out[i] -= alpha * decoderSlope[i] } }
         return out

@@ -32,9 +32,14 @@ public struct DatasetScoreCache: Sendable {
             .flatMap { try? JSONDecoder().decode([String: Stored].self, from: Data($0)) } ?? [:]
     }
 
+    /// What scoring means, in the key: raise it when the same engine and setting score
+    /// otherwise, so that stored scores of older code are never shown (2: alpha 0 became raw
+    /// MaskCLIP for ReCLIP++, `SegmentationMaps.output(alpha:)`).
+    static let scoringVersion = "scores 2"
+
     /// The setting's text for an engine identity, head, class list and alpha.
     public static func setting(engine: String, head: String, classes: [String], alpha: Float) -> String {
-        ([engine, head, String(alpha)] + classes).joined(separator: "\u{1}")
+        ([scoringVersion, engine, head, String(alpha)] + classes).joined(separator: "\u{1}")
     }
 
     /// Images with scores stored.

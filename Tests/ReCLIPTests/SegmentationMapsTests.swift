@@ -38,4 +38,23 @@ final class BackgroundThresholdTests: XCTestCase {
         let wide = maps.labels(alpha: 0, width: 4, height: 1, background: (scale: 10, threshold: 0.551))
         XCTAssertEqual(wide, [1, 1, 1, 0])
     }
+
 }
+
+extension SegmentationMapsTests {
+    /// Alpha 0 is raw MaskCLIP for ReCLIP++ too (its decoder without the bias is a learned head,
+    /// not raw); any other alpha is the decoder's output, base - alpha x slope.
+    func testReCLIPPlusPlusAtAlphaZeroIsRawMaskCLIP() {
+        let raw: [Float] = [1, 2, 3, 4], base: [Float] = [5, 6, 7, 8], slope: [Float] = [1, -1, 2, 0.5]
+        let maps = SegmentationMaps(classNames: ["a", "b"], gridWidth: 2, gridHeight: 1, raw: raw,
+                                    classBias: [0, 0, 0, 0], spaceBias: [0, 0, 0, 0], bias: [0, 0, 0, 0],
+                                    decoderBase: base, decoderSlope: slope)
+        XCTAssertEqual(maps.rectification, .reclipPlusPlus)
+        XCTAssertEqual(maps.output(alpha: 0), raw)
+        XCTAssertEqual(maps.output(alpha: 1), [4, 7, 5, 7.5])
+        XCTAssertEqual(maps.output(alpha: 0.5), [4.5, 6.5, 6, 7.75])
+        // Class b wins both cells raw (3 > 1, 4 > 2).
+        XCTAssertEqual(maps.labels(alpha: 0, width: 2, height: 1), [1, 1])
+    }
+}
+
