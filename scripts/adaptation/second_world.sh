@@ -27,7 +27,8 @@ for s in none balanced dusk coast; do
   [ -d "$WORK/test-$s-$SEED" ] || "$R" world --seed "$SEED" --count 200 --val-fraction 1 ${FLAGS[$s]} --out "$WORK/test-$s-$SEED" > /dev/null
   raw=$(miou "$WORK/test-$s-$SEED")
   for v in reclip reclip++; do
-    if [ $v = reclip ]; then extra="--label-top-k 5"; else extra="--crop-window 24 --crop-step 12 --crop-min-votes 3"; fi
+    # The bundled rectifiers' pseudo-label settings (models/world/README.md).
+    if [ $v = reclip ]; then extra="--pseudo-labels dense-share --label-min-share 0.2"; else extra="--crop-window 24 --crop-step 12 --crop-min-votes 3"; fi
     t0=$(date +%s)
     # shellcheck disable=SC2086
     "$R" train --weights $M/mini-clip.safetensors --images "$WORK/pool-$s-20" --classes $C --size 96 --variant $v $extra \
