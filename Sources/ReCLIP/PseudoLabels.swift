@@ -10,8 +10,8 @@ public enum PseudoLabelSource: String, CaseIterable, Sendable {
     case cropVote = "crop-vote"
     /// The raw dense arg-max: the classes it gives a share of the training crop's patches
     /// (ours: on the small CLIP of the scene world, whose global embedding ranks presence
-    /// poorly, the dense arg-max ranks it far better; docs/world.md, "Pseudo labels from the
-    /// dense arg-max").
+    /// poorly, the dense arg-max ranks it far better; docs/world.md, "Session 15: pseudo labels
+    /// from the dense arg-max").
     case denseShare = "dense-share"
 }
 

@@ -88,7 +88,7 @@ public struct SegmentationMaps: Sendable {
     public func output(alpha: Float) -> [Float] {
         guard alpha != 0, let decoderBase, let decoderSlope else { return rectified(alpha: alpha) }
         var out = decoderBase
-        if alpha != 0 { for i in 0..<out.count { out[i] -= alpha * decoderSlope[i] } }
+        for i in 0..<out.count { out[i] -= alpha * decoderSlope[i] }
         return out
     }
 

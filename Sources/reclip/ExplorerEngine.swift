@@ -189,10 +189,10 @@ actor SegmenterBuilder {
         let trained = try rectifierFile.map { try Rectifier.load(from: $0, weightsHash: hash) }
         var rectifier = trained?.transferred(to: classes)
             ?? (trained?.classNames == classes ? trained : nil)
-        if rectifier == nil, trained?.variant == .reclipPlusPlus, let file = rectifierFile,
-           file.lastPathComponent == "rectifier-reclip++.safetensors" {
-            let companion = file.deletingLastPathComponent().appendingPathComponent("rectifier-reclip.safetensors")
-            if PathKind.of(companion.path) != nil {
+        if rectifier == nil, trained?.variant == .reclipPlusPlus, let file = rectifierFile {
+            let layout = BundledModel(folder: file.deletingLastPathComponent())
+            let companion = layout.rectifier(.reclip)
+            if file.lastPathComponent == layout.rectifier(.reclipPlusPlus).lastPathComponent, PathKind.of(companion.path) != nil {
                 rectifier = try Rectifier.load(from: companion, weightsHash: hash).transferred(to: classes)
             }
         }
