@@ -1,36 +1,65 @@
 import Foundation
 
 /// The few-image recipe for adapting an existing rectifier (`reclip train --init`, `reclip
-/// adapt`): a learning rate well below the from-scratch 0.01, since the start is already a
-/// rectifier and a few images would pull it far, and enough epochs that even five images give
-/// `targetSteps` steps (batch 1), capped at `maximumEpochs` passes over the same images.
-/// Larger folders get one epoch over all their images.
+/// adapt`, the explorer's `T`), one per variant, each chosen on validation worlds
+/// (docs/adaptation.md, "Choosing the schedule"):
+///
+/// - ReCLIP: batch 1 at a learning rate well below the from-scratch 0.01, since the start is
+///   already a rectifier and a few images would pull it far, and enough epochs that even five
+///   images give `targetSteps` steps, capped at `maximumEpochs` passes; larger folders get one
+///   epoch over all their images.
+/// - ReCLIP++: the folder in batches of at most `plusPlusBatch` images and `plusPlusSteps`
+///   steps (at least one epoch), at lr 0.001. Its decoder ends in a BatchNorm, and a step at
+///   batch 1 both trains on one image's statistics and pulls the running statistics towards
+///   single images: on validation that lost 2 to 4.5 points where batches of 20 lost 0.1 to 1.3
+///   (and gained 3.1 at dusk). A few large batches are mostly a re-estimate of those statistics
+///   on the site.
 ///
 /// ```swift
-/// let s = AdaptationSchedule(images: 20)   // 5 epochs, 100 steps, lr 0.002
-/// config.epochs = s.epochs; config.optimiser.learningRate = s.learningRate
+/// let s = AdaptationSchedule(images: 20)                        // ReCLIP: 5 epochs, batch 1, 100 steps, lr 0.002
+/// let p = AdaptationSchedule(images: 20, variant: .reclipPlusPlus)  // 5 epochs, batch 20, 5 steps, lr 0.001
+/// config.epochs = s.epochs; config.batchSize = s.batchSize; config.optimiser.learningRate = s.learningRate
 /// ```
 public struct AdaptationSchedule: Sendable, Equatable {
-    /// Steps the recipe aims at (chosen on the validation world, docs/adaptation.md).
+    /// ReCLIP: steps the recipe aims at.
     public static let targetSteps = 100
-    /// Most passes over the same images.
+    /// ReCLIP: most passes over the same images.
     public static let maximumEpochs = 20
-    /// Base learning rate (poly decay as in from-scratch training).
+    /// ReCLIP: base learning rate (poly decay as in from-scratch training).
     public static let baseLearningRate: Float = 0.002
+    /// ReCLIP++: most images in one batch.
+    public static let plusPlusBatch = 20
+    /// ReCLIP++: steps the recipe aims at (more when one epoch holds more batches).
+    public static let plusPlusSteps = 5
+    /// ReCLIP++: base learning rate.
+    public static let plusPlusLearningRate: Float = 0.001
 
     public let images: Int
     public let epochs: Int
+    /// Images per step.
+    public let batchSize: Int
     public let learningRate: Float
-    /// Optimisation steps at batch 1.
-    public var steps: Int { images * epochs }
+    /// Optimisation steps (the last batch of an epoch may be smaller).
+    public var steps: Int {
+        var c = TrainingConfiguration(); c.epochs = epochs; c.batchSize = batchSize
+        return c.steps(images: images)
+    }
 
-    /// The schedule for `images` training images (at least one).
-    public init(images: Int) {
+    /// The schedule for `images` training images (at least one) and the start's variant.
+    public init(images: Int, variant: RectifierVariant = .reclip) {
         precondition(images > 0, "an adaptation needs at least one image")
         self.images = images
-        let wanted = (Self.targetSteps + images - 1) / images
-        epochs = min(Self.maximumEpochs, max(1, wanted))
-        learningRate = Self.baseLearningRate
+        switch variant {
+        case .reclip:
+            batchSize = 1
+            epochs = min(Self.maximumEpochs, max(1, (Self.targetSteps + images - 1) / images))
+            learningRate = Self.baseLearningRate
+        case .reclipPlusPlus:
+            batchSize = min(images, Self.plusPlusBatch)
+            let batches = (images + batchSize - 1) / batchSize
+            epochs = max(1, (Self.plusPlusSteps + batches - 1) / batches)
+            learningRate = Self.plusPlusLearningRate
+        }
     }
 }
 
@@ -74,8 +103,9 @@ extension TrainingConfiguration {
                 c.labelSource = .denseShare; c.labelMinimumShare = numbers[0]
             }
         }
-        let schedule = AdaptationSchedule(images: images)
+        let schedule = AdaptationSchedule(images: images, variant: start.variant)
         c.epochs = schedule.epochs
+        c.batchSize = schedule.batchSize
         c.optimiser.learningRate = schedule.learningRate
         return c
     }

@@ -10,6 +10,9 @@ public struct TrainingConfiguration: Sendable {
     public var variant: RectifierVariant = .reclip
     public var epochs: Int = 10
     public var batchSize: Int = 1
+    /// Optimisation steps over `images` training images: `epochs` passes in batches of
+    /// `batchSize` (an epoch's last batch may be smaller).
+    public func steps(images: Int) -> Int { epochs * ((images + batchSize - 1) / batchSize) }
     /// Training images are resized (short side) and centre-cropped to `size` x `size`
     /// (the authors train on 336 x 336 crops: a 21 x 21 grid for ViT-B/16).
     public var size: Int = 336
@@ -297,7 +300,7 @@ public struct TrainingRun {
                                        settings: c.optimiser)
         trainer.velocity = velocity
         let stepsPerEpoch = (samples.count + c.batchSize - 1) / c.batchSize
-        let total = stepsPerEpoch * c.epochs
+        let total = c.steps(images: samples.count)
         var step = startStep
         let started = DispatchTime.now().uptimeNanoseconds
         func save() throws {

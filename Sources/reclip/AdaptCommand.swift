@@ -61,7 +61,7 @@ struct AdaptCommand: ParsableCommand {
         config.precision = model.precision
         let names = start.classNames
         print("adapting \(rectifierPath) (\(start.variant.rawValue)) to \(site.training.count) images of \(images), "
-              + "\(site.heldOut.count) held out: \(config.epochs) epoch(s), \(config.epochs * site.training.count) steps, "
+              + "\(site.heldOut.count) held out: \(config.epochs) epoch(s), \(config.steps(images: site.training.count)) steps, batch \(config.batchSize), "
               + "lr \(config.optimiser.learningRate), \(config.size) px")
         let started = Date()
         guard try TrainCommand.run(config, model: clip, hash: hash, classes: names, images: site.training, output: out,

@@ -161,11 +161,12 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Folder of training images (PNG/JPEG, any sizes; JPEGImages/ inside is used if present).") var images: String
     @Option(help: "Class names, comma-separated.") var classes: String
     @Option(help: "reclip or reclip++.") var variant: RectifierVariant = .reclip
-    @Option(help: "Epochs (default 10; with --init, the few-image schedule's: enough passes for about 100 steps, at most 20).")
+    @Option(help: "Epochs (default 10; with --init, the few-image schedule's: for ReCLIP enough passes for about 100 steps, at most 20; for ReCLIP++ enough for 5 steps).")
     var epochs: Int?
-    @Option(help: "Images per step.") var batch: Int = 1
+    @Option(help: "Images per step (default 1; with --init, the few-image schedule's: 1 for ReCLIP, the folder in batches of at most 20 for ReCLIP++).")
+    var batch: Int?
     @Option(help: "Training crop size in pixels.") var size: Int = 336
-    @Option(help: "Base learning rate (poly decay, power 0.9, per epoch; default 0.01, with --init the few-image schedule's 0.002).")
+    @Option(help: "Base learning rate (poly decay, power 0.9, per epoch; default 0.01, with --init the few-image schedule's: 0.002 for ReCLIP, 0.001 for ReCLIP++).")
     var lr: Float?
     @Option(name: .customLong("init"), help: "Start from this rectifier (the bundled one or any compatible file: same classes, CLIP weights, variant and head) instead of from scratch, with the few-image schedule; the output records it.")
     var initialisation: String?
@@ -196,7 +197,7 @@ struct TrainCommand: ParsableCommand {
 
     func validate() throws {
         if let epochs { try OptionRange.check(epochs, in: 1...10_000, "--epochs") }
-        try OptionRange.check(batch, in: 1...256, "--batch", unit: "images")
+        if let batch { try OptionRange.check(batch, in: 1...256, "--batch", unit: "images") }
         try ModelSelection.checkSize(size)
         if let lr { try OptionRange.check(lr, in: 1e-8...10, "--lr") }
         try OptionRange.check(checkpointEvery, in: 0...1_000_000, "--checkpoint-every", unit: "steps")
@@ -210,7 +211,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         let names = try RectifierInputs.classes(classes)
-        guard batch > 0, (16...ModelSelection.sizeRange.upperBound).contains(size) else {
+        guard batch ?? 1 > 0, (16...ModelSelection.sizeRange.upperBound).contains(size) else {
             throw RectifierCommandError("--batch must be positive and --size 16...\(ModelSelection.sizeRange.upperBound)")
         }
         guard labelTopK > 0, cropWindow >= 8, cropStep > 0, cropMinVotes > 0 else {
@@ -219,8 +220,8 @@ struct TrainCommand: ParsableCommand {
         let files = try ImageFolder.list(images)
         let model = try RectifierInputs.model(weights, precision: precision)
         let hash = try RectifierInputs.weightsHash(weights)
-        let schedule = initialisation.map { _ in AdaptationSchedule(images: files.count) }
-        var config = trainingConfiguration(epochs: epochs ?? schedule?.epochs ?? 10,
+        let schedule = initialisation.map { _ in AdaptationSchedule(images: files.count, variant: variant) }
+        var config = trainingConfiguration(epochs: epochs ?? schedule?.epochs ?? 10, batch: batch ?? schedule?.batchSize ?? 1,
                                            learningRate: lr ?? schedule?.learningRate ?? 0.01)
         config.initialisation = initialisation.map { PathBytes.fileURL($0) }
         config.givenLabels = try imageLabels.map { try GivenImageLabels(contentsOf: $0, classes: names) }
@@ -228,8 +229,8 @@ struct TrainCommand: ParsableCommand {
         _ = try TrainCommand.run(config, model: model, hash: hash, classes: names, images: files, output: out, resume: resume)
     }
 
-    /// The run's settings from the options, with the epochs and learning rate decided.
-    func trainingConfiguration(epochs: Int, learningRate: Float) -> TrainingConfiguration {
+    /// The run's settings from the options, with the epochs, batch size and learning rate decided.
+    func trainingConfiguration(epochs: Int, batch: Int, learningRate: Float) -> TrainingConfiguration {
         var config = TrainingConfiguration()
         config.variant = variant
         config.epochs = epochs; config.batchSize = batch; config.size = size; config.seed = seed
@@ -252,7 +253,7 @@ struct TrainCommand: ParsableCommand {
                               cacheFolder: ClassifierCache.defaultFolder, output: PathBytes.fileURL(out))
         if let start = try run.initialRectifier() {
             RectifierInputs.stderr("starting from \(start.source) (\(start.variant.rawValue)): \(files.count) images, \(config.epochs) epoch(s), "
-                                   + "\(config.epochs * ((files.count + config.batchSize - 1) / config.batchSize)) steps, lr \(config.optimiser.learningRate)\n")
+                                   + "\(config.steps(images: files.count)) steps, lr \(config.optimiser.learningRate)\n")
         }
         let cache = ClassifierCache(weightsHash: hash)
         let classifier = try cache.load(classes: names) ?? {

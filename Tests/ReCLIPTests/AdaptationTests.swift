@@ -138,7 +138,27 @@ final class AdaptationTests: XCTestCase {
                            "\(images) images: at least the target unless capped")
             XCTAssertLessThan(s.learningRate, TrainingConfiguration().optimiser.learningRate, "below the from-scratch rate")
             XCTAssertGreaterThan(s.learningRate, 0)
+            XCTAssertEqual(s.batchSize, 1)
         }
+    }
+
+    /// ReCLIP++ adapts in a few large batches (its decoder's BatchNorm): the folder in batches of
+    /// at most 20, at least five steps, at least one epoch.
+    func testTheReCLIPPlusPlusScheduleTakesAFewLargeBatches() {
+        for (images, batch, epochs, steps) in [(1, 1, 5, 5), (5, 5, 5, 5), (20, 20, 5, 5), (21, 20, 3, 6), (30, 20, 3, 6),
+                                               (50, 20, 2, 6), (100, 20, 1, 5), (200, 20, 1, 10), (1000, 20, 1, 50)] {
+            let s = AdaptationSchedule(images: images, variant: .reclipPlusPlus)
+            XCTAssertEqual(s.batchSize, batch, "\(images) images")
+            XCTAssertEqual(s.epochs, epochs, "\(images) images")
+            XCTAssertEqual(s.steps, steps, "\(images) images")
+            XCTAssertGreaterThanOrEqual(s.steps, AdaptationSchedule.plusPlusSteps)
+            XCTAssertLessThanOrEqual(s.batchSize, images)
+            TestSupport.assertClose(s.learningRate, AdaptationSchedule.plusPlusLearningRate, tolerance: 0)
+        }
+        // The steps a configuration counts agree with the schedule's.
+        var c = TrainingConfiguration(); c.epochs = 3; c.batchSize = 20
+        XCTAssertEqual(c.steps(images: 30), 6)
+        XCTAssertEqual(c.steps(images: 20), 3)
     }
 
     /// `reclip adapt` picks the start's recorded settings and the schedule.
@@ -166,6 +186,9 @@ final class AdaptationTests: XCTestCase {
         XCTAssertEqual(b.head, .sclip)
         XCTAssertEqual([b.cropWindow, b.cropStep, b.cropMinimumVotes], [20, 10, 2])
         XCTAssertEqual(b.epochs, 1)
+        XCTAssertEqual(b.batchSize, AdaptationSchedule.plusPlusBatch)
+        TestSupport.assertClose(b.optimiser.learningRate, AdaptationSchedule.plusPlusLearningRate, tolerance: 0)
+        XCTAssertEqual(a.batchSize, 1)
 
         // A file that records nothing (the authors' checkpoints) gets the defaults.
         var bare = try Rectifier.load(from: reclip)

@@ -1,4 +1,5 @@
 import Foundation
+import ReCLIP
 import XCTest
 
 /// Issue 17's commands through the real binary: the shift options of `reclip world`, `train
@@ -59,7 +60,12 @@ extension CommandLineErrorTests {
         let variant = try XCTUnwrap(bundled?["default_variant"] as? String)
         XCTAssertEqual(metadata["initialised_from"], "rectifier-\(variant).safetensors")
         XCTAssertEqual(metadata["adapted_images"], "6")
-        XCTAssertEqual(metadata["step"], "102", "the schedule: 17 epochs of 6 images")
+        // The start's own few-image schedule (ReCLIP: 17 epochs of 6 at batch 1, 102 steps;
+        // ReCLIP++: one batch of 6, 5 steps).
+        let schedule = AdaptationSchedule(images: 6, variant: try XCTUnwrap(RectifierVariant(rawValue: variant)))
+        XCTAssertEqual(metadata["step"], "\(schedule.steps)", "the schedule: \(schedule)")
+        XCTAssertEqual(metadata["batch"], "\(schedule.batchSize)")
+        XCTAssertEqual(metadata["epochs"], "\(schedule.epochs)")
         let before = try Data(contentsOf: URL(fileURLWithPath: out))
         let again = try reclip(["adapt", "--images", folder + "/site", "--out", out])
         XCTAssertNotEqual(again.status, 0)
