@@ -24,7 +24,8 @@ POOL=${SCRATCH:-20}
 printf 'shift\tvariant\traw\tbundled\tadapted-20\tseconds%s\n' "${SCRATCH:+$'\t'scratch-$SCRATCH$'\t'seconds}"
 # Site images only (symbolic links to JPEGImages/ of the first N scenes): no mask can reach training.
 pool() { mkdir -p "$WORK/pool-$1-$2/JPEGImages"
-         find "$WORK/pool-$1/JPEGImages" -type f | sort | head -n "$2" | while read -r f; do ln -sf "$f" "$WORK/pool-$1-$2/JPEGImages/"; done; }
+         mapfile -t files < <(find "$WORK/pool-$1/JPEGImages" -type f | sort)   # not a pipe into head: no SIGPIPE under pipefail
+         for f in "${files[@]:0:$2}"; do ln -sf "$f" "$WORK/pool-$1-$2/JPEGImages/"; done; }
 for s in none balanced dusk coast; do
   # shellcheck disable=SC2086
   [ -d "$WORK/pool-$s" ] || "$R" world --seed 30 --count "$POOL" --val-fraction 0 ${FLAGS[$s]} --out "$WORK/pool-$s" > /dev/null
