@@ -8,6 +8,8 @@ palette), the screenshot from ImageMagick as a binary PPM. Usage:
   graphics_psnr.py explorer SHOT.ppm KITTY.bin X0 Y0 CW CH    the explorer's panels: each at its cell (from the
                                                               ESC 7 ESC [ row ; col H before it), cells CW x CH pixels
   graphics_psnr.py crop SHOT.ppm KITTY.bin X0 Y0 CW CH ID OUT.ppm   writes panel ID's screen region and reference side by side
+  graphics_psnr.py blank SHOT.ppm KITTY.bin X0 Y0 CW CH R,G,B  each panel's region: the share of its pixels that are R,G,B
+                                                              (the background: no picture left there)
 
   graphics_psnr.py probe OUT                                 run inside a terminal: writes its cell size
                                                               (the CSI 16 t reply) as WxH to OUT
@@ -124,6 +126,16 @@ def main(argv):
     last = {}
     for p in pictures:
         last[p[2]] = p   # the last transmission of each id is what the screen shows
+    if mode == "blank":
+        background = bytes(int(v) for v in argv[8].split(","))
+        sw, _, pixels = shot
+        for i in sorted(last):
+            row, col, _, w, h, _ = last[i]
+            x, y = x0 + col * cw, y0 + row * ch
+            same = sum(pixels[3 * ((y + yy) * sw + x + xx):3 * ((y + yy) * sw + x + xx) + 3] == background
+                       for yy in range(h) for xx in range(w))
+            print(f"panel id {i}: {w}x{h} pixels at cell ({col}, {row}): {100 * same / (w * h):.2f}% background")
+        return
     if mode == "crop":
         row, col, i, w, h, rgb = last[int(argv[8])]
         sw, _, pixels = shot

@@ -4,7 +4,8 @@
 # detected (xterm: DA1 lists 4, the cell size from the window-size ioctl; kitty: its graphics
 # reply and CSI 16 t), take screenshots, and compare each picture's region with the pixels
 # reclip composed (its own kitty f=24 bytes for the same picture and cell size): PSNR in dB.
-# Saves docs/screens/xterm-sixel.png and docs/screens/kitty.png; last, the explorer inside tmux
+# Saves docs/screens/xterm-sixel.png and docs/screens/kitty.png; checks that quitting leaves no
+# picture behind in an xterm without an alternate screen; last, the explorer inside tmux
 # inside kitty (docs/screens/kitty-tmux.png).
 # Needs: xvfb xterm x11-apps imagemagick xdotool tmux (Debian; kitty and libgl1-mesa-dri for
 # the kitty part), a built reclip (RECLIP_BINARY or .build/release/reclip).
@@ -71,6 +72,22 @@ echo "screenshot: docs/screens/xterm-sixel.png; the image panel beside its compo
 xdotool windowfocus "$W" 2>/dev/null || true
 xdotool key q 2>/dev/null || true
 sleep 0.5
+
+# 2b. Quitting leaves no picture behind, even without an alternate screen to hide it: the same
+# explorer in an xterm with titeInhibit (smcup/rmcup ignored), screenshot after q. Each panel's
+# region should be the background now: its share of white pixels, and its PSNR against the
+# composed panel (low, since the picture is gone).
+"${XTERM[@]}" -xrm 'XTerm*titeInhibit: true' -geometry 200x60+0+0 -e sh -c "$RECLIP samples $ENGINE; sleep 60" &
+XT=$!; PIDS+=($XT)
+W=$(window_of $XT); sleep 5
+xdotool windowfocus "$W" 2>/dev/null || true
+xdotool key q 2>/dev/null || true
+sleep 1
+timeout 30 import -window "$W" -depth 8 "$OUT/quit.ppm"
+echo "explorer quit in an xterm without an alternate screen (titeInhibit), panel regions:"
+python3 scripts/graphics_psnr.py blank "$OUT/quit.ppm" "$OUT/explorer.kitty" 2 2 6 13 255,255,255
+python3 scripts/graphics_psnr.py explorer "$OUT/quit.ppm" "$OUT/explorer.kitty" 2 2 6 13
+kill $XT 2>/dev/null || true
 
 # 3. kitty, if it is installed and starts with software rendering.
 command -v kitty >/dev/null || { echo "kitty is not installed: skipped"; exit 0; }

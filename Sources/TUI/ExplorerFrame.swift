@@ -198,8 +198,7 @@ public struct ExplorerFrame {
 
     /// The cell under the inspect cursor inside a panel's cells.
     func cursorCell(in width: Int, _ height: Int) -> (x: Int, y: Int) {
-        (min(width - 1, max(0, Int(state.cursor.u * Double(width)))),
-         min(height - 1, max(0, Int(state.cursor.v * Double(height)))))
+        state.cursor.cell(columns: width, rows: height)
     }
 
     func markCursor(_ cells: inout CellGrid) {
@@ -299,14 +298,17 @@ public struct ExplorerFrame {
             grid.write("inspect: needs the engine's maps", x: box.x + 1, y: box.y, maxWidth: box.width - 1, foreground: Palette.dimText)
             return
         }
-        let gx = min(maps.gridWidth - 1, Int(state.cursor.u * Double(maps.gridWidth)))
-        let gy = min(maps.gridHeight - 1, Int(state.cursor.v * Double(maps.gridHeight)))
+        let (gx, gy) = state.cursor.cell(columns: maps.gridWidth, rows: maps.gridHeight)
         let plane = maps.gridWidth * maps.gridHeight
         let p = gy * maps.gridWidth + gx
         let rect = maps.rectified(alpha: state.shownAlpha)
         let order = (0..<maps.classCount).sorted { rect[$0 * plane + p] > rect[$1 * plane + p] }
-        grid.write("inspect cell \(gx),\(gy) of \(maps.gridWidth)x\(maps.gridHeight)", x: box.x + 1, y: box.y,
-                   maxWidth: box.width - 1, foreground: Palette.dimText)
+        var title = "inspect cell \(gx),\(gy) of \(maps.gridWidth)x\(maps.gridHeight)"
+        if let picture = state.currentPicture, picture.width > 0, picture.height > 0 {
+            let (px, py) = state.cursor.cell(columns: picture.width, rows: picture.height)
+            title += ", pixel \(px),\(py)"
+        }
+        grid.write(title, x: box.x + 1, y: box.y, maxWidth: box.width - 1, foreground: Palette.dimText)
         let compact = box.width < 44
         let places = compact ? 2 : 3
         let nameWidth = compact ? 7 : 10

@@ -74,6 +74,19 @@ public struct CursorPosition: Sendable, Equatable {
     public var u: Double
     public var v: Double
     public init(u: Double, v: Double) { self.u = u; self.v = v }
+
+    /// The cell of a `columns` x `rows` grid whose span holds the cursor: a panel's cell on
+    /// screen, the image's pixel (the image's size as the grid) or the feature grid's patch.
+    /// One rule for all three, so the marked cell, the pixel and the patch the inspector
+    /// names are the same spot.
+    /// A cursor exactly on a boundary (a cell's centre between two pixels) takes the cell after
+    /// it: the product is nudged by 1e-9 against a rounding error below the boundary (a cursor
+    /// at a cell's centre, (k + 0.5) / n with n up to thousands, is never that close to one
+    /// otherwise).
+    public func cell(columns: Int, rows: Int) -> (x: Int, y: Int) {
+        func index(_ t: Double, _ n: Int) -> Int { min(n - 1, max(0, Int((t * Double(n) + 1e-9).rounded(.down)))) }
+        return (index(u, columns), index(v, rows))
+    }
 }
 
 /// Everything the explorer shows, as a value: keys and engine results turn one state into the

@@ -527,8 +527,9 @@ extension ExplorerState {
 
     mutating func moveCursor(dx: Int, dy: Int) {
         guard let picture = layout.panels.first?.picture, !picture.isEmpty else { return }
-        let column = min(picture.width - 1, max(0, Int(cursor.u * Double(picture.width)) + dx))
-        let row = min(picture.height - 1, max(0, Int(cursor.v * Double(picture.height)) + dy))
+        let here = cursor.cell(columns: picture.width, rows: picture.height)
+        let column = min(picture.width - 1, max(0, here.x + dx))
+        let row = min(picture.height - 1, max(0, here.y + dy))
         cursor = CursorPosition(u: (Double(column) + 0.5) / Double(picture.width),
                                 v: (Double(row) + 0.5) / Double(picture.height))
     }

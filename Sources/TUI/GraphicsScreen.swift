@@ -78,11 +78,22 @@ public struct GraphicsScreen: Sendable {
         return step
     }
 
-    /// Forgets every picture: kitty images deleted (and their pixels freed), the others left to
-    /// the screen clear that follows (suspend, quit, a terminal too small). Returns the bytes.
+    /// Forgets every picture and returns the bytes that take them off the screen (suspend,
+    /// quit): kitty images deleted by id (and their pixels freed); sixel and iTerm pictures,
+    /// which have no ids and stay until text covers them, blanked cell by cell (ECH), so that
+    /// none is left behind where leaving ncurses does not switch screens (no alternate screen,
+    /// or xterm's `titeInhibit`).
     public mutating func removeAll() -> [UInt8] {
         var bytes: [UInt8] = []
-        for slot in shown.keys.sorted() { bytes += encoder.delete(imageID: KittyPanelIDs.imageID(slot)) }
+        for slot in shown.keys.sorted() {
+            guard let panel = shown[slot] else { continue }
+            if setup.graphics == .kitty {
+                bytes += encoder.delete(imageID: KittyPanelIDs.imageID(slot))
+            } else {
+                bytes += PictureEncoder.erase(column: panel.cells.x, row: panel.cells.y,
+                                              columns: panel.cells.width, rows: panel.cells.height)
+            }
+        }
         shown = [:]
         return bytes
     }

@@ -261,8 +261,8 @@ final class Terminal {
         }
     }
 
-    /// Gives the terminal back for a suspend (Ctrl-Z): kitty pictures deleted, then ncurses
-    /// ended; `resume()` takes it again.
+    /// Gives the terminal back for a suspend (Ctrl-Z): the pictures taken off (kitty's deleted
+    /// by id, sixel and iTerm cells blanked), then ncurses ended; `resume()` takes it again.
     func suspend() {
         writePictures(graphics.removeAll())
         endwin()

@@ -67,7 +67,13 @@ final class ExplorerGraphicsEndToEndTests: XCTestCase {
         XCTAssertTrue(screen.contains("rectified (alpha 0.9)"), screen)
         // Nothing changes: nothing is sent (the spinner is off, the maps are in).
         XCTAssertEqual(count("\u{1B}P", in: try tmux.output(settle: 0.4) {}), 0)
-        try tmux.press("q")
+        // Quitting blanks every picture's cells (ECH) before leaving the alternate screen, so
+        // none stays where there is no alternate screen.
+        let quit = try tmux.output {
+            try tmux.press("q")
+            try tmux.waitFor("main screen") { _ in (try? self.tmux.pane("alternate_on")) == "0" }
+        }
+        XCTAssertEqual(count("\u{1B}7\u{1B}[0m\u{1B}[", in: quit), 4, "the four pictures blanked on quit")
         try assertRestored()
     }
 

@@ -144,6 +144,24 @@ final class GraphicsPanelTests: XCTestCase {
         XCTAssertEqual(show(s, on: &screen).update.plan.send.count, 3, "after a suspend everything goes again")
     }
 
+    func testRemoveAllBlanksEveryShownSixelAndITermPicture() {
+        for graphics in [GraphicsProtocol.sixel, .iterm] {
+            let s = state(graphics)
+            var screen = GraphicsScreen(setup: s.graphicsSetup)
+            _ = show(s, on: &screen, cleared: true)
+            // No ids to delete: each picture's cells blanked (ECH), for a terminal without an
+            // alternate screen to hide them when the explorer quits or is suspended.
+            let pictures = s.layout.panels.map(\.picture)
+            XCTAssertEqual(pictures.count, 3)
+            XCTAssertEqual(screen.removeAll(), pictures.flatMap {
+                PictureEncoder.erase(column: $0.x, row: $0.y, columns: $0.width, rows: $0.height)
+            }, "\(graphics)")
+            XCTAssertTrue(screen.shown.isEmpty)
+            XCTAssertEqual(screen.removeAll(), [], "\(graphics): nothing left")
+            XCTAssertEqual(show(s, on: &screen).update.plan.send.count, 3, "\(graphics): after a suspend everything goes again")
+        }
+    }
+
     func testPixelPanelsAreRendersCompositionAtTheCellsPixelSize() throws {
         var s = state(.sixel)
         s.view = .overlay
