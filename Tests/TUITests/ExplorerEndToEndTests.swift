@@ -49,7 +49,9 @@ final class ExplorerEndToEndTests: XCTestCase {
         screen = try tmux.waitFor("class bias (cls-subtract)")
         XCTAssertTrue(screen.contains("space bias: none (cls-subtract)"), screen)
         try tmux.press("P")
-        screen = try tmux.waitFor("protocol - the settings behind the numbers")
+        screen = try tmux.waitFor("the protocol panel with its class bias row") {
+            $0.contains("protocol - the settings behind the numbers") && $0.contains("training-free class bias")
+        }
         XCTAssertTrue(screen.contains("training-free class bias"), screen)
         try tmux.press("Escape")
         try tmux.press("q")
@@ -89,7 +91,10 @@ final class ExplorerEndToEndTests: XCTestCase {
         try tmux.press("A")
         try tmux.waitFor("alpha auto")
         try tmux.press("P")
-        screen = try tmux.waitFor("protocol - the settings behind the numbers")
+        // The whole panel, not a frame caught between its title and its rows (a CI run saw that).
+        screen = try tmux.waitFor("the protocol panel with the model's hash") {
+            $0.contains("protocol - the settings behind the numbers") && $0.contains("sha-256")
+        }
         XCTAssertTrue(screen.contains("sha-256"), screen)
         try tmux.press("Escape")
         // A class typed live: it joins the legend and the masks are computed for the new list;
