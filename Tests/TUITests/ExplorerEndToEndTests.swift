@@ -68,18 +68,24 @@ final class ExplorerEndToEndTests: XCTestCase {
             XCTAssertTrue(screen.contains(caption), "view 1 lacks \(caption): \(screen)")
         }
         try tmux.press("5")
-        screen = try tmux.waitFor("every sample scored", seconds: 120) { $0.contains("24/24 images at alpha 1.0") }
-        XCTAssertTrue(screen.contains("per-class IoU"), screen)
-        XCTAssertTrue(screen.contains("images by mIoU change"), screen)
         // Enter opens the image at the top of the list (the worst change) in view 1.
         // (The side list of images is on the left of the same rows: read from the column where
         // the dataset view's list starts.)
-        let lines = screen.split(separator: "\n").map(String.init)
-        let listTitle = try XCTUnwrap(lines.firstIndex { $0.contains("images by mIoU change") })
-        let column = try XCTUnwrap(lines[listTitle].range(of: "images by mIoU change")).lowerBound
-        let row = lines[listTitle + 1]
-        let tail = String(row[row.index(row.startIndex, offsetBy: min(row.count, lines[listTitle].distance(from: lines[listTitle].startIndex, to: column)))...])
-        let worst = try XCTUnwrap(tail.range(of: #"world_\d{6}\.png"#, options: .regularExpression).map { String(tail[$0]) })
+        func worstImage(_ screen: String) -> String? {
+            let lines = screen.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            guard let listTitle = lines.firstIndex(where: { $0.contains("images by mIoU change") }), listTitle + 1 < lines.count,
+                  let column = lines[listTitle].range(of: "images by mIoU change")?.lowerBound else { return nil }
+            let row = lines[listTitle + 1]
+            let tail = String(row[row.index(row.startIndex, offsetBy: min(row.count, lines[listTitle].distance(from: lines[listTitle].startIndex, to: column)))...])
+            return tail.range(of: #"world_\d{6}\.png"#, options: .regularExpression).map { String(tail[$0]) }
+        }
+        // The whole view, not a frame caught before the list's rows are drawn.
+        screen = try tmux.waitFor("every sample scored and listed", seconds: 120) {
+            $0.contains("24/24 images at alpha 1.0") && worstImage($0) != nil
+        }
+        XCTAssertTrue(screen.contains("per-class IoU"), screen)
+        XCTAssertTrue(screen.contains("images by mIoU change"), screen)
+        let worst = try XCTUnwrap(worstImage(screen), screen)
         try tmux.press("Enter")
         // The title bar names the image on screen: the worst one, in view 1.
         screen = try tmux.waitFor("the worst image in view 1", seconds: 30) { screen in
