@@ -79,23 +79,22 @@ public struct GraphicsScreen: Sendable {
     }
 
     /// Forgets every picture and returns the bytes that take them off the screen (suspend,
-    /// quit): kitty images deleted by id (and their pixels freed); sixel and iTerm pictures,
-    /// which have no ids and stay until text covers them, blanked cell by cell (ECH), so that
-    /// none is left behind where leaving ncurses does not switch screens (no alternate screen,
-    /// or xterm's `titeInhibit`).
+    /// quit): the plan to a frame with no panels, carried out whole, so that none is left behind
+    /// where leaving ncurses does not switch screens (no alternate screen, or xterm's
+    /// `titeInhibit`): kitty images deleted by id (and their pixels freed), sixel and iTerm
+    /// pictures blanked (`erasing`).
     public mutating func removeAll() -> [UInt8] {
-        var bytes: [UInt8] = []
-        for slot in shown.keys.sorted() {
-            guard let panel = shown[slot] else { continue }
-            if setup.graphics == .kitty {
-                bytes += encoder.delete(imageID: KittyPanelIDs.imageID(slot))
-            } else {
-                bytes += PictureEncoder.erase(column: panel.cells.x, row: panel.cells.y,
-                                              columns: panel.cells.width, rows: panel.cells.height)
-            }
-        }
+        let plan = GraphicsPlan.make(shown: shown, next: [], graphics: setup.graphics, screenCleared: false, resized: false)
         shown = [:]
-        return bytes
+        return plan.deleteImages.flatMap { encoder.delete(imageID: $0) } + erasing(plan)
+    }
+
+    /// The bytes that blank `plan`'s stale areas cell by cell (ECH): sixel and iTerm pictures
+    /// have no ids and stay until text covers them, and ncurses believes those cells are blank
+    /// already. Kitty's go by id (`GraphicsPlan.deleteImages`): nothing to blank.
+    public func erasing(_ plan: GraphicsPlan) -> [UInt8] {
+        guard setup.graphics != .kitty else { return [] }
+        return plan.staleAreas.flatMap { PictureEncoder.erase(column: $0.x, row: $0.y, columns: $0.width, rows: $0.height) }
     }
 
     /// The Unicode placeholder cells of the kitty panels inside tmux, by panel (none otherwise).

@@ -112,13 +112,8 @@ final class Terminal {
         let step = graphics.update(panels, screenCleared: full || resized, resized: resized) { frame.pixels(for: $0) }
         resized = false
         let placeholders = graphics.placeholders(for: panels)
-        if setup.graphics != .kitty {
-            // Sixel and iTerm pictures stay until text covers them; ncurses believes those cells
-            // are blank already, so they are blanked here, before its refresh.
-            writePictures(step.plan.staleAreas.flatMap {
-                PictureEncoder.erase(column: $0.x, row: $0.y, columns: $0.width, rows: $0.height)
-            })
-        }
+        // Sixel and iTerm pictures that went away are blanked before ncurses's refresh.
+        writePictures(graphics.erasing(step.plan))
         draw(frame.grid, forced: placeholderAreas, placeholders: placeholders)
         placeholderAreas = placeholders.map(\.cells)
         writePictures(step.bytes)
