@@ -4,20 +4,18 @@ import CBLAS
 /// `cblas_sgemm`. `op` is the identity or the transpose; `lda`, `ldb`, `ldc` are the row
 /// strides of A, B and C as stored (so a sub-matrix of a wider buffer can be used directly).
 ///
-/// OpenBLAS runs single-threaded; a large product is split here instead, into column blocks
-/// of C (or row blocks, when C has more rows than columns), one per core. Every element of C
-/// is the same sum in the same order either way, so the result does not depend on the split.
-/// One pool of threads (Dispatch's) then serves both GEMMs and the other kernels, and no
-/// OpenBLAS thread spins between calls on the cores that those kernels need. Inside a
-/// `parallelRanges` worker the product runs whole on the worker's thread.
+/// OpenBLAS runs single-threaded; a large product is split here instead, one block of C per
+/// core (`ProductSplit`). One pool of threads (Dispatch's) then serves both GEMMs and the other
+/// kernels, and no OpenBLAS thread spins between calls on the cores that those kernels need.
+/// Inside a `parallelRanges` worker the product runs whole on the worker's thread.
 public func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
                  alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
                  b: UnsafePointer<Float>, ldb: Int,
                  beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
     if m == 0 || n == 0 { return }
     _ = singleThreadedBLAS
-    // Blocks of whole 16-wide panels (the width of OpenBLAS's kernels).
-    forEachProductBlock(m: m, n: n, k: k, columnGranule: 16, rowGranule: 16) { rows, columns in
+    forEachProductBlock(m: m, n: n, k: k, columnGranule: 16, rowGranule: ProductSplit.rowGranule,
+                        columnsExact: ProductSplit.columnSplitIsExact) { rows, columns in
         // Rows `rows` of op(A) and of C, columns `columns` of op(B) and of C.
         let aBlock = transposeA ? a + rows.lowerBound : a + rows.lowerBound * lda
         let bBlock = transposeB ? b + columns.lowerBound * ldb : b + columns.lowerBound
@@ -26,21 +24,84 @@ public func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
     }
 }
 
-/// Calls `body` with blocks of C[m, n] (rows, columns) that tile it: one block per core, the
-/// larger of the two dimensions cut into whole granules (a kernel's panel width or tile
-/// height), as evenly as possible; the whole of C, once, on the calling thread when the
-/// product is small, there is one core, or the caller is already a `parallelRanges` worker.
-func forEachProductBlock(m: Int, n: Int, k: Int, columnGranule: Int, rowGranule: Int,
+/// How a product C[m, n] is cut over the cores, and why the cut leaves every element's value
+/// as the one-thread product's.
+///
+/// OpenBLAS computes C in tiles; measured on two kernels (2026-12-02, `ParallelGEMMTests`):
+/// with SkylakeX/Cooperlake's, an element of C is the same sum in the same order however the
+/// call's rows and columns are cut; with Haswell/Zen's, a row of C is the same whenever a cut
+/// falls on a multiple of 12 rows, but a column's value depends on how many columns the call
+/// has (rounding-level differences, about 1e-7 relative). So rows are cut at multiples of
+/// `rowGranule` (48: whole tiles of 12, and of 16 for the SkylakeX-family kernels), and columns
+/// only where `columnSplitIsExact` (probed once per process) or where C has too few rows for
+/// two row blocks; there, on such a core, the split result equals the one-thread result to
+/// rounding only, and is still the same from run to run for a given number of cores.
+public enum ProductSplit: Equatable, Sendable {
+    /// The whole of C on the calling thread.
+    case none
+    /// Blocks of rows of C.
+    case rows
+    /// Blocks of columns of C.
+    case columns
+
+    /// Rows of C per granule of a row split.
+    public static let rowGranule = 48
+
+    /// Whether cutting a product's columns leaves its values unchanged with this CPU's OpenBLAS
+    /// kernel: a 48 x 100 x 67 product whole against cut after column 37, compared bit for bit.
+    public static let columnSplitIsExact: Bool = {
+        _ = singleThreadedBLAS
+        let (m, n, k) = (48, 100, 67)
+        var g: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> Float {
+            g = g &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Float(Int64(bitPattern: g >> 11) % 2001 - 1000) / 997
+        }
+        let a = (0..<(m * k)).map { _ in next() }, b = (0..<(k * n)).map { _ in next() }
+        var whole = [Float](repeating: 0, count: m * n), cut = whole
+        blasGEMM(false, false, m, n, k, 1, a, k, b, n, 0, &whole, n)
+        b.withUnsafeBufferPointer { bp in
+            cut.withUnsafeMutableBufferPointer { cp in
+                let c = cp.baseAddress!, bb = bp.baseAddress!
+                blasGEMM(false, false, m, 37, k, 1, a, k, bb, n, 0, c, n)
+                blasGEMM(false, false, m, n - 37, k, 1, a, k, bb + 37, n, 0, c + 37, n)
+            }
+        }
+        return whole == cut
+    }()
+
+    /// The split `gemm` uses for C[m, n] with inner size k on `parallelWorkerCount` cores.
+    public static func of(m: Int, n: Int, k: Int) -> ProductSplit {
+        split(m: m, n: n, k: k, columnGranule: 16, rowGranule: rowGranule, columnsExact: columnSplitIsExact)
+    }
+
+    static func split(m: Int, n: Int, k: Int, columnGranule: Int, rowGranule: Int, columnsExact: Bool) -> ProductSplit {
+        guard parallelWorkerCount > 1, 2 * m * n * k >= parallelGEMMMinimumFlops, !isInsideParallelWorker else { return .none }
+        let rowPanels = (m + rowGranule - 1) / rowGranule, columnPanels = (n + columnGranule - 1) / columnGranule
+        // The larger dimension, as long as a column cut is exact; else rows whenever there are two blocks of them.
+        let byColumns = columnsExact ? n >= m : rowPanels < 2
+        if byColumns { return columnPanels > 1 ? .columns : .none }
+        return rowPanels > 1 ? .rows : .none
+    }
+}
+
+/// Calls `body` with blocks of C[m, n] (rows, columns) that tile it: one block per core, cut as
+/// `ProductSplit` says into whole granules (a kernel's panel width or tile height), as evenly as
+/// possible; the whole of C, once, on the calling thread when the product is small, there is one
+/// core, or the caller is already a `parallelRanges` worker.
+func forEachProductBlock(m: Int, n: Int, k: Int, columnGranule: Int, rowGranule: Int, columnsExact: Bool = true,
                          _ body: (_ rows: Range<Int>, _ columns: Range<Int>) -> Void) {
-    let splitColumns = n >= m
+    let how = ProductSplit.split(m: m, n: n, k: k, columnGranule: columnGranule, rowGranule: rowGranule,
+                                 columnsExact: columnsExact)
+    guard how != .none else {
+        body(0..<m, 0..<n)
+        return
+    }
+    let splitColumns = how == .columns
     let extent = splitColumns ? n : m
     let granule = splitColumns ? columnGranule : rowGranule
     let panels = (extent + granule - 1) / granule
     let parts = min(parallelWorkerCount, panels)
-    guard parts > 1, 2 * m * n * k >= parallelGEMMMinimumFlops, !isInsideParallelWorker else {
-        body(0..<m, 0..<n)
-        return
-    }
     parallelRanges(parts) { range in
         for part in range {
             let lo = min(extent, panels * part / parts * granule)
@@ -57,7 +118,7 @@ let parallelGEMMMinimumFlops = 1 << 22
 
 /// One `cblas_sgemm` call, row-major, on the calling thread.
 @inline(__always)
-private func blasGEMM(_ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+func blasGEMM(_ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
                       _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
                       _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
     cblas_sgemm(CblasRowMajor,
@@ -69,7 +130,7 @@ private func blasGEMM(_ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int
 
 /// Sets OpenBLAS to one thread, once per process, before the first product (Swift runs a
 /// global's initialiser once, on first use).
-private let singleThreadedBLAS: Void = openblas_set_num_threads(1)
+let singleThreadedBLAS: Void = openblas_set_num_threads(1)
 
 /// Linear layer with PyTorch's weight layout:
 /// out[r, o] = sum_i inp[r, i] * weight[o, i] + bias[o]
