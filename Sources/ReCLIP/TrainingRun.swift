@@ -52,6 +52,13 @@ public struct TrainingConfiguration: Sendable {
     /// fp32, or bf16 linear layers with float32 accumulation where the CPU has AVX512_BF16.
     /// Recorded in the file (`precision`, the one that ran).
     public var precision: Precision = .fp32
+    /// With an initialisation and a decoder (ReCLIP++): at the end of the run the decoder's
+    /// BatchNorm statistics are the starting rectifier's, with the mean moved towards the
+    /// training images' own by the label-free `DecoderMeanAdaptation`, instead of the running
+    /// average of the training batches (`reclip train --adapt-decoder-mean`). Off by default:
+    /// its choice of strength held on 20 validation site images but not on 5, 50 or 200
+    /// (docs/adaptation.md, "Session 17").
+    public var adaptsDecoderMean = false
     public init() {}
 }
 
@@ -268,8 +275,9 @@ public struct TrainingRun {
         let pos = (c.head == .maskclip ? model.patchPositionalEmbedding(gridHeight: g, gridWidth: g)
                                        : model.headPositionalEmbedding(gridHeight: g, gridWidth: g)).data
         var rng = SplitMix64(seed: c.seed)
-        var rectifier = try initialRectifier() ?? Rectifier(untrained: c.variant, classNames: classes, tower: tower,
-                                                            visualWidth: model.architecture.visionWidth, using: &rng)
+        let start = try initialRectifier()
+        var rectifier = start ?? Rectifier(untrained: c.variant, classNames: classes, tower: tower,
+                                           visualWidth: model.architecture.visionWidth, using: &rng)
         var velocity: [String: [Float]] = [:]
         var startStep = 0
         if resume, PathKind.of(output.path) != nil {
@@ -293,7 +301,7 @@ public struct TrainingRun {
                 velocity[name] = v
             }
         }
-        let adaptation = adaptationRecord(images: samples.count)
+        var adaptation = adaptationRecord(images: samples.count)
         rectifier.metadata = metadata(step: startStep, adaptation: adaptation)
         var trainer = RectifierTrainer(rectifier: rectifier, tower: tower, classifier: classifier.weights, nameTokens: tokens,
                                        positional: pos, gridHeight: g, gridWidth: g, logitScale: expf(model.logitScale),
@@ -328,8 +336,35 @@ public struct TrainingRun {
             if shouldStop() { try save(); return step }
             if c.checkpointEvery > 0 && step % c.checkpointEvery == 0 { try save() }
         }
+        if c.adaptsDecoderMean, let start, step == total,
+           let adapted = decoderMeanAdapted(trainer.rectifier, start: start, samples: samples, classifier: classifier,
+                                            nameTokens: tokens, positional: pos) {
+            trainer.rectifier = adapted.rectifier
+            adaptation.merge(adapted.record) { $1 }
+        }
         try save()
         return step
+    }
+
+    /// `trained` with the decoder statistics of `start`, the mean then moved by
+    /// `DecoderMeanAdaptation` on the training images' decoder outputs at alpha 1 (the trained
+    /// weights, the start's statistics); nil without a decoder.
+    func decoderMeanAdapted(_ trained: Rectifier, start: Rectifier, samples: [TrainingImage], classifier: TextClassifier,
+                            nameTokens: [[Int]], positional: [Float]) -> (rectifier: Rectifier, record: [String: String])? {
+        var r = trained
+        guard let startNorm = start.decoder?.norm, r.decoder != nil else { return nil }
+        r.decoder!.norm.runningMean = startNorm.runningMean
+        r.decoder!.norm.runningVar = startNorm.runningVar
+        let reference = r.referenceEmbeddings(nameTokens: nameTokens, model: model)
+        let g = gridSide
+        let outputs = samples.map { sample -> [Float] in
+            let maps = BiasMaps(features: sample.features, classifier: classifier.weights, reference: reference,
+                                positional: positional, rectifier: r, h: g, w: g)
+            return zip(maps.decoderBase!, maps.decoderSlope!).map { $0 - $1 }
+        }
+        guard let a = DecoderMeanAdaptation(rectifier: r, outputs: outputs) else { return nil }
+        let adapted = a.applied(to: r)
+        return (adapted, adapted.metadata.filter { $0.key.hasPrefix("decoder_mean_") })
     }
 
     /// With an initialisation: the file it came from (name and SHA-256) and the number of

@@ -170,6 +170,8 @@ struct TrainCommand: ParsableCommand {
     var lr: Float?
     @Option(name: .customLong("init"), help: "Start from this rectifier (the bundled one or any compatible file: same classes, CLIP weights, variant and head) instead of from scratch, with the few-image schedule; the output records it.")
     var initialisation: String?
+    @Flag(help: "With --init, end a ReCLIP++ run with the start's decoder BatchNorm statistics, the mean moved towards the images' own by the strength of least prediction entropy, instead of the training batches' running statistics (an experiment: not reliable across folder sizes, docs/adaptation.md).")
+    var adaptDecoderMean = false
     @Option(help: "Random seed (initialisation, order, Gumbel noise).") var seed: UInt64 = 0
     @Option(help: "The rectifier file to write.") var out: String
     @Flag(help: "Continue from the checkpoint in --out.") var resume = false
@@ -239,6 +241,7 @@ struct TrainCommand: ParsableCommand {
         config.cropWindow = cropWindow; config.cropStep = cropStep; config.cropMinimumVotes = cropMinVotes
         config.labelSource = pseudoLabels; config.labelMinimumShare = labelMinShare
         config.head = head
+        config.adaptsDecoderMean = adaptDecoderMean
         return config
     }
 

@@ -161,6 +161,30 @@ final class AdaptationTests: XCTestCase {
         XCTAssertEqual(c.steps(images: 20), 3)
     }
 
+    /// A ReCLIP++ adapted from a start with `adaptsDecoderMean` ends with the start's decoder
+    /// variance and a mean chosen by `DecoderMeanAdaptation`; by default, and from scratch, the
+    /// training batches' statistics stay and nothing is chosen.
+    func testAdaptingAReCLIPPlusPlusCanSetItsDecoderMeanLabelFree() throws {
+        var s = configuration(.reclipPlusPlus, epochs: 2)
+        s.adaptsDecoderMean = true
+        let (start, _) = try train(s, "start.safetensors")
+        var c = configuration(.reclipPlusPlus, lr: 0.01)
+        c.initialisation = start
+        XCTAssertFalse(c.adaptsDecoderMean, "off by default")
+        let (kept, _) = try train(c, "kept.safetensors")
+        c.adaptsDecoderMean = true
+        let (adapted, _) = try train(c, "adapted.safetensors")
+        let a = try Rectifier.load(from: start), b = try Rectifier.load(from: adapted), k = try Rectifier.load(from: kept)
+        XCTAssertNil(a.metadata["decoder_mean_strength"])
+        XCTAssertNil(k.metadata["decoder_mean_strength"])
+        let strength = try XCTUnwrap(b.metadata["decoder_mean_strength"].flatMap(Float.init))
+        XCTAssertTrue(DecoderMeanAdaptation.strengths.contains(strength))
+        XCTAssertEqual(b.decoder!.norm.runningVar, a.decoder!.norm.runningVar, "the start's variance")
+        XCTAssertNotEqual(k.decoder!.norm.runningVar, a.decoder!.norm.runningVar, "training batches move the running variance")
+        if strength == 0 { XCTAssertEqual(b.decoder!.norm.runningMean, a.decoder!.norm.runningMean) }
+        XCTAssertTrue(b.decoder!.norm.runningMean.allSatisfy(\.isFinite))
+    }
+
     /// `reclip adapt` picks the start's recorded settings and the schedule.
     func testAdaptingReadsTheStartsRecordedSettings() throws {
         var c = configuration()
