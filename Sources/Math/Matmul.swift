@@ -14,7 +14,7 @@ public func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
                  beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
     if m == 0 || n == 0 { return }
     _ = singleThreadedBLAS
-    forEachProductBlock(m: m, n: n, k: k, columnGranule: 16, rowGranule: ProductSplit.rowGranule,
+    forEachProductBlock(m: m, n: n, k: k, columnGranule: ProductSplit.columnGranule, rowGranule: ProductSplit.rowGranule,
                         columnsExact: ProductSplit.columnSplitIsExact) { rows, columns in
         // Rows `rows` of op(A) and of C, columns `columns` of op(B) and of C.
         let aBlock = transposeA ? a + rows.lowerBound : a + rows.lowerBound * lda
@@ -46,18 +46,17 @@ public enum ProductSplit: Equatable, Sendable {
 
     /// Rows of C per granule of a row split.
     public static let rowGranule = 48
+    /// Columns of C per granule of a column split (whole 16-wide panels of OpenBLAS's kernels).
+    public static let columnGranule = 16
 
     /// Whether cutting a product's columns leaves its values unchanged with this CPU's OpenBLAS
     /// kernel: a 48 x 100 x 67 product whole against cut after column 37, compared bit for bit.
     public static let columnSplitIsExact: Bool = {
         _ = singleThreadedBLAS
         let (m, n, k) = (48, 100, 67)
-        var g: UInt64 = 0x9E37_79B9_7F4A_7C15
-        func next() -> Float {
-            g = g &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return Float(Int64(bitPattern: g >> 11) % 2001 - 1000) / 997
-        }
-        let a = (0..<(m * k)).map { _ in next() }, b = (0..<(k * n)).map { _ in next() }
+        var g = SplitMix64(seed: 1)
+        let a = (0..<(m * k)).map { _ in Float.random(in: -1..<1, using: &g) }
+        let b = (0..<(k * n)).map { _ in Float.random(in: -1..<1, using: &g) }
         var whole = [Float](repeating: 0, count: m * n), cut = whole
         blasGEMM(false, false, m, n, k, 1, a, k, b, n, 0, &whole, n)
         b.withUnsafeBufferPointer { bp in
@@ -72,7 +71,7 @@ public enum ProductSplit: Equatable, Sendable {
 
     /// The split `gemm` uses for C[m, n] with inner size k on `parallelWorkerCount` cores.
     public static func of(m: Int, n: Int, k: Int) -> ProductSplit {
-        split(m: m, n: n, k: k, columnGranule: 16, rowGranule: rowGranule, columnsExact: columnSplitIsExact)
+        split(m: m, n: n, k: k, columnGranule: columnGranule, rowGranule: rowGranule, columnsExact: columnSplitIsExact)
     }
 
     static func split(m: Int, n: Int, k: Int, columnGranule: Int, rowGranule: Int, columnsExact: Bool) -> ProductSplit {
@@ -89,7 +88,7 @@ public enum ProductSplit: Equatable, Sendable {
 /// `ProductSplit` says into whole granules (a kernel's panel width or tile height), as evenly as
 /// possible; the whole of C, once, on the calling thread when the product is small, there is one
 /// core, or the caller is already a `parallelRanges` worker.
-func forEachProductBlock(m: Int, n: Int, k: Int, columnGranule: Int, rowGranule: Int, columnsExact: Bool = true,
+func forEachProductBlock(m: Int, n: Int, k: Int, columnGranule: Int, rowGranule: Int, columnsExact: Bool,
                          _ body: (_ rows: Range<Int>, _ columns: Range<Int>) -> Void) {
     let how = ProductSplit.split(m: m, n: n, k: k, columnGranule: columnGranule, rowGranule: rowGranule,
                                  columnsExact: columnsExact)
@@ -118,7 +117,7 @@ let parallelGEMMMinimumFlops = 1 << 22
 
 /// One `cblas_sgemm` call, row-major, on the calling thread.
 @inline(__always)
-func blasGEMM(_ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+private func blasGEMM(_ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
                       _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
                       _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
     cblas_sgemm(CblasRowMajor,
@@ -130,7 +129,7 @@ func blasGEMM(_ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: I
 
 /// Sets OpenBLAS to one thread, once per process, before the first product (Swift runs a
 /// global's initialiser once, on first use).
-let singleThreadedBLAS: Void = openblas_set_num_threads(1)
+private let singleThreadedBLAS: Void = openblas_set_num_threads(1)
 
 /// Linear layer with PyTorch's weight layout:
 /// out[r, o] = sum_i inp[r, i] * weight[o, i] + bias[o]

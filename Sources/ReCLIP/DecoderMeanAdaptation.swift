@@ -89,14 +89,18 @@ public struct DecoderMeanAdaptation: Sendable, Equatable {
     /// The running mean at `strength`: mu + strength (m - mu).
     public var adaptedMean: [Float] { zip(startMean, siteMean).map { mu, m in mu + strength * (m - mu) } }
 
-    /// `rectifier` with its decoder's running mean set to `adaptedMean` and the choice recorded
-    /// in its metadata (`decoder_mean_strength`, `decoder_mean_entropies`).
+    /// The choice as a rectifier file records it: `decoder_mean_strength` and
+    /// `decoder_mean_entropies` ("strength:entropy" pairs).
+    public var record: [String: String] {
+        ["decoder_mean_strength": "\(strength)",
+         "decoder_mean_entropies": zip(Self.strengths, entropies).map { String(format: "%g:%.5f", Double($0), $1) }.joined(separator: " ")]
+    }
+
+    /// `rectifier` with its decoder's running mean set to `adaptedMean` and `record` in its metadata.
     public func applied(to rectifier: Rectifier) -> Rectifier {
         var r = rectifier
         r.decoder?.norm.runningMean = adaptedMean
-        r.metadata["decoder_mean_strength"] = "\(strength)"
-        r.metadata["decoder_mean_entropies"] = zip(Self.strengths, entropies)
-            .map { String(format: "%g:%.5f", Double($0), $1) }.joined(separator: " ")
+        r.metadata.merge(record) { $1 }
         return r
     }
 }

@@ -363,8 +363,7 @@ public struct TrainingRun {
             return zip(maps.decoderBase!, maps.decoderSlope!).map { $0 - $1 }
         }
         guard let a = DecoderMeanAdaptation(rectifier: r, outputs: outputs) else { return nil }
-        let adapted = a.applied(to: r)
-        return (adapted, adapted.metadata.filter { $0.key.hasPrefix("decoder_mean_") })
+        return (a.applied(to: r), a.record)
     }
 
     /// With an initialisation: the file it came from (name and SHA-256) and the number of

@@ -34,7 +34,7 @@ final class ParallelGEMMTests: XCTestCase {
         var g = SplitMix64(seed: 5)
         func values(_ count: Int) -> [Float] { (0..<count).map { _ in Float.random(in: -1..<1, using: &g) } }
         // Wide C (split by columns) and tall C (split by rows), odd sizes, all transposes.
-        // (785, 2304, 96) is wide but tall enough for two row blocks: cut by rows where columns are not exact.
+        // (785, 2304, 24) is wide but tall enough for two row blocks: cut by rows where columns are not exact.
         for (m, n, k) in [(37, 701, 129), (701, 37, 129), (200, 200, 200), (785, 97, 64), (785, 2304, 24)] {
             XCTAssertGreaterThanOrEqual(2 * m * n * k, parallelGEMMMinimumFlops)
             let how = ProductSplit.of(m: m, n: n, k: k)
