@@ -65,6 +65,13 @@ public struct SegmentationMaps: Sendable {
         rectification = decoderBase != nil ? .reclipPlusPlus : (bias != nil ? .reclip : .none)
     }
 
+    /// The maps of `b`, one image's `BiasMaps` on a `gridWidth` x `gridHeight` grid.
+    public init(_ b: BiasMaps, classNames: [String], gridWidth: Int, gridHeight: Int) {
+        self.init(classNames: classNames, gridWidth: gridWidth, gridHeight: gridHeight, raw: b.raw,
+                  classBias: b.classBias, spaceBias: b.spaceBias, bias: b.bias, decoderBase: b.decoderBase,
+                  decoderSlope: b.decoderSlope)
+    }
+
     /// Number of classes.
     public var classCount: Int { classNames.count }
 

@@ -153,9 +153,7 @@ public struct Segmenter: Sendable {
         }
         let b = BiasMaps(features: f, classifier: classifier.weights, reference: reference, positional: positional,
                          rectifier: rectifier, h: h, w: w, rawShift: shift)
-        var maps = SegmentationMaps(classNames: classes, gridWidth: w, gridHeight: h, raw: b.raw, classBias: b.classBias,
-                                    spaceBias: b.spaceBias, bias: b.bias, decoderBase: b.decoderBase,
-                                    decoderSlope: b.decoderSlope)
+        var maps = SegmentationMaps(b, classNames: classes, gridWidth: w, gridHeight: h)
         maps.classesWithoutSpaceBias = rectifier.classesWithoutSpaceBias
         return maps
     }

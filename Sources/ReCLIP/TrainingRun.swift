@@ -360,7 +360,7 @@ public struct TrainingRun {
         let outputs = samples.map { sample -> [Float] in
             let maps = BiasMaps(features: sample.features, classifier: classifier.weights, reference: reference,
                                 positional: positional, rectifier: r, h: g, w: g)
-            return zip(maps.decoderBase!, maps.decoderSlope!).map { $0 - $1 }
+            return SegmentationMaps(maps, classNames: r.classNames, gridWidth: g, gridHeight: g).output(alpha: 1)
         }
         guard let a = DecoderMeanAdaptation(rectifier: r, outputs: outputs) else { return nil }
         return (a.applied(to: r), a.record)
