@@ -209,6 +209,11 @@ Used by `reclip`, `reclip eval` and `reclip segment` when no `--weights` is give
 | `mini-clip.safetensors` | the small CLIP (ViT 96 px, patch 8, width 128, 4 + 4 layers, context 32, patch-mean pooling), F16, OpenAI layout |
 | `rectifier-reclip.safetensors` | ReCLIP rectifier for the world's {len(classes)} classes |
 | `rectifier-reclip++.safetensors` | ReCLIP++ rectifier for the same classes |
+
+Each rectifier file also records its feature reference (`feature_reference.class_means`,
+`feature_reference.patch_counts`: the mean CLIP feature of the training images' patches per
+class the rectifier assigns), which `reclip train` writes at the end of the run and
+`reclip adapt`'s shift test measures a site against (docs/adaptation.md, "Session 19").
 | `figures.json` | the figures below that the explorer's status line shows, and its default variant |
 
 ## How they were made

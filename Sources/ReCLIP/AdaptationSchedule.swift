@@ -63,12 +63,30 @@ public struct AdaptationSchedule: Sendable, Equatable {
     }
 }
 
+/// How a run that starts from a rectifier (`reclip train --init`, `reclip adapt`, the
+/// explorer's `T`) adapts it to its images.
+public enum AdaptationMethod: String, Sendable, Equatable, CaseIterable {
+    /// Gradient steps: the few-image `AdaptationSchedule`, or the run's own settings.
+    case steps
+    /// The steps, then the decoder's running mean moved by `DecoderMeanAdaptation`'s
+    /// least-entropy strength (ReCLIP++; session 17's experiment, which did not hold across
+    /// folder sizes).
+    case decoderMean = "decoder-mean"
+    /// No steps: `SiteShift` tests the images against the start's `featureReference`; under a
+    /// camera shift the decoder's BatchNorm statistics are re-estimated on them
+    /// (`DecoderStatistics`), otherwise the start is kept as it is (ReCLIP++ with a reference).
+    case shiftTest = "shift-test"
+}
+
 extension TrainingConfiguration {
     /// The settings `reclip adapt` picks to adapt `start` (the rectifier in file `url`) to
     /// `images` site images: the start's variant, and the crop size, head and pseudo-label rule
     /// its file records (`reclip train` writes them; the defaults where a file records none,
     /// as the authors' checkpoints do), with the few-image `AdaptationSchedule` and a single
-    /// checkpoint at the end.
+    /// checkpoint at the end. A ReCLIP++ start whose file records its feature reference is
+    /// adapted by the shift test (`AdaptationMethod.shiftTest`), any other by the steps: on
+    /// validation and test worlds the test's rule was ahead of the steps under every shift and
+    /// folder size (docs/adaptation.md, "Session 19").
     ///
     /// ```swift
     /// let c = TrainingConfiguration.adapting(bundled, from: url, images: 15)
@@ -107,6 +125,7 @@ extension TrainingConfiguration {
         c.epochs = schedule.epochs
         c.batchSize = schedule.batchSize
         c.optimiser.learningRate = schedule.learningRate
+        c.adaptation = start.variant == .reclipPlusPlus && start.featureReference != nil ? .shiftTest : .steps
         return c
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Math
 
 /// ReCLIP++'s label-free adaptation of its decoder's BatchNorm to a site: the running mean the
 /// decoder normalises by is moved towards the site's own mean, by a strength chosen without labels.
@@ -18,7 +19,7 @@ import Foundation
 /// output), at the variant's presence scale (10); ties go to the smaller strength; the variance
 /// is kept. On 20 validation site images it chose 1.25 at dusk and 0 under the other shifts, but
 /// 0 at dusk from 5, 50 or 200 images (docs/adaptation.md, "Session 17"): an experiment, off
-/// unless asked for (`TrainingConfiguration.adaptsDecoderMean`).
+/// unless asked for (`AdaptationMethod.decoderMean`).
 ///
 /// ```swift
 /// let a = DecoderMeanAdaptation(rectifier: r, outputs: outputsAtAlphaOne)   // [[K * P]] per site image
@@ -44,21 +45,12 @@ public struct DecoderMeanAdaptation: Sendable, Equatable {
         guard let norm = rectifier.decoder?.norm, !outputs.isEmpty else { return nil }
         let K = norm.runningMean.count
         let scale = (0..<K).map { Double(norm.weight[$0]) / (Double(norm.runningVar[$0]) + Double(norm.eps)).squareRoot() }
-        var sums = [Double](repeating: 0, count: K), count = 0
-        for out in outputs {
-            precondition(out.count % K == 0 && !out.isEmpty, "decoder outputs of \(out.count) values for \(K) classes")
-            let P = out.count / K
-            for k in 0..<K {
-                var s = 0.0
-                for p in 0..<P { s += Double(out[k * P + p]) }
-                sums[k] += s
-            }
-            count += P
-        }
+        precondition(outputs.allSatisfy { !$0.isEmpty }, "decoder outputs of at least one pixel")
+        let site = ChannelSums(outputs, channels: K).means
         let mu = norm.runningMean
         let m: [Float] = (0..<K).map { k in
             guard scale[k] != 0 else { return mu[k] }
-            return Float((sums[k] / Double(count) - Double(norm.bias[k])) / scale[k] + Double(mu[k]))
+            return Float((site[k] - Double(norm.bias[k])) / scale[k] + Double(mu[k]))
         }
         startMean = mu
         siteMean = m

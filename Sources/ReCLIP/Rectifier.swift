@@ -50,9 +50,12 @@ public struct ConvNormLayer: Sendable {
 
     /// Inference: BN(conv(x)) on an `h` x `w` grid.
     func inference(_ x: [Float], h: Int, w: Int) -> [Float] {
-        let y = conv2dForward(x, weight: weight, bias: bias, C: inChannels, H: h, W: w, OC: outChannels,
-                              kernel: kernel, padding: padding)
-        return batchNormInferenceForward(y, norm, N: 1, C: outChannels, S: h * w)
+        batchNormInferenceForward(convolved(x, h: h, w: w), norm, N: 1, C: outChannels, S: h * w)
+    }
+
+    /// conv(x) with its bias: what the BatchNorm normalises, `[outChannels, h * w]`.
+    func convolved(_ x: [Float], h: Int, w: Int) -> [Float] {
+        conv2dForward(x, weight: weight, bias: bias, C: inChannels, H: h, W: w, OC: outChannels, kernel: kernel, padding: padding)
     }
 }
 
@@ -90,6 +93,10 @@ public struct Rectifier: Sendable {
     /// Classes of a `transferred(to:)` list that have a class bias but no space bias (they were
     /// not among the trained classes); empty for a rectifier on its own classes.
     public var classesWithoutSpaceBias: [String] = []
+    /// Its training images in the CLIP's feature space, when its file records them (`reclip
+    /// train` does; the authors' checkpoints and files from before session 19 do not): what
+    /// `SiteShift` tests a site against. An adapted rectifier keeps its start's.
+    public var featureReference: FeatureReference?
 
     /// Builds a rectifier from parts.
     public init(variant: RectifierVariant, classNames: [String], prompt: [Float], promptLength: Int, textWidth: Int,

@@ -8,7 +8,8 @@ extension Rectifier {
     /// start-of-text token and three name tokens, fits its context; the vocabulary holds CLIP's
     /// start- and end-of-text tokens; ReCLIP's first conv takes the vision width (the positional
     /// embeddings' channels) and its last gives one channel per class; ReCLIP++'s `pe_proj` maps
-    /// the vision width to the joint embedding size D and its decoder `D + K` channels to `K`.
+    /// the vision width to the joint embedding size D and its decoder `D + K` channels to `K`; a
+    /// feature reference holds class means of width D.
     ///
     /// Throws a `RectifierFileError` naming `source` and the tensor that does not fit.
     ///
@@ -63,6 +64,9 @@ extension Rectifier {
                 throw fail("decoder_conv2.weight", "maps \(decoder.inChannels) channels to \(decoder.outChannels), "
                            + "expected \(a.embedDim + K) (D = \(a.embedDim) features and \(K) classes) to \(K)")
             }
+        }
+        if let reference = featureReference, reference.dimension != a.embedDim {
+            throw fail(FeatureReference.meansTensor, "class means of \(reference.dimension) values, the CLIP's joint embedding has \(a.embedDim)")
         }
     }
 }

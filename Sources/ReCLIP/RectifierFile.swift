@@ -156,13 +156,14 @@ extension Rectifier {
         return t
     }
 
-    /// Writes the rectifier as safetensors with its metadata (atomically); `extra` tensors
+    /// Writes the rectifier as safetensors with its metadata and its `featureReference` when it
+    /// has one (atomically); `extra` tensors
     /// (training state such as momentum buffers) are stored beside it and ignored by `load`.
     public func save(to url: URL, extra: [String: Tensor] = [:]) throws {
         var meta = metadata
         meta["variant"] = variant.rawValue
         meta["classes"] = try MetadataJSON.text(classNames)
-        let all = authorsTensors().merging(extra) { a, _ in a }
+        let all = authorsTensors().merging(featureReference?.tensors ?? [:]) { a, _ in a }.merging(extra) { a, _ in a }
         let tensors = all.sorted { $0.key < $1.key }.map { (name: $0.key, tensor: $0.value) }
         try SafeTensorsWriter.write(tensors, metadata: meta, to: url.path)
     }
@@ -207,7 +208,8 @@ extension Rectifier {
             throw RectifierFileError(file: file, problem:
                 "metadata head '\(head)' is not one of \(DenseHead.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        let r = try Rectifier(authorsTensors: tensors, classNames: names, file: file, metadata: meta)
+        var r = try Rectifier(authorsTensors: tensors, classNames: names, file: file, metadata: meta)
+        r.featureReference = try FeatureReference(tensors: tensors, classCount: names.count, file: file)
         if let v = meta["variant"], v != r.variant.rawValue {
             throw RectifierFileError(file: file, problem: "metadata says variant \(v) but the tensors are \(r.variant.rawValue)")
         }

@@ -41,6 +41,7 @@ extension Rectifier {
         out.spaceLayers[out.spaceLayers.count - 1] = ConvNormLayer(weight: weight, bias: bias, inChannels: last.inChannels,
                                                                    outChannels: names.count, kernel: last.kernel, norm: norm)
         out.classesWithoutSpaceBias = missing
+        out.featureReference = nil   // its class means are of the trained list
         out.metadata["transferred_from_classes"] = classNames.joined(separator: ",")
         return out
     }

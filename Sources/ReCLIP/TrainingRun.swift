@@ -52,13 +52,13 @@ public struct TrainingConfiguration: Sendable {
     /// fp32, or bf16 linear layers with float32 accumulation where the CPU has AVX512_BF16.
     /// Recorded in the file (`precision`, the one that ran).
     public var precision: Precision = .fp32
-    /// With an initialisation and a decoder (ReCLIP++): at the end of the run the decoder's
-    /// BatchNorm statistics are the starting rectifier's, with the mean moved towards the
-    /// training images' own by the label-free `DecoderMeanAdaptation`, instead of the running
-    /// average of the training batches (`reclip train --adapt-decoder-mean`). Off by default:
-    /// its choice of strength held on 20 validation site images but not on 5, 50 or 200
-    /// (docs/adaptation.md, "Session 17").
-    public var adaptsDecoderMean = false
+    /// With an initialisation: how the start is adapted to the images (the steps unless told).
+    public var adaptation: AdaptationMethod = .steps
+    /// `AdaptationMethod.shiftTest`: the `SiteShift` residual over which the images are taken
+    /// to be a camera shift.
+    public var shiftThreshold: Float = SiteShift.defaultThreshold
+    /// Whether the run reads pseudo labels: all but the shift test's, which takes no step.
+    public var needsPseudoLabels: Bool { !(adaptation == .shiftTest && initialisation != nil) }
     public init() {}
 }
 
@@ -117,6 +117,20 @@ public struct TrainingRun {
     var gridSide: Int {
         let p = model.architecture.patchSize, s = configuration.size
         return configuration.head.padsToPatchMultiple ? (s + p - 1) / p : s / p
+    }
+
+    /// Each class name's tokens after the Reference prompt (`referenceNameTokens`).
+    func nameTokens() throws -> [[Int]] {
+        let tokenizer = try CLIPTokenizer.shared()
+        return classes.map { referenceNameTokens(bpe: tokenizer.encode($0).map(Int.init)) }
+    }
+
+    /// The positional embeddings `[Cv, P]` the space bias reads on the training crop's grid
+    /// (`patchPositionalEmbedding` for MaskCLIP, `headPositionalEmbedding` for the other heads).
+    var positional: [Float] {
+        let g = gridSide
+        return (configuration.head == .maskclip ? model.patchPositionalEmbedding(gridHeight: g, gridWidth: g)
+                                                : model.headPositionalEmbedding(gridHeight: g, gridWidth: g)).data
     }
 
     /// The rectifier a run starts from (`configuration.initialisation`), checked against the
@@ -181,6 +195,7 @@ public struct TrainingRun {
         let crop = ImagePreprocessing.centerCropped(ImagePreprocessing.resizedShortSide(pixels, to: s), size: s)
         let dense = model.denseFeatures(ImagePreprocessing.normalized(crop), head: configuration.head)
         let f = Segmenter.normalizedChannelMajor(dense.features)
+        guard configuration.needsPseudoLabels else { return TrainingImage(features: f, pseudoLabels: []) }
         guard configuration.effectiveLabelSource == .denseShare else {
             return TrainingImage(features: f, pseudoLabels: pseudoLabels(pixels, classifier: classifier))
         }
@@ -223,12 +238,13 @@ public struct TrainingRun {
         let c = configuration
         var h = SHA256()
         let votes = c.cropMinimumVotes == 1 ? "" : "v\(c.cropMinimumVotes)"
-        let labelRule: String
+        var labelRule: String
         switch c.effectiveLabelSource {
         case .global: labelRule = "t\(c.labelThreshold)k\(c.labelTopK)"
         case .cropVote: labelRule = "crops\(c.cropWindow)/\(c.cropStep)" + votes
         case .denseShare: labelRule = "share\(c.labelMinimumShare)"
         }
+        if !c.needsPseudoLabels { labelRule = "no labels" }
         // The head and the image tower's precision join the key only when they are not MaskCLIP
         // and fp32, so existing caches stay valid; bf16 features are not fp32's.
         let head = c.head == .maskclip ? [] : ["head=" + c.head.rawValue]
@@ -269,11 +285,8 @@ public struct TrainingRun {
                                 + "(start-of-text and three name tokens take 4)")
         }
         let tower = TextTransformer(model: model, precision: c.precision)
-        let tokenizer = try CLIPTokenizer.shared()
-        let tokens = classes.map { referenceNameTokens(bpe: tokenizer.encode($0).map(Int.init)) }
-        let g = gridSide
-        let pos = (c.head == .maskclip ? model.patchPositionalEmbedding(gridHeight: g, gridWidth: g)
-                                       : model.headPositionalEmbedding(gridHeight: g, gridWidth: g)).data
+        let tokens = try nameTokens()
+        let g = gridSide, pos = positional
         var rng = SplitMix64(seed: c.seed)
         let start = try initialRectifier()
         var rectifier = start ?? Rectifier(untrained: c.variant, classNames: classes, tower: tower,
@@ -302,6 +315,14 @@ public struct TrainingRun {
             }
         }
         var adaptation = adaptationRecord(images: samples.count)
+        if c.adaptation == .shiftTest {
+            let (adapted, record) = try shiftTested(start, samples: samples, classifier: classifier, nameTokens: tokens, positional: pos)
+            // The weights are the start's, trained as its file says: its record stays, with the test's.
+            var r = adapted
+            r.metadata = r.metadata.merging(adaptation.merging(record) { $1 }) { $1 }
+            try r.save(to: output)
+            return 0
+        }
         rectifier.metadata = metadata(step: startStep, adaptation: adaptation)
         var trainer = RectifierTrainer(rectifier: rectifier, tower: tower, classifier: classifier.weights, nameTokens: tokens,
                                        positional: pos, gridHeight: g, gridWidth: g, logitScale: expf(model.logitScale),
@@ -336,14 +357,85 @@ public struct TrainingRun {
             if shouldStop() { try save(); return step }
             if c.checkpointEvery > 0 && step % c.checkpointEvery == 0 { try save() }
         }
-        if c.adaptsDecoderMean, let start, step == total,
+        if c.adaptation == .decoderMean, let start, step == total,
            let adapted = decoderMeanAdapted(trainer.rectifier, start: start, samples: samples, classifier: classifier,
                                             nameTokens: tokens, positional: pos) {
             trainer.rectifier = adapted.rectifier
             adaptation.merge(adapted.record) { $1 }
         }
+        if start == nil, step == total {
+            // A run from scratch records its images in the feature space, for later shift tests.
+            trainer.rectifier.featureReference = try featureReference(of: trainer.rectifier, samples: samples, classifier: classifier)
+        }
         try save()
         return step
+    }
+
+    /// What the shift test needs of its start: a ReCLIP++ decoder and a feature reference with
+    /// at least one class seen often enough; a one-line error naming the file otherwise.
+    /// `reclip train` asks before it starts, so a wrong start fails before any work.
+    public static func shiftTestable(_ start: Rectifier?) throws -> (start: Rectifier, decoder: ConvNormLayer, reference: FeatureReference) {
+        guard let start else { throw TrainingError("the shift test adapts a rectifier: give the one to start from (--init)") }
+        guard let decoder = start.decoder, let reference = start.featureReference, !reference.hullVertices.isEmpty else {
+            throw TrainingError(terminalSafe(start.source) + ": the shift test needs a ReCLIP++ rectifier whose file records its "
+                                + "feature reference (reclip train writes one; reclip reference adds one to an existing file)")
+        }
+        return (start, decoder, reference)
+    }
+
+    /// The shift test's adaptation of `start` to `samples` (`AdaptationMethod.shiftTest`): under
+    /// a camera shift the start with its decoder statistics re-estimated on the samples, else the
+    /// start as it is; with what the file records of the test.
+    func shiftTested(_ start: Rectifier?, samples: [TrainingImage], classifier: TextClassifier, nameTokens: [[Int]],
+                     positional: [Float]) throws -> (rectifier: Rectifier, record: [String: String]) {
+        let (start, decoder, reference) = try Self.shiftTestable(start)
+        let shift = SiteShift(reference: reference, features: samples.map(\.features), threshold: configuration.shiftThreshold)
+        var record = shift.record
+        record["adaptation"] = AdaptationMethod.shiftTest.rawValue
+        guard shift.isCameraShift else { return (start, record) }
+        let inputs = evidence(of: start, samples: samples, classifier: classifier, nameTokens: nameTokens,
+                              positional: positional).decoderInputs
+        let statistics = DecoderStatistics(preActivations: inputs, channels: decoder.outChannels)
+        return (statistics.applied(to: start), record)
+    }
+
+    /// `samples` in the feature space as `r` sees them (`FeatureReference`): each patch's
+    /// feature under the class of `r`'s arg-max at alpha 1. `reclip train` records it at the end
+    /// of a run from scratch, `reclip reference` in an existing file.
+    public func featureReference(of r: Rectifier, samples: [TrainingImage], classifier: TextClassifier) throws -> FeatureReference {
+        let assigned = evidence(of: r, samples: samples, classifier: classifier, nameTokens: try nameTokens(), positional: positional)
+            .outputs.map { Self.argMax($0, classes: classes.count) }
+        return FeatureReference(classCount: classes.count, dimension: model.architecture.embedDim,
+                                features: samples.map(\.features), classes: assigned)
+    }
+
+    /// At `r`'s inference on each sample: the output at alpha 1 `[K, P]` and, for ReCLIP++, the
+    /// decoder's input to its BatchNorm, conv([f ; raw - bias]) `[K, P]` (empty for ReCLIP).
+    func evidence(of r: Rectifier, samples: [TrainingImage], classifier: TextClassifier, nameTokens: [[Int]],
+                  positional: [Float]) -> (outputs: [[Float]], decoderInputs: [[Float]]) {
+        let reference = r.referenceEmbeddings(nameTokens: nameTokens, model: model)
+        let g = gridSide
+        var outputs: [[Float]] = [], inputs: [[Float]] = []
+        for sample in samples {
+            let maps = BiasMaps(features: sample.features, classifier: classifier.weights, reference: reference,
+                                positional: positional, rectifier: r, h: g, w: g)
+            outputs.append(SegmentationMaps(maps, classNames: r.classNames, gridWidth: g, gridHeight: g).output(alpha: 1))
+            if let decoder = r.decoder {
+                let rectified = zip(maps.raw, maps.bias).map { $0 - $1 }
+                inputs.append(decoder.convolved(sample.features + rectified, h: g, w: g))
+            }
+        }
+        return (outputs, inputs)
+    }
+
+    /// The class of largest value at each pixel of a class-major `[K, P]` map (the first on ties).
+    static func argMax(_ map: [Float], classes K: Int) -> [Int] {
+        let P = map.count / K
+        return (0..<P).map { p in
+            var best = 0
+            for k in 1..<K where map[k * P + p] > map[best * P + p] { best = k }
+            return best
+        }
     }
 
     /// `trained` with the decoder statistics of `start`, the mean then moved by
@@ -355,13 +447,7 @@ public struct TrainingRun {
         guard let startNorm = start.decoder?.norm, r.decoder != nil else { return nil }
         r.decoder!.norm.runningMean = startNorm.runningMean
         r.decoder!.norm.runningVar = startNorm.runningVar
-        let reference = r.referenceEmbeddings(nameTokens: nameTokens, model: model)
-        let g = gridSide
-        let outputs = samples.map { sample -> [Float] in
-            let maps = BiasMaps(features: sample.features, classifier: classifier.weights, reference: reference,
-                                positional: positional, rectifier: r, h: g, w: g)
-            return SegmentationMaps(maps, classNames: r.classNames, gridWidth: g, gridHeight: g).output(alpha: 1)
-        }
+        let outputs = evidence(of: r, samples: samples, classifier: classifier, nameTokens: nameTokens, positional: positional).outputs
         guard let a = DecoderMeanAdaptation(rectifier: r, outputs: outputs) else { return nil }
         return (a.applied(to: r), a.record)
     }

@@ -354,13 +354,19 @@ public struct ExplorerFrame {
         if let error = state.imageErrors[state.selected] { parts.append(error) }
         switch state.adaptation {
         case .running(let phase, let p)?: parts.insert("adapting \(Format.percent(p)) (\(phase)), T cancels", at: 0)
-        case .ready?: parts.insert("adapted: y uses it (saved beside the folder), n keeps the current, b compares", at: 0)
-        case nil: break
+        case .ready?, nil: break
         }
         if state.view == .overlay { parts.append("overlay: \(state.overlay.title)") }
         parts.append("? help")
         // Last, so that a narrow terminal cuts the figures before the live state.
         if let figures = state.model?.figures { parts.append(figures) }
+        // The offer of an adapted rectifier comes before any message (the adaptation's own summary
+        // is one, and can be long): the keys that answer it are never cut off.
+        if case .ready? = state.adaptation {
+            parts.insert("adapted: y uses it (saved beside the folder), n keeps the current, b compares", at: 0)
+            if let message = state.message { parts.insert(message, at: 1) }
+            return parts.joined(separator: " | ")
+        }
         let line = parts.joined(separator: " | ")
         if let message = state.message { return message + " | " + line }
         return line

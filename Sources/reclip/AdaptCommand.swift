@@ -32,6 +32,7 @@ struct AdaptCommand: ParsableCommand {
     var alpha: Float = 1
     @Flag(help: "Replace --out if it exists.")
     var replace = false
+    @OptionGroup var adapting: AdaptationOptions
 
     func validate() throws {
         try OptionRange.check(holdOut, in: 0.05...0.9, "--hold-out")
@@ -56,18 +57,21 @@ struct AdaptCommand: ParsableCommand {
         guard PathKind.of(rectifierPath) != nil else { throw RectifierCommandError("\(terminalSafe(rectifierPath)): no such rectifier file") }
         let startURL = PathBytes.fileURL(rectifierPath)
         let start = try Rectifier.load(from: startURL, classes: try classes.map(RectifierInputs.classes), weightsHash: hash)
-        var config = TrainingConfiguration.adapting(start, from: startURL, images: site.training.count)
+        var config = adapting.applied(to: TrainingConfiguration.adapting(start, from: startURL, images: site.training.count))
         if let size = model.size { config.size = size }
         config.precision = model.precision
         let names = start.classNames
+        let method = config.adaptation == .shiftTest
+            ? "shift test (threshold \(config.shiftThreshold))"
+            : "\(config.epochs) epoch(s), \(config.steps(images: site.training.count)) steps, batch \(config.batchSize), lr \(config.optimiser.learningRate)"
         print("adapting \(rectifierPath) (\(start.variant.rawValue)) to \(site.training.count) images of \(images), "
-              + "\(site.heldOut.count) held out: \(config.epochs) epoch(s), \(config.steps(images: site.training.count)) steps, batch \(config.batchSize), "
-              + "lr \(config.optimiser.learningRate), \(config.size) px")
+              + "\(site.heldOut.count) held out: \(method), \(config.size) px")
         let started = Date()
         guard try TrainCommand.run(config, model: clip, hash: hash, classes: names, images: site.training, output: out,
                                    resume: false, terminalOnly: true) else { return }
         let seconds = Date().timeIntervalSince(started)
         let adapted = try Rectifier.load(from: PathBytes.fileURL(out), classes: names, weightsHash: hash)
+        if let summary = SiteShift.summary(recordedIn: adapted.metadata) { print(summary) }
         let cache = ClassifierCache(weightsHash: hash)
         let before = try Segmenter(model: clip, classes: names, rectifier: start, classifierCache: cache, head: config.head)
         let after = try Segmenter(model: clip, classes: names, rectifier: adapted, classifierCache: cache, head: config.head)

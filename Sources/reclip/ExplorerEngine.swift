@@ -138,6 +138,9 @@ struct SegmenterEngine: SegmentationEngine {
             return cancelled
         })
         if cancelled { throw CancellationError() }
+        if config.adaptation == .shiftTest, let summary = SiteShift.summary(recordedIn: (try Rectifier.load(from: output)).metadata) {
+            return summary
+        }
         return "adapted \(rectifier.lastPathComponent) to \(images.count) images in \(steps) steps (\(config.epochs) epochs, lr \(config.optimiser.learningRate))"
     }
 

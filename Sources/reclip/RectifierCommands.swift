@@ -15,7 +15,7 @@ import SceneWorld
 extension Reclip {
     /// Subcommands of the rectifier area.
     static var rectifierCommands: [any ParsableCommand.Type] {
-        [SegmentCommand.self, TrainCommand.self, AdaptCommand.self, EvalCommand.self]
+        [SegmentCommand.self, TrainCommand.self, AdaptCommand.self, ReferenceCommand.self, EvalCommand.self]
     }
 }
 
@@ -170,8 +170,7 @@ struct TrainCommand: ParsableCommand {
     var lr: Float?
     @Option(name: .customLong("init"), help: "Start from this rectifier (the bundled one or any compatible file: same classes, CLIP weights, variant and head) instead of from scratch, with the few-image schedule; the output records it.")
     var initialisation: String?
-    @Flag(help: "With --init, end a ReCLIP++ run with the start's decoder BatchNorm statistics, the mean moved towards the images' own by the strength of least prediction entropy, instead of the training batches' running statistics (an experiment: not reliable across folder sizes, docs/adaptation.md).")
-    var adaptDecoderMean = false
+    @OptionGroup var adapting: AdaptationOptions
     @Option(help: "Random seed (initialisation, order, Gumbel noise).") var seed: UInt64 = 0
     @Option(help: "The rectifier file to write.") var out: String
     @Flag(help: "Continue from the checkpoint in --out.") var resume = false
@@ -209,6 +208,9 @@ struct TrainCommand: ParsableCommand {
         try OptionRange.check(cropStep, in: 1...cropWindow, "--crop-step", unit: "pixels (at most --crop-window)")
         try OptionRange.check(cropMinVotes, in: 1...10_000, "--crop-min-votes")
         try OptionRange.check(labelMinShare, in: 0.001...1, "--label-min-share")
+        if let method = adapting.adaptation, method != .steps, initialisation == nil {
+            throw ValidationError("--adaptation \(method.rawValue) adapts a rectifier: give the one to start from with --init")
+        }
     }
 
     func run() throws {
@@ -241,8 +243,7 @@ struct TrainCommand: ParsableCommand {
         config.cropWindow = cropWindow; config.cropStep = cropStep; config.cropMinimumVotes = cropMinVotes
         config.labelSource = pseudoLabels; config.labelMinimumShare = labelMinShare
         config.head = head
-        config.adaptsDecoderMean = adaptDecoderMean
-        return config
+        return adapting.applied(to: config)
     }
 
     /// Prepares the images and trains (from scratch or from `config.initialisation`), with
@@ -254,9 +255,12 @@ struct TrainCommand: ParsableCommand {
         let drawsProgress = !terminalOnly || isatty(STDERR_FILENO) == 1
         let run = TrainingRun(model: model, classes: names, configuration: config, weightsHash: hash,
                               cacheFolder: ClassifierCache.defaultFolder, output: PathBytes.fileURL(out))
-        if let start = try run.initialRectifier() {
-            RectifierInputs.stderr("starting from \(start.source) (\(start.variant.rawValue)): \(files.count) images, \(config.epochs) epoch(s), "
-                                   + "\(config.steps(images: files.count)) steps, lr \(config.optimiser.learningRate)\n")
+        let start = try run.initialRectifier()
+        if config.adaptation == .shiftTest { _ = try TrainingRun.shiftTestable(start) }
+        if let start {
+            let method = config.adaptation == .shiftTest ? "the shift test (threshold \(config.shiftThreshold))"
+                : "\(config.epochs) epoch(s), \(config.steps(images: files.count)) steps, lr \(config.optimiser.learningRate)"
+            RectifierInputs.stderr("starting from \(start.source) (\(start.variant.rawValue)): \(files.count) images, \(method)\n")
         }
         let cache = ClassifierCache(weightsHash: hash)
         let classifier = try cache.load(classes: names) ?? {
@@ -284,8 +288,13 @@ struct TrainCommand: ParsableCommand {
             return interrupted
         })
         training?.finish()
-        print(interrupted ? "interrupted: checkpoint at step \(steps) saved to \(terminalSafe(out)) (continue with --resume)"
-                          : "trained \(steps) steps: \(terminalSafe(out))")
+        if interrupted {
+            print("interrupted: checkpoint at step \(steps) saved to \(terminalSafe(out)) (continue with --resume)")
+        } else if config.adaptation == .shiftTest {
+            print("adapted by the shift test: \(terminalSafe(out))")
+        } else {
+            print("trained \(steps) steps: \(terminalSafe(out))")
+        }
         return !interrupted
     }
 }

@@ -19,7 +19,8 @@ final class AdaptationTests: XCTestCase {
     }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
 
-    func configuration(_ variant: RectifierVariant = .reclip, epochs: Int = 1, lr: Float = 0.05) -> TrainingConfiguration {
+    /// A small run's settings on the three test images (SiteShiftTests uses them too).
+    static func configuration(_ variant: RectifierVariant = .reclip, epochs: Int = 1, lr: Float = 0.05) -> TrainingConfiguration {
         var c = TrainingConfiguration()
         c.variant = variant; c.epochs = epochs; c.batchSize = 1; c.size = 32; c.seed = 4; c.checkpointEvery = 0
         c.cropWindow = 16; c.cropStep = 8; c.labelTopK = 3
@@ -44,11 +45,11 @@ final class AdaptationTests: XCTestCase {
     }
 
     func testInitStartsFromTheRectifierAndRecordsIt() throws {
-        let (start, _) = try train(configuration(epochs: 2), "start.safetensors")
-        var c = configuration(lr: 1e-7)
+        let (start, _) = try train(Self.configuration(epochs: 2), "start.safetensors")
+        var c = Self.configuration(lr: 1e-7)
         c.initialisation = start
         let (adapted, _) = try train(c, "adapted.safetensors")
-        let (scratch, _) = try train(configuration(lr: 1e-7), "scratch.safetensors")
+        let (scratch, _) = try train(Self.configuration(lr: 1e-7), "scratch.safetensors")
         let a = try Rectifier.load(from: start), b = try Rectifier.load(from: adapted), s = try Rectifier.load(from: scratch)
         // A learning rate of 1e-7 barely moves the parameters: the adapted run ends where it started...
         for name in a.parameterNames {
@@ -70,8 +71,8 @@ final class AdaptationTests: XCTestCase {
     /// the precision that ran, and ends near the fp32 run (or, on a CPU without AVX512_BF16,
     /// falls back to fp32 and ends exactly where it does).
     func testBF16TrainingRecordsItsPrecisionAndStaysNearFP32() throws {
-        let (fp32, losses32) = try train(configuration(epochs: 2), "fp32.safetensors")
-        var c = configuration(epochs: 2)
+        let (fp32, losses32) = try train(Self.configuration(epochs: 2), "fp32.safetensors")
+        var c = Self.configuration(epochs: 2)
         c.precision = .bf16
         let (bf16, losses16) = try train(c, "bf16.safetensors")
         let a = try Rectifier.load(from: fp32), b = try Rectifier.load(from: bf16)
@@ -90,8 +91,8 @@ final class AdaptationTests: XCTestCase {
     }
 
     func testInitRefusesIncompatibleRectifiersNamingTheFile() throws {
-        let (reclip, _) = try train(configuration(), "reclip.safetensors")
-        let (sclip, _) = try train({ var c = configuration(); c.head = .sclip; return c }(), "sclip.safetensors")
+        let (reclip, _) = try train(Self.configuration(), "reclip.safetensors")
+        let (sclip, _) = try train({ var c = Self.configuration(); c.head = .sclip; return c }(), "sclip.safetensors")
         // A rectifier whose space-preference network takes another vision width than the CLIP's.
         let model = try tinyCLIP()
         var rng = SplitMix64(seed: 1)
@@ -103,7 +104,7 @@ final class AdaptationTests: XCTestCase {
 
         func refusal(_ file: URL, variant: RectifierVariant = .reclip, classes: [String] = Self.classes,
                      weightsHash: String = "tiny", _ expected: String, line: UInt = #line) {
-            var c = configuration(variant)
+            var c = Self.configuration(variant)
             c.initialisation = file
             let run = TrainingRun(model: model, classes: classes, configuration: c, weightsHash: weightsHash,
                                   cacheFolder: nil, output: folder.appendingPathComponent("out.safetensors"))
@@ -123,7 +124,7 @@ final class AdaptationTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("out.safetensors").path),
                        "a refused run writes nothing")
         // The compatible file is accepted.
-        var c = configuration(); c.initialisation = reclip
+        var c = Self.configuration(); c.initialisation = reclip
         let run = TrainingRun(model: model, classes: Self.classes, configuration: c, weightsHash: "tiny", cacheFolder: nil,
                               output: folder.appendingPathComponent("out.safetensors"))
         XCTAssertEqual(try run.initialRectifier()?.variant, .reclip)
@@ -161,18 +162,18 @@ final class AdaptationTests: XCTestCase {
         XCTAssertEqual(c.steps(images: 20), 3)
     }
 
-    /// A ReCLIP++ adapted from a start with `adaptsDecoderMean` ends with the start's decoder
+    /// A ReCLIP++ adapted from a start with `AdaptationMethod.decoderMean` ends with the start's decoder
     /// variance and a mean chosen by `DecoderMeanAdaptation`; by default, and from scratch, the
     /// training batches' statistics stay and nothing is chosen.
     func testAdaptingAReCLIPPlusPlusCanSetItsDecoderMeanLabelFree() throws {
-        var s = configuration(.reclipPlusPlus, epochs: 2)
-        s.adaptsDecoderMean = true
+        var s = Self.configuration(.reclipPlusPlus, epochs: 2)
+        s.adaptation = .decoderMean
         let (start, _) = try train(s, "start.safetensors")
-        var c = configuration(.reclipPlusPlus, lr: 0.01)
+        var c = Self.configuration(.reclipPlusPlus, lr: 0.01)
         c.initialisation = start
-        XCTAssertFalse(c.adaptsDecoderMean, "off by default")
+        XCTAssertEqual(c.adaptation, .steps, "off by default")
         let (kept, _) = try train(c, "kept.safetensors")
-        c.adaptsDecoderMean = true
+        c.adaptation = .decoderMean
         let (adapted, _) = try train(c, "adapted.safetensors")
         let a = try Rectifier.load(from: start), b = try Rectifier.load(from: adapted), k = try Rectifier.load(from: kept)
         XCTAssertNil(a.metadata["decoder_mean_strength"])
@@ -187,10 +188,10 @@ final class AdaptationTests: XCTestCase {
 
     /// `reclip adapt` picks the start's recorded settings and the schedule.
     func testAdaptingReadsTheStartsRecordedSettings() throws {
-        var c = configuration()
+        var c = Self.configuration()
         c.labelThreshold = 30; c.labelTopK = 4
         let (reclip, _) = try train(c, "reclip.safetensors")
-        var d = configuration(.reclipPlusPlus)
+        var d = Self.configuration(.reclipPlusPlus)
         d.cropWindow = 20; d.cropStep = 10; d.cropMinimumVotes = 2; d.head = .sclip
         let (plusPlus, _) = try train(d, "plusplus.safetensors")
 

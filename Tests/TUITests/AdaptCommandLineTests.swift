@@ -23,6 +23,11 @@ extension CommandLineErrorTests {
         try assertOneLineError(train + ["--init", bundled, "--variant", "reclip++"], contains: "\(bundled): holds a reclip rectifier")
         try assertOneLineError(train + ["--init", bundled, "--head", "sclip"], contains: "pass --head maskclip")
         try assertOneLineError(train + ["--init", bundled, "--classes", "sky,cloud"], contains: "\(bundled): trained for classes")
+        try assertOneLineError(train + ["--adaptation", "shift-test"], contains: "--adaptation shift-test adapts a rectifier: give the one to start from with --init")
+        try assertOneLineError(train + ["--init", bundled, "--shift-threshold", "5"], contains: "--shift-threshold 5.0: use a finite number in 0.0...2.0")
+        try assertOneLineError(["adapt", "--images", "i", "--out", "o", "--adaptation", "sgd"], contains: "'sgd'")
+        try assertOneLineError(train + ["--init", bundled, "--adaptation", "shift-test"],
+                               contains: "\(bundled): the shift test needs a ReCLIP++ rectifier")
     }
 
     func testAdaptRunsASiteFolderAndKeepsAnExistingOutput() throws {
@@ -50,22 +55,37 @@ extension CommandLineErrorTests {
         XCTAssertTrue(r.out.contains("held out: 2 image(s), 2 with ground truth"), r.out)
         XCTAssertNotNil(r.out.split(separator: "\n").first { $0.hasPrefix("mIoU") }, r.out)
         XCTAssertFalse(r.err.contains("ETA") || r.err.contains("\r"), "no progress drawn into a pipe: \(r.err)")
-        let header = try Data(contentsOf: URL(fileURLWithPath: out))
-        let length = header.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
-        let json = try JSONSerialization.jsonObject(with: header.subdata(in: 8..<(8 + length))) as? [String: Any]
-        let metadata = try XCTUnwrap(json?["__metadata__"] as? [String: String])
+        /// The safetensors metadata of `file`.
+        func metadataOf(_ file: String) throws -> [String: String] {
+            let header = try Data(contentsOf: URL(fileURLWithPath: file))
+            let length = header.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+            let json = try JSONSerialization.jsonObject(with: header.subdata(in: 8..<(8 + length))) as? [String: Any]
+            return try XCTUnwrap(json?["__metadata__"] as? [String: String])
+        }
+        let metadata = try metadataOf(out)
         // `reclip adapt` starts from the bundled default variant (models/world/figures.json).
         let figures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../models/world/figures.json")
         let bundled = try JSONSerialization.jsonObject(with: Data(contentsOf: figures)) as? [String: Any]
         let variant = try XCTUnwrap(bundled?["default_variant"] as? String)
         XCTAssertEqual(metadata["initialised_from"], "rectifier-\(variant).safetensors")
         XCTAssertEqual(metadata["adapted_images"], "6")
-        // The start's own few-image schedule (ReCLIP: 17 epochs of 6 at batch 1, 102 steps;
-        // ReCLIP++: one batch of 6, 5 steps).
-        let schedule = AdaptationSchedule(images: 6, variant: try XCTUnwrap(RectifierVariant(rawValue: variant)))
-        XCTAssertEqual(metadata["step"], "\(schedule.steps)", "the schedule: \(schedule)")
-        XCTAssertEqual(metadata["batch"], "\(schedule.batchSize)")
-        XCTAssertEqual(metadata["epochs"], "\(schedule.epochs)")
+        // The bundled ReCLIP++ records its feature reference, so the shift test adapts it: no step,
+        // the test's residual and decision in the file and on the terminal.
+        XCTAssertEqual(variant, "reclip++")
+        XCTAssertEqual(metadata["adaptation"], "shift-test")
+        XCTAssertNotNil(metadata["shift_test_residual"].flatMap(Double.init), "\(metadata)")
+        XCTAssertTrue(r.out.contains("shift test on 6 image(s): "), r.out)
+        XCTAssertTrue(r.out.contains("(reclip++) to 6 images") && r.out.contains("shift test (threshold 0.17)"), r.out)
+        // --adaptation steps: the start's own few-image schedule (ReCLIP++: one batch of 6, 5 steps).
+        let stepped = folder + "/stepped.safetensors"
+        let s = try reclip(["adapt", "--images", folder + "/site", "--out", stepped, "--adaptation", "steps"])
+        XCTAssertEqual(s.status, 0, s.err)
+        let steppedMetadata = try metadataOf(stepped)
+        let schedule = AdaptationSchedule(images: 6, variant: .reclipPlusPlus)
+        XCTAssertEqual(steppedMetadata["step"], "\(schedule.steps)", "the schedule: \(schedule)")
+        XCTAssertEqual(steppedMetadata["batch"], "\(schedule.batchSize)")
+        XCTAssertEqual(steppedMetadata["epochs"], "\(schedule.epochs)")
+        XCTAssertNil(steppedMetadata["shift_test_residual"])
         let before = try Data(contentsOf: URL(fileURLWithPath: out))
         let again = try reclip(["adapt", "--images", folder + "/site", "--out", out])
         XCTAssertNotEqual(again.status, 0)
