@@ -261,7 +261,9 @@ struct WorldZeroShotCommand: ParsableCommand {
             func finite(_ x: Double) -> Double? { x.isFinite ? x : nil }
             let object = ZeroShotJSON(images: report.images, top1: finite(report.topOneAccuracy),
                                       mean_presence_auc: finite(report.meanPresenceAUC),
-                                      presence_auc: Dictionary(uniqueKeysWithValues: zip(report.classes.map(\.name), report.presenceAUC.map(finite))))
+                                      presence_auc: Dictionary(uniqueKeysWithValues: zip(report.classes.map(\.name), report.presenceAUC.map(finite))),
+                                      mean_softmax_presence_auc: finite(report.meanSoftmaxPresenceAUC),
+                                      softmax_presence_auc: Dictionary(uniqueKeysWithValues: zip(report.classes.map(\.name), report.softmaxPresenceAUC.map(finite))))
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             print(String(decoding: try encoder.encode(object), as: UTF8.self))
@@ -277,4 +279,7 @@ struct ZeroShotJSON: Codable {
     var top1: Double?
     var mean_presence_auc: Double?
     var presence_auc: [String: Double?]
+    /// By each scene's softmax probability of the class instead of its cosine (`WorldZeroShot`).
+    var mean_softmax_presence_auc: Double?
+    var softmax_presence_auc: [String: Double?]
 }
