@@ -156,6 +156,35 @@ final class SiteShiftTests: XCTestCase {
         XCTAssertEqual(moved.record["shift_test_residual"], String(format: "%.4f", Double(moved.residual)))
     }
 
+    /// The debiased residual is the jackknife of the squared distance: where the site's images
+    /// share one point inside the hull and differ only by offsets o_i off the means' span, it is
+    /// the unbiased sum_{i != j} o_i o_j / (N (N - 1)), under the plain residual |mean o|; zero
+    /// when the offsets cancel; the residual itself for one image.
+    func testTheDebiasedResidualTakesTheSamplingNoiseOut() {
+        let D = 6, K = 3
+        let means: [[Float]] = [[1, 0, 0, 0, 0, 0], [0, 1, 0, 0, 0, 0], [0, 0, 1, 0, 0, 0]]
+        let ref = FeatureReference(classCount: K, dimension: D, classMeans: means.flatMap { $0 }, patchCounts: [90, 90, 90])
+        func site(_ offsets: [Float]) -> [[Float]] {
+            offsets.map { o in
+                channelMajor((0..<9).map { p -> [Float] in var f = means[p % 3]; f[4] += o; return f })
+            }
+        }
+        let o: [Double] = [0.3, 0.1, 0.25, 0.05]
+        let s = SiteShift(reference: ref, features: site(o.map(Float.init)), threshold: 0.17)
+        let sum = o.reduce(0, +), squares = o.reduce(0) { $0 + $1 * $1 }
+        TestSupport.assertClose(s.residual, sum / 4, tolerance: 1e-5)
+        TestSupport.assertClose(s.debiasedResidual, ((sum * sum - squares) / 12).squareRoot(), tolerance: 1e-5)
+        XCTAssertTrue(s.residual > 0.17 && !s.isCameraShift, "the decision reads the debiased residual: \(s)")
+        XCTAssertTrue(s.summary.contains(String(format: "%.3f <= 0.17", s.debiasedResidual)), s.summary)
+        XCTAssertEqual(s.record["shift_test_debiased_residual"], String(format: "%.4f", s.debiasedResidual))
+        let cancelling = SiteShift(reference: ref, features: site([0.2, -0.2]))
+        XCTAssertLessThan(cancelling.residual, 1e-5)
+        XCTAssertEqual(cancelling.debiasedResidual, 0, "max(0, ...) of a negative estimate")
+        let one = SiteShift(reference: ref, features: site([0.2]))
+        XCTAssertEqual(one.debiasedResidual, one.residual)
+        TestSupport.assertClose(one.residual, 0.2, tolerance: 1e-5)
+    }
+
     /// Pooled statistics equal a two-pass mean and unbiased variance over every pixel of every
     /// image; applying them sets only the decoder's running statistics.
     func testDecoderStatisticsArePooledOverEveryPixel() throws {

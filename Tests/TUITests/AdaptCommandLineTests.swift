@@ -75,7 +75,7 @@ extension CommandLineErrorTests {
         XCTAssertEqual(metadata["adaptation"], "shift-test")
         XCTAssertNotNil(metadata["shift_test_residual"].flatMap(Double.init), "\(metadata)")
         XCTAssertTrue(r.out.contains("shift test on 6 image(s): "), r.out)
-        XCTAssertTrue(r.out.contains("(reclip++) to 6 images") && r.out.contains("shift test (threshold 0.17)"), r.out)
+        XCTAssertTrue(r.out.contains("(reclip++) to 6 images") && r.out.contains("shift test (threshold 0.14)"), r.out)
         // --adaptation steps: the start's own few-image schedule (ReCLIP++: one batch of 6, 5 steps).
         let stepped = folder + "/stepped.safetensors"
         let s = try reclip(["adapt", "--images", folder + "/site", "--out", stepped, "--adaptation", "steps"])
