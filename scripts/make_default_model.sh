@@ -196,7 +196,7 @@ classes = open(f"{work}/train/classes.txt").read().split()
 per_class = "\n".join(
     f"| {c} | {pct(test[first]['raw']['per_class'][c])} | {pct(test[first]['reclip']['per_class'][c])} | "
     f"{pct(test[first]['reclip++']['per_class'][c])} | {auc(zs[first]['presence_auc'][c])} |" for c in classes)
-zero = "; ".join(f"world {s}: top-1 class present in {pct(zs[s]['top1'])} % of scenes, mean presence AUC {zs[s]['mean_presence_auc']:.3f}"
+zero = "; ".join(f"world {s}: top-1 class present in {pct(zs[s]['top1'])} % of scenes, mean presence AUC {zs[s]['mean_presence_auc']:.3f} (by each scene's softmax {zs[s]['mean_softmax_presence_auc']:.3f})"
                  for s in test_seeds)
 sp = lambda a: (" " + a) if a else ""
 open(f"{work}/README.md", "w").write(f"""# The bundled default model: a small CLIP of the scene world
