@@ -31,6 +31,21 @@ public struct ChannelSums: Sendable, Equatable {
         sums = s; squares = q; positions = n
     }
 
+    /// The sums of several sets pooled into one, added in their order (so pooling the sums of
+    /// each array equals adding up the arrays at once, to the bit); all of `channels` channels,
+    /// with squares only if every part has them.
+    public init(pooling parts: [ChannelSums], channels C: Int) {
+        precondition(C > 0 && parts.allSatisfy { $0.sums.count == C }, "sums of \(C) channels")
+        let withSquares = !parts.isEmpty && parts.allSatisfy { $0.squares.count == C }
+        var s = [Double](repeating: 0, count: C), q = [Double](repeating: 0, count: withSquares ? C : 0), n = 0
+        for part in parts {
+            for c in 0..<C { s[c] += part.sums[c] }
+            if withSquares { for c in 0..<C { q[c] += part.squares[c] } }
+            n += part.positions
+        }
+        sums = s; squares = q; positions = n
+    }
+
     /// The per-channel mean: sums / positions (positions must be at least one).
     public var means: [Double] {
         precondition(positions > 0, "a mean of at least one position")

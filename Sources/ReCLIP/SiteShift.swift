@@ -50,13 +50,15 @@ public struct SiteShift: Sendable, Equatable {
     /// Tests `features` (one [D, P] channel-major array of unit-length columns per site image)
     /// against `reference`; the reference needs at least one hull vertex, and D must be its.
     public init(reference: FeatureReference, features: [[Float]], threshold: Float = SiteShift.defaultThreshold) {
-        let site = ChannelSums(features, channels: reference.dimension)
+        // Each image's sums once; the site's are their pooling, and each leave-one-out mean the
+        // site's sums less one image's.
+        let each = features.map { ChannelSums([$0], channels: reference.dimension) }
+        let site = ChannelSums(pooling: each, channels: reference.dimension)
         let vertices = reference.hullVertices
         precondition(!vertices.isEmpty && site.positions > 0, "a reference with a class and a site with a patch")
         residual = ConvexHullDistance(point: site.means, vertices: vertices).distance
         let N = features.count
         if N > 1 {
-            let each = features.map { ChannelSums([$0], channels: reference.dimension) }
             var leftOut = 0.0
             for e in each where site.positions > e.positions {
                 let n = Double(site.positions - e.positions)

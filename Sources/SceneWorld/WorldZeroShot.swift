@@ -36,14 +36,9 @@ public struct WorldZeroShot: Sendable {
     public let classes: [WorldClass]
 
     /// Mean presence AUC over the classes where it is defined.
-    public var meanPresenceAUC: Double { Self.mean(presenceAUC) }
+    public var meanPresenceAUC: Double { ZeroShotPresence.meanOfDefined(presenceAUC) }
     /// Mean softmax presence AUC over the classes where it is defined.
-    public var meanSoftmaxPresenceAUC: Double { Self.mean(softmaxPresenceAUC) }
-
-    static func mean(_ aucs: [Double]) -> Double {
-        let defined = aucs.filter { !$0.isNaN }
-        return defined.isEmpty ? .nan : defined.reduce(0, +) / Double(defined.count)
-    }
+    public var meanSoftmaxPresenceAUC: Double { ZeroShotPresence.meanOfDefined(softmaxPresenceAUC) }
 
     /// One scene's presence scores from its K cosines: the cosines themselves, and CLIP's
     /// probabilities softmax(exp(logScale) * cosine) over the K classes (shifted by the largest

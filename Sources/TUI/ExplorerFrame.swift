@@ -360,16 +360,12 @@ public struct ExplorerFrame {
         parts.append("? help")
         // Last, so that a narrow terminal cuts the figures before the live state.
         if let figures = state.model?.figures { parts.append(figures) }
-        // The offer of an adapted rectifier comes before any message (the adaptation's own summary
-        // is one, and can be long): the keys that answer it are never cut off.
-        if case .ready? = state.adaptation {
-            parts.insert("adapted: y uses it (saved beside the folder), n keeps the current, b compares", at: 0)
-            if let message = state.message { parts.insert(message, at: 1) }
-            return parts.joined(separator: " | ")
-        }
-        let line = parts.joined(separator: " | ")
-        if let message = state.message { return message + " | " + line }
-        return line
+        // Any message leads; the offer of an adapted rectifier comes before even that (the
+        // adaptation's own summary is a message, and can be long): the keys that answer it are
+        // never cut off.
+        var offer: String?
+        if case .ready? = state.adaptation { offer = "adapted: y uses it (saved beside the folder), n keeps the current, b compares" }
+        return ([offer, state.message].compactMap { $0 } + parts).joined(separator: " | ")
     }
 
     func drawStatus(_ grid: inout CellGrid) {

@@ -25,6 +25,9 @@ final class ChannelSumsTests: XCTestCase {
             TestSupport.assertClose(pooled.means[c], mean, tolerance: 1e-12, "mean of channel \(c)")
             TestSupport.assertClose(pooled.unbiasedVariances[c], variance, tolerance: 1e-10, "variance of channel \(c)")
         }
+        XCTAssertEqual(ChannelSums(pooling: arrays.map { ChannelSums([$0], channels: C, squares: true) }, channels: C), pooled,
+                       "pooling each array's sums is adding the arrays at once, to the bit")
+        XCTAssertEqual(ChannelSums(pooling: arrays.map { ChannelSums([$0], channels: C) }, channels: C).squares, [])
         XCTAssertEqual(ChannelSums(arrays, channels: C).squares, [], "squares only when asked for")
         XCTAssertEqual(ChannelSums(arrays, channels: C).sums, pooled.sums)
     }

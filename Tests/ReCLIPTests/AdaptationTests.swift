@@ -28,20 +28,28 @@ final class AdaptationTests: XCTestCase {
         return c
     }
 
+    /// A run of `c` on the tiny CLIP writing `out` (SiteShiftTests uses it too).
+    static func run(_ c: TrainingConfiguration, output out: URL, classes: [String] = AdaptationTests.classes,
+                    weightsHash: String = "tiny") throws -> TrainingRun {
+        TrainingRun(model: try tinyCLIP(), classes: classes, configuration: c, weightsHash: weightsHash, cacheFolder: nil, output: out)
+    }
+
+    /// The three test images prepared for `run` with `classifier`.
+    static func samples(_ run: TrainingRun, classifier: TextClassifier) throws -> [TrainingImage] {
+        let imgs = TrainingRunTests.images()
+        return try run.prepare(images: imgs.keys.sorted { $0.path < $1.path }, load: { imgs[$0]! }, classifier: classifier, progress: { _ in })!
+    }
+
     /// Trains with `c` on the three test images into `name`; returns the written file and the losses.
     @discardableResult
     func train(_ c: TrainingConfiguration, _ name: String, classes: [String] = AdaptationTests.classes,
                weightsHash: String = "tiny") throws -> (URL, [Float]) {
-        let model = try tinyCLIP()
-        let out = folder.appendingPathComponent(name)
-        let run = TrainingRun(model: model, classes: classes, configuration: c, weightsHash: weightsHash, cacheFolder: nil, output: out)
-        let imgs = TrainingRunTests.images()
-        let classifier = try TrainingRunTests.classifier(model)
-        let urls = imgs.keys.sorted { $0.path < $1.path }
-        let samples = try run.prepare(images: urls, load: { imgs[$0]! }, classifier: classifier, progress: { _ in })!
+        let run = try Self.run(c, output: folder.appendingPathComponent(name), classes: classes, weightsHash: weightsHash)
+        let classifier = try TrainingRunTests.classifier(run.model)
+        let samples = try Self.samples(run, classifier: classifier)
         var losses: [Float] = []
         try run.train(samples: samples, classifier: classifier, resume: false, progress: { losses.append($0.loss) }, shouldStop: { false })
-        return (out, losses)
+        return (run.output, losses)
     }
 
     func testInitStartsFromTheRectifierAndRecordsIt() throws {

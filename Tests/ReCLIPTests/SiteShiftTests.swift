@@ -23,14 +23,11 @@ final class SiteShiftTests: XCTestCase {
     }
 
     func run(_ c: TrainingConfiguration, _ name: String) throws -> TrainingRun {
-        TrainingRun(model: try tinyCLIP(), classes: Self.classes, configuration: c, weightsHash: "tiny", cacheFolder: nil,
-                    output: folder.appendingPathComponent(name))
+        try AdaptationTests.run(c, output: folder.appendingPathComponent(name), classes: Self.classes)
     }
 
     func samples(_ run: TrainingRun) throws -> [TrainingImage] {
-        let imgs = TrainingRunTests.images()
-        return try run.prepare(images: imgs.keys.sorted { $0.path < $1.path }, load: { imgs[$0]! },
-                               classifier: try TrainingRunTests.classifier(run.model), progress: { _ in })!
+        try AdaptationTests.samples(run, classifier: try TrainingRunTests.classifier(run.model))
     }
 
     @discardableResult

@@ -39,7 +39,7 @@ final class WorldZeroShotTests: XCTestCase {
         XCTAssertEqual(ZeroShotPresence.rocAUC(scores: softmax, positive: present), 1, accuracy: 1e-12)
         // Positives 0.1, 0.7, 1.3 against negatives 0.3, 0.9, 1.5: 3 of 9 pairs won.
         XCTAssertEqual(ZeroShotPresence.rocAUC(scores: cosine, positive: present), 3.0 / 9.0, accuracy: 1e-12)
-        XCTAssertEqual(WorldZeroShot.mean([0.5, .nan, 1]), 0.75, accuracy: 1e-12)
-        XCTAssertTrue(WorldZeroShot.mean([.nan]).isNaN)
+        XCTAssertEqual(ZeroShotPresence.meanOfDefined([0.5, .nan, 1]), 0.75, accuracy: 1e-12)
+        XCTAssertTrue(ZeroShotPresence.meanOfDefined([.nan]).isNaN)
     }
 }

@@ -44,8 +44,13 @@ public enum ZeroShotPresence {
             remaining -= n
         }
         let perClass = (0..<K).map { rocAUC(scores: scores[$0], positive: present[$0]) }
-        let defined = perClass.filter { !$0.isNaN }
-        return (perClass, defined.isEmpty ? .nan : defined.reduce(0, +) / Double(defined.count))
+        return (perClass, meanOfDefined(perClass))
+    }
+
+    /// The mean of the AUCs that are defined (not NaN); NaN when none is.
+    static func meanOfDefined(_ aucs: [Double]) -> Double {
+        let defined = aucs.filter { !$0.isNaN }
+        return defined.isEmpty ? .nan : defined.reduce(0, +) / Double(defined.count)
     }
 
     /// ROC AUC: the probability that a random positive scores above a random negative (ties
