@@ -82,7 +82,7 @@ let package = Package(
         // Strict decoders of the sixel, kitty and iTerm2 bytes, for Render's round trips and the
         // explorer's and `reclip render`'s pictures.
         .target(name: "GraphicsTestSupport", dependencies: ["Pixels", "Render", "TestSupport"], path: "Tests/GraphicsTestSupport"),
-        .testTarget(name: "FileIOTests", dependencies: ["FileIO"]),
+        .testTarget(name: "FileIOTests", dependencies: ["FileIO", "TestSupport"]),
         .testTarget(name: "MathTests", dependencies: ["Math", "TestSupport"]),
         .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles", "ModelStore", "FileIO", "Math", "TestSupport"]),
         .testTarget(name: "CLIPTests", dependencies: ["Pixels", "CLIP", "ModelFiles", "Math", "TestSupport"]),

@@ -273,10 +273,11 @@ public struct TrainingRun {
 
     /// Trains on prepared samples. Resumes from `output` when `resume` is set and it holds a
     /// checkpoint of this run's settings. Calls `progress` after each step; when `shouldStop`
-    /// returns true the run saves a checkpoint and returns early. Returns the steps done in total.
+    /// returns true the run saves a checkpoint and returns early. Returns the steps done in total
+    /// and, when the shift test adapted the start, its one-line verdict.
     @discardableResult
     public func train(samples: [TrainingImage], classifier: TextClassifier, resume: Bool,
-                      progress: (TrainingProgress) -> Void, shouldStop: () -> Bool) throws -> Int {
+                      progress: (TrainingProgress) -> Void, shouldStop: () -> Bool) throws -> TrainingOutcome {
         let c = configuration
         guard !samples.isEmpty else { throw TrainingError("no training images") }
         guard c.epochs > 0, c.batchSize > 0 else { throw TrainingError("epochs and batch size must be positive") }
@@ -316,12 +317,12 @@ public struct TrainingRun {
         }
         var adaptation = adaptationRecord(images: samples.count)
         if c.adaptation == .shiftTest {
-            let (adapted, record) = try shiftTested(start, samples: samples, classifier: classifier, nameTokens: tokens, positional: pos)
+            let (adapted, record, shift) = try shiftTested(start, samples: samples, classifier: classifier, nameTokens: tokens, positional: pos)
             // The weights are the start's, trained as its file says: its record stays, with the test's.
             var r = adapted
             r.metadata = r.metadata.merging(adaptation.merging(record) { $1 }) { $1 }
             try r.save(to: output)
-            return 0
+            return TrainingOutcome(steps: 0, shiftTest: shift.summary)
         }
         rectifier.metadata = metadata(step: startStep, adaptation: adaptation)
         var trainer = RectifierTrainer(rectifier: rectifier, tower: tower, classifier: classifier.weights, nameTokens: tokens,
@@ -354,7 +355,7 @@ public struct TrainingRun {
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
             progress(TrainingProgress(epoch: epoch, epochs: c.epochs, step: step, totalSteps: total, loss: loss,
                                       secondsPerStep: elapsed / Double(step - startStep)))
-            if shouldStop() { try save(); return step }
+            if shouldStop() { try save(); return TrainingOutcome(steps: step) }
             if c.checkpointEvery > 0 && step % c.checkpointEvery == 0 { try save() }
         }
         if c.adaptation == .decoderMean, let start, step == total,
@@ -368,7 +369,7 @@ public struct TrainingRun {
             trainer.rectifier.featureReference = try featureReference(of: trainer.rectifier, samples: samples, classifier: classifier)
         }
         try save()
-        return step
+        return TrainingOutcome(steps: step)
     }
 
     /// What the shift test needs of its start: a ReCLIP++ decoder and a feature reference with
@@ -387,16 +388,16 @@ public struct TrainingRun {
     /// a camera shift the start with its decoder statistics re-estimated on the samples, else the
     /// start as it is; with what the file records of the test.
     func shiftTested(_ start: Rectifier?, samples: [TrainingImage], classifier: TextClassifier, nameTokens: [[Int]],
-                     positional: [Float]) throws -> (rectifier: Rectifier, record: [String: String]) {
+                     positional: [Float]) throws -> (rectifier: Rectifier, record: [String: String], shift: SiteShift) {
         let (start, decoder, reference) = try Self.shiftTestable(start)
         let shift = SiteShift(reference: reference, features: samples.map(\.features), threshold: configuration.shiftThreshold)
         var record = shift.record
         record["adaptation"] = AdaptationMethod.shiftTest.rawValue
-        guard shift.isCameraShift else { return (start, record) }
+        guard shift.isCameraShift else { return (start, record, shift) }
         let inputs = evidence(of: start, samples: samples, classifier: classifier, nameTokens: nameTokens,
                               positional: positional).decoderInputs
         let statistics = DecoderStatistics(preActivations: inputs, channels: decoder.outChannels)
-        return (statistics.applied(to: start), record)
+        return (statistics.applied(to: start), record, shift)
     }
 
     /// `samples` in the feature space as `r` sees them (`FeatureReference`): each patch's

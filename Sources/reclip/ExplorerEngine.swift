@@ -131,17 +131,15 @@ struct SegmenterEngine: SegmentationEngine {
                                             progress: { p in progress("features \(p.done)/\(p.total)", 0.5 * Double(p.done) / Double(max(1, p.total))) },
                                             shouldStop: { Task.isCancelled }) else { throw CancellationError() }
         var cancelled = false
-        let steps = try run.train(samples: samples, classifier: classifier, resume: false, progress: { p in
+        let outcome = try run.train(samples: samples, classifier: classifier, resume: false, progress: { p in
             progress("step \(p.step)/\(p.totalSteps)", 0.5 + 0.5 * Double(p.step) / Double(max(1, p.totalSteps)))
         }, shouldStop: {
             if Task.isCancelled { cancelled = true }
             return cancelled
         })
         if cancelled { throw CancellationError() }
-        if config.adaptation == .shiftTest, let summary = SiteShift.summary(recordedIn: (try Rectifier.load(from: output)).metadata) {
-            return summary
-        }
-        return "adapted \(rectifier.lastPathComponent) to \(images.count) images in \(steps) steps (\(config.epochs) epochs, lr \(config.optimiser.learningRate))"
+        if let verdict = outcome.shiftTest { return verdict }
+        return "adapted \(rectifier.lastPathComponent) to \(images.count) images in \(outcome.steps) steps (\(config.epochs) epochs, lr \(config.optimiser.learningRate))"
     }
 
     func segment(_ picture: RGBImage, classes: [String], head: DenseHead,

@@ -286,7 +286,7 @@ struct TrainCommand: ParsableCommand {
         }, shouldStop: {
             if signals.take(SIGINT) { interrupted = true }
             return interrupted
-        })
+        }).steps
         training?.finish()
         if interrupted {
             print("interrupted: checkpoint at step \(steps) saved to \(terminalSafe(out)) (continue with --resume)")

@@ -5,10 +5,12 @@ import FileIO
 import CLIP
 import ReCLIP
 
-/// `reclip reference --weights W --rectifier R --images DIR --out R2`: records in a rectifier
+/// `reclip reference [--weights W] --rectifier R --images DIR --out R2`: records in a rectifier
 /// file where its training images lie in the CLIP's feature space (`FeatureReference`), for a
 /// file made before `reclip train` recorded it, or by the authors. The shift test of `reclip
-/// adapt` and the explorer's `T` reads it. The rectifier's tensors are copied unchanged.
+/// adapt` and the explorer's `T` reads it. The rectifier's tensors are copied unchanged. It
+/// takes the model options of `adapt`, `eval` and `segment` (`ModelOptions`): without
+/// `--weights`, the bundled world model, whose rectifiers `--rectifier reclip` / `reclip++` name.
 ///
 /// ```
 /// reclip reference --weights models/world/mini-clip.safetensors --rectifier old.safetensors --images train/ --out new.safetensors
@@ -18,9 +20,8 @@ struct ReferenceCommand: ParsableCommand {
         commandName: "reference",
         abstract: "Record in a rectifier file the class means of its training images' features, which the shift test of reclip adapt reads.")
 
-    @Option(help: "CLIP weights (.safetensors).") var weights: String
-    @Option(help: "The rectifier file.") var rectifier: String
-    @Option(help: "The images it was trained on (PNG/JPEG; JPEGImages/ inside is used if present).") var images: String
+    @OptionGroup var model: ModelOptions
+    @Option(help: "The images the rectifier was trained on (PNG/JPEG; JPEGImages/ inside is used if present).") var images: String
     @Option(help: "Class names, comma-separated: only for a rectifier file that does not record its classes (the authors' .pth).")
     var classes: String?
     @Option(help: "The rectifier file to write, with the reference (atomically; an existing file is kept unless --replace).")
@@ -34,16 +35,22 @@ struct ReferenceCommand: ParsableCommand {
     }
 
     func run() throws {
+        let selection = try self.model.resolve(defaultSize: 336)
+        guard let rectifier = selection.rectifier else {
+            throw RectifierCommandError("--rectifier: give the rectifier file to record the reference in (or reclip / reclip++ for the bundled ones)")
+        }
         let files = try ImageFolder.list(images)
-        let model = try RectifierInputs.model(weights)
-        let hash = try RectifierInputs.weightsHash(weights)
+        let model = try RectifierInputs.model(selection.weights, precision: self.model.precision)
+        let hash = try RectifierInputs.weightsHash(selection.weights)
         guard PathKind.of(rectifier) != nil else { throw RectifierCommandError("\(terminalSafe(rectifier)): no such rectifier file") }
         let url = PathBytes.fileURL(rectifier)
         var r = try Rectifier.load(from: url, classes: try classes.map(RectifierInputs.classes), weightsHash: hash)
         try r.checkCompatible(with: model)
-        // The crop size and head the file records; a run that takes no step reads no pseudo labels.
+        // The crop size and head the file records (or --size); a run that takes no step reads no pseudo labels.
         var config = TrainingConfiguration.adapting(r, from: url, images: files.count)
         config.adaptation = .shiftTest
+        if let size = self.model.size { config.size = size }
+        config.precision = self.model.precision
         let run = TrainingRun(model: model, classes: r.classNames, configuration: config, weightsHash: hash,
                               cacheFolder: ClassifierCache.defaultFolder, output: PathBytes.fileURL(out))
         let cache = ClassifierCache(weightsHash: hash)

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 import Math
 @testable import ModelFiles
 @testable import CLIP
@@ -7,12 +8,7 @@ import Math
 final class CLIPCheckpointErrorTests: XCTestCase {
     var directory: URL!
 
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("clip-checkpoint-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
+    override func setUpWithError() throws { directory = try scratchFolder("clip-checkpoint") }
 
     /// The HF fixture's float tensors rewritten without metadata, with `edit` applied.
     func rewrittenHF(_ edit: (inout [(name: String, tensor: Tensor)]) -> Void) throws -> String {

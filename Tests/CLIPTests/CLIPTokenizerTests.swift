@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 @testable import ModelFiles
 @testable import CLIP
 
@@ -68,9 +69,7 @@ final class CLIPTokenizerTests: XCTestCase {
     }
 
     func testRejectsAlteredVocabulary() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("clip-vocab-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try scratchFolder("clip-vocab")
         let vocab = dir.appendingPathComponent("bpe_simple_vocab_16e6.txt.gz")
         try Data([0x1f, 0x8b, 0x08, 0x00]).write(to: vocab)
         let tables = dir.appendingPathComponent("tables.txt")

@@ -216,8 +216,7 @@ final class DenseHeadTests: XCTestCase {
         for i in 0..<80 { for d in 0..<32 { mean[d] += n[i * 32 + d] / 80 } }
         assertClose(Array(a.weights[0..<32]), l2NormalizeForward(mean, N: 1, C: 32).y, tolerance: 1e-6)
 
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("heads-cache-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = try scratchFolder("heads-cache", create: false)
         let cache = ClassifierCache(folder: folder, weightsHash: "abc")
         XCTAssertNotEqual(cache.file(classes: ["cat"], templates: .imagenet80), cache.file(classes: ["cat"], templates: .reclip85))
         try cache.store(a, classes: ["cat", "dog"], templates: .imagenet80)

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 import CBLAS
 import Pixels
 import ModelFiles
@@ -90,9 +91,7 @@ final class BundledRecipeTests: XCTestCase {
         let bundled = try DefaultModelTests.bundled()
         let model = try CLIPModel(contentsOf: bundled.weights.path)
         let hash = try WeightsIdentity.contentHash(of: bundled.weights, memo: nil)
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("recipe-\(UUID())")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = try scratchFolder("recipe")
         let classifier = try ClassifierCache(folder: folder, weightsHash: hash)
             .classifier(model: model, classes: BundledModel.classes, templates: .reclip85, tokenizer: CLIPTokenizer.shared())
         let core = String(cString: openblas_get_corename())

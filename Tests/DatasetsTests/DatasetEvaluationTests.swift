@@ -1,5 +1,6 @@
 import Pixels
 import XCTest
+import TestSupport
 import Render
 @testable import Datasets
 import CLIP
@@ -82,9 +83,7 @@ final class DatasetEvaluationTests: XCTestCase {
         for bad in ["3/3", "-1/2", "0/0", "1", "a/b", "1/2/3"] { XCTAssertNil(ShardSelection(argument: bad), bad) }
         let data = try VOCDataset(root: fixtures.appendingPathComponent("eval_listed"))
         let whole = try DatasetEvaluation.run(dataset: data, split: "val", predict: predict)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("shards-\(UUID())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try scratchFolder("shards")
         var files: [URL] = []
         for i in 0..<2 {
             let selection = ShardSelection(index: i, count: 2)!

@@ -25,8 +25,7 @@ final class SiteAdaptationTests: XCTestCase {
     }
 
     func testSiteFolderSplitsAndFindsTheMasksOfHeldOutImages() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("site-\(UUID())")
-        defer { try? FileManager.default.removeItem(at: root) }
+        let root = try scratchFolder("site", create: false)
         _ = try WorldDataset.write(WorldGenerator(seed: 6, size: 32, camera: .dusk), count: 8, to: root)
         let site = try SiteFolder(path: root.path, heldOutFraction: 0.25)
         XCTAssertEqual(site.heldOut.map(\.lastPathComponent), ["world_000002.png", "world_000006.png"])
@@ -50,8 +49,7 @@ final class SiteAdaptationTests: XCTestCase {
     /// The comparison's mIoU on the held-out images equals `DatasetEvaluation`'s on a split of
     /// the same images, raw and rectified; shares are fractions summing to one.
     func testHeldOutComparisonScoresAsTheEvaluationDoes() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("site-\(UUID())")
-        defer { try? FileManager.default.removeItem(at: root) }
+        let root = try scratchFolder("site", create: false)
         _ = try WorldDataset.write(WorldGenerator(seed: 9, size: 96, biases: WorldBiases.default.mixed(.coast)), count: 12, to: root)
         let site = try SiteFolder(path: root.path, heldOutFraction: 0.25)
         let layout = VOCLayout(root: root)

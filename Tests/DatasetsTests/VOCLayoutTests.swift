@@ -1,9 +1,10 @@
 import XCTest
+import TestSupport
 @testable import Datasets
 
 final class VOCLayoutTests: XCTestCase {
     func testSplitListSkipsBlankLinesAndMissingListIsAnError() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("voc-\(UUID())")
+        let root = try scratchFolder("voc", create: false)
         let layout = VOCLayout(root: root)
         try FileManager.default.createDirectory(at: layout.splitFile("val").deletingLastPathComponent(),
                                                 withIntermediateDirectories: true)
@@ -20,8 +21,7 @@ final class VOCLayoutTests: XCTestCase {
 /// directory (an untrusted dataset folder, say) is never loaded.
 final class BundledModelLocationTests: XCTestCase {
     func testModelsInTheCurrentDirectoryAreIgnored() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("bundled-\(UUID())")
-        defer { try? FileManager.default.removeItem(at: root) }
+        let root = try scratchFolder("bundled", create: false)
         let planted = root.appendingPathComponent("cwd/models/world")
         try FileManager.default.createDirectory(at: planted, withIntermediateDirectories: true)
         for name in ["mini-clip.safetensors", "rectifier-reclip.safetensors", "rectifier-reclip++.safetensors"] {

@@ -1,19 +1,13 @@
 import Foundation
 import XCTest
+import TestSupport
 @testable import FileIO
 
 /// Reads refuse what is not a regular file or is too large; atomic writes keep what the user had.
 final class FileIOTests: XCTestCase {
     var folder: URL!
 
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("fileio-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: folder)
-    }
+    override func setUpWithError() throws { folder = try scratchFolder("fileio") }
 
     func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
 

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 @testable import FileIO
 
 /// Non-UTF-8 file names (issue 14): decoding bytes to a path string and back loses nothing,
@@ -10,14 +11,7 @@ final class PathBytesTests: XCTestCase {
     /// "café.png" in Latin-1: 0xE9 is not UTF-8 on its own.
     static let latin1: [UInt8] = Array("caf".utf8) + [0xE9] + Array(".png".utf8)
 
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("pathbytes-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: folder)
-    }
+    override func setUpWithError() throws { folder = try scratchFolder("pathbytes") }
 
     /// Creates `folder/<name bytes>` holding `contents` without PathBytes.
     func createRaw(_ name: [UInt8], contents: [UInt8]) throws {

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 @testable import FileIO
 @testable import ModelFiles
 
@@ -10,9 +11,7 @@ final class NonUTF8ModelFileTests: XCTestCase {
     func testALatin1NamedCheckpointLoadsAndHashes() throws {
         let original = TorchCheckpointTests.fixtures.appendingPathComponent("nested.pth")
         let bytes = [UInt8](try Data(contentsOf: original))
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("nonutf8-pth-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = try scratchFolder("nonutf8-pth")
         let name: [UInt8] = [0x72, 0xE9] + Array("clip.pth".utf8)
         let raw = Array(folder.path.utf8) + [UInt8(ascii: "/")] + name
         let fd = (raw.map { CChar(bitPattern: $0) } + [0]).withUnsafeBufferPointer { open($0.baseAddress!, O_WRONLY | O_CREAT | O_EXCL, 0o644) }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 @testable import FileIO
@@ -12,14 +13,7 @@ import FoundationNetworking
 final class PublishedHashTests: XCTestCase {
     var root: URL!
 
-    override func setUpWithError() throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("reclip-published-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: root)
-    }
+    override func setUpWithError() throws { root = try scratchFolder("reclip-published") }
 
     var registry: WeightsRegistry { WeightsRegistry(root: root) }
 

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 import Math
 @testable import FileIO
 @testable import ModelFiles
@@ -8,15 +9,7 @@ import Math
 final class SafeTensorsTests: XCTestCase {
     var directory: URL!
 
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("safetensors-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: directory)
-    }
+    override func setUpWithError() throws { directory = try scratchFolder("safetensors-tests") }
 
     /// A file made of an 8-byte header length, `header`, then `data`.
     func craft(_ header: String, _ data: [UInt8], length: UInt64? = nil, name: String = "t.safetensors") -> String {

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 @testable import FileIO
 @testable import ModelFiles
 @testable import ModelStore
@@ -8,14 +9,7 @@ import XCTest
 final class WeightsRegistryTests: XCTestCase {
     var root: URL!
 
-    override func setUpWithError() throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("reclip-registry-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: root)
-    }
+    override func setUpWithError() throws { root = try scratchFolder("reclip-registry") }
 
     /// A valid safetensors file: one F32 tensor of `count` values, header padded to 8 bytes.
     static func safetensors(count: Int, headerJSON: String? = nil, seed: Int = 0) -> Data {

@@ -13,11 +13,7 @@ final class AdaptationTests: XCTestCase {
     static let classes = TrainingRunTests.classes
 
     var folder: URL!
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("adapt-\(UUID())")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+    override func setUpWithError() throws { folder = try scratchFolder("adapt") }
 
     /// A small run's settings on the three test images (SiteShiftTests uses them too).
     static func configuration(_ variant: RectifierVariant = .reclip, epochs: Int = 1, lr: Float = 0.05) -> TrainingConfiguration {

@@ -126,9 +126,7 @@ final class HeadSegmenterTests: XCTestCase {
             XCTAssertTrue("\($0)".hasSuffix("trained on sclip logits, not naclip: use --head sclip"), "\($0)")
         }
         // The field survives a save and load; an unknown head is refused when loading.
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("heads-\(UUID())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try scratchFolder("heads")
         let url = dir.appendingPathComponent("r.safetensors")
         try sclip.save(to: url)
         XCTAssertEqual(try Rectifier.load(from: url).trainedHead, .sclip)

@@ -1,6 +1,7 @@
 import Pixels
 import Foundation
 import XCTest
+import TestSupport
 import Math
 @testable import ModelFiles
 @testable import CLIP
@@ -13,12 +14,7 @@ final class RectifierFileErrorTests: XCTestCase {
     static let classes = ["cat", "potted plant", "chest of drawers"]
     var directory: URL!
 
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("rectifier-errors-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
+    override func setUpWithError() throws { directory = try scratchFolder("rectifier-errors") }
 
     /// The fixture rectifier `stem` (reclip, reclippp) rewritten with `edit` applied to its
     /// tensors and metadata; returns the new file.

@@ -17,8 +17,7 @@ final class SegmenterTests: XCTestCase {
 
     func testEndToEndMatchesPyTorch() throws {
         let model = try tinyCLIP(), e = try fixture("end_to_end.safetensors")
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("reclip-cache-\(UUID())")
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = try scratchFolder("reclip-cache", create: false)
         let cache = try ClassifierCache(weightsFile: reclipFixtures.appendingPathComponent("tiny_clip.safetensors"),
                                         folder: folder)
         for stem in ["reclip", "reclippp"] {
@@ -44,8 +43,7 @@ final class SegmenterTests: XCTestCase {
 
     func testWithoutRectifierThereIsNoBiasAndTheClassifierIsCached() throws {
         let model = try tinyCLIP()
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("reclip-cache-\(UUID())")
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = try scratchFolder("reclip-cache", create: false)
         let cache = ClassifierCache(folder: folder, weightsHash: "w1")
         let a = try Segmenter(model: model, classes: Self.classes, rectifier: nil, classifierCache: cache)
         XCTAssertTrue(FileManager.default.fileExists(atPath: cache.file(classes: Self.classes).path))
@@ -68,8 +66,7 @@ final class SegmenterTests: XCTestCase {
     /// and a row file that does not fit (another length, a NaN, other weights) is not used.
     func testAClassifierIsAssembledFromCachedRowsAndOnlyNewClassesAreComputed() throws {
         let model = try tinyCLIP(), tokenizer = try CLIPTokenizer.shared()
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("reclip-cache-\(UUID())")
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = try scratchFolder("reclip-cache", create: false)
         let cache = ClassifierCache(folder: folder, weightsHash: "w1")
         let D = model.architecture.embedDim
         let fresh = try TextClassifier(model: model, classes: ["cat", "dog", "cow"], tokenizer: tokenizer)

@@ -12,11 +12,7 @@ final class SiteShiftTests: XCTestCase {
     static let classes = TrainingRunTests.classes
 
     var folder: URL!
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("shift-\(UUID())")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+    override func setUpWithError() throws { folder = try scratchFolder("shift") }
 
     func configuration(_ variant: RectifierVariant = .reclipPlusPlus) -> TrainingConfiguration {
         AdaptationTests.configuration(variant)
@@ -237,9 +233,11 @@ final class SiteShiftTests: XCTestCase {
         let r = try run(c, "adapted.safetensors")
         let site = try samples(r)
         XCTAssertTrue(site.allSatisfy { $0.pseudoLabels.isEmpty }, "the shift test reads no pseudo labels")
-        try r.train(samples: site, classifier: try TrainingRunTests.classifier(r.model), resume: false, progress: { _ in XCTFail("no step") },
-                    shouldStop: { false })
+        let outcome = try r.train(samples: site, classifier: try TrainingRunTests.classifier(r.model), resume: false,
+                                  progress: { _ in XCTFail("no step") }, shouldStop: { false })
         let adapted = try Rectifier.load(from: r.output)
+        XCTAssertEqual(outcome.steps, 0)
+        XCTAssertEqual(outcome.shiftTest, SiteShift.summary(recordedIn: adapted.metadata), "the verdict returned is the one recorded")
         for name in start.parameterNames { XCTAssertEqual(adapted.parameter(name), start.parameter(name), name) }
         XCTAssertNotEqual(adapted.decoder!.norm.runningMean, start.decoder!.norm.runningMean)
         XCTAssertTrue(adapted.metadata["shift_test"]?.contains("re-estimated") == true, "\(adapted.metadata)")

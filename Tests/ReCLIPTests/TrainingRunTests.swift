@@ -50,14 +50,13 @@ final class TrainingRunTests: XCTestCase {
         let steps = try run.train(samples: samples, classifier: classifier, resume: resume,
                                   progress: { losses.append($0.loss) },
                                   shouldStop: { stopAfter.map { losses.count >= $0 } ?? false })
-        return (steps, losses)
+        XCTAssertNil(steps.shiftTest, "a run of steps has no shift test verdict")
+        return (steps.steps, losses)
     }
 
     func testStoppedAndResumedRunMatchesUninterruptedRun() throws {
         for variant in RectifierVariant.allCases {
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("train-\(UUID())")
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(at: dir) }
+            let dir = try scratchFolder("train")
             let a = dir.appendingPathComponent("a.safetensors"), b = dir.appendingPathComponent("b.safetensors")
             let (stepsA, lossesA) = try run(variant, output: a, resume: false, stopAfter: nil)
             XCTAssertEqual(stepsA, 4)   // 3 images, batch 2: 2 steps per epoch, 2 epochs
@@ -80,9 +79,7 @@ final class TrainingRunTests: XCTestCase {
     /// on that head's features (so its losses differ from MaskCLIP's), and is refused under a
     /// different head by the segmenter.
     func testARectifierLearnsTheBiasOfTheHeadItIsTrainedOn() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("train-head-\(UUID())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try scratchFolder("train-head")
         let s = dir.appendingPathComponent("sclip.safetensors"), m = dir.appendingPathComponent("maskclip.safetensors")
         let (_, sclipLosses) = try run(.reclip, output: s, resume: false, stopAfter: nil, head: .sclip)
         let (_, maskclipLosses) = try run(.reclip, output: m, resume: false, stopAfter: nil)
@@ -98,9 +95,7 @@ final class TrainingRunTests: XCTestCase {
 
     func testFeaturesAndPseudoLabelsAreCachedPerImage() throws {
         let model = try tinyCLIP()
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("prep-\(UUID())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try scratchFolder("prep")
         var c = TrainingConfiguration(); c.size = 32
         let run = TrainingRun(model: model, classes: Self.classes, configuration: c, weightsHash: "tiny",
                               cacheFolder: dir.appendingPathComponent("cache"), output: dir.appendingPathComponent("r.safetensors"))
@@ -142,9 +137,7 @@ final class TrainingRunTests: XCTestCase {
     /// arg-max over the training crop gives the share (computed here patch by patch from the
     /// features and the classifier), and the file records the rule so that adapting reads it back.
     func testDenseSharePseudoLabelsComeFromTheRawArgMax() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("share-\(UUID())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try scratchFolder("share")
         let model = try tinyCLIP()
         let classifier = try Self.classifier(model)
         let imgs = Self.images()
@@ -185,9 +178,7 @@ final class TrainingRunTests: XCTestCase {
     /// `--image-labels`: the given classes replace the pseudo labels image by image, the file
     /// is checked against the class list, and the written rectifier records where they came from.
     func testGivenImageLabelsReplaceThePseudoLabels() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("given-\(UUID())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try scratchFolder("given")
         let file = dir.appendingPathComponent("labels.json").path
         try Data(#"{"0.png": ["chest of drawers", "cat"], "1.png": ["potted plant"], "2.png": ["cat", "cat"]}"#.utf8)
             .write(to: URL(fileURLWithPath: file))

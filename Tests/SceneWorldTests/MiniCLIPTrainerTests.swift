@@ -30,8 +30,7 @@ final class MiniCLIPTrainerTests: XCTestCase {
     }
 
     func testResumedRunEqualsAnUninterruptedOneAndWritesAHalfPrecisionModel() throws {
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("clip-\(UUID())")
-        defer { try? FileManager.default.removeItem(at: base) }
+        let base = try scratchFolder("clip", create: false)
         let straight = base.appendingPathComponent("straight"), split = base.appendingPathComponent("split")
         var a = try MiniCLIPTrainer(settings: tinySettings(steps: 4), folder: straight, resume: false)
         var losses: [Float] = []
@@ -60,9 +59,7 @@ final class MiniCLIPTrainerTests: XCTestCase {
     }
 
     func testResumingSomethingElseIsAClearError() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("clip-\(UUID())")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try scratchFolder("clip")
         try Data("not a checkpoint".utf8).write(to: folder.appendingPathComponent("checkpoint.safetensors"))
         XCTAssertThrowsError(try MiniCLIPTrainer(settings: tinySettings(steps: 2), folder: folder, resume: true)) { error in
             XCTAssertTrue("\(error)".contains("checkpoint.safetensors"), "\(error)")

@@ -76,7 +76,7 @@ final class ShortContextTests: XCTestCase {
             let samples = try XCTUnwrap(try run.prepare(images: [url], load: { _ in pixels }, classifier: classifier, progress: { _ in }))
             var losses: [Float] = []
             XCTAssertEqual(try run.train(samples: samples, classifier: classifier, resume: false,
-                                         progress: { losses.append($0.loss) }, shouldStop: { false }), 1)
+                                         progress: { losses.append($0.loss) }, shouldStop: { false }).steps, 1)
             XCTAssertTrue(losses.allSatisfy(\.isFinite), "\(variant) \(losses)")
 
             let rectifier = try Rectifier.load(from: out, classes: Self.classes, weightsHash: "ctx32")

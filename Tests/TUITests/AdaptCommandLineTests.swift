@@ -1,12 +1,28 @@
 import Foundation
 import ReCLIP
 import XCTest
+import TestSupport
 
 /// Issue 17's commands through the real binary: the shift options of `reclip world`, `train
 /// --init` and `adapt` refuse bad inputs with one line, and `adapt` runs a small site folder to
 /// the end without drawing progress into a pipe, and keeps an existing --out.
 extension CommandLineErrorTests {
     static var repository: URL { URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized }
+
+    /// The binary run with `arguments` and `RECLIP_HOME` = `home`: its status, stdout and stderr.
+    func reclipOutput(_ arguments: [String], home: String) throws -> (status: Int32, out: String, err: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try TmuxSession.locateReclip())
+        p.arguments = arguments
+        p.environment = ["PATH": "/usr/bin:/bin", "RECLIP_HOME": home]
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out; p.standardError = err
+        try p.run()
+        let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        return (p.terminationStatus, o, e)
+    }
 
     func testWorldShiftTrainInitAndAdaptOptionsAreChecked() throws {
         try assertOneLineError(["world", "--count", "1", "--out", "o", "--camera", "night"], contains: "--camera night: use one of standard, dusk")
@@ -31,21 +47,9 @@ extension CommandLineErrorTests {
     }
 
     func testAdaptRunsASiteFolderAndKeepsAnExistingOutput() throws {
-        let folder = NSTemporaryDirectory() + "reclip-adapt-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let home = folder + "/home"
+        let folder = try scratchFolder("reclip-adapt").path
         func reclip(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: try TmuxSession.locateReclip())
-            p.arguments = arguments
-            p.environment = ["PATH": "/usr/bin:/bin", "RECLIP_HOME": home]
-            let out = Pipe(), err = Pipe()
-            p.standardOutput = out; p.standardError = err
-            try p.run()
-            let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            p.waitUntilExit()
-            return (p.terminationStatus, o, e)
+            try reclipOutput(arguments, home: folder + "/home")
         }
         XCTAssertEqual(try reclip(["world", "--seed", "3", "--count", "8", "--camera", "dusk", "--out", folder + "/site"]).status, 0)
         let out = folder + "/adapted.safetensors"
@@ -91,5 +95,60 @@ extension CommandLineErrorTests {
         XCTAssertNotEqual(again.status, 0)
         XCTAssertTrue(again.err.contains("the file exists"), again.err)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out)), before, "an existing --out is kept")
+    }
+
+    /// `reclip reference` on the bundled ReCLIP++ (`--rectifier reclip++`, the bundled model's
+    /// options): every tensor but the reference is copied byte for byte, the reference counts
+    /// each of the folder's 6 x 12 x 12 patches once, and an existing --out is kept.
+    func testReferenceRecordsTheFolderAndCopiesTheRectifier() throws {
+        let folder = try scratchFolder("reclip-reference").path
+        func reclip(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+            try reclipOutput(arguments, home: folder + "/home")
+        }
+        /// Each tensor's dtype, shape and bytes.
+        func tensors(_ file: String) throws -> [String: (dtype: String, shape: [Int], bytes: Data)] {
+            let data = try Data(contentsOf: URL(fileURLWithPath: file))
+            let length = data.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+            let header = try XCTUnwrap(JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + length))) as? [String: Any])
+            var result: [String: (dtype: String, shape: [Int], bytes: Data)] = [:]
+            for (name, value) in header where name != "__metadata__" {
+                let entry = try XCTUnwrap(value as? [String: Any])
+                let offsets = try XCTUnwrap(entry["data_offsets"] as? [Int])
+                result[name] = (try XCTUnwrap(entry["dtype"] as? String), try XCTUnwrap(entry["shape"] as? [Int]),
+                                data.subdata(in: (8 + length + offsets[0])..<(8 + length + offsets[1])))
+            }
+            return result
+        }
+        XCTAssertEqual(try reclip(["world", "--seed", "3", "--count", "6", "--out", folder + "/site"]).status, 0)
+        let out = folder + "/referenced.safetensors"
+        let r = try reclip(["reference", "--rectifier", "reclip++", "--images", folder + "/site", "--out", out])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.hasPrefix("recorded the feature reference of 6 images ("), r.out)
+        let bundled = try tensors(Self.repository.appendingPathComponent("models/world/rectifier-reclip++.safetensors").path)
+        let written = try tensors(out)
+        XCTAssertEqual(Set(written.keys), Set(bundled.keys))
+        for (name, t) in bundled where !name.hasPrefix("feature_reference.") {
+            XCTAssertEqual(written[name]?.bytes, t.bytes, name)
+        }
+        let counts = try XCTUnwrap(written[FeatureReference.countsTensor])
+        XCTAssertEqual(counts.dtype, "F32")
+        XCTAssertEqual(counts.shape, [12])
+        let total = counts.bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }.reduce(0, +)
+        XCTAssertEqual(total, 6 * 12 * 12, "every patch of the 6 images at 96 px (patch 8) counted once")
+        XCTAssertEqual(try XCTUnwrap(written[FeatureReference.meansTensor]).shape, try XCTUnwrap(bundled[FeatureReference.meansTensor]).shape)
+        XCTAssertNotEqual(written[FeatureReference.meansTensor]?.bytes, bundled[FeatureReference.meansTensor]?.bytes,
+                          "the means of this folder, not the bundled file's")
+        let before = try Data(contentsOf: URL(fileURLWithPath: out))
+        let again = try reclip(["reference", "--rectifier", "reclip++", "--images", folder + "/site", "--out", out])
+        XCTAssertNotEqual(again.status, 0)
+        XCTAssertTrue(again.err.contains("the file exists"), again.err)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out)), before, "an existing --out is kept")
+        let missing = try reclip(["reference", "--rectifier", folder + "/none.safetensors", "--images", folder + "/site", "--out", folder + "/x"])
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.err.contains("none.safetensors: no such rectifier file"), missing.err)
+        let none = try reclip(["reference", "--weights", Self.repository.appendingPathComponent("models/world/mini-clip.safetensors").path,
+                               "--images", folder + "/site", "--out", folder + "/x"])
+        XCTAssertNotEqual(none.status, 0)
+        XCTAssertTrue(none.err.contains("--rectifier: give the rectifier file"), none.err)
     }
 }

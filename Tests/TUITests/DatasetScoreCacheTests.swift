@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 @testable import TUI
 import ReCLIP
 
@@ -8,11 +9,7 @@ import ReCLIP
 final class DatasetScoreCacheTests: XCTestCase {
     var folder: URL!
 
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("reclip-score-cache-\(UUID().uuidString)")
-    }
-
-    override func tearDown() { try? FileManager.default.removeItem(at: folder) }
+    override func setUpWithError() throws { folder = try scratchFolder("reclip-score-cache", create: false) }
 
     func scores() -> ImageScores {
         ImageScores.measure(Fixture.maps, alpha: 1, truth: Fixture.truth, width: 40, height: 20)

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 
 /// `scripts/slurm/eval_array.sbatch` and the shard spellings it uses, with the real binary:
 /// the script parses (`bash -n`), each array task writes its part with `reclip eval --shard
@@ -32,10 +33,7 @@ final class EvalShardScriptTests: XCTestCase {
     }
 
     func folder() throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("eval-array-\(UUID())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
-        return dir
+        try scratchFolder("eval-array")
     }
 
     func testTheScriptParses() throws {

@@ -1,4 +1,5 @@
 import XCTest
+import TestSupport
 import CLIP
 import Datasets
 @testable import TUI
@@ -304,10 +305,9 @@ final class ExplorerAdaptKeyTests: XCTestCase {
     }
 
     func testTheAdaptedRectifierIsKeptBesideTheDatasetAndNeverOverAFile() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("reclip-adapt-\(UUID().uuidString)")
+        let root = try scratchFolder("reclip-adapt", create: false)
         let images = root.appendingPathComponent("JPEGImages")
         try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: root) }
         let entries = [ImageEntry(url: images.appendingPathComponent("a.png"))]
         XCTAssertEqual(Explorer.adaptedRectifierDestination(for: entries).path, root.appendingPathComponent("rectifier-adapted.safetensors").path)
         try Data([1]).write(to: root.appendingPathComponent("rectifier-adapted.safetensors"))

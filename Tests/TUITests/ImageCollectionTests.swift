@@ -2,6 +2,7 @@ import Pixels
 import Foundation
 import Render
 import XCTest
+import TestSupport
 @testable import TUI
 @testable import Datasets
 import CLIP
@@ -14,14 +15,7 @@ final class ImageCollectionTests: XCTestCase {
 
     var temp: URL!
 
-    override func setUpWithError() throws {
-        temp = FileManager.default.temporaryDirectory.appendingPathComponent("reclip-tui-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: temp, withIntermediateDirectories: true)
-    }
-
-    override func tearDown() {
-        try? FileManager.default.removeItem(at: temp)
-    }
+    override func setUpWithError() throws { temp = try scratchFolder("reclip-tui") }
 
     func testVOCFolderGivesImagesMasksAndClasses() throws {
         let c = try ImageCollection(paths: [Self.fixtures.appendingPathComponent("voc").path])

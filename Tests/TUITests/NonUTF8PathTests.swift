@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 
 /// Issue 14's non-UTF-8 file names through the real binary: a Latin-1 name (`caf\xE9.png`)
 /// reaches `segment`, `render`, `eval` and `train` byte for byte, as an image, a folder, the
@@ -9,14 +10,7 @@ import XCTest
 final class NonUTF8PathTests: XCTestCase {
     var temp: String!
 
-    override func setUpWithError() throws {
-        temp = NSTemporaryDirectory() + "reclip-bytes-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: temp, withIntermediateDirectories: true)
-    }
-
-    override func tearDown() {
-        try? FileManager.default.removeItem(atPath: temp)
-    }
+    override func setUpWithError() throws { temp = try scratchFolder("reclip-bytes").path }
 
     /// Runs `script` in `sh` with `$R` the binary, `$S` the repository's samples/world, `$M` its
     /// models/world, `$T` a fresh folder and `$N` the bytes `caf\xE9.png`.
