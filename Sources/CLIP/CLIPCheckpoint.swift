@@ -18,16 +18,35 @@ extension CLIPModel {
     /// `vision_heads` / `text_heads` override that, and the arguments override both. The
     /// activation defaults to QuickGELU (metadata `activation`: `quick_gelu` or `gelu`), the
     /// global pooling to the class token (metadata `pooling`: `cls` or `avg`).
+    ///
+    /// With `visionPrecision` `.bf16` each image-tower block's four linear layers are rounded to
+    /// bfloat16 as the block is read, so their float32 weights are released one block at a time
+    /// and never all held at once (`converted(to:)` on a loaded model holds both); the caller
+    /// checks the CPU first (`load(contentsOf:precision:)` does).
     public init(contentsOf path: String, visionHeads: Int? = nil, textHeads: Int? = nil,
-                activation: Activation? = nil) throws {
+                activation: Activation? = nil, visionPrecision: Precision = .fp32) throws {
         let file = try SafeTensorsFile(path: path)
-        try self.init(file: file, visionHeads: visionHeads, textHeads: textHeads, activation: activation)
+        try self.init(file: file, visionHeads: visionHeads, textHeads: textHeads, activation: activation,
+                      visionPrecision: visionPrecision)
     }
 
-    /// Loads from an opened safetensors file; see `init(contentsOf:visionHeads:textHeads:activation:)`.
+    /// The weights at `path` with the image tower in `requested` where the CPU allows it
+    /// (`Precision.available`), converted while reading, and the fallback's one-line notice.
+    ///
+    /// ```swift
+    /// let (model, notice) = try CLIPModel.load(contentsOf: path, precision: .bf16)
+    /// if let notice { print(notice) }      // on a CPU without AVX512_BF16
+    /// ```
+    public static func load(contentsOf path: String, precision requested: Precision) throws -> (model: CLIPModel, notice: String?) {
+        let (precision, notice) = requested.available
+        return (try CLIPModel(contentsOf: path, visionPrecision: precision), notice)
+    }
+
+    /// Loads from an opened safetensors file; see `init(contentsOf:visionHeads:textHeads:activation:visionPrecision:)`.
     public init(file: SafeTensorsFile, visionHeads: Int? = nil, textHeads: Int? = nil,
-                activation: Activation? = nil) throws {
-        let reader = CheckpointReader(file: file)
+                activation: Activation? = nil, visionPrecision: Precision = .fp32) throws {
+        var reader = CheckpointReader(file: file)
+        reader.visionPrecision = visionPrecision
         let layout = try reader.layout()
         func heads(_ argument: Int?, _ key: String, width: Int, tower: String) throws -> Int {
             var h = width / 64
@@ -69,6 +88,8 @@ struct CheckpointReader {
     let file: SafeTensorsFile
     /// "module." when every name carries the DataParallel prefix, else "".
     let prefix: String
+    /// The precision each image-tower block is converted to as soon as it is read.
+    var visionPrecision: Precision = .fp32
 
     init(file: SafeTensorsFile) {
         self.file = file
@@ -189,6 +210,14 @@ struct CheckpointReader {
 
     // MARK: OpenAI / open_clip
 
+    /// An image-tower block as read, in `visionPrecision` (its float32 linear weights released
+    /// here when that is bf16).
+    func visionBlock(_ block: TransformerBlockWeights) -> TransformerBlockWeights {
+        var b = block
+        if visionPrecision == .bf16 { b.convertToBF16() }
+        return b
+    }
+
     func openAIBlock(_ stem: String, _ c: Int, hidden: Int) throws -> TransformerBlockWeights {
         TransformerBlockWeights(
             ln1: try layerNorm(stem + "ln_1", c),
@@ -231,7 +260,7 @@ struct CheckpointReader {
             classEmbedding: try read("visual.class_embedding", [vw]),
             positionalEmbedding: try read("visual.positional_embedding", [positions, vw]),
             lnPre: try layerNorm("visual.ln_pre", vw),
-            blocks: try (0..<arch.visionLayers).map { try openAIBlock("\(visionStem)\($0).", vw, hidden: visionHidden) },
+            blocks: try (0..<arch.visionLayers).map { visionBlock(try openAIBlock("\(visionStem)\($0).", vw, hidden: visionHidden)) },
             lnPost: try layerNorm("visual.ln_post", vw),
             projection: LinearWeights(weight: try readTransposed("visual.proj", vw, embedDim), bias: nil,
                                       inFeatures: vw, outFeatures: embedDim))
@@ -295,7 +324,7 @@ struct CheckpointReader {
             classEmbedding: try read("vision_model.embeddings.class_embedding", [vw]),
             positionalEmbedding: try read(positionName, [positions, vw]),
             lnPre: try layerNorm("vision_model.pre_layrnorm", vw),
-            blocks: try (0..<arch.visionLayers).map { try huggingFaceBlock("\(visionStem)\($0).", vw, hidden: visionHidden) },
+            blocks: try (0..<arch.visionLayers).map { visionBlock(try huggingFaceBlock("\(visionStem)\($0).", vw, hidden: visionHidden)) },
             lnPost: try layerNorm("vision_model.post_layernorm", vw),
             projection: LinearWeights(weight: try read("visual_projection.weight", [embedDim, vw]), bias: nil,
                                       inFeatures: vw, outFeatures: embedDim))

@@ -38,7 +38,7 @@ public actor LoadedCLIP {
         if let loaded = self.model {
             model = loaded
         } else {
-            model = try CLIPModel(contentsOf: weights.path).converted(to: precision).model
+            model = try CLIPModel.load(contentsOf: weights.path, precision: precision).model
             loads += 1
             self.model = model
         }

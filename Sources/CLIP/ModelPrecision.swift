@@ -17,6 +17,8 @@ extension CLIPModel {
     /// layers of every vision block hold their weights in bfloat16 only (half the memory);
     /// LayerNorms, biases, the embeddings, the visual projection and the text tower stay float32.
     /// A bf16 model cannot return to fp32 (its float32 weights are gone): reload it.
+    /// While it converts, the caller's fp32 model and the new one are both held; to load a file
+    /// in bf16, `load(contentsOf:precision:)` converts block by block and never holds both.
     ///
     /// ```swift
     /// let (model, notice) = try CLIPModel(contentsOf: path).converted(to: .bf16)

@@ -36,7 +36,7 @@ enum RectifierInputs {
     /// The weights at `path`, their image tower in `precision` (a fallback's notice on stderr).
     static func model(_ path: String, precision: Precision = .fp32) throws -> CLIPModel {
         guard PathKind.of(path) != nil else { throw RectifierCommandError("\(terminalSafe(path)): no such weights file") }
-        let (model, notice) = try CLIPModel(contentsOf: path).converted(to: precision)
+        let (model, notice) = try CLIPModel.load(contentsOf: path, precision: precision)
         if let notice { stderr(notice + "\n") }
         return model
     }

@@ -55,6 +55,34 @@ final class BF16DenseFeatureTests: XCTestCase {
         XCTAssertEqual(fast, portable)
     }
 
+    /// Reading a file straight into bf16 (each block converted as it is read, so the float32
+    /// weights are never all held) gives the model converting each block of the loaded one gives,
+    /// bit for bit, in both layouts (on the portable kernel, so on any CPU);
+    /// `load(contentsOf:precision:)` falls back as `converted(to:)` does without the kernel.
+    func testLoadingInBF16EqualsConvertingTheLoadedModel() throws {
+        for (file, fp32) in [("tiny-openai.safetensors", CLIPFixture.openAI), ("tiny-hf.safetensors", CLIPFixture.huggingFace)] {
+            let converted = BF16Kernels.withPortableKernel { fp32.converted(to: .bf16) }
+            let read = try BF16Kernels.withPortableKernel { try CLIPModel.load(contentsOf: CLIPFixture.path(file), precision: .bf16) }
+            XCTAssertEqual(read.model.precision, converted.model.precision, file)
+            XCTAssertEqual(read.notice, converted.notice, file)
+            let direct = try CLIPModel(contentsOf: CLIPFixture.path(file), visionPrecision: .bf16)
+            XCTAssertEqual(direct.precision, .bf16, file)
+            XCTAssertEqual(direct.visionLinearWeightBytes * 2, fp32.visionLinearWeightBytes, file)
+            XCTAssertTrue(direct.vision.blocks.allSatisfy { [$0.qkv, $0.out, $0.fc1, $0.fc2].allSatisfy { $0.weight.isEmpty } },
+                          "\(file): no float32 linear weight is kept")
+            var expected = fp32   // what converted(to: .bf16) does where the CPU has the kernel
+            for i in expected.vision.blocks.indices { expected.vision.blocks[i].convertToBF16() }
+            XCTAssertEqual(direct.text.blocks.map(\.qkv.weight), fp32.text.blocks.map(\.qkv.weight), "\(file): the text tower stays fp32")
+            for size in sizes {
+                let image = CLIPFixture.tensor("image.\(size)")
+                let a = BF16Kernels.withPortableKernel { direct.denseFeatures(image).features }
+                let b = BF16Kernels.withPortableKernel { expected.denseFeatures(image).features }
+                XCTAssertEqual(a, b, "\(file) \(size)")
+                XCTAssertNotEqual(a, fp32.denseFeatures(image).features, "\(file) \(size): the bf16 path ran")
+            }
+        }
+    }
+
     /// Without AVX512_BF16 (forced here), bf16 falls back to fp32 with a one-line notice, and the
     /// features are fp32's bit for bit.
     func testWithoutAVX512BF16TheModelStaysFP32WithANotice() {
