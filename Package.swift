@@ -91,7 +91,7 @@ let package = Package(
         .testTarget(name: "RenderTests", dependencies: ["Pixels", "Render", "TestSupport", "GraphicsTestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Pixels", "Datasets", "Render", "CLIP", "ReCLIP", "SceneWorld", "ModelFiles", "CBLAS",
                                                       "TestSupport"]),
-        .testTarget(name: "TUITests", dependencies: ["Pixels", "FileIO", "TUI", "Datasets", "Render", "CLIP", "ReCLIP", "TestSupport",
+        .testTarget(name: "TUITests", dependencies: ["Pixels", "FileIO", "Math", "TUI", "Datasets", "Render", "CLIP", "ReCLIP", "TestSupport",
                                                  "GraphicsTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -208,7 +208,6 @@ actor SegmenterBuilder {
 
 /// Finds the engine the explorer runs, or says why there is none.
 enum ExplorerEngine {
-    /// The protocol panel's rows: what a reproduction needs to know about the numbers shown.
     /// The precision that runs when `requested` is asked for, as the status line and the protocol
     /// panel say it: "fp32", "bf16", or "fp32 (no AVX512_BF16)".
     static func precisionDescription(_ requested: Precision) -> String {
@@ -216,6 +215,7 @@ enum ExplorerEngine {
         return notice == nil ? precision.rawValue : "\(precision.rawValue) (no AVX512_BF16)"
     }
 
+    /// The protocol panel's rows: what a reproduction needs to know about the numbers shown.
     static func protocolRows(weights: URL, rectifier: String?, trained: Rectifier?, size: Int,
                              precision: Precision = .fp32, classTokenRectifier: Bool = false) -> [(String, String)] {
         let hash = (try? WeightsIdentity.contentHash(of: weights, memo: ClassifierCache.defaultFolder)) ?? "unreadable"

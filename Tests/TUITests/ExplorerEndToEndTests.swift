@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import Math
 
 /// The real `reclip` binary driven in tmux: browsing, views, ground truth, help, resize,
 /// suspend and resume, signals, and the terminal left as it was found.
@@ -35,6 +36,26 @@ final class ExplorerEndToEndTests: XCTestCase {
         XCTAssertTrue(screen.contains("EXIT=\(status)"), "exit status: \(screen)", file: file, line: line)
         XCTAssertTrue(screen.contains("icanon echo MODES"), "terminal modes not restored: \(screen)", file: file, line: line)
         XCTAssertEqual(try tmux.pane("alternate_on"), "0", "still on the alternate screen", file: file, line: line)
+    }
+
+    /// `--precision bf16` on the bundled model: the status line and the protocol panel name the
+    /// precision that runs, bf16 where the CPU has AVX512_BF16 and "fp32 (no AVX512_BF16)" elsewhere.
+    func testPrecisionIsNamedInTheStatusLineAndTheProtocolPanel() throws {
+        let samples = URL(fileURLWithPath: Self.dataset).appendingPathComponent("../../../../samples/world").standardizedFileURL.path
+        try tmux.type("\(reclip) \(samples) --precision bf16; " + Self.reportModes)
+        let accelerated = Precision.bf16.available.precision == .bf16
+        let named = accelerated ? "bf16" : "fp32 (no AVX512_BF16)"
+        var screen = try tmux.waitFor("the first scene's masks", seconds: 60) { $0.contains("engine") && $0.contains("1/24") }
+        XCTAssertTrue(screen.contains("(ReCLIP++, \(named))"), screen)
+        try tmux.press("P")
+        screen = try tmux.waitFor("the protocol panel with its precision row") {
+            $0.contains("protocol - the settings behind the numbers") && $0.contains("precision")
+        }
+        XCTAssertTrue(screen.contains(accelerated ? "bf16: image tower weights and inputs in bfloat16, float32 accumulation"
+                                                  : "precision   fp32 (no AVX512_BF16)"), screen)
+        try tmux.press("Escape")
+        try tmux.press("q")
+        try assertRestored(exit: 0)
     }
 
     /// `--rectifier cls-subtract` on the bundled model: named in the status line and the protocol
