@@ -199,12 +199,13 @@ struct TrainCommand: ParsableCommand {
     func validate() throws {
         if let epochs { try OptionRange.check(epochs, in: 1...10_000, "--epochs") }
         if let batch { try OptionRange.check(batch, in: 1...256, "--batch", unit: "images") }
-        try ModelSelection.checkSize(size)
+        // A crop smaller than 16 px leaves the ViT too few patches to learn a bias map from.
+        try OptionRange.check(size, in: 16...ModelSelection.sizeRange.upperBound, "--size", unit: "pixels")
         if let lr { try OptionRange.check(lr, in: 1e-8...10, "--lr") }
         try OptionRange.check(checkpointEvery, in: 0...1_000_000, "--checkpoint-every", unit: "steps")
         try OptionRange.check(labelThreshold, in: -1000...1000, "--label-threshold")
         try OptionRange.check(labelTopK, in: 1...1000, "--label-top-k", unit: "classes")
-        try OptionRange.check(cropWindow, in: 1...size, "--crop-window", unit: "pixels (at most --size)")
+        try OptionRange.check(cropWindow, in: 8...size, "--crop-window", unit: "pixels (at most --size)")
         try OptionRange.check(cropStep, in: 1...cropWindow, "--crop-step", unit: "pixels (at most --crop-window)")
         try OptionRange.check(cropMinVotes, in: 1...10_000, "--crop-min-votes")
         try OptionRange.check(labelMinShare, in: 0.001...1, "--label-min-share")
@@ -215,12 +216,6 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         let names = try RectifierInputs.classes(classes)
-        guard batch ?? 1 > 0, (16...ModelSelection.sizeRange.upperBound).contains(size) else {
-            throw RectifierCommandError("--batch must be positive and --size 16...\(ModelSelection.sizeRange.upperBound)")
-        }
-        guard labelTopK > 0, cropWindow >= 8, cropStep > 0, cropMinVotes > 0 else {
-            throw RectifierCommandError("--label-top-k, --crop-step and --crop-min-votes must be positive and --crop-window at least 8")
-        }
         let files = try ImageFolder.list(images)
         let model = try RectifierInputs.model(weights, precision: precision)
         let hash = try RectifierInputs.weightsHash(weights)

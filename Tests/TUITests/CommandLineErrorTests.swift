@@ -34,6 +34,8 @@ final class CommandLineErrorTests: XCTestCase {
         try assertOneLineError(train + ["--epochs", "0"], contains: "--epochs 0: use 1...10000")
         try assertOneLineError(train + ["--lr", "nan"], contains: "--lr nan: use a finite number")
         try assertOneLineError(train + ["--crop-step", "100"], contains: "--crop-step 100: use 1...56")
+        try assertOneLineError(train + ["--size", "8"], contains: "--size 8: use 16...4096 pixels")
+        try assertOneLineError(train + ["--crop-window", "4"], contains: "--crop-window 4: use 8...336 pixels (at most --size)")
         try assertOneLineError(["eval", "--dataset", "d", "--presence", "inf"], contains: "--presence inf")
         try assertOneLineError(["bench", "alpha", "--classes", "0"], contains: "--classes 0: use 1...1000")
         try assertOneLineError(["segment", "--image", "x.png", "--alpha", "nan"], contains: "--alpha")
