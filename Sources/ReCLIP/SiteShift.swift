@@ -44,6 +44,10 @@ public struct SiteShift: Sendable, Equatable {
     public let threshold: Float
     /// Site images the mean is over.
     public let images: Int
+    /// Fewer site images than this and `summary` says the decision is uncertain: folders of 5
+    /// images were misjudged 8 times in 160 on validation world 31 and 18 in 160 on test world 30;
+    /// folders of 10, 0 in 80 and 1 in 80; of 20, none (docs/adaptation.md, "Session 21").
+    public static let reliableImages = 10
     /// Whether the site is taken to be a camera shift: `debiasedResidual > threshold`.
     public var isCameraShift: Bool { debiasedResidual > Double(threshold) }
 
@@ -94,6 +98,8 @@ public struct SiteShift: Sendable, Equatable {
         String(format: "shift test on %d image(s): %.3f %@ %g, ", images, debiasedResidual, isCameraShift ? ">" : "<=", Double(threshold))
             + (isCameraShift ? "the pixels moved (a camera shift): decoder statistics re-estimated on the site"
                              : "only the scene mix moved: the rectifier is kept as it is")
+            + (images < Self.reliableImages
+                ? String(format: " (uncertain under %d images: about 1 folder of 5 in 9 is misjudged)", Self.reliableImages) : "")
     }
 }
 

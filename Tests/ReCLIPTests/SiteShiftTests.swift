@@ -149,6 +149,20 @@ final class SiteShiftTests: XCTestCase {
         XCTAssertEqual(moved.record["shift_test_residual"], String(format: "%.4f", Double(moved.residual)))
     }
 
+    /// The summary says a decision on fewer than `reliableImages` images is uncertain, and only then.
+    func testTheSummaryFlagsAFewImageDecision() {
+        let D = 6
+        let means: [[Float]] = [[1, 0, 0, 0, 0, 0], [0, 1, 0, 0, 0, 0], [0, 0, 1, 0, 0, 0]]
+        let ref = FeatureReference(classCount: 3, dimension: D, classMeans: means.flatMap { $0 }, patchCounts: [90, 90, 90])
+        let image = channelMajor((0..<9).map { means[$0 % 3] })
+        for n in [1, SiteShift.reliableImages - 1, SiteShift.reliableImages, 40] {
+            let s = SiteShift(reference: ref, features: [[Float]](repeating: image, count: n))
+            XCTAssertTrue(s.summary.hasPrefix("shift test on \(n) image(s): "), s.summary)
+            XCTAssertEqual(s.summary.contains("uncertain under \(SiteShift.reliableImages) images"), n < SiteShift.reliableImages, s.summary)
+            XCTAssertFalse(s.summary.contains("\n"), "one line")
+        }
+    }
+
     /// The debiased residual is the jackknife of the squared distance: where the site's images
     /// share one point inside the hull and differ only by offsets o_i off the means' span, it is
     /// the unbiased sum_{i != j} o_i o_j / (N (N - 1)), under the plain residual |mean o|; zero

@@ -93,6 +93,7 @@ final class ExplorerGraphicsEndToEndTests: XCTestCase {
             XCTAssertEqual(count("a=d,d=I,i=\(id),q=2", in: resize), 1, "image \(id) deleted on resize")
         }
         XCTAssertEqual(count("a=T", in: resize), 4, "and sent again")
+        try tmux.waitUntilQuiet()   // Ctrl-Z then meets the pictures the last frame drew
 
         let suspend = try tmux.output {
             try tmux.press("C-z")

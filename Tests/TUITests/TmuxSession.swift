@@ -126,6 +126,16 @@ final class TmuxSession {
         return (try? [UInt8](Data(contentsOf: file))) ?? []
     }
 
+    /// Waits until the pane's program has written nothing for `quiet` seconds, at most `seconds`
+    /// in all: what it has drawn, and what it believes is on the screen, are then settled (a
+    /// key pressed before that may find a frame half-way, such as pictures about to be sent again).
+    func waitUntilQuiet(quiet: Double = 0.3, seconds: Double = 10) throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !(try output(settle: quiet) {}).isEmpty {
+            guard Date() < deadline else { throw TmuxError("the program was still writing after \(seconds) s") }
+        }
+    }
+
     func resize(width: Int, height: Int) throws {
         try run(["resize-window", "-t", session, "-x", "\(width)", "-y", "\(height)"])
     }
