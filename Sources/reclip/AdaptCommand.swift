@@ -52,14 +52,10 @@ struct AdaptCommand: ParsableCommand {
             throw RectifierCommandError("--out \(out): is the rectifier being adapted; write the adapted one to another file")
         }
         let site = try SiteFolder(path: images, heldOutFraction: holdOut)
-        let clip = try RectifierInputs.model(selection.weights, precision: model.precision)
-        let hash = try RectifierInputs.weightsHash(selection.weights)
-        guard PathKind.of(rectifierPath) != nil else { throw RectifierCommandError("\(terminalSafe(rectifierPath)): no such rectifier file") }
-        let startURL = PathBytes.fileURL(rectifierPath)
-        let start = try Rectifier.load(from: startURL, classes: try classes.map(RectifierInputs.classes), weightsHash: hash)
-        var config = adapting.applied(to: TrainingConfiguration.adapting(start, from: startURL, images: site.training.count))
-        if let size = model.size { config.size = size }
-        config.precision = model.precision
+        let (clip, hash, startURL, start) = try RectifierInputs.start(rectifierPath, weights: selection.weights,
+                                                                      precision: model.precision, classes: classes)
+        let config = model.applied(to: adapting.applied(to: TrainingConfiguration.adapting(start, from: startURL,
+                                                                                          images: site.training.count)))
         let names = start.classNames
         let method = config.adaptation == .shiftTest
             ? "shift test (threshold \(config.shiftThreshold))"

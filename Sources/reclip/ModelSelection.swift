@@ -78,6 +78,15 @@ struct ModelOptions: ParsableArguments {
 
     func validate() throws { try ModelSelection.checkSize(size) }
 
+    /// `config` with `--size`, when given, and `--precision` (a run that adapts a rectifier
+    /// otherwise keeps the crop size its file records).
+    func applied(to config: TrainingConfiguration) -> TrainingConfiguration {
+        var c = config
+        if let size { c.size = size }
+        c.precision = precision
+        return c
+    }
+
     /// The selection, with `defaultSize` for weights that are not the bundled model's.
     func resolve(defaultSize: Int, bundledRectifier: RectifierVariant? = nil) throws -> ModelSelection {
         try ModelSelection.resolve(weights: weights, rectifier: rectifier, size: size, defaultSize: defaultSize,

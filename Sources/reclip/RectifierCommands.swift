@@ -41,6 +41,18 @@ enum RectifierInputs {
         return model
     }
 
+    /// The rectifier file at `path` that `adapt` and `reference` start from, read against the
+    /// CLIP at `weights` (its image tower in `precision`): a one-line error for a missing
+    /// weights or rectifier file. `classes` only for a file that does not record its own.
+    static func start(_ path: String, weights: String, precision: Precision, classes: String?) throws
+        -> (model: CLIPModel, hash: String, url: URL, rectifier: Rectifier) {
+        let model = try Self.model(weights, precision: precision)
+        let hash = try weightsHash(weights)
+        guard PathKind.of(path) != nil else { throw RectifierCommandError("\(terminalSafe(path)): no such rectifier file") }
+        let url = PathBytes.fileURL(path)
+        return (model, hash, url, try Rectifier.load(from: url, classes: try classes.map(Self.classes), weightsHash: hash))
+    }
+
     static func pixels(_ path: String) throws -> RGBImage {
         let image = try ImageFile.read(path: path)
         return image

@@ -40,17 +40,13 @@ struct ReferenceCommand: ParsableCommand {
             throw RectifierCommandError("--rectifier: give the rectifier file to record the reference in (or reclip / reclip++ for the bundled ones)")
         }
         let files = try ImageFolder.list(images)
-        let model = try RectifierInputs.model(selection.weights, precision: self.model.precision)
-        let hash = try RectifierInputs.weightsHash(selection.weights)
-        guard PathKind.of(rectifier) != nil else { throw RectifierCommandError("\(terminalSafe(rectifier)): no such rectifier file") }
-        let url = PathBytes.fileURL(rectifier)
-        var r = try Rectifier.load(from: url, classes: try classes.map(RectifierInputs.classes), weightsHash: hash)
+        let (model, hash, url, start) = try RectifierInputs.start(rectifier, weights: selection.weights,
+                                                                  precision: self.model.precision, classes: classes)
+        var r = start
         try r.checkCompatible(with: model)
         // The crop size and head the file records (or --size); a run that takes no step reads no pseudo labels.
-        var config = TrainingConfiguration.adapting(r, from: url, images: files.count)
+        var config = self.model.applied(to: TrainingConfiguration.adapting(r, from: url, images: files.count))
         config.adaptation = .shiftTest
-        if let size = self.model.size { config.size = size }
-        config.precision = self.model.precision
         let run = TrainingRun(model: model, classes: r.classNames, configuration: config, weightsHash: hash,
                               cacheFolder: ClassifierCache.defaultFolder, output: PathBytes.fileURL(out))
         let cache = ClassifierCache(weightsHash: hash)

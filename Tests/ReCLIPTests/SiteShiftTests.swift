@@ -149,11 +149,15 @@ final class SiteShiftTests: XCTestCase {
         XCTAssertEqual(moved.record["shift_test_residual"], String(format: "%.4f", Double(moved.residual)))
     }
 
+    /// Three class means on the first three axes of a 6-dimensional feature space, 90 patches each.
+    static let axisReference: (means: [[Float]], reference: FeatureReference) = {
+        let means: [[Float]] = [[1, 0, 0, 0, 0, 0], [0, 1, 0, 0, 0, 0], [0, 0, 1, 0, 0, 0]]
+        return (means, FeatureReference(classCount: 3, dimension: 6, classMeans: means.flatMap { $0 }, patchCounts: [90, 90, 90]))
+    }()
+
     /// The summary says a decision on fewer than `reliableImages` images is uncertain, and only then.
     func testTheSummaryFlagsAFewImageDecision() {
-        let D = 6
-        let means: [[Float]] = [[1, 0, 0, 0, 0, 0], [0, 1, 0, 0, 0, 0], [0, 0, 1, 0, 0, 0]]
-        let ref = FeatureReference(classCount: 3, dimension: D, classMeans: means.flatMap { $0 }, patchCounts: [90, 90, 90])
+        let (means, ref) = Self.axisReference
         let image = channelMajor((0..<9).map { means[$0 % 3] })
         for n in [1, SiteShift.reliableImages - 1, SiteShift.reliableImages, 40] {
             let s = SiteShift(reference: ref, features: [[Float]](repeating: image, count: n))
@@ -168,9 +172,7 @@ final class SiteShiftTests: XCTestCase {
     /// the unbiased sum_{i != j} o_i o_j / (N (N - 1)), under the plain residual |mean o|; zero
     /// when the offsets cancel; the residual itself for one image.
     func testTheDebiasedResidualTakesTheSamplingNoiseOut() {
-        let D = 6, K = 3
-        let means: [[Float]] = [[1, 0, 0, 0, 0, 0], [0, 1, 0, 0, 0, 0], [0, 0, 1, 0, 0, 0]]
-        let ref = FeatureReference(classCount: K, dimension: D, classMeans: means.flatMap { $0 }, patchCounts: [90, 90, 90])
+        let (means, ref) = Self.axisReference
         func site(_ offsets: [Float]) -> [[Float]] {
             offsets.map { o in
                 channelMajor((0..<9).map { p -> [Float] in var f = means[p % 3]; f[4] += o; return f })

@@ -47,11 +47,11 @@ final class TrainingRunTests: XCTestCase {
         let samples = try run.prepare(images: urls, load: { imgs[$0]! }, classifier: classifier, progress: { _ in })!
         XCTAssertTrue(samples.allSatisfy { !$0.pseudoLabels.isEmpty })
         var losses: [Float] = []
-        let steps = try run.train(samples: samples, classifier: classifier, resume: resume,
-                                  progress: { losses.append($0.loss) },
-                                  shouldStop: { stopAfter.map { losses.count >= $0 } ?? false })
-        XCTAssertNil(steps.shiftTest, "a run of steps has no shift test verdict")
-        return (steps.steps, losses)
+        let outcome = try run.train(samples: samples, classifier: classifier, resume: resume,
+                                    progress: { losses.append($0.loss) },
+                                    shouldStop: { stopAfter.map { losses.count >= $0 } ?? false })
+        XCTAssertNil(outcome.shiftTest, "a run of steps has no shift test verdict")
+        return (outcome.steps, losses)
     }
 
     func testStoppedAndResumedRunMatchesUninterruptedRun() throws {

