@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 @testable import FileIO
 @testable import ModelFiles
 @testable import ModelStore
@@ -54,16 +55,9 @@ final class SHA256Tests: XCTestCase {
             bytes[i] = UInt8(truncatingIfNeeded: state >> 56)
         }
         try Data(bytes).write(to: url)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["sha256sum", url.path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0)
-        let expected = String(decoding: output, as: UTF8.self).split(separator: " ").first.map(String.init)
+        let r = try ChildProcess.run("/usr/bin/env", ["sha256sum", url.path], environment: ["PATH": "/usr/bin:/bin"])
+        XCTAssertEqual(r.status, 0, r.err)
+        let expected = r.out.split(separator: " ").first.map(String.init)
         XCTAssertEqual(try SHA256.hex(ofFileAt: url), expected)
     }
 }

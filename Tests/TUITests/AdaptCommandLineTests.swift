@@ -9,21 +9,6 @@ import TestSupport
 extension CommandLineErrorTests {
     static var repository: URL { URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized }
 
-    /// The binary run with `arguments` and `RECLIP_HOME` = `home`: its status, stdout and stderr.
-    func reclipOutput(_ arguments: [String], home: String) throws -> (status: Int32, out: String, err: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: try TmuxSession.locateReclip())
-        p.arguments = arguments
-        p.environment = ["PATH": "/usr/bin:/bin", "RECLIP_HOME": home]
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out; p.standardError = err
-        try p.run()
-        let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        return (p.terminationStatus, o, e)
-    }
-
     func testWorldShiftTrainInitAndAdaptOptionsAreChecked() throws {
         try assertOneLineError(["world", "--count", "1", "--out", "o", "--camera", "night"], contains: "--camera night: use one of standard, dusk")
         try assertOneLineError(["world", "--count", "1", "--out", "o", "--scene-mix", "forest"], contains: "'streets'")
@@ -48,8 +33,8 @@ extension CommandLineErrorTests {
 
     func testAdaptRunsASiteFolderAndKeepsAnExistingOutput() throws {
         let folder = try scratchFolder("reclip-adapt").path
-        func reclip(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-            try reclipOutput(arguments, home: folder + "/home")
+        func reclip(_ arguments: [String]) throws -> ChildProcessResult {
+            try ReclipBinary.run(arguments, home: folder + "/home")
         }
         XCTAssertEqual(try reclip(["world", "--seed", "3", "--count", "8", "--camera", "dusk", "--out", folder + "/site"]).status, 0)
         let out = folder + "/adapted.safetensors"
@@ -102,8 +87,8 @@ extension CommandLineErrorTests {
     /// each of the folder's 6 x 12 x 12 patches once, and an existing --out is kept.
     func testReferenceRecordsTheFolderAndCopiesTheRectifier() throws {
         let folder = try scratchFolder("reclip-reference").path
-        func reclip(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-            try reclipOutput(arguments, home: folder + "/home")
+        func reclip(_ arguments: [String]) throws -> ChildProcessResult {
+            try ReclipBinary.run(arguments, home: folder + "/home")
         }
         /// Each tensor's dtype, shape and bytes.
         func tensors(_ file: String) throws -> [String: (dtype: String, shape: [Int], bytes: Data)] {

@@ -1,31 +1,21 @@
 import Foundation
 import XCTest
+import TestSupport
 
 /// The real binary refuses bad inputs with one line naming the problem and a non-zero exit,
 /// before any work: numeric options out of range, a directory or a FIFO given as an image,
 /// an image whose dense forward would exceed the token budget.
 final class CommandLineErrorTests: XCTestCase {
-    func run(_ arguments: [String]) throws -> (status: Int32, stderr: String, seconds: Double) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: try TmuxSession.locateReclip())
-        p.arguments = arguments
-        p.environment = ["PATH": "/usr/bin:/bin", "RECLIP_HOME": NSTemporaryDirectory() + "reclip-cli-\(UUID().uuidString)"]
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = Pipe()
-        let start = Date()
-        try p.run()
-        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        return (p.terminationStatus, text, Date().timeIntervalSince(start))
+    func run(_ arguments: [String]) throws -> ChildProcessResult {
+        try ReclipBinary.run(arguments)
     }
 
     func assertOneLineError(_ arguments: [String], contains expected: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let r = try run(arguments)
         XCTAssertNotEqual(r.status, 0, "\(arguments)", file: file, line: line)
-        let lines = r.stderr.split(separator: "\n").filter { !$0.hasPrefix("no rectifier") && !$0.hasPrefix("Usage") && !$0.hasPrefix("  See") && !$0.hasPrefix("Help:") && !$0.isEmpty }
-        XCTAssertEqual(lines.count, 1, "one line for \(arguments): \(r.stderr)", file: file, line: line)
-        XCTAssertTrue(r.stderr.contains(expected), "\(arguments): \(r.stderr)", file: file, line: line)
+        let lines = r.err.split(separator: "\n").filter { !$0.hasPrefix("no rectifier") && !$0.hasPrefix("Usage") && !$0.hasPrefix("  See") && !$0.hasPrefix("Help:") && !$0.isEmpty }
+        XCTAssertEqual(lines.count, 1, "one line for \(arguments): \(r.err)", file: file, line: line)
+        XCTAssertTrue(r.err.contains(expected), "\(arguments): \(r.err)", file: file, line: line)
         XCTAssertLessThan(r.seconds, 20, file: file, line: line)
     }
 
@@ -95,7 +85,7 @@ final class CommandLineErrorTests: XCTestCase {
         let classes = (0..<257).map { "class\($0)" }.joined(separator: ",")
         let r = try run(["segment", "--image", image, "--classes", classes, "--mask-out", NSTemporaryDirectory() + "never.png"])
         XCTAssertNotEqual(r.status, 0)
-        XCTAssertTrue(r.stderr.contains("--mask-out: a palette PNG holds at most 256 classes, and 257 are given"), r.stderr)
+        XCTAssertTrue(r.err.contains("--mask-out: a palette PNG holds at most 256 classes, and 257 are given"), r.err)
         XCTAssertLessThan(r.seconds, 20, "refused before 257 x 85 prompts run through the text tower")
     }
 

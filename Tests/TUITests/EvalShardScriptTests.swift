@@ -15,21 +15,11 @@ final class EvalShardScriptTests: XCTestCase {
 
     /// Runs `executable` with `arguments` in `folder`; returns the exit status, stdout and stderr.
     func run(_ executable: String, _ arguments: [String], in folder: URL, environment: [String: String] = [:])
-        throws -> (status: Int32, out: String, err: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: executable)
-        p.arguments = arguments
-        p.currentDirectoryURL = folder
-        p.environment = ["PATH": "/usr/bin:/bin", "RECLIP_HOME": folder.appendingPathComponent("home").path]
-            .merging(environment) { $1 }
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        return (p.terminationStatus, o, e)
+        throws -> ChildProcessResult {
+        try ChildProcess.run(executable, arguments,
+                             environment: ["PATH": "/usr/bin:/bin", "RECLIP_HOME": folder.appendingPathComponent("home").path]
+                                .merging(environment) { $1 },
+                             directory: folder)
     }
 
     func folder() throws -> URL {

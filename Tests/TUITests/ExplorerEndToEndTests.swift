@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 import Math
 
 /// The real `reclip` binary driven in tmux: browsing, views, ground truth, help, resize,
@@ -380,13 +381,8 @@ final class ExplorerEndToEndTests: XCTestCase {
     func testAdaptingToTheFolderAndSwitchingToTheResult() throws {
         let folder = NSTemporaryDirectory() + "reclip-adapt-e2e-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let world = Process()
-        world.executableURL = URL(fileURLWithPath: reclip)
-        world.arguments = ["world", "--seed", "5", "--count", "4", "--out", folder]
-        world.standardOutput = Pipe()
-        try world.run()
-        world.waitUntilExit()
-        XCTAssertEqual(world.terminationStatus, 0)
+        let world = try ReclipBinary.run(["world", "--seed", "5", "--count", "4", "--out", folder])
+        XCTAssertEqual(world.status, 0, world.err)
         try tmux.type("\(reclip) \(folder); " + Self.reportModes)
         try tmux.waitFor("the first masks", seconds: 60) { $0.contains("engine") && $0.contains("1/4") }
         try tmux.press("T")
@@ -437,31 +433,18 @@ final class ExplorerEndToEndTests: XCTestCase {
     }
 
     func testNoTerminalGivesOneClearLine() throws {
-        for (env, expect) in [(["TERM": "xterm-256color"], "not a tty"), (["TERM": "dumb"], "TERM=dumb")] {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: reclip)
-            p.arguments = [Self.dataset]
-            p.environment = env.merging(["PATH": "/usr/bin:/bin"]) { a, _ in a }
-            let err = Pipe(), out = Pipe()
-            p.standardError = err
-            p.standardOutput = out
-            if expect == "TERM=dumb" {
-                // A terminal is needed for the TERM check to be reached: give stdin/stdout a pty.
-                try tmux.type("TERM=dumb \(reclip) \(Self.dataset) 2>&1 | cat; TERM=dumb script -qc '\(reclip) \(Self.dataset)' /dev/null; echo DO\"\"NE")
-                let screen = try tmux.waitFor("DONE")
-                XCTAssertTrue(screen.contains("stdin and stdout are not a tty"), screen)
-                XCTAssertTrue(screen.contains("TERM=dumb cannot draw the explorer"), screen)
-                XCTAssertTrue(screen.contains("reclip render"), screen)
-                continue
-            }
-            try p.run()
-            p.waitUntilExit()
-            let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            XCTAssertNotEqual(p.terminationStatus, 0)
-            XCTAssertTrue(text.contains(expect), text)
-            XCTAssertTrue(text.contains("reclip render"), text)
-            XCTAssertEqual(text.split(separator: "\n").count, 1, "one line: \(text)")
-        }
+        // Output to files, stdin the null device: not a terminal.
+        let piped = try ReclipBinary.run([Self.dataset], environment: ["TERM": "xterm-256color"])
+        XCTAssertNotEqual(piped.status, 0)
+        XCTAssertTrue(piped.err.contains("not a tty"), piped.err)
+        XCTAssertTrue(piped.err.contains("reclip render"), piped.err)
+        XCTAssertEqual(piped.err.split(separator: "\n").count, 1, "one line: \(piped.err)")
+        // A terminal is needed for the TERM check to be reached: give stdin/stdout a pty.
+        try tmux.type("TERM=dumb \(reclip) \(Self.dataset) 2>&1 | cat; TERM=dumb script -qc '\(reclip) \(Self.dataset)' /dev/null; echo DO\"\"NE")
+        let screen = try tmux.waitFor("DONE")
+        XCTAssertTrue(screen.contains("stdin and stdout are not a tty"), screen)
+        XCTAssertTrue(screen.contains("TERM=dumb cannot draw the explorer"), screen)
+        XCTAssertTrue(screen.contains("reclip render"), screen)
     }
 
     /// The pid of the one process whose parent is `shell`.

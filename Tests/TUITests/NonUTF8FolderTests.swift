@@ -1,6 +1,7 @@
 import Foundation
 import Render
 import XCTest
+import TestSupport
 import FileIO
 @testable import Datasets
 
@@ -10,14 +11,10 @@ import FileIO
 extension ImageCollectionTests {
     /// Runs `script` in `sh` with `$T` the test's folder, `$F` the fixtures, `$P` a sample PNG.
     func shell(_ script: String) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", "set -e; " + script]
-        p.environment = ["PATH": "/usr/bin:/bin", "T": temp.path, "F": Self.fixtures.path,
-                         "P": Self.fixtures.appendingPathComponent("voc/JPEGImages/scene-1.png").path]
-        try p.run()
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0, script)
+        let r = try ChildProcess.shell("set -e; " + script,
+                                       variables: ["T": temp.path, "F": Self.fixtures.path,
+                                                   "P": Self.fixtures.appendingPathComponent("voc/JPEGImages/scene-1.png").path])
+        XCTAssertEqual(r.status, 0, "\(script): \(r.err)")
     }
 
     /// `temp/<prefix><0xE9><suffix>` as the path string a listing or argv gives.

@@ -15,22 +15,12 @@ final class NonUTF8PathTests: XCTestCase {
     /// Runs `script` in `sh` with `$R` the binary, `$S` the repository's samples/world, `$M` its
     /// models/world, `$T` a fresh folder and `$N` the bytes `caf\xE9.png`.
     func sh(_ script: String) throws -> (status: Int32, out: [UInt8], err: [UInt8]) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", #"N=$(printf 'caf\351.png'); "# + script]
         let repository = CommandLineErrorTests.repository
-        p.environment = ["PATH": "/usr/bin:/bin", "RECLIP_HOME": temp + "/home", "R": try TmuxSession.locateReclip(),
-                         "S": repository.appendingPathComponent("samples/world").path,
-                         "M": repository.appendingPathComponent("models/world").path, "T": temp]
-        // Files, not pipes: neither stream can fill up while the other is read.
-        let out = temp + "/stdout", err = temp + "/stderr"
-        FileManager.default.createFile(atPath: out, contents: nil)
-        FileManager.default.createFile(atPath: err, contents: nil)
-        p.standardOutput = FileHandle(forWritingAtPath: out); p.standardError = FileHandle(forWritingAtPath: err)
-        try p.run()
-        p.waitUntilExit()
-        return (p.terminationStatus, [UInt8](try Data(contentsOf: URL(fileURLWithPath: out))),
-                [UInt8](try Data(contentsOf: URL(fileURLWithPath: err))))
+        let r = try ChildProcess.shell(#"N=$(printf 'caf\351.png'); "# + script,
+                                       variables: ["RECLIP_HOME": temp + "/home", "R": try TmuxSession.locateReclip(),
+                                                   "S": repository.appendingPathComponent("samples/world").path,
+                                                   "M": repository.appendingPathComponent("models/world").path, "T": temp])
+        return (r.status, r.stdout, r.stderr)
     }
 
     func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
@@ -131,13 +121,9 @@ extension ExplorerEndToEndTests {
         let temp = NSTemporaryDirectory() + "reclip-bytes-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: temp, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: temp) }
-        let make = Process()
-        make.executableURL = URL(fileURLWithPath: "/bin/sh")
-        make.arguments = ["-c", #"set -e; D="$T/$(printf 'w\351rld')"; cp -r "$F" "$D"; cp "$D/JPEGImages/scene-1.png" "$D/JPEGImages/$(printf 'caf\351.png')""#]
-        make.environment = ["PATH": "/usr/bin:/bin", "T": temp, "F": Self.dataset]
-        try make.run()
-        make.waitUntilExit()
-        XCTAssertEqual(make.terminationStatus, 0)
+        let make = try ChildProcess.shell(#"set -e; D="$T/$(printf 'w\351rld')"; cp -r "$F" "$D"; cp "$D/JPEGImages/scene-1.png" "$D/JPEGImages/$(printf 'caf\351.png')""#,
+                                          variables: ["T": temp, "F": Self.dataset])
+        XCTAssertEqual(make.status, 0, make.err)
         try tmux.type(#"\#(reclip) "$(printf '\#(temp)/w\351rld')" --no-model; "# + Self.reportModes)
         let screen = try tmux.waitFor("the first frame") { $0.contains("? help") && $0.contains("1/4") }
         XCTAssertTrue(screen.contains(#"caf\xE9.png"#), screen)

@@ -3,6 +3,7 @@ import Foundation
 import XCTest
 import Render
 import GraphicsTestSupport
+import TestSupport
 
 /// `reclip render --graphics`: the built binary's bytes decoded back and compared with the
 /// composition made here through Render (the same `FittedImage` + `AnnotatedImage.pixels` at
@@ -14,21 +15,9 @@ final class RenderGraphicsCommandTests: XCTestCase {
     static let world = root.appendingPathComponent("samples/world/JPEGImages/world_000000.png").path
     static let worldMask = root.appendingPathComponent("samples/world/SegmentationClass/world_000000.png").path
 
-    /// Runs `reclip` with stdout and stderr to pipes (not a terminal); returns status, stdout, stderr.
-    func reclip(_ arguments: [String]) throws -> (status: Int32, out: [UInt8], err: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: try TmuxSession.locateReclip())
-        p.arguments = arguments
-        p.environment = ["PATH": "/usr/bin:/bin", "TERM": "xterm-256color", "LANG": "C.UTF-8", "HOME": "/tmp"]
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        let bytes = out.fileHandleForReading.readDataToEndOfFile()
-        let text = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, [UInt8](bytes), String(decoding: text, as: UTF8.self))
+    /// Runs `reclip` with its output to files (not a terminal), in a 256-colour UTF-8 locale.
+    func reclip(_ arguments: [String]) throws -> ChildProcessResult {
+        try ReclipBinary.run(arguments, environment: ["TERM": "xterm-256color", "LANG": "C.UTF-8", "HOME": "/tmp"])
     }
 
     /// What the command should show: the image fitted into `columns` cells of `cell` pixels,
@@ -56,7 +45,7 @@ final class RenderGraphicsCommandTests: XCTestCase {
         let run = try reclip(["render", Self.photo, "--graphics", "sixel", "--width", "80"])
         XCTAssertEqual(run.status, 0, run.err)
         let want = try expected(Self.photo, columns: 80, cell: CellPixelSize(width: 10, height: 20))
-        let decoded = try SixelDecoder.decode(try picture(run.out))
+        let decoded = try SixelDecoder.decode(try picture(run.stdout))
         XCTAssertEqual(decoded.image.width, 800, "--width 80 with the assumed 10x20 cells")
         XCTAssertEqual(decoded.unset, 0)
         XCTAssertEqual(decoded.image, try SixelEncoder().quantize(want.pixels).expanded())
@@ -69,7 +58,7 @@ final class RenderGraphicsCommandTests: XCTestCase {
         let kittyRun = try reclip(["render", Self.world, "--mask", Self.worldMask, "--boundaries", "--graphics", "kitty",
                                    "--width", "40", "--cell-size", "8x16"])
         XCTAssertEqual(kittyRun.status, 0, kittyRun.err)
-        let kitty = try KittyDecoder.decode(try picture(kittyRun.out))
+        let kitty = try KittyDecoder.decode(try picture(kittyRun.stdout))
         XCTAssertEqual(kitty.image, want.pixels, "kitty: the composition exactly, mask and boundaries included")
         XCTAssertEqual(kitty.keys["c"], "\(want.columns)")
         XCTAssertEqual(kitty.keys["r"], "\(want.rows)")
@@ -79,7 +68,7 @@ final class RenderGraphicsCommandTests: XCTestCase {
         let itermRun = try reclip(["render", Self.world, "--mask", Self.worldMask, "--boundaries", "--graphics", "iterm",
                                    "--width", "40", "--cell-size", "8x16"])
         XCTAssertEqual(itermRun.status, 0, itermRun.err)
-        let iterm = try ITermDecoder.decode(try picture(itermRun.out))
+        let iterm = try ITermDecoder.decode(try picture(itermRun.stdout))
         XCTAssertEqual(iterm.image, want.pixels)
         XCTAssertEqual(iterm.arguments["width"], "\(want.columns)")
         XCTAssertEqual(iterm.arguments["height"], "\(want.rows)")
@@ -89,9 +78,9 @@ final class RenderGraphicsCommandTests: XCTestCase {
         let auto = try reclip(["render", Self.photo, "--width", "30"])
         let cells = try reclip(["render", Self.photo, "--width", "30", "--graphics", "cells"])
         XCTAssertEqual(auto.status, 0, auto.err)
-        XCTAssertEqual(auto.out, cells.out)
-        XCTAssertTrue(String(decoding: auto.out, as: UTF8.self).contains("\u{1B}[38;5;"), "256-colour half blocks")
-        XCTAssertFalse(String(decoding: auto.out, as: UTF8.self).contains("\u{1B}P"), "no sixel")
+        XCTAssertEqual(auto.stdout, cells.stdout)
+        XCTAssertTrue(auto.out.contains("\u{1B}[38;5;"), "256-colour half blocks")
+        XCTAssertFalse(auto.out.contains("\u{1B}P"), "no sixel")
     }
 
     func testEveryNumericOptionIsRangeChecked() throws {
@@ -111,7 +100,7 @@ final class RenderGraphicsCommandTests: XCTestCase {
             let run = try reclip(["render", Self.photo] + options)
             XCTAssertNotEqual(run.status, 0, "\(options) was accepted")
             XCTAssertTrue(run.err.contains(message), "\(options): \(run.err)")
-            XCTAssertEqual(run.out, [], "\(options): nothing printed")
+            XCTAssertEqual(run.stdout, [], "\(options): nothing printed")
         }
         let explore = try reclip(["explore", "--cell-size", "0x0", "--no-model"])
         XCTAssertNotEqual(explore.status, 0)
