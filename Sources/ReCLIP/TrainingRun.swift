@@ -333,9 +333,13 @@ public struct TrainingRun {
         let total = c.steps(images: samples.count)
         var step = startStep
         let started = DispatchTime.now().uptimeNanoseconds
+        // The last epoch's mean loss, a label-free score to compare runs of one recipe by; kept
+        // only when this process ran that whole epoch (a run resumed inside it has no record).
+        var lastEpoch = LastEpochLoss(steps: (total - stepsPerEpoch)..<total, startStep: startStep)
         func save() throws {
             var r = trainer.rectifier
             r.metadata = metadata(step: step, adaptation: adaptation)
+            if step == total, let mean = lastEpoch.mean { r.metadata["last_epoch_loss"] = "\(mean)" }
             var extra: [String: Tensor] = [:]
             for (name, v) in trainer.velocity { extra["momentum.\(name)"] = Tensor(shape: [v.count], data: v) }
             try r.save(to: output, extra: extra)
@@ -351,6 +355,7 @@ public struct TrainingRun {
             var noiseRNG = SplitMix64(seed: c.seed ^ (UInt64(step) &* 0x9E37_79B9_7F4A_7C15))
             let noise = batch.map { _ in gumbelNoise(count: trainer.noiseCount(), using: &noiseRNG) }
             let loss = trainer.step(batch: batch, noise: noise, learningRate: c.optimiser.learningRate(epoch: epoch, of: c.epochs))
+            lastEpoch.add(loss, step: step)
             step += 1
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
             progress(TrainingProgress(epoch: epoch, epochs: c.epochs, step: step, totalSteps: total, loss: loss,
@@ -369,7 +374,7 @@ public struct TrainingRun {
             trainer.rectifier.featureReference = try featureReference(of: trainer.rectifier, samples: samples, classifier: classifier)
         }
         try save()
-        return TrainingOutcome(steps: step)
+        return TrainingOutcome(steps: step, lastEpochLoss: lastEpoch.mean)
     }
 
     /// What the shift test needs of its start: a ReCLIP++ decoder and a feature reference with

@@ -31,6 +31,9 @@ final class TrainingRunTests: XCTestCase {
         return out
     }
 
+    /// What the last `run` returned.
+    var lastOutcome: TrainingOutcome?
+
     func run(_ variant: RectifierVariant, output: URL, resume: Bool, stopAfter: Int?,
              head: DenseHead = .maskclip) throws -> (Int, [Float]) {
         let model = try tinyCLIP()
@@ -51,6 +54,7 @@ final class TrainingRunTests: XCTestCase {
                                     progress: { losses.append($0.loss) },
                                     shouldStop: { stopAfter.map { losses.count >= $0 } ?? false })
         XCTAssertNil(outcome.shiftTest, "a run of steps has no shift test verdict")
+        lastOutcome = outcome
         return (outcome.steps, losses)
     }
 
@@ -73,6 +77,53 @@ final class TrainingRunTests: XCTestCase {
             for name in ra.parameterNames { XCTAssertEqual(ra.parameter(name), rb.parameter(name), "\(variant) \(name)") }
             XCTAssertThrowsError(try Rectifier.load(from: a, weightsHash: "other weights"))
         }
+    }
+
+    /// The last epoch's mean loss (`last_epoch_loss`, `TrainingOutcome.lastEpochLoss`) is the
+    /// mean of exactly that epoch's step losses, and is recorded only when the process ran all
+    /// of that epoch: a stopped run has none, a run resumed before the last epoch the same as an
+    /// uninterrupted one, a run resumed inside it none.
+    func testTheLastEpochsMeanLossIsRecordedOnlyForAWholeLastEpoch() throws {
+        let dir = try scratchFolder("train-last-epoch")
+        let a = dir.appendingPathComponent("a.safetensors")
+        let (_, losses) = try run(.reclipPlusPlus, output: a, resume: false, stopAfter: nil)
+        XCTAssertEqual(losses.count, 4)
+        let mean = (Double(losses[2]) + Double(losses[3])) / 2
+        XCTAssertEqual(lastOutcome?.lastEpochLoss, mean)
+        XCTAssertEqual(try Rectifier.load(from: a).metadata["last_epoch_loss"], "\(mean)")
+
+        let b = dir.appendingPathComponent("b.safetensors")
+        _ = try run(.reclipPlusPlus, output: b, resume: false, stopAfter: 1)
+        XCTAssertNil(lastOutcome?.lastEpochLoss)
+        XCTAssertNil(try Rectifier.load(from: b).metadata["last_epoch_loss"], "a stopped run")
+        _ = try run(.reclipPlusPlus, output: b, resume: true, stopAfter: nil)
+        XCTAssertEqual(lastOutcome?.lastEpochLoss, mean, "resumed in the first epoch: the whole last epoch ran here")
+        XCTAssertEqual(try Rectifier.load(from: b).metadata["last_epoch_loss"], "\(mean)")
+
+        let c = dir.appendingPathComponent("c.safetensors")
+        _ = try run(.reclipPlusPlus, output: c, resume: false, stopAfter: 3)
+        _ = try run(.reclipPlusPlus, output: c, resume: true, stopAfter: nil)
+        XCTAssertEqual(lastOutcome?.steps, 4)
+        XCTAssertNil(lastOutcome?.lastEpochLoss, "resumed inside the last epoch")
+        XCTAssertNil(try Rectifier.load(from: c).metadata["last_epoch_loss"])
+    }
+
+    func testLastEpochLossCountsOnlyItsStepsAndNeedsAllOfThemFinite() {
+        var l = LastEpochLoss(steps: 4..<6, startStep: 0)
+        for (step, loss) in [(3, Float(100)), (4, 1), (5, 2), (6, 100)] { l.add(loss, step: step) }
+        XCTAssertEqual(l.mean, 1.5)
+        var partial = LastEpochLoss(steps: 4..<6, startStep: 0)
+        partial.add(1, step: 4)
+        XCTAssertNil(partial.mean, "one step of two")
+        var late = LastEpochLoss(steps: 4..<6, startStep: 5)
+        late.add(2, step: 5)
+        XCTAssertNil(late.mean, "resumed after the epoch began")
+        var nan = LastEpochLoss(steps: 4..<6, startStep: 0)
+        nan.add(.nan, step: 4); nan.add(1, step: 5)
+        XCTAssertNil(nan.mean, "a NaN loss")
+        var inf = LastEpochLoss(steps: 0..<1, startStep: 0)
+        inf.add(.infinity, step: 0)
+        XCTAssertNil(inf.mean, "an infinite loss")
     }
 
     /// `train --head`: a rectifier learnt over another head's logits records that head, trains
