@@ -14,7 +14,8 @@
 #
 # Usage: scripts/make_default_model.sh CKPT_DIR [OUT_DIR]
 # Environment: RECLIP (binary, default .build/release/reclip); CLIP_ARGS (train-clip options,
-# default the bundled model's recipe); IMAGES (rectifier training scenes, 1000);
+# default the bundled model's recipe); IMAGES (rectifier training scenes, 1000), or per variant
+# IMAGES_RECLIP / IMAGES_RECLIPPP (the first N scenes of world 10 each);
 # EPOCHS_RECLIP / EPOCHS_RECLIPPP (4 and 1); ARGS_RECLIP / ARGS_RECLIPPP (extra `reclip train`
 # options per variant); the defaults are the settings chosen on the validation world
 # (docs/world.md has the grid); RECTIFIER_SEEDS (0 1 2: each variant keeps the seed with the best
@@ -38,6 +39,8 @@ OUT=${2:-models/world}
 RECLIP=${RECLIP:-.build/release/reclip}
 CLIP_ARGS=${CLIP_ARGS:---world 2024 --steps 2500 --salient-captions 0.5 --crop-captions 0.5 --pooling avg}
 IMAGES=${IMAGES:-1000}
+IMAGES_RECLIP=${IMAGES_RECLIP:-$IMAGES}
+IMAGES_RECLIPPP=${IMAGES_RECLIPPP:-$IMAGES}
 EPOCHS_RECLIP=${EPOCHS_RECLIP:-4}
 EPOCHS_RECLIPPP=${EPOCHS_RECLIPPP:-4}
 # Rectifier training is sensitive to its seed (ReCLIP++ with the settings below: 28.9 to 41.0
@@ -82,24 +85,28 @@ else
 fi
 
 t=$(now)
-rm -rf "$WORK/train" "$WORK/val" "$WORK"/test-*
-# shellcheck disable=SC2086
-"$RECLIP" world $WORLD_ARGS --seed $TRAIN_SEED --count "$IMAGES" --out "$WORK/train" > /dev/null
+rm -rf "$WORK"/train "$WORK"/train-* "$WORK/val" "$WORK"/test-*
+# The rectifier images: the first N scenes of world 10 for each variant's N (a scene depends only
+# on the seed and its index, so the smaller folder is the start of the larger).
+for n in $(printf "%s\n" "$IMAGES_RECLIP" "$IMAGES_RECLIPPP" | sort -u); do
+  # shellcheck disable=SC2086
+  "$RECLIP" world $WORLD_ARGS --seed $TRAIN_SEED --count "$n" --out "$WORK/train-$n" > /dev/null
+done
 # shellcheck disable=SC2086
 "$RECLIP" world $WORLD_ARGS --seed $VAL_SEED --count $SCENES --val-fraction 1 --out "$WORK/val" > /dev/null
 # shellcheck disable=SC2086
 for s in $TEST_SEEDS; do "$RECLIP" world $WORLD_ARGS --seed "$s" --count $SCENES --val-fraction 1 --out "$WORK/test-$s" > /dev/null; done
 SECONDS_FOR[worlds]=$(( $(now) - t ))
 # The world's own vocabulary, in index order (classes.txt of the training scenes).
-CLASSES=$(paste -sd, "$WORK/train/classes.txt")
+CLASSES=$(paste -sd, "$WORK/train-$IMAGES_RECLIP/classes.txt")
 
 for v in reclip reclip++; do
   t=$(now)
-  if [ $v = reclip ]; then extra=$ARGS_RECLIP; epochs=$EPOCHS_RECLIP; else extra=$ARGS_RECLIPPP; epochs=$EPOCHS_RECLIPPP; fi
+  if [ $v = reclip ]; then extra=$ARGS_RECLIP; epochs=$EPOCHS_RECLIP; n=$IMAGES_RECLIP; else extra=$ARGS_RECLIPPP; epochs=$EPOCHS_RECLIPPP; n=$IMAGES_RECLIPPP; fi
   best=""; best_miou=-1; SEED_LINES[$v]=""
   for seed in $RECTIFIER_SEEDS; do
     # shellcheck disable=SC2086
-    "$RECLIP" train --weights "$OUT/mini-clip.safetensors" --images "$WORK/train" --classes "$CLASSES" --size 96 \
+    "$RECLIP" train --weights "$OUT/mini-clip.safetensors" --images "$WORK/train-$n" --classes "$CLASSES" --size 96 \
       --variant $v --epochs "$epochs" --seed "$seed" $extra --out "$WORK/rectifier-$v-seed$seed.safetensors"
     "$RECLIP" eval --weights "$OUT/mini-clip.safetensors" --dataset "$WORK/val" --size 96 \
       --rectifier "$WORK/rectifier-$v-seed$seed.safetensors" --alpha 1 --json > "$WORK/eval-val-$v-seed$seed.json"
@@ -153,11 +160,12 @@ SECONDS_FOR[eval]=$(( $(now) - t ))
 TIMES="train-clip $TRAIN_CLIP_TIME, export ${SECONDS_FOR[export]} s, worlds ${SECONDS_FOR[worlds]} s, ReCLIP ${SECONDS_FOR[train-reclip]} s, ReCLIP++ ${SECONDS_FOR[train-reclip++]} s, evaluation ${SECONDS_FOR[eval]} s"
 SEEDS_TEXT="validation mIoU per rectifier seed (alpha 1): ReCLIP${SEED_LINES[reclip]} (kept ${SEEDS_CHOSEN[reclip]}); ReCLIP++${SEED_LINES[reclip++]} (kept ${SEEDS_CHOSEN[reclip++]})"
 echo "$SEEDS_TEXT"
-python3 - "$WORK" "$OUT" "$CKPT_DIR" "$STEP" "$IMAGES" "$EPOCHS_RECLIP $EPOCHS_RECLIPPP" "$ARGS_RECLIP" "$ARGS_RECLIPPP" "$CLIP_ARGS" "$TEST_SEEDS" "$TIMES" "$SEEDS_TEXT" "$WORLD_ARGS" "$RECTIFIER_SEEDS" <<'PY'
+python3 - "$WORK" "$OUT" "$CKPT_DIR" "$STEP" "$IMAGES_RECLIP $IMAGES_RECLIPPP" "$EPOCHS_RECLIP $EPOCHS_RECLIPPP" "$ARGS_RECLIP" "$ARGS_RECLIPPP" "$CLIP_ARGS" "$TEST_SEEDS" "$TIMES" "$SEEDS_TEXT" "$WORLD_ARGS" "$RECTIFIER_SEEDS" <<'PY'
 import json, sys
 work, out, ckpt, step, images, epochs, args_reclip, args_reclippp, clip_args, test_seeds, times, seeds_text, world_args, rectifier_seeds = sys.argv[1:]
 rectifier_seeds = ", ".join(rectifier_seeds.split())
 epochs_reclip, epochs_reclippp = epochs.split()
+images_reclip, images_reclippp = images.split()
 test_seeds = test_seeds.split()
 load = lambda name: json.load(open(f"{work}/{name}.json"))
 variants = ["raw", "reclip", "reclip++"]
@@ -192,7 +200,7 @@ for v in variants:
 head = "| | validation (world 11) mIoU | " + " | ".join(
     f"world {s} mIoU | world {s} pixel acc. | world {s} scenes improved" for s in test_seeds) + " |"
 sep = "|---" * (2 + 3 * len(test_seeds)) + "|"
-classes = open(f"{work}/train/classes.txt").read().split()
+classes = open(f"{work}/train-{images_reclip}/classes.txt").read().split()
 per_class = "\n".join(
     f"| {c} | {pct(test[first]['raw']['per_class'][c])} | {pct(test[first]['reclip']['per_class'][c])} | "
     f"{pct(test[first]['reclip++']['per_class'][c])} | {auc(zs[first]['presence_auc'][c])} |" for c in classes)
@@ -223,11 +231,11 @@ All of it is one command, `scripts/make_default_model.sh {ckpt}`; it ran:
 ```
 reclip train-clip --out {ckpt} {clip_args}          # contrastive image-caption learning only
 reclip export-clip {ckpt}/checkpoint.safetensors --out models/world/mini-clip.safetensors   # step {step}
-reclip world{sp(world_args)} --seed 10 --count {images} --out W/train                 # unlabelled: only JPEGImages are read
-reclip train --weights models/world/mini-clip.safetensors --images W/train \\
+reclip world{sp(world_args)} --seed 10 --count N --out W/train-N                 # N = {", ".join(sorted(set([images_reclip, images_reclippp]), key=int))}; unlabelled: only JPEGImages are read
+reclip train --weights models/world/mini-clip.safetensors --images W/train-{images_reclip} \\
   --classes {",".join(classes)} --size 96 \\
   --variant reclip --epochs {epochs_reclip} --seed N{sp(args_reclip)} --out models/world/rectifier-reclip.safetensors
-reclip train ... --variant reclip++ --epochs {epochs_reclippp} --seed N{sp(args_reclippp)} --out models/world/rectifier-reclip++.safetensors
+reclip train ... --images W/train-{images_reclippp} --variant reclip++ --epochs {epochs_reclippp} --seed N{sp(args_reclippp)} --out models/world/rectifier-reclip++.safetensors
 reclip world{sp(world_args)} --seed S --count 200 --val-fraction 1 --out W/S           # S = 11 (validation), {", ".join(test_seeds)} (test)
 reclip eval --weights models/world/mini-clip.safetensors --dataset W/S --size 96 [--rectifier R --alpha 1] --json
 reclip world-zeroshot{sp(world_args)} --weights models/world/mini-clip.safetensors --seed S --count 200 --json

@@ -64,7 +64,7 @@ struct AdaptCommand: ParsableCommand {
               + "\(site.heldOut.count) held out: \(method), \(config.size) px")
         let started = Date()
         guard try TrainCommand.run(config, model: clip, hash: hash, classes: names, images: site.training, output: out,
-                                   resume: false, terminalOnly: true) else { return }
+                                   resume: false, terminalOnly: true) != nil else { return }
         let seconds = Date().timeIntervalSince(started)
         let adapted = try Rectifier.load(from: PathBytes.fileURL(out), classes: names, weightsHash: hash)
         if let summary = SiteShift.summary(recordedIn: adapted.metadata) { print(summary) }

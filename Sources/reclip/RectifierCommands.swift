@@ -184,6 +184,8 @@ struct TrainCommand: ParsableCommand {
     var initialisation: String?
     @OptionGroup var adapting: AdaptationOptions
     @Option(help: "Random seed (initialisation, order, Gumbel noise).") var seed: UInt64 = 0
+    @Option(help: ArgumentHelp("Train once with each of these seeds (comma-separated, 2 to 16 of them) and keep the run whose last epoch had the lowest mean training loss, a choice that needs no labels; the kept file records every seed's loss (seed_selection). Not with --seed, --resume or --adaptation shift-test.", valueName: "s1,s2,..."))
+    var seeds: String?
     @Option(help: "The rectifier file to write.") var out: String
     @Flag(help: "Continue from the checkpoint in --out.") var resume = false
     @Option(help: "Write a checkpoint every N steps.") var checkpointEvery: Int = 50
@@ -224,6 +226,23 @@ struct TrainCommand: ParsableCommand {
         if let method = adapting.adaptation, method != .steps, initialisation == nil {
             throw ValidationError("--adaptation \(method.rawValue) adapts a rectifier: give the one to start from with --init")
         }
+        if seeds != nil {
+            _ = try seedList()
+            if seed != 0 { throw ValidationError("--seed \(seed) and --seeds: give one of them") }
+            if resume { throw ValidationError("--seeds trains each seed from its start: it cannot --resume") }
+            if adapting.adaptation == .shiftTest { throw ValidationError("--seeds with --adaptation shift-test: the shift test takes no step, so seeds cannot differ") }
+        }
+    }
+
+    /// `--seeds` parsed: 2 to 16 distinct non-negative integers.
+    func seedList() throws -> [UInt64]? {
+        guard let seeds else { return nil }
+        let parts = seeds.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        let values = parts.compactMap { UInt64($0) }
+        guard values.count == parts.count, (2...16).contains(values.count), Set(values).count == values.count else {
+            throw ValidationError("--seeds \(seeds): give 2 to 16 different non-negative integers separated by commas, e.g. 0,1,2,3")
+        }
+        return values
     }
 
     func run() throws {
@@ -237,7 +256,51 @@ struct TrainCommand: ParsableCommand {
         config.initialisation = initialisation.map { PathBytes.fileURL($0) }
         config.givenLabels = try imageLabels.map { try GivenImageLabels(contentsOf: $0, classes: names) }
         config.precision = precision
-        _ = try TrainCommand.run(config, model: model, hash: hash, classes: names, images: files, output: out, resume: resume)
+        if let seeds = try seedList() {
+            try TrainCommand.runSeeds(seeds, config, model: model, hash: hash, classes: names, images: files, output: out)
+        } else {
+            _ = try TrainCommand.run(config, model: model, hash: hash, classes: names, images: files, output: out, resume: resume)
+        }
+    }
+
+    /// Trains `config` once per seed, each into a file beside `out`, then writes the run
+    /// `SeedSelection` keeps to `out` (atomically, with `seed_selection` recorded) and removes the
+    /// others. Interrupted, it writes nothing and removes what it made.
+    static func runSeeds(_ seeds: [UInt64], _ config: TrainingConfiguration, model: CLIPModel, hash: String,
+                         classes: [String], images files: [URL], output out: String) throws {
+        let partialNames = Dictionary(uniqueKeysWithValues: seeds.map { ($0, out + ".seed-\($0).partial") })
+        if let taken = seeds.compactMap({ partialNames[$0] }).first(where: { PathKind.of($0) != nil }) {
+            throw RectifierCommandError("\(terminalSafe(taken)): already exists; --seeds trains each seed into this name beside --out (remove it)")
+        }
+        var runs: [SeedSelection.Run] = []
+        var partials: [UInt64: String] = [:]
+        defer { for path in partials.values { FileChanges.remove(path) } }
+        for (i, seed) in seeds.enumerated() {
+            var c = config
+            c.seed = seed
+            c.checkpointEvery = 0
+            let partial = partialNames[seed]!
+            partials[seed] = partial
+            RectifierInputs.stderr("seed \(seed) (\(i + 1) of \(seeds.count))\n")
+            guard let outcome = try run(c, model: model, hash: hash, classes: classes, images: files, output: partial,
+                                        resume: false, announce: false) else {
+                print("interrupted at seed \(seed): no rectifier written to \(terminalSafe(out))")
+                return
+            }
+            runs.append(SeedSelection.Run(seed: seed, lastEpochLoss: outcome.lastEpochLoss))
+            print("seed \(seed): \(outcome.steps) steps, last-epoch loss " + (outcome.lastEpochLoss.map { String(format: "%.4f", $0) } ?? "none"))
+        }
+        let selection = SeedSelection(runs: runs)
+        guard let kept = selection.kept, let path = partials[kept.seed] else {
+            throw RectifierCommandError("--seeds: no run ended with a finite last-epoch loss (\(selection.record)); nothing written")
+        }
+        let file = try SafeTensorsFile(path: path)
+        var rectifier = try Rectifier.load(from: PathBytes.fileURL(path), classes: classes, weightsHash: hash)
+        rectifier.metadata["seed_selection"] = selection.record
+        var momentum: [String: Tensor] = [:]
+        for name in file.names where name.hasPrefix("momentum.") { momentum[name] = try file.tensor(name) }
+        try rectifier.save(to: PathBytes.fileURL(out), extra: momentum)
+        print("\(selection.record): \(terminalSafe(out))")
     }
 
     /// The run's settings from the options, with the epochs, batch size and learning rate decided.
@@ -256,9 +319,11 @@ struct TrainCommand: ParsableCommand {
     /// Prepares the images and trains (from scratch or from `config.initialisation`), with
     /// progress lines on standard error and a clean stop on Ctrl-C; `reclip adapt` runs it too.
     /// With `terminalOnly`, progress is drawn only when standard error is a terminal (no lines
-    /// in a log). Returns whether the run finished (false: interrupted, and said so).
+    /// in a log). Returns what the run did, or nil when it was interrupted (and said so); with
+    /// `announce` false a finished run prints nothing (`runSeeds` says what it keeps).
     static func run(_ config: TrainingConfiguration, model: CLIPModel, hash: String, classes names: [String],
-                    images files: [URL], output out: String, resume: Bool, terminalOnly: Bool = false) throws -> Bool {
+                    images files: [URL], output out: String, resume: Bool, terminalOnly: Bool = false,
+                    announce: Bool = true) throws -> TrainingOutcome? {
         let drawsProgress = !terminalOnly || isatty(STDERR_FILENO) == 1
         let run = TrainingRun(model: model, classes: names, configuration: config, weightsHash: hash,
                               cacheFolder: ClassifierCache.defaultFolder, output: PathBytes.fileURL(out))
@@ -285,24 +350,27 @@ struct TrainCommand: ParsableCommand {
         preparing?.finish()
         guard let samples = prepared else {
             print("interrupted while preparing: features computed so far are cached; run again to continue")
-            return false
+            return nil
         }
         let training = drawsProgress ? ProgressLine() : nil
-        let steps = try run.train(samples: samples, classifier: classifier, resume: resume, progress: { p in
+        let outcome = try run.train(samples: samples, classifier: classifier, resume: resume, progress: { p in
             training?.update(TrainingProgressBar(p).line, done: p.step, total: p.totalSteps)
         }, shouldStop: {
             if signals.take(SIGINT) { interrupted = true }
             return interrupted
-        }).steps
+        })
         training?.finish()
         if interrupted {
-            print("interrupted: checkpoint at step \(steps) saved to \(terminalSafe(out)) (continue with --resume)")
-        } else if config.adaptation == .shiftTest {
+            if announce { print("interrupted: checkpoint at step \(outcome.steps) saved to \(terminalSafe(out)) (continue with --resume)") }
+            return nil
+        }
+        if !announce { return outcome }
+        if config.adaptation == .shiftTest {
             print("adapted by the shift test: \(terminalSafe(out))")
         } else {
-            print("trained \(steps) steps: \(terminalSafe(out))")
+            print("trained \(outcome.steps) steps: \(terminalSafe(out))")
         }
-        return !interrupted
+        return outcome
     }
 }
 
