@@ -14,8 +14,8 @@
 #
 # Usage: scripts/make_default_model.sh CKPT_DIR [OUT_DIR]
 # Environment: RECLIP (binary, default .build/release/reclip); CLIP_ARGS (train-clip options,
-# default the bundled model's recipe); IMAGES (rectifier training scenes, 1000), or per variant
-# IMAGES_RECLIP / IMAGES_RECLIPPP (the first N scenes of world 10 each);
+# default the bundled model's recipe); IMAGES_RECLIP / IMAGES_RECLIPPP (rectifier training scenes,
+# the first N of world 10; 1000 each), or IMAGES for both;
 # EPOCHS_RECLIP / EPOCHS_RECLIPPP (4 and 1); ARGS_RECLIP / ARGS_RECLIPPP (extra `reclip train`
 # options per variant); the defaults are the settings chosen on the validation world
 # (docs/world.md has the grid); RECTIFIER_SEEDS (0 1 2: each variant keeps the seed with the best
@@ -38,9 +38,8 @@ CKPT_DIR=${1:?usage: scripts/make_default_model.sh CKPT_DIR [OUT_DIR]}
 OUT=${2:-models/world}
 RECLIP=${RECLIP:-.build/release/reclip}
 CLIP_ARGS=${CLIP_ARGS:---world 2024 --steps 2500 --salient-captions 0.5 --crop-captions 0.5 --pooling avg}
-IMAGES=${IMAGES:-1000}
-IMAGES_RECLIP=${IMAGES_RECLIP:-$IMAGES}
-IMAGES_RECLIPPP=${IMAGES_RECLIPPP:-$IMAGES}
+IMAGES_RECLIP=${IMAGES_RECLIP:-${IMAGES:-1000}}
+IMAGES_RECLIPPP=${IMAGES_RECLIPPP:-${IMAGES:-1000}}
 EPOCHS_RECLIP=${EPOCHS_RECLIP:-4}
 EPOCHS_RECLIPPP=${EPOCHS_RECLIPPP:-4}
 # Rectifier training is sensitive to its seed (ReCLIP++ with the settings below: 28.9 to 41.0
