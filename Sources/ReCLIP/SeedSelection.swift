@@ -18,6 +18,8 @@ public struct SeedSelection: Sendable, Equatable {
             self.seed = seed
             self.lastEpochLoss = lastEpochLoss
         }
+        /// The loss as the record and the command's lines show it: four decimals, or "none".
+        public var lossText: String { lastEpochLoss.map { String(format: "%.4f", $0) } ?? "none" }
     }
 
     public let runs: [Run]
@@ -37,9 +39,7 @@ public struct SeedSelection: Sendable, Equatable {
     /// What the kept file records (`seed_selection`): every seed with its loss, then the one
     /// kept, e.g. "lowest last-epoch loss of seeds 0 (1.3793), 1 (none), 2 (1.3719): kept 2".
     public var record: String {
-        let each = runs.map { run in
-            "\(run.seed) (" + (run.lastEpochLoss.map { String(format: "%.4f", $0) } ?? "none") + ")"
-        }
+        let each = runs.map { "\($0.seed) (\($0.lossText))" }
         return "lowest last-epoch loss of seeds " + each.joined(separator: ", ") + ": "
             + (kept.map { "kept \($0.seed)" } ?? "none kept")
     }

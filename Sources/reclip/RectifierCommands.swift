@@ -268,38 +268,37 @@ struct TrainCommand: ParsableCommand {
     /// others. Interrupted, it writes nothing and removes what it made.
     static func runSeeds(_ seeds: [UInt64], _ config: TrainingConfiguration, model: CLIPModel, hash: String,
                          classes: [String], images files: [URL], output out: String) throws {
-        let partialNames = Dictionary(uniqueKeysWithValues: seeds.map { ($0, out + ".seed-\($0).partial") })
-        if let taken = seeds.compactMap({ partialNames[$0] }).first(where: { PathKind.of($0) != nil }) {
+        let partials = Dictionary(uniqueKeysWithValues: seeds.map { ($0, out + ".seed-\($0).partial") })
+        if let taken = seeds.compactMap({ partials[$0] }).first(where: { PathKind.of($0) != nil }) {
             throw RectifierCommandError("\(terminalSafe(taken)): already exists; --seeds trains each seed into this name beside --out (remove it)")
         }
-        var runs: [SeedSelection.Run] = []
-        var partials: [UInt64: String] = [:]
+        // None of these names existed, so every one is this run's to remove, finished or not.
         defer { for path in partials.values { FileChanges.remove(path) } }
+        var runs: [SeedSelection.Run] = []
         for (i, seed) in seeds.enumerated() {
             var c = config
             c.seed = seed
             c.checkpointEvery = 0
-            let partial = partialNames[seed]!
-            partials[seed] = partial
             RectifierInputs.stderr("seed \(seed) (\(i + 1) of \(seeds.count))\n")
-            guard let outcome = try run(c, model: model, hash: hash, classes: classes, images: files, output: partial,
+            guard let outcome = try run(c, model: model, hash: hash, classes: classes, images: files, output: partials[seed]!,
                                         resume: false, announce: false) else {
                 print("interrupted at seed \(seed): no rectifier written to \(terminalSafe(out))")
                 return
             }
-            runs.append(SeedSelection.Run(seed: seed, lastEpochLoss: outcome.lastEpochLoss))
-            print("seed \(seed): \(outcome.steps) steps, last-epoch loss " + (outcome.lastEpochLoss.map { String(format: "%.4f", $0) } ?? "none"))
+            let finished = SeedSelection.Run(seed: seed, lastEpochLoss: outcome.lastEpochLoss)
+            runs.append(finished)
+            print("seed \(seed): \(outcome.steps) steps, last-epoch loss \(finished.lossText)")
         }
         let selection = SeedSelection(runs: runs)
         guard let kept = selection.kept, let path = partials[kept.seed] else {
             throw RectifierCommandError("--seeds: no run ended with a finite last-epoch loss (\(selection.record)); nothing written")
         }
+        // The kept run's file as it is (rectifier, feature reference, momentum), one record added.
         let file = try SafeTensorsFile(path: path)
-        var rectifier = try Rectifier.load(from: PathBytes.fileURL(path), classes: classes, weightsHash: hash)
-        rectifier.metadata["seed_selection"] = selection.record
-        var momentum: [String: Tensor] = [:]
-        for name in file.names where name.hasPrefix("momentum.") { momentum[name] = try file.tensor(name) }
-        try rectifier.save(to: PathBytes.fileURL(out), extra: momentum)
+        var metadata = file.metadata
+        metadata["seed_selection"] = selection.record
+        let tensors = try file.names.sorted().map { (name: $0, tensor: try file.tensor($0)) }
+        try SafeTensorsWriter.write(tensors, metadata: metadata, to: out)
         print("\(selection.record): \(terminalSafe(out))")
     }
 

@@ -14,24 +14,21 @@ final class NonUTF8PathTests: XCTestCase {
 
     /// Runs `script` in `sh` with `$R` the binary, `$S` the repository's samples/world, `$M` its
     /// models/world, `$T` a fresh folder and `$N` the bytes `caf\xE9.png`.
-    func sh(_ script: String) throws -> (status: Int32, out: [UInt8], err: [UInt8]) {
+    func sh(_ script: String) throws -> ChildProcessResult {
         let repository = CommandLineErrorTests.repository
-        let r = try ChildProcess.shell(#"N=$(printf 'caf\351.png'); "# + script,
-                                       variables: ["RECLIP_HOME": temp + "/home", "R": try TmuxSession.locateReclip(),
-                                                   "S": repository.appendingPathComponent("samples/world").path,
-                                                   "M": repository.appendingPathComponent("models/world").path, "T": temp])
-        return (r.status, r.stdout, r.stderr)
+        return try ChildProcess.shell(#"N=$(printf 'caf\351.png'); "# + script,
+                                      variables: ["RECLIP_HOME": temp + "/home", "R": try TmuxSession.locateReclip(),
+                                                  "S": repository.appendingPathComponent("samples/world").path,
+                                                  "M": repository.appendingPathComponent("models/world").path, "T": temp])
     }
-
-    func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
 
     func testSegmentAndRenderOpenALatin1NamedImage() throws {
         let seg = try sh(#"cp "$S/JPEGImages/world_000000.png" "$T/$N" && "$R" segment --image "$T/$N" --mask-out "$T/mask-$N" && test -s "$T/mask-$N""#)
-        XCTAssertEqual(seg.status, 0, text(seg.err))
-        XCTAssertTrue(text(seg.out).contains("feature grid"), text(seg.out))
+        XCTAssertEqual(seg.status, 0, seg.err)
+        XCTAssertTrue(seg.out.contains("feature grid"), seg.out)
         let render = try sh(#"cp "$S/JPEGImages/world_000000.png" "$T/$N" && "$R" render "$T/$N" --colors 256 --width 20"#)
-        XCTAssertEqual(render.status, 0, text(render.err))
-        XCTAssertTrue(text(render.out).contains("\u{1B}[48;5;"), "a picture in 256 colours")
+        XCTAssertEqual(render.status, 0, render.err)
+        XCTAssertTrue(render.out.contains("\u{1B}[48;5;"), "a picture in 256 colours")
     }
 
     /// In a current folder whose own name is not UTF-8, relative outputs are written beside the
@@ -39,38 +36,38 @@ final class NonUTF8PathTests: XCTestCase {
     /// it absolute through Foundation's current directory, which loses the byte.
     func testRelativeOutputsInALatin1CurrentFolder() throws {
         let r = try sh(#"mkdir "$T/w$N" && cd "$T/w$N" && cp "$S/JPEGImages/world_000000.png" a.png && "$R" segment --image a.png --mask-out m.png && test -s m.png && "$R" segment --image a.png --dump d.safetensors && test -s d.safetensors && "$R" eval --dataset "$S" --out p.json && test -s p.json"#)
-        XCTAssertEqual(r.status, 0, text(r.err))
-        XCTAssertFalse(text(r.err).contains("cannot"), text(r.err))
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertFalse(r.err.contains("cannot"), r.err)
     }
 
     /// A weights registry under a non-UTF-8 folder is walked by its bytes, and its paths are
     /// printed escaped.
     func testAWeightsRegistryUnderALatin1Folder() throws {
         let r = try sh(#"H="$T/h$N"; RECLIP_HOME="$H" "$R" weights import "$M/mini-clip.safetensors" --name my/mini > /dev/null && RECLIP_HOME="$H" "$R" weights list"#)
-        XCTAssertEqual(r.status, 0, text(r.err))
-        XCTAssertTrue(text(r.out).contains("my/mini  [local]  present"), text(r.out))
-        XCTAssertTrue(text(r.out).contains(#"/hcaf\xE9.png/my/mini/model.safetensors"#), text(r.out))
-        XCTAssertFalse(r.out.contains(0xE9), "the raw byte never reaches the terminal")
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains("my/mini  [local]  present"), r.out)
+        XCTAssertTrue(r.out.contains(#"/hcaf\xE9.png/my/mini/model.safetensors"#), r.out)
+        XCTAssertFalse(r.stdout.contains(0xE9), "the raw byte never reaches the terminal")
     }
 
     func testAMissingLatin1NameIsShownEscaped() throws {
         let r = try sh(#""$R" segment --image "$T/missing-$N""#)
         XCTAssertNotEqual(r.status, 0)
-        XCTAssertTrue(text(r.err).contains(#"missing-caf\xE9.png: cannot read the file (no such file)"#), text(r.err))
-        XCTAssertFalse(r.err.contains(0xE9), "the raw byte never reaches the terminal")
-        XCTAssertFalse(text(r.err).contains("\u{FFFD}"), "nor a replacement character")
+        XCTAssertTrue(r.err.contains(#"missing-caf\xE9.png: cannot read the file (no such file)"#), r.err)
+        XCTAssertFalse(r.stderr.contains(0xE9), "the raw byte never reaches the terminal")
+        XCTAssertFalse(r.err.contains("\u{FFFD}"), "nor a replacement character")
     }
 
     func testEvalOpensADatasetFolderSoNamed() throws {
         let r = try sh(#"D="$T/w$N"; cp -r "$S" "$D" && head -n 2 "$D/ImageSets/Segmentation/val.txt" > "$D/ImageSets/Segmentation/two.txt" && "$R" eval --dataset "$D" --split two --json"#)
-        XCTAssertEqual(r.status, 0, text(r.err))
-        XCTAssertTrue(text(r.out).contains("mIoU"), text(r.out))
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains("mIoU"), r.out)
     }
 
     func testTrainListsAFolderOfLatin1Names() throws {
         let r = try sh(#"mkdir "$T/images" && cp "$S/JPEGImages/world_000000.png" "$T/images/$N" && cp "$S/JPEGImages/world_000001.png" "$T/images/$(printf 'na\357ve.png')" && "$R" train --weights "$M/mini-clip.safetensors" --images "$T/images" --classes sky,cloud,mountain,snow,tree,grass,water,sand,road,building,car,boat --size 96 --epochs 1 --out "$T/r.safetensors" && test -s "$T/r.safetensors""#)
-        XCTAssertEqual(r.status, 0, text(r.err))
-        XCTAssertTrue(text(r.out).contains("trained 2 steps"), text(r.out))
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains("trained 2 steps"), r.out)
     }
 
     /// The bundled world model's classes, for commands given `--weights`.
@@ -78,39 +75,39 @@ final class NonUTF8PathTests: XCTestCase {
 
     func testSegmentOpensLatin1NamedWeightsAndRectifier() throws {
         let r = try sh(#"W="$T/$(printf 'w\351ights.safetensors')"; Q="$T/$(printf 'r\351ctifier.safetensors')"; cp "$M/mini-clip.safetensors" "$W" && cp "$M/rectifier-reclip.safetensors" "$Q" && cp "$S/JPEGImages/world_000000.png" "$T/$N" && "$R" segment --image "$T/$N" --weights "$W" --rectifier "$Q" --classes \#(Self.worldClasses) --size 96 --dump "$T/dump-$N.safetensors" && test -s "$T/dump-$N.safetensors""#)
-        XCTAssertEqual(r.status, 0, text(r.err))
-        XCTAssertTrue(text(r.out).contains("feature grid"), text(r.out))
-        XCTAssertFalse(text(r.err).contains("cannot"), text(r.err))
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains("feature grid"), r.out)
+        XCTAssertFalse(r.err.contains("cannot"), r.err)
     }
 
     func testAMissingLatin1WeightsFileIsShownEscaped() throws {
         let r = try sh(#""$R" segment --image "$S/JPEGImages/world_000000.png" --weights "$T/$(printf 'w\351ights.safetensors')" --classes sky,tree"#)
         XCTAssertNotEqual(r.status, 0)
-        XCTAssertTrue(text(r.err).contains(#"w\xE9ights.safetensors: no such weights file"#), text(r.err))
-        XCTAssertFalse(r.err.contains(0xE9), "the raw byte never reaches the terminal")
-        XCTAssertFalse(text(r.err).contains("\u{FFFD}"), "nor a replacement character")
+        XCTAssertTrue(r.err.contains(#"w\xE9ights.safetensors: no such weights file"#), r.err)
+        XCTAssertFalse(r.stderr.contains(0xE9), "the raw byte never reaches the terminal")
+        XCTAssertFalse(r.err.contains("\u{FFFD}"), "nor a replacement character")
     }
 
     func testTrainStartsFromAndWritesLatin1Names() throws {
         let r = try sh(#"I="$T/$(printf 'st\351rt.safetensors')"; O="$T/$(printf 'tr\351ined.safetensors')"; mkdir "$T/images" && cp "$S/JPEGImages/world_000000.png" "$T/images/a.png" && cp "$M/rectifier-reclip.safetensors" "$I" && "$R" train --weights "$M/mini-clip.safetensors" --images "$T/images" --classes \#(Self.worldClasses) --size 96 --epochs 1 --init "$I" --out "$O" && test -s "$O""#)
-        XCTAssertEqual(r.status, 0, text(r.err))
-        XCTAssertTrue(text(r.out).contains(#"steps: "#) && text(r.out).contains(#"tr\xE9ined.safetensors"#), text(r.out))
-        XCTAssertFalse(r.out.contains(0xE9), "the raw byte never reaches the terminal")
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains(#"steps: "#) && r.out.contains(#"tr\xE9ined.safetensors"#), r.out)
+        XCTAssertFalse(r.stdout.contains(0xE9), "the raw byte never reaches the terminal")
     }
 
     /// An installation under a Latin-1 folder: the binary finds the bundled model beside it.
     func testAnInstallationUnderALatin1FolderFindsItsBundledModel() throws {
         let r = try sh(#"I="$T/$(printf 'inst\351ll')"; mkdir -p "$I/bin" "$I/models" && cp "$R" "$I/bin/reclip" && cp -r "$(dirname "$R")/reclip_CLIP.resources" "$I/bin/" && cp -r "$M" "$I/models/world" && "$I/bin/reclip" segment --image "$S/JPEGImages/world_000000.png""#)
-        XCTAssertEqual(r.status, 0, text(r.err))
-        XCTAssertTrue(text(r.out).contains("feature grid"), text(r.out))
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains("feature grid"), r.out)
     }
 
     func testEvalWritesALatin1NamedShardAndMergeReadsIt() throws {
         let r = try sh(#"D="$T/world"; J="$T/$(printf 'sh\351rd.json')"; cp -r "$S" "$D" && head -n 2 "$D/ImageSets/Segmentation/val.txt" > "$D/ImageSets/Segmentation/two.txt" && "$R" eval --dataset "$D" --split two --out "$J" && test -s "$J" && "$R" eval merge "$J" --json"#)
-        XCTAssertEqual(r.status, 0, text(r.err))
-        XCTAssertTrue(text(r.out).contains(#"sh\xE9rd.json"#), "the shard is named escaped: " + text(r.out))
-        XCTAssertTrue(text(r.out).contains("mIoU"), text(r.out))
-        XCTAssertFalse(r.out.contains(0xE9), "the raw byte never reaches the terminal")
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains(#"sh\xE9rd.json"#), "the shard is named escaped: " + r.out)
+        XCTAssertTrue(r.out.contains("mIoU"), r.out)
+        XCTAssertFalse(r.stdout.contains(0xE9), "the raw byte never reaches the terminal")
     }
 }
 
