@@ -12,15 +12,39 @@ public struct InferenceOptions: Sendable, Equatable {
     public var pamrSteps: Int
     /// PAMR dilations (the repositories': 8 and 16).
     public var pamrDilations: [Int]
+    /// The most pixels PAMR refines at (`refinementSize`): an image with more is refined at the
+    /// largest size of its shape within this, which bounds PAMR's time and memory before it
+    /// starts (a 4000 x 2667 photograph took 50 s and 7 GB at its own size). Nothing finer is
+    /// lost: the kernel's colours come from the network input, resized back.
+    public var pamrMaxPixels: Int
+
+    /// The default `pamrMaxPixels`: 1024 x 1024.
+    public static let defaultPAMRMaxPixels = 1 << 20
 
     /// The PAMR step counts accepted.
     public static let pamrStepsRange = 0...50
 
-    public init(window: SlidingWindow? = nil, pamrSteps: Int = 0, pamrDilations: [Int] = [8, 16]) {
+    public init(window: SlidingWindow? = nil, pamrSteps: Int = 0, pamrDilations: [Int] = [8, 16],
+                pamrMaxPixels: Int = InferenceOptions.defaultPAMRMaxPixels) {
         precondition(Self.pamrStepsRange.contains(pamrSteps), "PAMR steps \(pamrSteps) outside \(Self.pamrStepsRange)")
+        precondition(pamrMaxPixels >= 1, "PAMR's pixel bound must be positive")
         self.window = window
         self.pamrSteps = pamrSteps
         self.pamrDilations = pamrDilations
+        self.pamrMaxPixels = pamrMaxPixels
+    }
+
+    /// The size PAMR refines an image of `width` x `height` at: its own when it has at most
+    /// `pamrMaxPixels`, else both sides scaled by the same factor (rounded down, at least 1) to
+    /// fit; a side held at 1 leaves the other what fits beside it.
+    public func refinementSize(width: Int, height: Int) -> (width: Int, height: Int) {
+        guard width * height > pamrMaxPixels else { return (width, height) }
+        let scale = (Double(pamrMaxPixels) / (Double(width) * Double(height))).squareRoot()
+        var (w, h) = (max(1, Int(Double(width) * scale)), max(1, Int(Double(height) * scale)))
+        if w * h > pamrMaxPixels {   // only when a side was held at 1
+            if h == 1 { w = max(1, pamrMaxPixels) } else { h = max(1, pamrMaxPixels / w) }
+        }
+        return (w, h)
     }
 
     /// True for one whole-image forward and no refinement: the maps stay on the patch grid.
@@ -152,11 +176,12 @@ extension Segmenter {
 
         if options.pamrSteps > 0 {
             let start = now()
-            let kernel = pamrKernel(input: input, image: image, dilations: options.pamrDilations)
+            let (w0, h0) = options.refinementSize(width: image.width, height: image.height)
+            let kernel = pamrKernel(input: input, width: w0, height: h0, dilations: options.pamrDilations)
             let kernelSeconds = Double(now() - start) / 1e9
             for i in result.indices {
                 let t = now()
-                result[i] = result[i].resized(width: image.width, height: image.height)
+                result[i] = result[i].resized(width: w0, height: h0)
                     .refined(by: kernel, steps: options.pamrSteps)
                 seconds[i] += kernelSeconds + Double(now() - t) / 1e9
             }
@@ -165,10 +190,10 @@ extension Segmenter {
     }
 
     /// The PAMR kernel of an image: the network input (normalised, [3, H', W']) resized back
-    /// bilinearly to the image's own size, as SCLIP and NACLIP pass it.
-    static func pamrKernel(input: Tensor, image: RGBImage, dilations: [Int]) -> PAMRKernel {
+    /// bilinearly to the size it is refined at (the image's own, as SCLIP and NACLIP pass it,
+    /// up to `InferenceOptions.pamrMaxPixels`).
+    static func pamrKernel(input: Tensor, width w0: Int, height h0: Int, dilations: [Int]) -> PAMRKernel {
         let (H, W) = (input.shape[1], input.shape[2])
-        let (h0, w0) = (image.height, image.width)
         var back = [Float](repeating: 0, count: 3 * h0 * w0)
         input.data.withUnsafeBufferPointer { src in
             bilinearResizeForward(out: &back, inp: src.baseAddress!, channels: 3, inHeight: H, inWidth: W,
@@ -178,12 +203,16 @@ extension Segmenter {
     }
 
     /// `maps` (from `segment(_:size:)` or a window) refined with `steps` PAMR steps at the
-    /// image's own size: resized bilinearly to it, then refined with the network input of
-    /// `size` resized back (what `segment(_:size:options:)` does after the forward).
+    /// image's own size (at most `maxPixels`, `InferenceOptions.refinementSize`): resized
+    /// bilinearly to it, then refined with the network input of `size` resized back (what
+    /// `segment(_:size:options:)` does after the forward).
     public func refined(_ maps: SegmentationMaps, image: RGBImage, size: Int, steps: Int,
-                        dilations: [Int] = [8, 16]) -> SegmentationMaps {
+                        dilations: [Int] = [8, 16],
+                        maxPixels: Int = InferenceOptions.defaultPAMRMaxPixels) -> SegmentationMaps {
+        let options = InferenceOptions(pamrSteps: steps, pamrDilations: dilations, pamrMaxPixels: maxPixels)
+        let (w0, h0) = options.refinementSize(width: image.width, height: image.height)
         let input = ImagePreprocessing.denseInput(image, shortSide: size)
-        let kernel = Self.pamrKernel(input: input, image: image, dilations: dilations)
-        return maps.resized(width: image.width, height: image.height).refined(by: kernel, steps: steps)
+        let kernel = Self.pamrKernel(input: input, width: w0, height: h0, dilations: dilations)
+        return maps.resized(width: w0, height: h0).refined(by: kernel, steps: steps)
     }
 }

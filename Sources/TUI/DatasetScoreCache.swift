@@ -37,9 +37,10 @@ public struct DatasetScoreCache: Sendable {
     /// MaskCLIP for ReCLIP++, `SegmentationMaps.output(alpha:)`).
     static let scoringVersion = "scores 2"
 
-    /// The setting's text for an engine identity, head, class list and alpha.
-    public static func setting(engine: String, head: String, classes: [String], alpha: Float) -> String {
-        ([scoringVersion, engine, head, String(alpha)] + classes).joined(separator: "\u{1}")
+    /// The setting's text for an engine identity, readout (`Readout.cacheKey`: the head, and
+    /// any PAMR steps), class list and alpha.
+    public static func setting(engine: String, readout: String, classes: [String], alpha: Float) -> String {
+        ([scoringVersion, engine, readout, String(alpha)] + classes).joined(separator: "\u{1}")
     }
 
     /// Images with scores stored.

@@ -26,10 +26,12 @@ public struct ExplorerOptions: Sendable {
     public var cellSize: CellPixelSize?
     /// The dense head to start with (`--head`; `h` cycles them).
     public var head: DenseHead
+    /// Whether the maps start refined by PAMR (`--pamr`; `r` turns it on and off).
+    public var refined: Bool
 
     public init(entries: [ImageEntry], classes: [String], engine: (any SegmentationEngine)?, modelProblem: String? = nil,
                 groundTruthClasses: [String]? = nil, graphics: GraphicsProtocol? = nil, cellSize: CellPixelSize? = nil,
-                head: DenseHead = .maskclip) {
+                head: DenseHead = .maskclip, refined: Bool = false) {
         self.entries = entries
         self.classes = classes
         self.engine = engine
@@ -38,6 +40,7 @@ public struct ExplorerOptions: Sendable {
         self.graphics = graphics
         self.cellSize = cellSize
         self.head = head
+        self.refined = refined
     }
 }
 
@@ -76,7 +79,7 @@ public final class Explorer {
                               width: 80, height: 24)
         state.modelProblem = options.modelProblem
         state.groundTruthClasses = options.groundTruthClasses
-        state.head = options.head
+        state.readout = Readout(head: options.head, pamrSteps: options.refined ? Readout.refinedSteps : 0)
     }
 
     /// Runs until `q` or a terminating signal; returns the process exit status (0, or 128 +
@@ -201,13 +204,13 @@ public final class Explorer {
                              failed: @escaping @Sendable (String) -> ExplorerEvent) -> Task<Void, Never>? {
         guard let picture = state.pictures[index] else { return nil }
         let url = state.entries[index].url
-        let classes = state.classes, head = state.head
+        let classes = state.classes, readout = state.readout
         let mailbox = self.mailbox, computing = self.computing
         computing.begin()
         return Task.detached(priority: .userInitiated) {
             defer { computing.end() }
             do {
-                let (maps, seconds) = try await worker.segment(url: url, picture: picture, classes: classes, head: head) { fraction in
+                let (maps, seconds) = try await worker.segment(url: url, picture: picture, classes: classes, readout: readout) { fraction in
                     if let progress { mailbox.post(progress(fraction)) }
                 }
                 if Task.isCancelled { return }
@@ -245,17 +248,17 @@ public final class Explorer {
                 }
             case .segment(let index):
                 guard let worker else { continue }
-                let classes = state.classes, head = state.head
+                let classes = state.classes, readout = state.readout
                 tasks[index]?.cancel()
                 tasks[index] = segmentInBackground(index, worker: worker, progress: { .segmentationProgress(index: index, fraction: $0) },
-                                                   done: { .segmented(index: index, classes: classes, maps: $0, seconds: $1, head: head) },
+                                                   done: { .segmented(index: index, classes: classes, maps: $0, seconds: $1, readout: readout) },
                                                    failed: { .segmentationFailed(index: index, problem: $0) })
             case .segmentComparison(let index):
                 guard let comparisonWorker, let side = state.rectifierComparison?.other else { continue }
-                let classes = state.classes, head = state.head
+                let classes = state.classes, readout = state.readout
                 comparisonTasks[index]?.cancel()
                 comparisonTasks[index] = segmentInBackground(index, worker: comparisonWorker, progress: nil,
-                                                             done: { .comparisonSegmented(index: index, classes: classes, head: head, side: side,
+                                                             done: { .comparisonSegmented(index: index, classes: classes, readout: readout, side: side,
                                                                                           maps: $0, seconds: $1) },
                                                              failed: { .comparisonFailed(index: index, side: side, problem: $0) })
             case .cancelComparison(let index):
@@ -273,7 +276,7 @@ public final class Explorer {
             case .sweepDataset(let alpha):
                 sweep?.cancel()
                 guard let worker else { continue }
-                let entries = state.entries, classes = state.classes, head = state.head
+                let entries = state.entries, classes = state.classes, readout = state.readout
                 let truthMatches = state.groundTruthClasses.map { $0 == classes } ?? true
                 let mailbox = self.mailbox
                 let computing = self.computing
@@ -284,13 +287,13 @@ public final class Explorer {
                     // Scores from an earlier run of the same setting come first, at once.
                     var cache = identity.map {
                         DatasetScoreCache(folder: folder, setting: DatasetScoreCache.setting(
-                            engine: $0 + (truthMatches ? "" : "|no truth"), head: head.rawValue, classes: classes, alpha: alpha))
+                            engine: $0 + (truthMatches ? "" : "|no truth"), readout: readout.cacheKey, classes: classes, alpha: alpha))
                     }
                     let stamps = entries.map { ImageEntryStamp($0.url, groundTruth: truthMatches ? $0.groundTruth : nil) }
                     var pending: [Int] = []
                     for (index, stamp) in stamps.enumerated() {
                         if let stamp, let scores = cache?.scores(for: stamp) {
-                            mailbox.post(.datasetScored(index: index, alpha: alpha, classes: classes, scores: scores, head: head))
+                            mailbox.post(.datasetScored(index: index, alpha: alpha, classes: classes, scores: scores, readout: readout))
                         } else {
                             pending.append(index)
                         }
@@ -304,11 +307,11 @@ public final class Explorer {
                             let picture = try ImageFile.read(path: entry.url.path)
                             let truth = truthMatches ? try entry.groundTruth.map { try ImageFile.readMask(path: $0.path) } : nil
                             let (maps, _) = try await worker.segment(url: entry.url, picture: picture, classes: classes,
-                                                                     head: head) { _ in }
+                                                                     readout: readout) { _ in }
                             let scores = ImageScores.measure(maps, alpha: alpha, truth: truth.flatMap { t in
                                 t.width > 0 && t.height > 0 ? t : nil
                             }, width: picture.width, height: picture.height)
-                            mailbox.post(.datasetScored(index: index, alpha: alpha, classes: classes, scores: scores, head: head))
+                            mailbox.post(.datasetScored(index: index, alpha: alpha, classes: classes, scores: scores, readout: readout))
                             if let stamp = stamps[index] {
                                 cache?.store(scores, for: stamp)
                                 unsaved += 1

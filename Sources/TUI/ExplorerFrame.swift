@@ -336,7 +336,7 @@ public struct ExplorerFrame {
             parts.append(state.alphaIsActive ? (state.automaticAlpha ? "alpha auto \(Format.alpha(state.shownAlpha))"
                                                                      : "alpha \(Format.alpha(state.shownAlpha))") : "alpha off")
             parts.append("model \(model.name) (\(model.variant))")
-            parts.append("head \(state.head.displayName)")
+            parts.append("head \(state.readout.summary)")
         } else {
             parts.append(state.modelProblem.map { "model: \($0)" } ?? ExplorerState.noModelHint)
         }
@@ -400,6 +400,7 @@ public struct ExplorerFrame {
         "c / C           next / previous focus class",
         "i               inspect cursor (arrows move it)",
         "h               next dense head: MaskCLIP, SCLIP, ClearCLIP, NACLIP",
+        "r               refine the maps along the image's colours (PAMR 10), on / off",
         "T               adapt the rectifier to this folder (background; y / n then)",
         "b               compare view: starting against adapted rectifier (after T)",
         "Space           leave the focus class out of the masks",
@@ -418,6 +419,10 @@ public struct ExplorerFrame {
             // The live head and its templates (`h`), after the engine's fixed rows.
             rows.append(("head", state.head.protocolSummary))
             rows.append(("templates", state.head.defaultTemplates.summary + " (each normalised, averaged, normalised)"))
+            let options = state.readout.inferenceOptions
+            rows.append(("refinement", state.readout.isRefined
+                ? "PAMR \(options.pamrSteps) steps, dilations \(options.pamrDilations.map(String.init).joined(separator: " and ")), every map at the image's size (r: off)"
+                : "none: the maps on the patch grid (r: PAMR \(Readout.refinedSteps))"))
         }
         rows.append(("alpha", state.alphaIsActive ? Format.alpha(state.shownAlpha) : "off (no rectifier)"))
         rows.append(("classes", "\(state.classes.count): " + state.classes.joined(separator: ", ")))

@@ -145,9 +145,14 @@ public struct ExplorerState: Sendable {
     /// The starting and the adapted rectifier, once an adaptation is offered or kept (`b`
     /// shows them side by side in the compare view).
     public var rectifierComparison: RectifierComparison?
-    /// The dense head whose logits are shown and rectified (`h` cycles them); its paper's
-    /// templates go with it.
-    public var head: DenseHead = .maskclip
+    /// How the maps are read out: the dense head whose logits are shown and rectified (`h`
+    /// cycles them; its paper's templates go with it) and the PAMR refinement (`r`).
+    public var readout = Readout()
+    /// The readout's dense head.
+    public var head: DenseHead {
+        get { readout.head }
+        set { readout.head = newValue }
+    }
     /// Whether alpha is chosen per image without labels (`A`, `AutomaticAlpha`).
     public var automaticAlpha = false
     /// Classes left out of the arg-max (Space on the focus class), to see the mask without them.

@@ -26,12 +26,12 @@ public enum ExplorerEvent: Sendable {
     case imageLoaded(index: Int, picture: RGBImage, groundTruth: ClassMask?)
     case imageFailed(index: Int, problem: String)
     case segmentationProgress(index: Int, fraction: Double)
-    /// Maps for `classes` from `head`; ignored if the class list or the head has changed since
-    /// they were asked for.
-    case segmented(index: Int, classes: [String], maps: SegmentationMaps, seconds: Double, head: DenseHead = .maskclip)
+    /// Maps for `classes` read out by `readout`; ignored if the class list or the readout has
+    /// changed since they were asked for.
+    case segmented(index: Int, classes: [String], maps: SegmentationMaps, seconds: Double, readout: Readout = Readout())
     case segmentationFailed(index: Int, problem: String)
-    /// The dataset sweep scored an image (for `classes` at `alpha` with `head`; ignored if any changed).
-    case datasetScored(index: Int, alpha: Float, classes: [String], scores: ImageScores, head: DenseHead = .maskclip)
+    /// The dataset sweep scored an image (for `classes` at `alpha` with `readout`; ignored if any changed).
+    case datasetScored(index: Int, alpha: Float, classes: [String], scores: ImageScores, readout: Readout = Readout())
     /// The dataset sweep went through every image.
     case datasetSwept(alpha: Float)
     /// Adapting the rectifier went on: a phase and progress in 0...1.
@@ -39,9 +39,9 @@ public enum ExplorerEvent: Sendable {
     /// The adapted rectifier is in `file`.
     case adapted(file: URL, summary: String)
     case adaptationFailed(problem: String)
-    /// Maps of the rectifier comparison's other rectifier (`side`) for `classes` with `head`;
+    /// Maps of the rectifier comparison's other rectifier (`side`) for `classes` with `readout`;
     /// ignored if any of them changed since they were asked for.
-    case comparisonSegmented(index: Int, classes: [String], head: DenseHead, side: RectifierComparison.Side,
+    case comparisonSegmented(index: Int, classes: [String], readout: Readout, side: RectifierComparison.Side,
                              maps: SegmentationMaps, seconds: Double)
     case comparisonFailed(index: Int, side: RectifierComparison.Side, problem: String)
     /// The engine now uses the adapted rectifier, saved at `savedAt` (nil: could not be saved).
@@ -149,8 +149,8 @@ extension ExplorerState {
                 segmentations[index] = .computing(progress: max(0, min(1, fraction)))
             }
             return []
-        case .segmented(let index, let forClasses, let maps, let seconds, let forHead):
-            guard forClasses == classes, forHead == head else { return [] }
+        case .segmented(let index, let forClasses, let maps, let seconds, let forReadout):
+            guard forClasses == classes, forReadout == readout else { return [] }
             segmentations[index] = .done(maps, seconds: seconds)
             // Say plainly which classes the rectifier only half covers (a live vocabulary).
             if index == selected, maps.hasBias, !maps.classesWithoutSpaceBias.isEmpty {
@@ -160,8 +160,8 @@ extension ExplorerState {
         case .segmentationFailed(let index, let problem):
             segmentations[index] = .failed(problem)
             return []
-        case .datasetScored(let index, let a, let forClasses, let scores, let forHead):
-            guard a == datasetAlpha, forClasses == classes, forHead == head else { return [] }
+        case .datasetScored(let index, let a, let forClasses, let scores, let forReadout):
+            guard a == datasetAlpha, forClasses == classes, forReadout == readout else { return [] }
             datasetScores[index] = scores
             return []
         case .adaptationProgress(let phase, let fraction):
@@ -180,8 +180,8 @@ extension ExplorerState {
             adaptation = nil
             message = "adapting failed: \(problem)"
             return []
-        case .comparisonSegmented(let index, let forClasses, let forHead, let side, let maps, let seconds):
-            guard forClasses == classes, forHead == head, side == rectifierComparison?.other else { return [] }
+        case .comparisonSegmented(let index, let forClasses, let forReadout, let side, let maps, let seconds):
+            guard forClasses == classes, forReadout == readout, side == rectifierComparison?.other else { return [] }
             rectifierComparison?.otherMaps[index] = .done(maps, seconds: seconds)
             return []
         case .comparisonFailed(let index, let side, let problem):
@@ -337,6 +337,8 @@ extension ExplorerState {
         case .character("h"):
             let all = DenseHead.allCases
             return setHead(all[((all.firstIndex(of: head) ?? 0) + 1) % all.count])
+        case .character("r"):
+            return toggleRefinement()
         case .character(" "):
             toggleFocusClass()
         case .character("a"):
@@ -491,6 +493,24 @@ extension ExplorerState {
         datasetAlpha = nil
         message = "head \(new.displayName), templates \(new.defaultTemplates.summary)"
             + (model?.hasRectifier == true && model?.trainingFree != true && new != .maskclip ? "; the rectifier (trained on MaskCLIP logits) applied as is" : "")
+        return effects + requestsForSelection()
+    }
+
+    /// PAMR refinement on or off (`r`): every map (raw, biases, rectified) refined along the
+    /// image's colours at the image's own size, as `reclip segment --pamr` does. The engine
+    /// runs again, from its cache when the image was seen so; the dataset view is scored anew.
+    mutating func toggleRefinement() -> [ExplorerEffect] {
+        guard model != nil else {
+            message = "refinement needs a model: " + Self.noModelHint
+            return []
+        }
+        let effects = dropMaps()
+        readout.pamrSteps = readout.isRefined ? 0 : Readout.refinedSteps
+        datasetScores = [:]
+        datasetAlpha = nil
+        message = readout.isRefined
+            ? "PAMR \(readout.pamrSteps) steps: every map refined along the image's colours (r again: off)"
+            : "PAMR off: the maps on the patch grid, as the head gives them"
         return effects + requestsForSelection()
     }
 

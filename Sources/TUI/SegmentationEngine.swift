@@ -11,7 +11,7 @@ import ReCLIP
 /// ```swift
 /// struct Engine: SegmentationEngine {
 ///     let info = ModelInfo(name: "clip-b16", variant: "ReCLIP", hasRectifier: true)
-///     func segment(_ picture: RGBImage, classes: [String], head: DenseHead,
+///     func segment(_ picture: RGBImage, classes: [String], readout: Readout,
 ///                  progress: @escaping @Sendable (Double) -> Void) async throws -> SegmentationMaps { ... }
 /// }
 /// ```
@@ -21,9 +21,10 @@ public protocol SegmentationEngine: Sendable {
     /// What the engine's results depend on (weights, rectifier, input size), for the dataset
     /// view's cache across runs (`DatasetScoreCache`); nil: nothing is cached.
     var cacheIdentity: String? { get }
-    /// Segments `picture` for `classes` with the dense `head`, reporting progress in 0...1.
-    /// Implementations should check `Task.isCancelled` between stages when they can.
-    func segment(_ picture: RGBImage, classes: [String], head: DenseHead,
+    /// Segments `picture` for `classes` as `readout` says (the dense head, then any PAMR
+    /// steps), reporting progress in 0...1. Implementations should check `Task.isCancelled`
+    /// between stages when they can.
+    func segment(_ picture: RGBImage, classes: [String], readout: Readout,
                  progress: @escaping @Sendable (Double) -> Void) async throws -> SegmentationMaps
 
     /// Adapts the engine's rectifier to `images` without labels (`reclip adapt`'s few-image
@@ -37,7 +38,7 @@ public protocol SegmentationEngine: Sendable {
 }
 
 /// Runs the engine one image at a time in the background and remembers its results per image
-/// class list and head, so that coming back to an image (or a head) costs nothing.
+/// class list and readout, so that coming back to an image (or a head) costs nothing.
 actor SegmentationWorker {
     private let engine: any SegmentationEngine
     private var cache: [String: SegmentationMaps] = [:]
@@ -46,13 +47,13 @@ actor SegmentationWorker {
 
     /// The maps for `picture` (from `url`) and `classes`, and the seconds the engine took
     /// (0 when cached). Work whose task was cancelled while waiting its turn is skipped.
-    func segment(url: URL, picture: RGBImage, classes: [String], head: DenseHead,
+    func segment(url: URL, picture: RGBImage, classes: [String], readout: Readout,
                  progress: @escaping @Sendable (Double) -> Void) async throws -> (SegmentationMaps, Double) {
-        let key = ([head.rawValue, url.path] + classes).joined(separator: "\u{1}")
+        let key = ([readout.cacheKey, url.path] + classes).joined(separator: "\u{1}")
         if let maps = cache[key] { return (maps, 0) }
         try Task.checkCancellation()
         let start = DispatchTime.now().uptimeNanoseconds
-        let maps = try await engine.segment(picture, classes: classes, head: head, progress: progress)
+        let maps = try await engine.segment(picture, classes: classes, readout: readout, progress: progress)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         cache[key] = maps
         return (maps, seconds)

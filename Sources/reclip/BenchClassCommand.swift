@@ -40,7 +40,7 @@ struct BenchClass: AsyncParsableCommand {
         /// Seconds from asking for `classes` to a frame drawn with the result, on `engine`.
         func toFrame(_ engine: SegmenterEngine, _ classes: [String]) async throws -> Double {
             let start = DispatchTime.now().uptimeNanoseconds
-            let maps = try await engine.segment(picture, classes: classes, head: .maskclip) { _ in }
+            let maps = try await engine.segment(picture, classes: classes, readout: Readout()) { _ in }
             var state = ExplorerState(entries: [ImageEntry(url: URL(fileURLWithPath: "scene.png"))], classes: classes,
                                       model: engine.info, width: 200, height: 60)
             state.pictures[0] = picture

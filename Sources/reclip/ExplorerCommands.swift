@@ -38,6 +38,9 @@ struct Explore: ParsableCommand {
     @Option(help: "The dense head to start with: maskclip, sclip, clearclip or naclip (h cycles them inside).")
     var head: DenseHead = .maskclip
 
+    @Flag(help: "Start with the maps refined along the image's colours (PAMR, 10 steps; r turns it on and off inside).")
+    var pamr = false
+
     @Flag(help: "Images and ground truth only: load no model, not even the bundled one.")
     var noModel = false
 
@@ -55,7 +58,7 @@ struct Explore: ParsableCommand {
                                                 dataset: collection.classes)
         let options = ExplorerOptions(entries: collection.entries, classes: names, engine: engine, modelProblem: problem,
                                       groundTruthClasses: collection.classes, graphics: picture.graphics.override,
-                                      cellSize: picture.cellSize?.size, head: head)
+                                      cellSize: picture.cellSize?.size, head: head, refined: pamr)
         let explorer = Explorer(options: options)
         let status = try explorer.run()
         explorer.endProcessSafely(status: status)

@@ -142,14 +142,14 @@ struct SegmenterEngine: SegmentationEngine {
         return "adapted \(rectifier.lastPathComponent) to \(images.count) images in \(outcome.steps) steps (\(config.epochs) epochs, lr \(config.optimiser.learningRate))"
     }
 
-    func segment(_ picture: RGBImage, classes: [String], head: DenseHead,
+    func segment(_ picture: RGBImage, classes: [String], readout: Readout,
                  progress: @escaping @Sendable (Double) -> Void) async throws -> SegmentationMaps {
         progress(0.05)
-        let segmenter = try await builder.segmenter(classes: classes, head: head, progress: progress)
+        let segmenter = try await builder.segmenter(classes: classes, head: readout.head, progress: progress)
         try Task.checkCancellation()
         progress(0.6)
         // The explorer can switch to automatic alpha at any time, so it always wants the image logits.
-        let maps = try segmenter.segment(picture, size: size, imageLogits: true)
+        let maps = try segmenter.segment(picture, size: size, options: readout.inferenceOptions, imageLogits: true)
         progress(1)
         return maps
     }

@@ -86,6 +86,20 @@ final class HeadSegmenterTests: XCTestCase {
         }
     }
 
+    /// PAMR of `grid`'s rectified logits (alpha 0.6, 10 steps) at `width` x `height`, written
+    /// out: the logits resized bilinearly, the kernel on the network input (short side 32) resized.
+    func pamrByHand(_ grid: SegmentationMaps, _ pixels: RGBImage, width: Int, height: Int) -> [Float] {
+        let input = ImagePreprocessing.denseInput(pixels, shortSide: 32)
+        var back = [Float](repeating: 0, count: 3 * height * width)
+        bilinearResizeForward(out: &back, inp: input.data, channels: 3, inHeight: input.shape[1], inWidth: input.shape[2],
+                              outHeight: height, outWidth: width)
+        var up = [Float](repeating: 0, count: 3 * height * width)
+        bilinearResizeForward(out: &up, inp: grid.rectified(alpha: 0.6), channels: 3, inHeight: grid.gridHeight,
+                              inWidth: grid.gridWidth, outHeight: height, outWidth: width)
+        return pamrForward(image: Tensor(shape: [3, height, width], data: back), masks: Tensor(shape: [3, height, width], data: up),
+                           steps: 10).data
+    }
+
     func testPAMRRefinesAtTheImageSizeWithTheInputResizedBack() throws {
         let model = try tinyCLIP()
         let pixels = image(width: 45, height: 30)
@@ -95,19 +109,43 @@ final class HeadSegmenterTests: XCTestCase {
         let refined = try s.segment(pixels, size: 32, options: InferenceOptions(pamrSteps: 10))
         XCTAssertEqual([refined.gridHeight, refined.gridWidth], [30, 45])
         // By hand: grid logits resized to the image, PAMR with the network input resized back.
-        let input = ImagePreprocessing.denseInput(pixels, shortSide: 32)
-        var back = [Float](repeating: 0, count: 3 * 30 * 45)
-        bilinearResizeForward(out: &back, inp: input.data, channels: 3, inHeight: input.shape[1], inWidth: input.shape[2],
-                              outHeight: 30, outWidth: 45)
-        var up = [Float](repeating: 0, count: 3 * 30 * 45)
-        let rect = grid.rectified(alpha: 0.6)
-        bilinearResizeForward(out: &up, inp: rect, channels: 3, inHeight: grid.gridHeight, inWidth: grid.gridWidth,
-                              outHeight: 30, outWidth: 45)
-        let byHand = pamrForward(image: Tensor(shape: [3, 30, 45], data: back), masks: Tensor(shape: [3, 30, 45], data: up), steps: 10)
-        assertClose(refined.rectified(alpha: 0.6), byHand.data, tol: 1e-5, "PAMR of the rectified logits")
+        assertClose(refined.rectified(alpha: 0.6), pamrByHand(grid, pixels, width: 45, height: 30), tol: 1e-5,
+                    "PAMR of the rectified logits")
         assertClose(s.refined(grid, image: pixels, size: 32, steps: 10).raw, refined.raw, tol: 0, "refined(_:)")
         XCTAssertNotNil(firstMismatch(refined.raw, SegmentationMaps(classNames: Self.classes, gridWidth: 45, gridHeight: 30,
                                                                     raw: grid.resized(width: 45, height: 30).raw).raw, tolerance: 1e-4))
+    }
+
+    /// An image with more pixels than the bound is refined at the largest size of its shape
+    /// within it, exactly as if the image were that size for PAMR (the forward is the same).
+    func testPAMRRefinesALargeImageAtTheBoundedSize() throws {
+        let model = try tinyCLIP()
+        let pixels = image(width: 45, height: 30)
+        let s = try Segmenter(model: model, classes: Self.classes, rectifier: try rectifier(head: nil), classifierCache: nil,
+                              head: .naclip)
+        let bounded = InferenceOptions(pamrSteps: 10, pamrMaxPixels: 600)
+        XCTAssertTrue(bounded.refinementSize(width: 45, height: 30) == (30, 20), "\(bounded.refinementSize(width: 45, height: 30))")
+        XCTAssertTrue(InferenceOptions(pamrSteps: 10).refinementSize(width: 45, height: 30) == (45, 30), "small images keep their size")
+        XCTAssertTrue(InferenceOptions(pamrMaxPixels: 1).refinementSize(width: 3000, height: 2) == (1, 1), "at least one pixel a side")
+        XCTAssertTrue(InferenceOptions(pamrMaxPixels: 100).refinementSize(width: 3000, height: 2) == (100, 1), "a thin strip keeps its length")
+        for (w, h) in [(4000, 2667), (1024, 1025), (5, 1_000_000), (1_000_000, 3), (2000, 500)] {
+            let (bw, bh) = InferenceOptions().refinementSize(width: w, height: h)
+            XCTAssertLessThanOrEqual(bw * bh, InferenceOptions.defaultPAMRMaxPixels, "\(w)x\(h) -> \(bw)x\(bh)")
+            XCTAssertGreaterThan(bw * bh, InferenceOptions.defaultPAMRMaxPixels / 2, "\(w)x\(h) -> \(bw)x\(bh): as large as fits")
+            XCTAssertTrue(bw <= w && bh <= h, "never larger than the image")
+            if min(w, h) > 100 {
+                XCTAssertEqual(Double(bw) / Double(bh), Double(w) / Double(h), accuracy: 0.01 * Double(w) / Double(h), "the shape stays")
+            }
+        }
+        let refined = try s.segment(pixels, size: 32, options: bounded)
+        XCTAssertEqual([refined.gridHeight, refined.gridWidth], [20, 30])
+        // By hand: grid logits resized to 30 x 20, PAMR with the network input resized to 30 x 20.
+        let grid = try s.segment(pixels, size: 32)
+        assertClose(refined.rectified(alpha: 0.6), pamrByHand(grid, pixels, width: 30, height: 20), tol: 1e-5,
+                    "PAMR of the rectified logits at the bounded size")
+        assertClose(s.refined(grid, image: pixels, size: 32, steps: 10, maxPixels: 600).raw, refined.raw, tol: 0, "refined(_:)")
+        // The labels still come out at the image's size.
+        XCTAssertEqual(refined.labels(alpha: 0.6, width: 45, height: 30).count, 45 * 30)
     }
 
     func testARectifierRecordsItsHeadAndIsRefusedOnAnotherUnlessItIsMaskCLIPs() throws {

@@ -16,7 +16,7 @@ final class DatasetScoreCacheTests: XCTestCase {
     }
 
     func testARoundTripKeepsTheScoresAndAStampChangeDropsThem() throws {
-        let setting = DatasetScoreCache.setting(engine: "w|r|96", head: "maskclip", classes: Fixture.classes, alpha: 1)
+        let setting = DatasetScoreCache.setting(engine: "w|r|96", readout: "maskclip", classes: Fixture.classes, alpha: 1)
         var cache = DatasetScoreCache(folder: folder, setting: setting)
         XCTAssertEqual(cache.count, 0)
         let stamp = ImageEntryStamp(path: "/images/a.png", stamp: "10:1.5|-")
@@ -29,11 +29,13 @@ final class DatasetScoreCacheTests: XCTestCase {
         XCTAssertEqual(again.scores(for: stamp), s, "every matrix, share and curve back as stored")
         XCTAssertNil(again.scores(for: ImageEntryStamp(path: "/images/a.png", stamp: "11:1.5|-")), "the file changed")
         XCTAssertNil(again.scores(for: ImageEntryStamp(path: "/images/b.png", stamp: "10:1.5|-")))
-        // Another alpha, head, class list or engine is another file.
-        for other in [DatasetScoreCache.setting(engine: "w|r|96", head: "maskclip", classes: Fixture.classes, alpha: 0.9),
-                      DatasetScoreCache.setting(engine: "w|r|96", head: "sclip", classes: Fixture.classes, alpha: 1),
-                      DatasetScoreCache.setting(engine: "w|r|96", head: "maskclip", classes: ["sky", "cat"], alpha: 1),
-                      DatasetScoreCache.setting(engine: "w|r2|96", head: "maskclip", classes: Fixture.classes, alpha: 1)] {
+        // Another alpha, head, refinement, class list or engine is another file.
+        for other in [DatasetScoreCache.setting(engine: "w|r|96", readout: "maskclip", classes: Fixture.classes, alpha: 0.9),
+                      DatasetScoreCache.setting(engine: "w|r|96", readout: "sclip", classes: Fixture.classes, alpha: 1),
+                      DatasetScoreCache.setting(engine: "w|r|96", readout: Readout(pamrSteps: Readout.refinedSteps).cacheKey,
+                                                classes: Fixture.classes, alpha: 1),
+                      DatasetScoreCache.setting(engine: "w|r|96", readout: "maskclip", classes: ["sky", "cat"], alpha: 1),
+                      DatasetScoreCache.setting(engine: "w|r2|96", readout: "maskclip", classes: Fixture.classes, alpha: 1)] {
             XCTAssertEqual(DatasetScoreCache(folder: folder, setting: other).count, 0, other)
         }
     }
@@ -49,7 +51,7 @@ final class DatasetScoreCacheTests: XCTestCase {
     }
 
     func testADamagedCacheFileOrEntryCountsAsAbsent() throws {
-        let setting = DatasetScoreCache.setting(engine: "e", head: "maskclip", classes: Fixture.classes, alpha: 1)
+        let setting = DatasetScoreCache.setting(engine: "e", readout: "maskclip", classes: Fixture.classes, alpha: 1)
         var cache = DatasetScoreCache(folder: folder, setting: setting)
         let stamp = ImageEntryStamp(path: "/images/a.png", stamp: "s")
         cache.store(scores(), for: stamp)

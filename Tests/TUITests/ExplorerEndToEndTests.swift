@@ -59,6 +59,36 @@ final class ExplorerEndToEndTests: XCTestCase {
         try assertRestored(exit: 0)
     }
 
+    /// `--pamr` on the bundled model starts with refined maps, named in the status line and the
+    /// protocol panel; `r` turns refinement off and the engine's maps (and their mIoU) change.
+    func testPAMRRefinesTheMapsAndRTurnsItOff() throws {
+        let samples = URL(fileURLWithPath: Self.dataset).appendingPathComponent("../../../../samples/world").standardizedFileURL.path
+        try tmux.type("\(reclip) \(samples) --pamr; " + Self.reportModes)
+        func rectifiedCaption(_ screen: String) -> String? {
+            screen.range(of: #"rectified \(alpha 1\.0\)  mIoU [0-9.]+"#, options: .regularExpression).map { String(screen[$0]) }
+        }
+        var screen = try tmux.waitFor("the first scene's refined masks", seconds: 60) {
+            $0.contains("engine") && $0.contains("1/24") && rectifiedCaption($0) != nil
+        }
+        XCTAssertTrue(screen.contains("head MaskCLIP, PAMR 10"), screen)
+        let refined = try XCTUnwrap(rectifiedCaption(screen))
+        try tmux.press("P")
+        screen = try tmux.waitFor("the protocol panel with its refinement row") {
+            $0.contains("protocol - the settings behind the numbers") && $0.contains("refinement")
+        }
+        XCTAssertTrue(screen.contains("PAMR 10 steps, dilations 8 and 16"), screen)
+        try tmux.press("Escape")
+        try tmux.press("r")
+        screen = try tmux.waitFor("the first scene's masks on the patch grid", seconds: 60) {
+            // The message comes first in the status line, and pushes the engine's time off it.
+            $0.contains("PAMR off") && rectifiedCaption($0) != nil
+        }
+        XCTAssertFalse(screen.contains("head MaskCLIP, PAMR"), screen)
+        XCTAssertNotEqual(try XCTUnwrap(rectifiedCaption(screen)), refined, "the refined masks score otherwise: \(screen)")
+        try tmux.press("q")
+        try assertRestored(exit: 0)
+    }
+
     /// `--rectifier cls-subtract` on the bundled model: named in the status line and the protocol
     /// panel, its class bias in the bias view.
     func testClsSubtractIsARectifierOfItsOwn() throws {

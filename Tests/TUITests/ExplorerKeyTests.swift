@@ -2,6 +2,7 @@ import XCTest
 import TestSupport
 import CLIP
 import Datasets
+import ReCLIP
 @testable import TUI
 
 /// Every key binding, through the pure update function.
@@ -222,9 +223,9 @@ final class ExplorerHeadKeyTests: XCTestCase {
         XCTAssertTrue(next.message?.contains("head SCLIP, templates OpenAI's 80 ImageNet") == true, next.message ?? "")
         XCTAssertTrue(next.message?.contains("applied as is") == true, "the rectifier was trained on MaskCLIP")
         // A result for the old head that arrives late is dropped; one for the new head is shown.
-        let late = next.applying(.segmented(index: 0, classes: Fixture.classes, maps: Fixture.maps, seconds: 0.1, head: .maskclip)).0
+        let late = next.applying(.segmented(index: 0, classes: Fixture.classes, maps: Fixture.maps, seconds: 0.1, readout: Readout(head: .maskclip))).0
         XCTAssertNil(late.currentMaps)
-        let done = next.applying(.segmented(index: 0, classes: Fixture.classes, maps: Fixture.maps, seconds: 0.1, head: .sclip)).0
+        let done = next.applying(.segmented(index: 0, classes: Fixture.classes, maps: Fixture.maps, seconds: 0.1, readout: Readout(head: .sclip))).0
         XCTAssertNotNil(done.currentMaps)
         let frame = ExplorerFrame(state: done)
         XCTAssertTrue(frame.statusText.contains("head SCLIP"), frame.statusText)
@@ -240,14 +241,69 @@ final class ExplorerHeadKeyTests: XCTestCase {
         var d = next
         d.datasetAlpha = 1
         let scores = ImageScores.measure(Fixture.maps, alpha: 1, truth: nil, width: 8, height: 1)
-        XCTAssertNil(d.applying(.datasetScored(index: 0, alpha: 1, classes: Fixture.classes, scores: scores, head: .maskclip)).0.datasetScores[0])
-        XCTAssertNotNil(d.applying(.datasetScored(index: 0, alpha: 1, classes: Fixture.classes, scores: scores, head: .sclip)).0.datasetScores[0])
+        XCTAssertNil(d.applying(.datasetScored(index: 0, alpha: 1, classes: Fixture.classes, scores: scores, readout: Readout(head: .maskclip))).0.datasetScores[0])
+        XCTAssertNotNil(d.applying(.datasetScored(index: 0, alpha: 1, classes: Fixture.classes, scores: scores, readout: Readout(head: .sclip))).0.datasetScores[0])
     }
 
     func testWithoutAModelHExplains() {
         let s = Fixture.state(model: nil, maps: nil).typing("h")
         XCTAssertEqual(s.head, .maskclip)
         XCTAssertTrue(s.message?.contains("heads need a model") == true)
+    }
+}
+
+/// `r` turns PAMR refinement on and off: the engine is asked again, results read out the
+/// other way are dropped, the status line and the protocol panel say which.
+final class ExplorerRefinementKeyTests: XCTestCase {
+    func testRTogglesPAMRAndAsksTheEngineAgain() {
+        let s = Fixture.state()
+        XCTAssertFalse(s.readout.isRefined)
+        XCTAssertFalse(ExplorerFrame(state: s).statusText.contains("PAMR"))
+        XCTAssertTrue(ExplorerFrame(state: s).protocolLines.contains { $0.hasPrefix("refinement") && $0.contains("none") })
+        let (refined, effects) = s.applying(.key(.character("r")))
+        XCTAssertEqual(refined.readout, Readout(head: .maskclip, pamrSteps: Readout.refinedSteps))
+        XCTAssertEqual(refined.head, .maskclip, "the head stays")
+        XCTAssertTrue(effects.contains(.segment(0)), "\(effects)")
+        XCTAssertNil(refined.currentMaps, "maps on the patch grid are not shown as refined ones")
+        XCTAssertTrue(refined.message?.contains("PAMR 10 steps") == true, refined.message ?? "")
+        // A late result of the unrefined readout is dropped; a refined one is shown.
+        let late = refined.applying(.segmented(index: 0, classes: Fixture.classes, maps: Fixture.maps, seconds: 0.1, readout: Readout())).0
+        XCTAssertNil(late.currentMaps)
+        let done = refined.applying(.segmented(index: 0, classes: Fixture.classes, maps: Fixture.maps, seconds: 0.1,
+                                               readout: refined.readout)).0
+        XCTAssertNotNil(done.currentMaps)
+        let frame = ExplorerFrame(state: done)
+        XCTAssertTrue(frame.statusText.contains("head MaskCLIP, PAMR 10"), frame.statusText)
+        XCTAssertTrue(frame.protocolLines.contains { $0.hasPrefix("refinement") && $0.contains("PAMR 10 steps, dilations 8 and 16") },
+                      "\(frame.protocolLines)")
+        // Dataset scores of the other readout are dropped too.
+        var d = refined
+        d.datasetAlpha = 1
+        let scores = ImageScores.measure(Fixture.maps, alpha: 1, truth: nil, width: 8, height: 1)
+        XCTAssertNil(d.applying(.datasetScored(index: 0, alpha: 1, classes: Fixture.classes, scores: scores, readout: Readout())).0.datasetScores[0])
+        XCTAssertNotNil(d.applying(.datasetScored(index: 0, alpha: 1, classes: Fixture.classes, scores: scores,
+                                                  readout: refined.readout)).0.datasetScores[0])
+        // With another head, `r` keeps it; `r` again turns refinement off and asks again.
+        let sclip = refined.typing("h")
+        XCTAssertEqual(sclip.readout, Readout(head: .sclip, pamrSteps: Readout.refinedSteps))
+        let (off, again) = sclip.applying(.key(.character("r")))
+        XCTAssertEqual(off.readout, Readout(head: .sclip, pamrSteps: 0))
+        XCTAssertTrue(again.contains(.segment(0)), "\(again)")
+        XCTAssertTrue(off.message?.contains("PAMR off") == true, off.message ?? "")
+    }
+
+    func testReadoutKeysKeepTheUnrefinedOnesAndTellTheRefinedApart() {
+        XCTAssertEqual(Readout(head: .sclip).cacheKey, "sclip", "unrefined keys are the head's name, as before")
+        XCTAssertEqual(Readout(head: .maskclip, pamrSteps: 10).cacheKey, "maskclip+pamr10")
+        XCTAssertNotEqual(Readout(head: .maskclip, pamrSteps: 10).cacheKey, Readout(head: .maskclip, pamrSteps: 5).cacheKey)
+        XCTAssertEqual(Readout(pamrSteps: 10).inferenceOptions, InferenceOptions(pamrSteps: 10))
+        XCTAssertTrue(Readout().inferenceOptions.isPlain)
+    }
+
+    func testWithoutAModelRExplains() {
+        let s = Fixture.state(model: nil, maps: nil).typing("r")
+        XCTAssertFalse(s.readout.isRefined)
+        XCTAssertTrue(s.message?.contains("refinement needs a model") == true, s.message ?? "")
     }
 }
 

@@ -28,7 +28,7 @@ final class RectifierComparisonTests: XCTestCase {
     /// `offered()` with `b` pressed and the adapted rectifier's maps arrived.
     static func comparing() -> ExplorerState {
         let s = offered().0.typing("b")
-        return s.applying(.comparisonSegmented(index: 0, classes: Fixture.classes, head: .maskclip,
+        return s.applying(.comparisonSegmented(index: 0, classes: Fixture.classes, readout: Readout(),
                                                side: s.rectifierComparison!.other, maps: adaptedMaps, seconds: 0.1)).0
     }
 
@@ -71,7 +71,7 @@ final class RectifierComparisonTests: XCTestCase {
         XCTAssertTrue(text.contains("computing..."), "the adapted panel waits for its maps: \(text)")
         XCTAssertFalse(text.contains("raw CLIP"), text)
         XCTAssertTrue(s.message?.contains("ReCLIP (bundled) against ReCLIP (adapted, 3 images)") == true)
-        let arrived = s.applying(.comparisonSegmented(index: 0, classes: Fixture.classes, head: .maskclip,
+        let arrived = s.applying(.comparisonSegmented(index: 0, classes: Fixture.classes, readout: Readout(),
                                                       side: s.rectifierComparison!.other, maps: Self.adaptedMaps, seconds: 0.1)).0
         text = Self.text(arrived)
         XCTAssertTrue(text.contains("ReCLIP (adapted, 3 images)  mIoU 100%"), text)
@@ -119,7 +119,7 @@ final class RectifierComparisonTests: XCTestCase {
         XCTAssertEqual(ViewPanels(state: switched).specs(width: 40, height: 20).map(\.title).suffix(2),
                        ["ReCLIP (bundled)  mIoU 50%", "ReCLIP (adapted, 3 images)  mIoU 100%"])
         // A late result of the adapted side (the engine before the switch) is not taken for the bundled one.
-        let late = switched.applying(.comparisonSegmented(index: 0, classes: Fixture.classes, head: .maskclip,
+        let late = switched.applying(.comparisonSegmented(index: 0, classes: Fixture.classes, readout: Readout(),
                                                           side: .init(round: 1, adapted: true), maps: Self.adaptedMaps, seconds: 0)).0
         XCTAssertEqual(late.comparisonMaps?.bias, Fixture.maps.bias)
     }
@@ -155,7 +155,7 @@ final class RectifierComparisonTests: XCTestCase {
         XCTAssertTrue(effects.contains(.segment(0)) && effects.contains(.segmentComparison(0)), "\(effects)")
         XCTAssertNil(headed.comparisonMaps)
         // Results for the old head are ignored.
-        let stale = headed.applying(.comparisonSegmented(index: 0, classes: Fixture.classes, head: .maskclip,
+        let stale = headed.applying(.comparisonSegmented(index: 0, classes: Fixture.classes, readout: Readout(),
                                                          side: headed.rectifierComparison!.other, maps: Self.adaptedMaps, seconds: 0)).0
         XCTAssertNil(stale.comparisonMaps)
         // Moving on while the other rectifier computes cancels it.
