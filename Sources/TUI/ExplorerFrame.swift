@@ -358,8 +358,12 @@ public struct ExplorerFrame {
         }
         if state.view == .overlay { parts.append("overlay: \(state.overlay.title)") }
         parts.append("? help")
-        // Last, so that a narrow terminal cuts the figures before the live state.
-        if let figures = state.model?.figures { parts.append(figures) }
+        // Last, so that a narrow terminal cuts the figures before the live state. While PAMR
+        // refines the maps, the refined figures, or the plain ones said to be without it.
+        if let model = state.model {
+            let figures = state.readout.isRefined ? model.refinedFigures ?? model.figures.map { $0 + " (without PAMR)" } : model.figures
+            if let figures { parts.append(figures) }
+        }
         // Any message leads; the offer of an adapted rectifier comes before even that (the
         // adaptation's own summary is a message, and can be long): the keys that answer it are
         // never cut off.

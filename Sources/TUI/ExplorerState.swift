@@ -24,6 +24,8 @@ public struct ModelInfo: Sendable, Equatable {
     /// The model's measured figures on held-out data, for the status line, so that one scene
     /// is seen in context (the bundled model's `figures.json`).
     public let figures: String?
+    /// The same figures with the maps refined by PAMR (`r`), shown instead while refinement is on.
+    public let refinedFigures: String?
     /// The settings behind the numbers, as (setting, value) rows for the protocol panel (`P`):
     /// weights file and hash, input size, templates, head, rectifier and its training metadata.
     public let protocolRows: [(String, String)]
@@ -32,13 +34,15 @@ public struct ModelInfo: Sendable, Equatable {
     public let rectifierName: String?
 
     public init(name: String, variant: String, hasRectifier: Bool, trainingFree: Bool = false, knowsOnlyTheWorld: Bool = false,
-                figures: String? = nil, protocolRows: [(String, String)] = [], rectifierName: String? = nil) {
+                figures: String? = nil, refinedFigures: String? = nil, protocolRows: [(String, String)] = [],
+                rectifierName: String? = nil) {
         self.name = name
         self.variant = variant
         self.hasRectifier = hasRectifier
         self.trainingFree = trainingFree
         self.knowsOnlyTheWorld = knowsOnlyTheWorld
         self.figures = figures
+        self.refinedFigures = refinedFigures
         self.protocolRows = protocolRows
         self.rectifierName = rectifierName
     }

@@ -64,14 +64,14 @@ struct SegmenterEngine: SegmentationEngine {
     /// `bundledRectifier`: the rectifier is the bundled model's (captions call it "bundled").
     init(weights: URL, rectifier: URL?, rectifierVariant: String?, size: Int, precision: Precision = .fp32,
          classTokenRectifier: Bool = false, bundled: Bool = false, bundledRectifier: Bool = false, figures: String? = nil,
-         protocolRows: [(String, String)] = [], classifierFolder: URL = ClassifierCache.defaultFolder) {
+         refinedFigures: String? = nil, protocolRows: [(String, String)] = [], classifierFolder: URL = ClassifierCache.defaultFolder) {
         var variant = classTokenRectifier ? Rectification.classToken.displayName
             : rectifier == nil ? Rectification.none.displayName : (rectifierVariant ?? "rectified")
         if precision != .fp32 { variant += ", " + ExplorerEngine.precisionDescription(precision) }
         info = ModelInfo(name: bundled ? BundledModel.displayName : weights.deletingPathExtension().lastPathComponent,
                          variant: variant, hasRectifier: rectifier != nil || classTokenRectifier,
                          trainingFree: classTokenRectifier, knowsOnlyTheWorld: bundled, figures: figures,
-                         protocolRows: protocolRows, rectifierName: bundledRectifier ? "bundled" : rectifier?.lastPathComponent)
+                         refinedFigures: refinedFigures, protocolRows: protocolRows, rectifierName: bundledRectifier ? "bundled" : rectifier?.lastPathComponent)
         builder = SegmenterBuilder(clip: LoadedCLIP(weights: weights, precision: precision, hashMemo: classifierFolder),
                                    rectifier: rectifier, classTokenRectifier: classTokenRectifier, classifierFolder: classifierFolder)
         self.size = size
@@ -107,7 +107,8 @@ struct SegmenterEngine: SegmentationEngine {
         rows.append(("trained on", ["initialised_from", "adapted_images", "epochs", "lr", "size"]
             .compactMap { k in meta[k].map { "\(k) \(PathBytes.fileURL($0).lastPathComponent)" } }.joined(separator: ", ")))
         let renamed = ModelInfo(name: info.name, variant: variant, hasRectifier: true, knowsOnlyTheWorld: info.knowsOnlyTheWorld,
-                                figures: info.figures, protocolRows: rows, rectifierName: file.lastPathComponent)
+                                figures: info.figures, refinedFigures: info.refinedFigures, protocolRows: rows,
+                                rectifierName: file.lastPathComponent)
         return SegmenterEngine(info: renamed, clip: builder.clip, rectifier: file, size: size, classifierFolder: classifierFolder)
     }
 
@@ -276,6 +277,7 @@ enum ExplorerEngine {
                                      bundled: selection.bundled != nil,
                                      bundledRectifier: bundledRectifier,
                                      figures: selection.bundled?.figures?.summary,
+                                     refinedFigures: selection.bundled?.figures?.refinedSummary,
                                      protocolRows: protocolRows(weights: file, rectifier: rectifier, trained: trained, size: selection.size,
                                                                 precision: precision, classTokenRectifier: selection.classTokenRectifier))
         // The bundled model's classes when no rectifier file names them (cls-subtract).

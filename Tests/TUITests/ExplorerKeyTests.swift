@@ -300,6 +300,23 @@ final class ExplorerRefinementKeyTests: XCTestCase {
         XCTAssertTrue(Readout().inferenceOptions.isPlain)
     }
 
+    /// The held-out figures follow the readout: the refined ones while PAMR is on, or the plain
+    /// ones marked as without it when none were measured.
+    func testTheStatusLinesFiguresFollowTheRefinement() {
+        func model(refined: String?) -> ModelInfo {
+            ModelInfo(name: "m", variant: "ReCLIP", hasRectifier: true, figures: "held-out mIoU raw 38%",
+                      refinedFigures: refined)
+        }
+        let plain = Fixture.state(model: model(refined: "held-out mIoU with PAMR 10 raw 45%"))
+        XCTAssertTrue(ExplorerFrame(state: plain).statusText.hasSuffix("held-out mIoU raw 38%"), ExplorerFrame(state: plain).statusText)
+        let refined = plain.typing("r")
+        XCTAssertTrue(ExplorerFrame(state: refined).statusText.hasSuffix("held-out mIoU with PAMR 10 raw 45%"),
+                      ExplorerFrame(state: refined).statusText)
+        let unmeasured = Fixture.state(model: model(refined: nil)).typing("r")
+        XCTAssertTrue(ExplorerFrame(state: unmeasured).statusText.hasSuffix("held-out mIoU raw 38% (without PAMR)"),
+                      ExplorerFrame(state: unmeasured).statusText)
+    }
+
     func testWithoutAModelRExplains() {
         let s = Fixture.state(model: nil, maps: nil).typing("r")
         XCTAssertFalse(s.readout.isRefined)
