@@ -7,6 +7,9 @@ extension SegmentationMaps {
     /// slope), each `[K, h, w]`.
     var presentMaps: [[Float]] { [raw, classBias, spaceBias, bias, decoderBase, decoderSlope].compactMap { $0 } }
 
+    /// The bytes the maps hold (the image logits aside): what a cache of maps counts.
+    public var byteCount: Int { presentMaps.reduce(0) { $0 + $1.count } * MemoryLayout<Float>.size }
+
     /// Every map through `transform` (from `[K, gridHeight, gridWidth]` to `[K, height, width]`),
     /// keeping which maps are present, what made them and the image-level logits. Every map goes the same way,
     /// so a linear transform keeps `rectified(alpha:)` = raw - alpha * bias exact.

@@ -657,6 +657,10 @@ extension ExplorerState {
             guard let far = pictures.keys.max(by: { abs($0 - selected) < abs($1 - selected) }) else { return }
             pictures[far] = nil
             groundTruths[far] = nil
+            // Its maps go too (refined ones are as large as the image); coming back asks the
+            // worker, which remembers the recent ones.
+            if case .done? = segmentations[far] { segmentations[far] = nil }
+            if case .done? = rectifierComparison?.otherMaps[far] { rectifierComparison?.otherMaps[far] = nil }
         }
     }
 }

@@ -122,37 +122,20 @@ public struct EncodedPanels: Sendable {
     /// 64 MiB: a 200 x 60 terminal's four kitty panels in raw RGB are about 6 MiB.
     public static let defaultBudget = 64 << 20
 
-    let budget: Int
-    private var entries: [Name: [UInt8]] = [:]
-    private var order: [Name] = []
+    /// The encodings, within the budget (`ByteBudgetCache`).
+    private var cache: ByteBudgetCache<Name, [UInt8]>
+
+    public init(budget: Int) { cache = ByteBudgetCache(budget: budget) }
+
+    /// The bytes the encodings may hold.
+    public var budget: Int { cache.budget }
     /// The bytes held.
-    public private(set) var size = 0
-
-    public init(budget: Int) { self.budget = budget }
-
+    public var size: Int { cache.size }
     /// How many encodings are held.
-    public var count: Int { entries.count }
+    public var count: Int { cache.count }
 
     public subscript(name: Name) -> [UInt8]? {
-        mutating get {
-            guard let bytes = entries[name] else { return nil }
-            if let i = order.firstIndex(of: name) { order.remove(at: i) }
-            order.append(name)
-            return bytes
-        }
-        set {
-            if let old = entries.removeValue(forKey: name) {
-                size -= old.count
-                order.removeAll { $0 == name }
-            }
-            guard let bytes = newValue else { return }
-            entries[name] = bytes
-            order.append(name)
-            size += bytes.count
-            while size > budget, order.count > 1 {
-                let oldest = order.removeFirst()
-                size -= entries.removeValue(forKey: oldest)?.count ?? 0
-            }
-        }
+        mutating get { cache[name] }
+        set { cache[name] = newValue }
     }
 }

@@ -14,6 +14,12 @@ public struct Readout: Hashable, Sendable {
     /// The steps `r` turns on: the repositories' 10 (SCLIP, NACLIP).
     public static let refinedSteps = 10
 
+    /// The most pixels the explorer refines an image at, 512 x 512 (`InferenceOptions
+    /// .pamrMaxPixels`; `reclip segment` and `eval` allow 1024 x 1024): refined maps are kept
+    /// per image, about 72 MB for ReCLIP++'s six maps of 12 classes at this size, and no panel
+    /// shows more pixels. Images up to this size are refined exactly as `reclip eval --pamr` does.
+    public static let maxRefinedPixels = 1 << 18
+
     public init(head: DenseHead = .maskclip, pamrSteps: Int = 0) {
         precondition(InferenceOptions.pamrStepsRange.contains(pamrSteps),
                      "PAMR steps \(pamrSteps) outside \(InferenceOptions.pamrStepsRange)")
@@ -31,6 +37,9 @@ public struct Readout: Hashable, Sendable {
     /// unrefined keys stay what they were before refinement existed).
     public var cacheKey: String { head.rawValue + (isRefined ? "+pamr\(pamrSteps)" : "") }
 
-    /// The engine's options for this readout: one whole-image forward, then the PAMR steps.
-    public var inferenceOptions: InferenceOptions { InferenceOptions(pamrSteps: pamrSteps) }
+    /// The engine's options for this readout: one whole-image forward, then the PAMR steps at
+    /// most `maxRefinedPixels`.
+    public var inferenceOptions: InferenceOptions {
+        InferenceOptions(pamrSteps: pamrSteps, pamrMaxPixels: Self.maxRefinedPixels)
+    }
 }

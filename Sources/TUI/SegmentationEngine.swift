@@ -38,12 +38,23 @@ public protocol SegmentationEngine: Sendable {
 }
 
 /// Runs the engine one image at a time in the background and remembers its results per image
-/// class list and readout, so that coming back to an image (or a head) costs nothing.
+/// class list and readout, so that coming back to an image (or a head) costs nothing. What it
+/// remembers is bounded by `budget` bytes, the least recently used maps going first: maps on
+/// the patch grid are kilobytes, maps refined at an image's size (`r`) can be tens of megabytes.
 actor SegmentationWorker {
     private let engine: any SegmentationEngine
-    private var cache: [String: SegmentationMaps] = [:]
+    private var cache: ByteBudgetCache<String, SegmentationMaps>
 
-    init(engine: any SegmentationEngine) { self.engine = engine }
+    /// The default budget: 512 MiB.
+    static let defaultBudget = 512 << 20
+
+    init(engine: any SegmentationEngine, budget: Int = SegmentationWorker.defaultBudget) {
+        self.engine = engine
+        cache = ByteBudgetCache(budget: budget)
+    }
+
+    /// How many results are remembered, and the bytes they hold.
+    var cached: (count: Int, bytes: Int) { (cache.count, cache.size) }
 
     /// The maps for `picture` (from `url`) and `classes`, and the seconds the engine took
     /// (0 when cached). Work whose task was cancelled while waiting its turn is skipped.

@@ -296,7 +296,9 @@ final class ExplorerRefinementKeyTests: XCTestCase {
         XCTAssertEqual(Readout(head: .sclip).cacheKey, "sclip", "unrefined keys are the head's name, as before")
         XCTAssertEqual(Readout(head: .maskclip, pamrSteps: 10).cacheKey, "maskclip+pamr10")
         XCTAssertNotEqual(Readout(head: .maskclip, pamrSteps: 10).cacheKey, Readout(head: .maskclip, pamrSteps: 5).cacheKey)
-        XCTAssertEqual(Readout(pamrSteps: 10).inferenceOptions, InferenceOptions(pamrSteps: 10))
+        XCTAssertEqual(Readout(pamrSteps: 10).inferenceOptions, InferenceOptions(pamrSteps: 10, pamrMaxPixels: 512 * 512))
+        XCTAssertTrue(Readout(pamrSteps: 10).inferenceOptions.refinementSize(width: 500, height: 375) == (500, 375),
+                      "VOC-sized images are refined as reclip eval --pamr refines them")
         XCTAssertTrue(Readout().inferenceOptions.isPlain)
     }
 
@@ -315,6 +317,30 @@ final class ExplorerRefinementKeyTests: XCTestCase {
         let unmeasured = Fixture.state(model: model(refined: nil)).typing("r")
         XCTAssertTrue(ExplorerFrame(state: unmeasured).statusText.hasSuffix("held-out mIoU raw 38% (without PAMR)"),
                       ExplorerFrame(state: unmeasured).statusText)
+    }
+
+    /// Pictures far from the selection are let go, and their finished maps with them (refined
+    /// maps are as large as the image); maps still being computed, and those of the kept
+    /// pictures, stay.
+    func testFarPicturesTakeTheirMapsWithThem() {
+        let n = ExplorerState.pictureCacheSize + 3
+        var s = Fixture.state(images: n)
+        for i in 0..<n {
+            s.pictures[i] = Fixture.picture
+            s.segmentations[i] = i == n - 1 ? .computing(progress: 0.5) : .done(Fixture.maps, seconds: 0)
+        }
+        s.selected = 0
+        s.evictDistantPictures()
+        XCTAssertEqual(s.pictures.count, ExplorerState.pictureCacheSize)
+        for i in 0..<n {
+            if s.pictures[i] != nil {
+                XCTAssertNotNil(s.segmentations[i], "image \(i) is kept with its maps")
+            } else if i == n - 1 {
+                guard case .computing? = s.segmentations[i] else { return XCTFail("work under way is left to finish") }
+            } else {
+                XCTAssertNil(s.segmentations[i], "image \(i) went, and its maps")
+            }
+        }
     }
 
     func testWithoutAModelRExplains() {
