@@ -23,4 +23,6 @@ $T send-keys -t d 4; shot overlay
 $T send-keys -t d 5; wait_for "24/24 images"; shot dataset
 $T send-keys -t d 1 i Right Right Down Down; shot inspect
 $T send-keys -t d Escape P; shot protocol
+# r: the same scene with every map refined by PAMR (the message names it; the maps follow).
+$T send-keys -t d Escape 1 r; wait_for "PAMR 10 steps"; sleep 1.5; shot refined
 $T send-keys -t d Escape q
