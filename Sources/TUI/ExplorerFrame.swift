@@ -425,7 +425,7 @@ public struct ExplorerFrame {
             rows.append(("templates", state.head.defaultTemplates.summary + " (each normalised, averaged, normalised)"))
             let options = state.readout.inferenceOptions
             rows.append(("refinement", state.readout.isRefined
-                ? "PAMR \(options.pamrSteps) steps, dilations \(options.pamrDilations.map(String.init).joined(separator: " and ")), every map at the image's size (r: off)"
+                ? "PAMR \(options.pamrSteps) steps, dilations \(options.pamrDilations.map(String.init).joined(separator: " and ")), every map at the image's size up to \(Readout.maxRefinedSide) x \(Readout.maxRefinedSide) pixels (r: off)"
                 : "none: the maps on the patch grid (r: PAMR \(Readout.refinedSteps))"))
         }
         rows.append(("alpha", state.alphaIsActive ? Format.alpha(state.shownAlpha) : "off (no rectifier)"))

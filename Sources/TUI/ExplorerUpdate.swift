@@ -487,30 +487,35 @@ extension ExplorerState {
             message = "heads need a model: " + Self.noModelHint
             return []
         }
-        let effects = dropMaps()
-        head = new
-        datasetScores = [:]
-        datasetAlpha = nil
+        let effects = setReadout(Readout(head: new, pamrSteps: readout.pamrSteps))
         message = "head \(new.displayName), templates \(new.defaultTemplates.summary)"
             + (model?.hasRectifier == true && model?.trainingFree != true && new != .maskclip ? "; the rectifier (trained on MaskCLIP logits) applied as is" : "")
-        return effects + requestsForSelection()
+        return effects
     }
 
     /// PAMR refinement on or off (`r`): every map (raw, biases, rectified) refined along the
-    /// image's colours at the image's own size, as `reclip segment --pamr` does. The engine
-    /// runs again, from its cache when the image was seen so; the dataset view is scored anew.
+    /// image's colours at the image's own size (at most `Readout.maxRefinedPixels`), as `reclip
+    /// segment --pamr` does. The engine runs again, from its cache when the image was seen so;
+    /// the dataset view is scored anew.
     mutating func toggleRefinement() -> [ExplorerEffect] {
         guard model != nil else {
             message = "refinement needs a model: " + Self.noModelHint
             return []
         }
-        let effects = dropMaps()
-        readout.pamrSteps = readout.isRefined ? 0 : Readout.refinedSteps
-        datasetScores = [:]
-        datasetAlpha = nil
+        let effects = setReadout(Readout(head: head, pamrSteps: readout.isRefined ? 0 : Readout.refinedSteps))
         message = readout.isRefined
             ? "PAMR \(readout.pamrSteps) steps: every map refined along the image's colours (r again: off)"
             : "PAMR off: the maps on the patch grid, as the head gives them"
+        return effects
+    }
+
+    /// Another readout (`h`, `r`): the maps read out the old way go, the dataset view is scored
+    /// anew, and the engine is asked for the selection's maps. Hidden classes and alpha stay.
+    mutating func setReadout(_ new: Readout) -> [ExplorerEffect] {
+        let effects = dropMaps()
+        readout = new
+        datasetScores = [:]
+        datasetAlpha = nil
         return effects + requestsForSelection()
     }
 

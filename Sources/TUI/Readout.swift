@@ -18,7 +18,9 @@ public struct Readout: Hashable, Sendable {
     /// .pamrMaxPixels`; `reclip segment` and `eval` allow 1024 x 1024): refined maps are kept
     /// per image, about 72 MB for ReCLIP++'s six maps of 12 classes at this size, and no panel
     /// shows more pixels. Images up to this size are refined exactly as `reclip eval --pamr` does.
-    public static let maxRefinedPixels = 1 << 18
+    public static let maxRefinedPixels = maxRefinedSide * maxRefinedSide
+    /// The side of that square.
+    public static let maxRefinedSide = 512
 
     public init(head: DenseHead = .maskclip, pamrSteps: Int = 0) {
         precondition(InferenceOptions.pamrStepsRange.contains(pamrSteps),

@@ -274,7 +274,7 @@ final class ExplorerRefinementKeyTests: XCTestCase {
         XCTAssertNotNil(done.currentMaps)
         let frame = ExplorerFrame(state: done)
         XCTAssertTrue(frame.statusText.contains("head MaskCLIP, PAMR 10"), frame.statusText)
-        XCTAssertTrue(frame.protocolLines.contains { $0.hasPrefix("refinement") && $0.contains("PAMR 10 steps, dilations 8 and 16") },
+        XCTAssertTrue(frame.protocolLines.contains { $0.hasPrefix("refinement") && $0.contains("PAMR 10 steps, dilations 8 and 16, every map at the image's size up to 512 x 512 pixels") },
                       "\(frame.protocolLines)")
         // Dataset scores of the other readout are dropped too.
         var d = refined
