@@ -18,8 +18,10 @@ public struct InferenceOptions: Sendable, Equatable {
     /// lost: the kernel's colours come from the network input, resized back.
     public var pamrMaxPixels: Int
 
-    /// The default `pamrMaxPixels`: 1024 x 1024.
-    public static let defaultPAMRMaxPixels = 1 << 20
+    /// The default `pamrMaxPixels`: a square of `defaultPAMRMaxSide`.
+    public static let defaultPAMRMaxPixels = defaultPAMRMaxSide * defaultPAMRMaxSide
+    /// 1024 pixels.
+    public static let defaultPAMRMaxSide = 1024
 
     /// The PAMR step counts accepted.
     public static let pamrStepsRange = 0...50

@@ -44,7 +44,7 @@ struct InferenceArguments: ParsableArguments {
     @Option(help: ArgumentHelp("Sliding-window inference on the network input: CROP:STRIDE in pixels (1 <= STRIDE <= CROP <= the --size short side, e.g. 224:112 as SCLIP and NACLIP, 448:224 as ClearCLIP); one whole-image forward when absent.", valueName: "crop:stride"))
     var window: String?
 
-    @Option(help: ArgumentHelp("PAMR refinement steps over the image's colours (\(InferenceOptions.pamrStepsRange.lowerBound)...\(InferenceOptions.pamrStepsRange.upperBound); the repositories use 10), dilations 8 and 16; off when absent.", valueName: "steps"))
+    @Option(help: ArgumentHelp("PAMR refinement steps over the image's colours (\(InferenceOptions.pamrStepsRange.lowerBound)...\(InferenceOptions.pamrStepsRange.upperBound); the repositories use 10), dilations 8 and 16, at the image's size (an image over \(InferenceOptions.defaultPAMRMaxSide)x\(InferenceOptions.defaultPAMRMaxSide) pixels at the largest size of its shape within that); off when absent.", valueName: "steps"))
     var pamr: Int?
 
     @Option(help: ArgumentHelp("Subtract LAMBDA times the head's class-token logits from every pixel's raw logits before any rectification (SegEarth-OV's global-bias removal, which uses 0.3; without a trained rectifier the same as --rectifier cls-subtract --alpha LAMBDA/0.3); 0...1, off when absent.", valueName: "lambda"))
